@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: Apache-2.0
+# vmon build.  `make` builds build/vmon; `make test` builds and runs every test.
+
+CC      ?= gcc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror
+BASEFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Isrc -MMD -MP -pthread
+LDLIBS  := -pthread
+
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+# Every source file belongs to libvmon except the programs' main files.
+MAINS   := src/cli/main.c
+LIB_SRC := $(filter-out $(MAINS),$(shell find src -name '*.c' | sort))
+LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o)
+SAN_OBJ := $(LIB_SRC:%.c=build/san/%.o)
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
+UNIT_SAN := $(UNIT_SRC:tests/unit/%.c=build/tests/san/%)
+
+.PHONY: all test unit guests clean deps
+all: build/vmon
+
+build/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CFLAGS) -c $< -o $@
+
+build/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+build/libvmon.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/libvmon-san.a: $(SAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/vmon: build/obj/src/cli/main.o build/libvmon.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/tests/%: tests/unit/%.c build/libvmon.a tests/unit/test.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CFLAGS) -Itests/unit -o $@ $< build/libvmon.a $(LDLIBS)
+
+build/tests/san/%: tests/unit/%.c build/libvmon-san.a tests/unit/test.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< build/libvmon-san.a $(LDLIBS)
+
+unit: $(UNIT_BIN) $(UNIT_SAN)
+
+include guests/guests.mk
+
+test: all unit guests
+	@tests/run.sh
+
+deps:
+	@scripts/deps.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "cli/cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "util/parse.h"
+
+static const char run_usage[] =
+"usage: vmon run --kernel PATH [options]\n"
+"\n"
+"  --kernel PATH       guest to boot: multiboot ELF or a.out-kludge image\n"
+"  --initrd PATH[,..]  multiboot modules (comma-separated)\n"
+"  --cmdline STR       kernel command line\n"
+"  --mem SIZE          guest RAM, e.g. 256M, 2G (default 256M)\n"
+"  --cpus N            vCPUs, 1..64 (default 1)\n"
+"  --serial MODE       COM1 backend: stdio (default), file:PATH, none\n"
+"  --accel NAME        kvm, emu or auto (default auto)\n"
+"  --flat[=ADDR]       --kernel is a flat binary entered in real mode at ADDR\n"
+"                      (default 0x7c00, CS:IP = 0000:ADDR)\n"
+"  -v, --verbose       more diagnostics on stderr (repeatable)\n"
+"  -q, --quiet         errors only\n"
+"  -h, --help          this text\n"
+"\n"
+"exit status: 0 guest powered off or reset; (v << 1) | 1 after the guest\n"
+"wrote v to the debug-exit port 0xf4; 2 usage or configuration error;\n"
+"3 guest crashed (triple fault) or an exit vmon cannot handle.\n"
+"On a terminal, Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A.\n";
+
+static const char main_usage[] =
+"usage: vmon run --kernel PATH [options]   (vmon run --help for options)\n"
+"       vmon --version\n";
+
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS,
+       OPT_SERIAL, OPT_ACCEL, OPT_FLAT };
+
+static int usage_error(const char *what, const char *arg)
+{
+	log_err("%s%s%s (see 'vmon run --help')", what, arg ? ": " : "", arg ? arg : "");
+	return VMON_EXIT_USAGE;
+}
+
+static int parse_serial(const char *s)
+{
+	if (!strcmp(s, "stdio") || !strcmp(s, "none"))
+		return 0;
+	if (!strncmp(s, "file:", 5) && s[5])
+		return 0;
+	return -1;
+}
+
+int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "initrd", required_argument, NULL, OPT_INITRD },
+		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+		{ "mem", required_argument, NULL, OPT_MEM },
+		{ "cpus", required_argument, NULL, OPT_CPUS },
+		{ "serial", required_argument, NULL, OPT_SERIAL },
+		{ "accel", required_argument, NULL, OPT_ACCEL },
+		{ "flat", optional_argument, NULL, OPT_FLAT },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	uint64_t v;
+	int c, verbosity = LOG_INFO;
+
+	*cfg = (struct machine_config){
+		.cmdline = "", .mem_size = 256ULL << 20, .cpus = 1,
+		.serial = "stdio", .accel = ACCEL_AUTO, .flat_addr = 0x7c00,
+	};
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":vqh", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL:  cfg->kernel = optarg; break;
+		case OPT_INITRD:  cfg->initrd = optarg; break;
+		case OPT_CMDLINE: cfg->cmdline = optarg; break;
+		case OPT_MEM:
+			if (!parse_size(optarg, &v) || v < MEM_MIN_SIZE || v > MEM_MAX_SIZE ||
+			    (v & 0xfff))
+				return usage_error("--mem wants a page-aligned size from 2M to 1T", optarg);
+			cfg->mem_size = v;
+			break;
+		case OPT_CPUS:
+			if (!parse_u64(optarg, &v) || v < 1 || v > VMON_MAX_CPUS)
+				return usage_error("--cpus wants a number from 1 to 64", optarg);
+			cfg->cpus = (int)v;
+			break;
+		case OPT_SERIAL:
+			if (parse_serial(optarg))
+				return usage_error("--serial wants stdio, file:PATH or none", optarg);
+			cfg->serial = optarg;
+			break;
+		case OPT_ACCEL:
+			if (!strcmp(optarg, "kvm"))
+				cfg->accel = ACCEL_KVM;
+			else if (!strcmp(optarg, "emu"))
+				cfg->accel = ACCEL_EMU;
+			else if (!strcmp(optarg, "auto"))
+				cfg->accel = ACCEL_AUTO;
+			else
+				return usage_error("--accel wants kvm, emu or auto", optarg);
+			break;
+		case OPT_FLAT:
+			cfg->flat = 1;
+			if (optarg && (!parse_u64(optarg, &v) || v < 0x500 || v > 0x9f000))
+				return usage_error("--flat wants a load address from 0x500 to 0x9f000", optarg);
+			if (optarg)
+				cfg->flat_addr = v;
+			break;
+		case 'v': verbosity = LOG_DEBUG; break;
+		case 'q': verbosity = LOG_ERROR; break;
+		case 'h':
+			fputs(run_usage, stdout);
+			return -1;
+		case ':':
+			return usage_error("option needs an argument", argv[optind - 1]);
+		default:
+			return usage_error("unknown option", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument", argv[optind]);
+	if (!cfg->kernel)
+		return usage_error("--kernel is required", NULL);
+	log_set_level(verbosity);
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct machine_config cfg;
+	struct machine m;
+	int rc = cli_parse_run(argc, argv, &cfg);
+
+	if (rc < 0)
+		return VMON_EXIT_OK;    /* --help */
+	if (rc)
+		return rc;
+	if (machine_create(&m, &cfg))
+		return VMON_EXIT_USAGE;
+	rc = machine_run(&m);
+	machine_destroy(&m);
+	return rc;
+}
+
+int cli_main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "--version")) {
+		printf("vmon %s\n", VMON_VERSION);
+		return VMON_EXIT_OK;
+	}
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(main_usage, stdout);
+		return VMON_EXIT_OK;
+	}
+	if (argc >= 2 && !strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	fputs(main_usage, stderr);
+	if (argc >= 2)
+		log_err("unknown command: %s", argv[1]);
+	return VMON_EXIT_USAGE;
+}

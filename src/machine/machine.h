@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VMON_MACHINE_MACHINE_H
+#define VMON_MACHINE_MACHINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "accel/accel.h"
+#include "arch/x86/cpu_state.h"
+#include "machine/bus.h"
+#include "machine/irq.h"
+#include "machine/memory.h"
+
+/* Exit statuses of vmon (debug-exit adds (v << 1) | 1). */
+enum {
+	VMON_EXIT_OK = 0,       /* guest powered off or reset */
+	VMON_EXIT_USAGE = 2,    /* usage or configuration error */
+	VMON_EXIT_CRASH = 3,    /* triple fault or unhandled exit */
+};
+
+#define VMON_MAX_CPUS 64
+
+enum accel_choice { ACCEL_AUTO, ACCEL_KVM, ACCEL_EMU };
+
+struct machine_config {
+	const char *kernel;
+	const char *initrd;      /* multiboot: comma-separated modules */
+	const char *cmdline;
+	uint64_t mem_size;
+	int cpus;
+	const char *serial;      /* stdio | file:PATH | none */
+	enum accel_choice accel;
+	int flat;                /* --kernel is a flat real-mode binary */
+	uint64_t flat_addr;
+};
+
+struct vcpu {
+	struct machine *m;
+	int id;
+	pthread_t thread;
+	void *accel_data;
+};
+
+struct chardev;
+struct fw_cfg;
+
+struct machine {
+	struct machine_config cfg;
+	struct guest_mem mem;
+	struct bus *pio, *mmio;
+	struct irq_chip *irq;          /* provided by the accelerator */
+	const struct accel_ops *accel;
+	void *accel_data;
+	struct vcpu vcpus[VMON_MAX_CPUS];
+	int ncpus;
+	struct x86_cpu_state boot_state;   /* the BSP's entry state */
+	struct chardev *serial;
+	struct fw_cfg *fw_cfg;
+
+	atomic_int stopping;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int exit_status;
+	int exit_requested;
+};
+
+/* Builds the whole machine from cfg; -1 after one error line. */
+int machine_create(struct machine *m, const struct machine_config *cfg);
+/* Runs every vCPU until the machine exits; returns vmon's exit status. */
+int machine_run(struct machine *m);
+void machine_destroy(struct machine *m);
+
+/*
+ * Any thread: ends the machine with this exit status.  The first request
+ * wins; every vCPU is kicked out of its run loop.
+ */
+void machine_request_exit(struct machine *m, int status);
+
+static inline int machine_stopping(const struct machine *m)
+{
+	return atomic_load_explicit(&m->stopping, memory_order_acquire);
+}
+
+#endif
