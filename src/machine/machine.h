@@ -39,11 +39,16 @@ struct vcpu {
 	struct machine *m;
 	int id;
 	pthread_t thread;
+	int started;            /* thread running; guarded by machine.lock */
 	void *accel_data;
 };
 
 struct chardev;
 struct fw_cfg;
+struct uart;
+struct i8042;
+struct rtc;
+struct acpi_pm;
 
 struct machine {
 	struct machine_config cfg;
@@ -56,6 +61,10 @@ struct machine {
 	int ncpus;
 	struct x86_cpu_state boot_state;   /* the BSP's entry state */
 	struct chardev *serial;
+	struct uart *uart;
+	struct i8042 *i8042;
+	struct rtc *rtc;
+	struct acpi_pm *acpi_pm;
 	struct fw_cfg *fw_cfg;
 
 	atomic_int stopping;
