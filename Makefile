@@ -19,7 +19,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 UNIT_SAN := $(UNIT_SRC:tests/unit/%.c=build/tests/san/%)
 
-.PHONY: all test unit guests clean deps
+.PHONY: all test unit guests clean deps demo
 all: build/vmon
 
 build/obj/%.o: %.c
@@ -53,7 +53,10 @@ unit: $(UNIT_BIN) $(UNIT_SAN)
 
 include guests/guests.mk
 
-test: all unit guests
+# The README's test command: installs what it needs, builds, runs everything.
+test:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory all unit guests
 	@tests/run.sh
 
 deps:
