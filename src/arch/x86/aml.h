@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VMON_ARCH_X86_AML_H
+#define VMON_ARCH_X86_AML_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * A tiny AML (ACPI Machine Language) encoder for the DSDT, so no ASL compiler
+ * is needed at build time.  Writes go into a caller-supplied buffer; running
+ * out of room sets overflow and further writes are dropped, so callers check
+ * once at the end.
+ */
+struct aml {
+	uint8_t *buf;
+	size_t len, cap;
+	int overflow;
+};
+
+void aml_init(struct aml *a, uint8_t *buf, size_t cap);
+void aml_byte(struct aml *a, uint8_t b);
+void aml_bytes(struct aml *a, const void *p, size_t n);
+/* "\\_SB_.CP00", "_S5_", "CP00": '\\' root prefix, dot-separated NameSegs
+ * (shorter segments are padded with '_'). */
+void aml_name(struct aml *a, const char *path);
+/* The shortest integer encoding (ZeroOp, OneOp, Byte/Word/DWord/QWordConst). */
+void aml_integer(struct aml *a, uint64_t v);
+void aml_string(struct aml *a, const char *s);
+
+/*
+ * Package-length bracketed objects: *_begin() emits the opcode and leaves
+ * room for the PkgLength; aml_end() fills it in with the shortest encoding.
+ */
+size_t aml_scope_begin(struct aml *a, const char *name);
+size_t aml_device_begin(struct aml *a, const char *name);
+size_t aml_package_begin(struct aml *a, uint8_t nelems);
+void aml_end(struct aml *a, size_t mark);
+
+/* NameOp: the caller emits the value right after. */
+void aml_name_decl(struct aml *a, const char *name);
+
+#endif

@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <string.h>
+
+#include "arch/x86/acpi.h"
+#include "arch/x86/aml.h"
+#include "test.h"
+
+static struct guest_mem mem;
+
+static uint32_t rd32(uint64_t gpa)
+{
+	uint32_t v = 0xdeadbeef;
+
+	guest_mem_read(&mem, gpa, &v, 4);
+	return v;
+}
+
+static uint64_t rd64(uint64_t gpa)
+{
+	uint64_t v = 0xdeadbeefdeadbeefULL;
+
+	guest_mem_read(&mem, gpa, &v, 8);
+	return v;
+}
+
+static uint8_t rd8(uint64_t gpa)
+{
+	uint8_t v = 0xee;
+
+	guest_mem_read(&mem, gpa, &v, 1);
+	return v;
+}
+
+static int sum_ok(uint64_t gpa, uint32_t len)
+{
+	const uint8_t *p = guest_mem_ptr(&mem, gpa, len);
+	uint8_t s = 0;
+
+	if (!p)
+		return 0;
+	while (len--)
+		s += *p++;
+	return s == 0;
+}
+
+/* As an OS does: scan the BIOS area on 16-byte boundaries. */
+static uint64_t find_rsdp(void)
+{
+	for (uint64_t a = 0xe0000; a < 0x100000; a += 16) {
+		const void *p = guest_mem_ptr(&mem, a, 8);
+
+		if (p && !memcmp(p, "RSD PTR ", 8) && sum_ok(a, 20))
+			return a;
+	}
+	return 0;
+}
+
+/* A table inside the BIOS area with a sane length and checksum. */
+static int table_ok(uint64_t gpa, const char *sig)
+{
+	uint32_t len = rd32(gpa + 4);
+
+	if (gpa < ACPI_TABLES_START || gpa >= ACPI_TABLES_END || len < 36 ||
+	    len > ACPI_TABLES_END - gpa)
+		return 0;
+	if (memcmp(guest_mem_ptr(&mem, gpa, 4), sig, 4))
+		return 0;
+	if (memcmp(guest_mem_ptr(&mem, gpa + 10, 6), "VMON  ", 6))
+		return 0;
+	return sum_ok(gpa, len);
+}
+
+static uint64_t xsdt_find(uint64_t xsdt, const char *sig)
+{
+	uint32_t n = (rd32(xsdt + 4) - 36) / 8;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t t = rd64(xsdt + 36 + 8 * i);
+		const void *p = guest_mem_ptr(&mem, t, 4);
+
+		if (p && !memcmp(p, sig, 4))
+			return t;
+	}
+	return 0;
+}
+
+/* Decodes an AML PkgLength; returns its value and advances *p. */
+static uint32_t pkglen(const uint8_t **p)
+{
+	uint8_t lead = *(*p)++;
+	int extra = lead >> 6;
+	uint32_t v;
+
+	if (!extra)
+		return lead & 0x3f;
+	v = lead & 0xf;
+	for (int i = 0; i < extra; i++)
+		v |= (uint32_t)*(*p)++ << (4 + 8 * i);
+	return v;
+}
+
+/*
+ * Walks the DSDT the way an interpreter would for the objects vmon emits:
+ * Name(\_S5_, Package) then Scope(\_SB_) holding one Device per CPU.
+ * Returns the number of devices, or -1 on any inconsistency.
+ */
+static int walk_dsdt(uint64_t dsdt)
+{
+	uint32_t len = rd32(dsdt + 4);
+	const uint8_t *p = guest_mem_ptr(&mem, dsdt, len), *end = p + len, *q, *scope_end;
+	int ndev = 0;
+
+	p += 36;
+	if (p[0] != 0x08 || memcmp(p + 1, "\\_S5_", 5) || p[6] != 0x12)
+		return -1;
+	p += 7;
+	q = p;
+	q += pkglen(&p);
+	if (*p != 4 || p[1] != 0x0a || p[2] != ACPI_SLP_TYP_S5)
+		return -1;
+	p = q;
+	if (p[0] != 0x10)
+		return -1;
+	p++;
+	q = p;
+	scope_end = q + pkglen(&p);
+	if (scope_end != end || memcmp(p, "\\_SB_", 5))
+		return -1;
+	p += 5;
+	while (p < scope_end) {
+		if (p[0] != 0x5b || p[1] != 0x82)
+			return -1;
+		p += 2;
+		q = p;
+		q += pkglen(&p);
+		if (q > scope_end || memcmp(p, "CP", 2))
+			return -1;
+		if (memcmp(p + 4, "\x08_HID\x0d" "ACPI0007", 14))
+			return -1;
+		p = q;
+		ndev++;
+	}
+	return p == scope_end ? ndev : -1;
+}
+
+static void check_madt(uint64_t madt, int ncpus, int *nlapic, int *nioapic, int *niso)
+{
+	uint32_t len = rd32(madt + 4);
+	uint64_t e = madt + 44;
+
+	*nlapic = *nioapic = *niso = 0;
+	while (e + 2 <= madt + len) {
+		uint8_t type = rd8(e), elen = rd8(e + 1);
+
+		if (elen < 2 || e + elen > madt + len)
+			return;
+		if (type == 0 && elen == 8 && (rd32(e + 4) & 1) && rd8(e + 3) == *nlapic)
+			(*nlapic)++;
+		if (type == 1 && elen == 12 && rd32(e + 4) == 0xfec00000 &&
+		    rd8(e + 2) >= ncpus)
+			(*nioapic)++;
+		if (type == 2 && elen == 10)
+			(*niso)++;
+		e += elen;
+	}
+	if (e != madt + len)
+		*nlapic = -1;
+}
+
+static void check_tables(int ncpus)
+{
+	uint64_t rsdp, xsdt, rsdt, fadt, madt, dsdt, facs;
+	int nlapic, nioapic, niso;
+
+	CHECK(guest_mem_init(&mem, 128ULL << 20) == 0);
+	CHECK(acpi_build(&mem, ncpus) == 0);
+	rsdp = find_rsdp();
+	CHECK(rsdp);
+	CHECK_EQ(rd8(rsdp + 15), 2);
+	CHECK_EQ(rd32(rsdp + 20), 36);
+	CHECK(sum_ok(rsdp, 36));
+	xsdt = rd64(rsdp + 24);
+	rsdt = rd32(rsdp + 16);
+	CHECK(table_ok(xsdt, "XSDT"));
+	CHECK(table_ok(rsdt, "RSDT"));
+	CHECK_EQ(rd32(xsdt + 4), 36 + 2 * 8);
+	CHECK_EQ(rd32(rsdt + 4), 36 + 2 * 4);
+	for (int i = 0; i < 2; i++)
+		CHECK_EQ(rd32(rsdt + 36 + 4 * i), rd64(xsdt + 36 + 8 * i));
+
+	fadt = xsdt_find(xsdt, "FACP");
+	CHECK(table_ok(fadt, "FACP"));
+	CHECK_EQ(rd32(fadt + 4), 276);
+	CHECK_EQ(rd8(fadt + 8), 6);
+	dsdt = rd32(fadt + 40);
+	CHECK_EQ(rd64(fadt + 140), dsdt);
+	CHECK(table_ok(dsdt, "DSDT"));
+	facs = rd32(fadt + 36);
+	CHECK_EQ(facs & 63, 0);
+	CHECK(!memcmp(guest_mem_ptr(&mem, facs, 4), "FACS", 4));
+	CHECK_EQ(rd32(facs + 4), 64);
+	CHECK_EQ(rd8(fadt + 46), 9);                    /* SCI_INT */
+	CHECK_EQ(rd32(fadt + 48), 0);                   /* no SMI_CMD */
+	CHECK_EQ(rd32(fadt + 56), 0x600);
+	CHECK_EQ(rd32(fadt + 64), 0x604);
+	CHECK_EQ(rd32(fadt + 76), 0x608);
+	CHECK_EQ(rd8(fadt + 88), 4);
+	CHECK_EQ(rd8(fadt + 89), 2);
+	CHECK_EQ(rd8(fadt + 91), 4);
+	CHECK(rd32(fadt + 112) & (1u << 10));           /* RESET_REG_SUP */
+	CHECK(!(rd32(fadt + 112) & (1u << 20)));        /* not HW-reduced */
+	CHECK_EQ(rd8(fadt + 116), 1);                   /* reset reg in I/O space */
+	CHECK_EQ(rd64(fadt + 120), 0xcf9);
+	CHECK_EQ(rd8(fadt + 128), 6);
+	CHECK_EQ(rd64(fadt + 172 + 4), 0x604);          /* X_PM1a_CNT_BLK */
+
+	CHECK_EQ(walk_dsdt(dsdt), ncpus);
+
+	madt = xsdt_find(xsdt, "APIC");
+	CHECK(table_ok(madt, "APIC"));
+	CHECK_EQ(rd32(madt + 36), 0xfee00000);
+	CHECK_EQ(rd32(madt + 40) & 1, 1);
+	check_madt(madt, ncpus, &nlapic, &nioapic, &niso);
+	CHECK_EQ(nlapic, ncpus);
+	CHECK_EQ(nioapic, 1);
+	CHECK_EQ(niso, 2);
+	guest_mem_destroy(&mem);
+}
+
+static void acpi_1cpu(void)
+{
+	check_tables(1);
+}
+
+static void acpi_4cpus(void)
+{
+	check_tables(4);
+}
+
+static void acpi_64cpus(void)
+{
+	check_tables(64);
+}
+
+static void acpi_bad_ncpus(void)
+{
+	CHECK(guest_mem_init(&mem, 16ULL << 20) == 0);
+	CHECK_EQ(acpi_build(&mem, 0), -1);
+	CHECK_EQ(acpi_build(&mem, 255), -1);
+	CHECK(acpi_build(&mem, 254) == 0);
+	CHECK(find_rsdp());
+	guest_mem_destroy(&mem);
+}
+
+/* PkgLength boundaries: 63 bytes fit in one byte, 64 need two. */
+static void aml_pkglen_sizes(void)
+{
+	static const size_t sizes[] = { 0, 61, 62, 63, 4000, 4094, 4095, 70000 };
+	static uint8_t buf[80000];
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct aml a;
+		const uint8_t *p;
+		size_t mark;
+		uint32_t v;
+
+		aml_init(&a, buf, sizeof(buf));
+		mark = aml_package_begin(&a, 0);
+		for (size_t j = 1; j < sizes[i]; j++)
+			aml_byte(&a, 0x5a);
+		aml_end(&a, mark);
+		CHECK(!a.overflow);
+		CHECK_EQ(buf[0], 0x12);
+		p = buf + 1;
+		v = pkglen(&p);
+		CHECK_EQ(v, a.len - 1);
+		CHECK_EQ(*p, 0);                       /* NumElements */
+	}
+}
+
+static void aml_overflow(void)
+{
+	uint8_t buf[9];
+	struct aml a;
+
+	aml_init(&a, buf, 8);
+	aml_name(&a, "\\_SB_.PCI0");
+	CHECK(a.overflow);
+	aml_init(&a, buf, 8);
+	aml_integer(&a, 0x123456789ULL);
+	CHECK(a.overflow);
+	aml_init(&a, buf, sizeof(buf));
+	aml_integer(&a, 0x123456789ULL);
+	CHECK(!a.overflow);
+	CHECK_EQ(a.len, 9);
+	CHECK_EQ(buf[0], 0x0e);
+}
+
+int main(void)
+{
+	RUN(acpi_1cpu);
+	RUN(acpi_4cpus);
+	RUN(acpi_64cpus);
+	RUN(acpi_bad_ncpus);
+	RUN(aml_pkglen_sizes);
+	RUN(aml_overflow);
+	return TEST_EXIT();
+}
