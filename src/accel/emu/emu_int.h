@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VMON_ACCEL_EMU_EMU_INT_H
+#define VMON_ACCEL_EMU_EMU_INT_H
+
+/* Inside the software CPU: shared by decode*.c, mmu.c, except.c, exec*.c. */
+
+#include "accel/emu/emu.h"
+
+/* ---- opcode table (decode_table.c) ---- */
+
+/* Operand kinds, one nibble each for the first and second operand. */
+enum emu_opnd {
+	OPND_NONE, OPND_E, OPND_G, OPND_I, OPND_A, OPND_Z, OPND_1, OPND_CL,
+	OPND_M, OPND_DX,
+};
+
+/* Immediate kinds. */
+enum emu_imm {
+	IMM_NONE, IMM_B, IMM_W, IMM_Z, IMM_V, IMM_MOFFS, IMM_FAR, IMM_ENTER,
+	IMM_RELB, IMM_RELZ, IMM_GRP3,   /* F6/F7: ib/iz only for /0 and /1 */
+};
+
+#define F_MODRM   (1u << 0)
+#define F_BYTE    (1u << 1)   /* 8-bit operands */
+#define F_D64     (1u << 2)   /* 64-bit operand size by default in long mode */
+#define F_F64     (1u << 3)   /* always 64-bit in long mode (near branches) */
+#define F_I64     (1u << 4)   /* #UD in 64-bit mode */
+#define F_LOCK    (1u << 5)   /* LOCK allowed when the destination is memory */
+#define F_GROUP   (1u << 6)   /* op is a group number: entry chosen by ModRM.reg */
+#define F_INV     (1u << 7)   /* #UD */
+#define F_MEM     (1u << 8)   /* ModRM must name memory */
+#define F_REG     (1u << 9)   /* ModRM must name a register */
+#define F_SIGNIMM (1u << 10)  /* imm8 sign-extended to operand size */
+#define F_SSE     (1u << 11)  /* SSE form: 66/F2/F3 select the instruction */
+#define F_O16     (1u << 12)  /* operand size fixed at 16 bits */
+#define F_IMM_SHIFT 16        /* enum emu_imm */
+#define F_IMM(k)  ((uint32_t)(k) << F_IMM_SHIFT)
+#define F_DST_SHIFT 20
+#define F_SRC_SHIFT 24
+#define F_DST(k)  ((uint32_t)(k) << F_DST_SHIFT)
+#define F_SRC(k)  ((uint32_t)(k) << F_SRC_SHIFT)
+#define F_GET_IMM(f) (((f) >> F_IMM_SHIFT) & 0xf)
+#define F_GET_DST(f) (((f) >> F_DST_SHIFT) & 0xf)
+#define F_GET_SRC(f) (((f) >> F_SRC_SHIFT) & 0xf)
+
+struct emu_opdesc {
+	const char *name;
+	uint16_t op;      /* enum emu_op, or a group number with F_GROUP */
+	uint32_t flags;
+};
+
+/* One group: its eight /reg entries, and special mod==3 encodings. */
+struct emu_group {
+	struct emu_opdesc reg[8];
+	const struct emu_opdesc *mod3;  /* 64 entries by (reg << 3 | rm), or NULL */
+};
+
+extern const struct emu_opdesc emu_map_one[256];
+extern const struct emu_opdesc emu_map_0f[256];
+extern const struct emu_opdesc emu_map_0f38[256];
+extern const struct emu_opdesc emu_map_0f3a[256];
+extern const struct emu_group emu_groups[];
+extern const unsigned emu_ngroups;
+/* VEX map 1 opcodes that carry an imm8 (bitmap). */
+int emu_vex_map1_has_imm(uint8_t opcode);
+
+/* ---- operations the executor implements ---- */
+enum emu_op {
+	OP_INVALID,
+	/* ALU: order of the 00-3F block and group 1 */
+	OP_ADD, OP_OR, OP_ADC, OP_SBB, OP_AND, OP_SUB, OP_XOR, OP_CMP,
+	/* shifts: order of group 2 */
+	OP_ROL, OP_ROR, OP_RCL, OP_RCR, OP_SHL, OP_SHR, OP_SAL, OP_SAR,
+	OP_TEST, OP_NOT, OP_NEG, OP_MUL, OP_IMUL1, OP_DIV, OP_IDIV,
+	OP_IMUL2, OP_IMUL3, OP_INC, OP_DEC,
+	OP_MOV, OP_MOVZX, OP_MOVSX, OP_MOVSXD, OP_LEA, OP_XCHG, OP_XCHG_A,
+	OP_MOV_ZI, OP_MOV_MOFFS_LD, OP_MOV_MOFFS_ST,
+	OP_CMPXCHG, OP_XADD, OP_CMPXCHGNB, OP_BSWAP,
+	OP_BT, OP_BTS, OP_BTR, OP_BTC, OP_BSF, OP_BSR, OP_TZCNT, OP_LZCNT, OP_POPCNT,
+	OP_SHLD, OP_SHRD,
+	OP_CBW, OP_CWD, OP_LAHF, OP_SAHF, OP_CLC, OP_STC, OP_CMC, OP_CLD, OP_STD,
+	OP_CLI, OP_STI, OP_CLAC, OP_STAC,
+	OP_PUSH, OP_POP, OP_PUSH_Z, OP_POP_Z, OP_PUSH_I, OP_PUSH_SEG, OP_POP_SEG,
+	OP_PUSHF, OP_POPF, OP_PUSHA, OP_POPA, OP_ENTER, OP_LEAVE,
+	OP_JMP, OP_JMP_IND, OP_JCC, OP_CALL, OP_CALL_IND, OP_RET, OP_RETF,
+	OP_JMPF, OP_JMPF_IND, OP_CALLF, OP_CALLF_IND,
+	OP_LOOP, OP_LOOPE, OP_LOOPNE, OP_JCXZ, OP_SETCC, OP_CMOVCC,
+	OP_MOVS, OP_CMPS, OP_STOS, OP_LODS, OP_SCAS, OP_INS, OP_OUTS,
+	OP_IN, OP_OUT,
+	OP_NOP, OP_PAUSE, OP_HLT, OP_UD, OP_INT, OP_INT3, OP_INTO, OP_IRET,
+	OP_MOV_SEG_LD, OP_MOV_SEG_ST, OP_LSEG,
+	OP_MOV_CR_LD, OP_MOV_CR_ST, OP_MOV_DR_LD, OP_MOV_DR_ST,
+	OP_LGDT, OP_LIDT, OP_SGDT, OP_SIDT, OP_LLDT, OP_SLDT, OP_LTR, OP_STR,
+	OP_LMSW, OP_SMSW, OP_INVLPG, OP_CLTS, OP_WBINVD, OP_INVD,
+	OP_RDMSR, OP_WRMSR, OP_RDTSC, OP_RDTSCP, OP_RDPID, OP_CPUID,
+	OP_SWAPGS, OP_SYSCALL, OP_SYSRET, OP_XGETBV, OP_XSETBV,
+	OP_FXSAVE, OP_FXRSTOR, OP_XSAVE, OP_XRSTOR, OP_XSAVEOPT, OP_XSAVEC,
+	OP_XSAVES, OP_XRSTORS, OP_LDMXCSR, OP_STMXCSR, OP_FENCE, OP_CLFLUSH,
+	OP_SSE_MOV, OP_PXOR, OP_MOVD, OP_MOVQ,
+	OP_XLAT, OP_SALC, OP_CLTS_UNUSED,
+	OP_VECTOR,   /* VEX/EVEX/XOP: #UD (no AVX in the CPUID model) */
+	OP_X87,      /* x87: not implemented */
+	OP_UNIMPL,   /* recognised, not implemented: EMU_UNIMPLEMENTED */
+	OP_NR
+};
+
+/* ---- the CPU ---- */
+
+#define EMU_TLB_SIZE 256
+
+struct emu_tlb_entry {
+	uint64_t vpn;         /* linear >> 12, or ~0 when empty */
+	uint64_t ppn;         /* physical >> 12 */
+	uint8_t user, write, nx, dirty;
+};
+
+struct emu_cpu {
+	struct x86_cpu_state *s;
+	struct emu_env env;
+	struct emu_tlb_entry tlb[EMU_TLB_SIZE];
+	struct x86_insn insn;
+	uint64_t next_rip;
+	/* The fault an instruction raised, delivered by emu_step. */
+	int fault;            /* vector, or -1 */
+	uint32_t fault_err;
+	int fault_has_err;
+	uint64_t fault_cr2;
+	unsigned nesting;
+	int halted;
+	int unimplemented;    /* set by the executor: undo and report */
+};
+
+/* Exceptions */
+enum {
+	EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5,
+	EXC_UD = 6, EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12,
+	EXC_GP = 13, EXC_PF = 14, EXC_MF = 16, EXC_AC = 17, EXC_XM = 19,
+};
+
+/* Raise a fault from inside an instruction: always returns -1. */
+int emu_raise(struct emu_cpu *c, int vec, uint32_t err, int has_err);
+static inline int emu_gp(struct emu_cpu *c, uint32_t err) { return emu_raise(c, EXC_GP, err, 1); }
+static inline int emu_ud(struct emu_cpu *c) { return emu_raise(c, EXC_UD, 0, 0); }
+int emu_unimpl(struct emu_cpu *c);
+
+/* Mode queries. */
+static inline int emu_long_mode(const struct emu_cpu *c) { return !!(c->s->efer & X86_EFER_LMA); }
+static inline int emu_64bit(const struct emu_cpu *c) { return emu_long_mode(c) && c->s->seg[X86_CS].l; }
+static inline int emu_protected(const struct emu_cpu *c) { return !!(c->s->cr0 & X86_CR0_PE); }
+static inline int emu_v86(const struct emu_cpu *c) { return !!(c->s->rflags & X86_RFLAGS_VM); }
+int emu_cpl(const struct emu_cpu *c);
+int emu_code_mode(const struct emu_cpu *c);   /* 16, 32, 64 */
+
+/* ---- memory (mmu.c) ---- */
+enum {
+	ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2,
+	ACC_SUPER = 4,   /* implicit supervisor access (descriptor tables, TSS) */
+};
+
+void emu_tlb_flush(struct emu_cpu *c);
+void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin);
+/* Segment offset -> linear, with limit, type and canonical checks. */
+int emu_linear(struct emu_cpu *c, int seg, uint64_t off, unsigned size, int acc, uint64_t *lin);
+/* Linear -> physical through the page tables (#PF on failure). */
+int emu_translate(struct emu_cpu *c, uint64_t lin, int acc, uint64_t *phys);
+int emu_read_lin(struct emu_cpu *c, uint64_t lin, void *buf, unsigned size, int acc);
+int emu_write_lin(struct emu_cpu *c, uint64_t lin, const void *buf, unsigned size, int acc);
+int emu_read(struct emu_cpu *c, int seg, uint64_t off, void *buf, unsigned size);
+int emu_write(struct emu_cpu *c, int seg, uint64_t off, const void *buf, unsigned size);
+int emu_read_u(struct emu_cpu *c, int seg, uint64_t off, unsigned size, uint64_t *v);
+int emu_write_u(struct emu_cpu *c, int seg, uint64_t off, unsigned size, uint64_t v);
+/*
+ * For atomic read-modify-write: a host pointer to size bytes of RAM at
+ * seg:off, translated for writing.  0 with *p NULL when the bytes are not
+ * plain RAM in one page (the caller falls back to read + write).
+ */
+int emu_host_ptr(struct emu_cpu *c, int seg, uint64_t off, unsigned size, void **p);
+/* Physical accesses (page walks, descriptor A bits). */
+int emu_phys_read(struct emu_cpu *c, uint64_t pa, void *buf, unsigned size);
+int emu_phys_write(struct emu_cpu *c, uint64_t pa, const void *buf, unsigned size);
+
+/* ---- exceptions, interrupts, segments (except.c, segment.c) ---- */
+enum emu_event_kind { EV_EXCEPTION, EV_SOFT_INT, EV_EXTERNAL };
+/* Delivers through IVT/IDT; escalates to #DF and triple fault.  0 or -1 (triple). */
+int emu_deliver(struct emu_cpu *c, int vec, int kind, int has_err, uint32_t err, uint64_t ret_rip);
+int emu_iret(struct emu_cpu *c);
+/* Reads the 8-byte descriptor for selector (GDT or LDT); raises #GP(sel). */
+int emu_read_desc(struct emu_cpu *c, uint16_t sel, uint64_t *desc, int exc);
+void emu_desc_to_seg(uint64_t lo, uint64_t hi, uint16_t sel, struct x86_segment *seg);
+/* MOV/POP to a segment register with all protected-mode checks. */
+int emu_load_seg(struct emu_cpu *c, int sreg, uint16_t sel);
+/* Loads CS for a far transfer to code at privilege cpl. */
+int emu_load_cs(struct emu_cpu *c, uint16_t sel, int cpl_check);
+
+/* ---- stack (exec_stack.c) ---- */
+unsigned emu_stack_size(const struct emu_cpu *c);
+int emu_push(struct emu_cpu *c, uint64_t v, unsigned size);
+int emu_pop(struct emu_cpu *c, uint64_t *v, unsigned size);
+
+/* ---- executor families ---- */
+int emu_exec_alu(struct emu_cpu *c);      /* exec_alu.c */
+int emu_exec_ctrl(struct emu_cpu *c);     /* exec_ctrl.c */
+int emu_exec_string(struct emu_cpu *c);   /* exec_string.c */
+int emu_exec_sys(struct emu_cpu *c);      /* exec_sys.c */
+int emu_exec_xsave(struct emu_cpu *c);    /* exec_xsave.c */
+void emu_cpuid_model(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4]);
+int emu_rdmsr(struct emu_cpu *c, uint32_t idx, uint64_t *v);
+int emu_wrmsr(struct emu_cpu *c, uint32_t idx, uint64_t v);
+uint64_t *emu_msr_slot(struct emu_cpu *c, uint32_t idx, int create);
+
+/* ---- operands (exec.c) ---- */
+struct emu_operand {
+	int kind;            /* 0 none, 1 reg, 2 mem, 3 imm */
+	unsigned size;
+	int reg;             /* gpr index; high byte if hi8 */
+	int hi8;
+	int seg;
+	uint64_t off;        /* effective address (truncated to address size) */
+	uint64_t val;
+};
+uint64_t emu_ea(struct emu_cpu *c, int *seg);
+uint64_t emu_reg_get(struct emu_cpu *c, int reg, unsigned size, int hi8);
+void emu_reg_set(struct emu_cpu *c, int reg, unsigned size, int hi8, uint64_t v);
+int emu_opnd_decode(struct emu_cpu *c, int kind, unsigned size, struct emu_operand *o);
+int emu_opnd_read(struct emu_cpu *c, struct emu_operand *o);
+int emu_opnd_write(struct emu_cpu *c, struct emu_operand *o, uint64_t v);
+int emu_cond(const struct emu_cpu *c, unsigned cc);
+unsigned emu_insn_opsize(const struct emu_cpu *c);
+
+static inline uint64_t emu_mask(unsigned size)
+{
+	return size >= 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
+}
+
+static inline uint64_t emu_sext(uint64_t v, unsigned size)
+{
+	if (size >= 8)
+		return v;
+	unsigned sh = 64 - size * 8;
+	return (uint64_t)((int64_t)(v << sh) >> sh);
+}
+
+#define EMU_FLAGS_ARITH (X86_RFLAGS_CF | X86_RFLAGS_PF | X86_RFLAGS_AF | \
+			 X86_RFLAGS_ZF | X86_RFLAGS_SF | X86_RFLAGS_OF)
+
+/* Exact flags of the ALU ops (exec_alu.c), used by string ops too. */
+uint64_t emu_alu(struct emu_cpu *c, int op, uint64_t a, uint64_t b, unsigned size);
+
+#endif
