@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VMON_HW_UART_H
+#define VMON_HW_UART_H
+
+#include <stdint.h>
+
+#include "machine/bus.h"
+#include "machine/irq.h"
+
+/*
+ * A 16550A UART (8 ports from base) with 16-byte FIFOs.  Transmission takes
+ * no time: each byte written to THR reaches chr at once.  The interrupt
+ * output reaches irq only while MCR OUT2 is set and loopback is off, as the
+ * gate on a PC's serial port does.  chr may be NULL (output discarded).
+ */
+struct uart;
+struct chardev;
+
+struct uart *uart_new(struct bus *pio, uint16_t base, struct irq_line irq, struct chardev *chr);
+void uart_free(struct uart *u);
+
+#endif
