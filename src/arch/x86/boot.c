@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arch/x86/bzimage.h"
 #include "arch/x86/e820.h"
 #include "arch/x86/multiboot.h"
 #include "util/log.h"
@@ -116,6 +117,7 @@ static const struct boot_format {
 		    const struct boot_image *img, struct x86_cpu_state *bsp);
 } boot_formats[] = {
 	{ multiboot_probe, multiboot_load },
+	{ bzimage_probe, bzimage_load },
 };
 
 static int boot_dispatch(struct guest_mem *mem, const struct machine_config *cfg,
@@ -126,7 +128,7 @@ static int boot_dispatch(struct guest_mem *mem, const struct machine_config *cfg
 	for (size_t i = 0; i < sizeof(boot_formats) / sizeof(boot_formats[0]); i++)
 		if (boot_formats[i].probe(img))
 			return boot_formats[i].load(mem, cfg, img, bsp);
-	log_err("%s: not a bootable image (no multiboot header)", img->path);
+	log_err("%s: not a bootable image (no multiboot header, not a bzImage)", img->path);
 	return -1;
 }
 
