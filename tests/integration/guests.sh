@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Runs every test guest (build/guests/, `make guests`) under build/vmon and
+# checks its serial output and vmon's exit status.  One table of
+# (guest, expected status, expected output, args), run once per entry of
+# ACCELS (default "kvm"; "emu" for the software CPU).  Two extra runners
+# check the guests themselves against QEMU: ACCELS="qemu-tcg" or "qemu-kvm".
+# Prints PASS/FAIL/SKIP lines for tests/run.sh; exits 1 on any FAIL.
+set -u
+cd "$(dirname "$0")/../.."
+
+VMON=${VMON:-build/vmon}
+G=build/guests
+ACCELS=${ACCELS:-kvm}
+RUN_TIMEOUT=${RUN_TIMEOUT:-30}
+QEMU=${QEMU:-qemu-system-x86_64}
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failed=0
+
+printf 'MODULE-DATA-1234 and the rest of the module\n' >"$tmp/mod.txt"
+printf 'hello, world\nabcq' >"$tmp/echo-in.txt"
+
+# ---- the table --------------------------------------------------------
+# row NAME STATUS PATTERNS QEMU_PATTERNS STDIN -- VMON-ARGS...
+#   STATUS: vmon's exit status (33 = debug-exit GUEST_PASS, 0 = power off,
+#   3 = triple fault).  PATTERNS: extended regexps separated by ';;', each
+#   must match a line of the serial output.  QEMU_PATTERNS: the same for the
+#   QEMU runners, '=' when identical.  STDIN: file fed to --serial stdio,
+#   '-' for none (serial then goes to a file).
+NAMES=() STATUS=() PATS=() QPATS=() STDINS=() ARGS=()
+row() {
+	NAMES+=("$1") STATUS+=("$2") PATS+=("$3") QPATS+=("$4") STDINS+=("$5")
+	shift 6
+	local IFS=$'\x1f'
+	ARGS+=("$*")
+}
+
+row realmode 33 '^realmode: ok$' = - -- --flat --kernel $G/realmode.bin
+row protmode 33 "^protmode: cmdline '(.* )?hello world';;^protmode: 2 modules;;^protmode: module 0 .* begins \"MODULE-DATA-1234\";;^protmode: module 1 .* begins \"MODULE-DATA-1234\";;^protmode: mmap base=0x100000 .*type=1$;;^protmode: ok$" = - \
+	-- --kernel $G/protmode.elf --cmdline 'hello world' --initrd "$tmp/mod.txt,$tmp/mod.txt" --mem 128M
+row protmode-aout 33 '^protmode: ok$' = - -- --kernel $G/protmode-aout.bin --mem 64M
+row longmode 33 '^longmode: ok cr0=0x8' = - -- --kernel $G/longmode.elf
+for n in 1 2 4; do
+	p="^smp: fw_cfg says $n cpus, the MADT lists $n$;;^smp: $n cpus online$;;^cpu 0: apic id 0 \\(bsp\\)$"
+	for ((i = 1; i < n; i++)); do p+=";;^cpu $i: apic id $i$"; done
+	row smp-$n 33 "$p" = - -- --kernel $G/smp.elf --cpus $n
+done
+row uart-echo-pic 33 '^HELLO, WORLD$;;^ABC$;;^uart-echo: bye after 17 bytes' = "$tmp/echo-in.txt" \
+	-- --kernel $G/uart-echo.elf
+row uart-echo-ioapic 33 '^HELLO, WORLD$;;^ABC$;;^uart-echo: bye after 17 bytes' = "$tmp/echo-in.txt" \
+	-- --kernel $G/uart-echo.elf --cmdline ioapic
+# QEMU's multiboot path leaves the fw_cfg command line empty; vmon fills it.
+row fwcfg 33 "^fwcfg: io: signature QEMU id 0x[0-9a-f]*[2367] \\(dma\\)$;;^fwcfg: io: cpus 3$;;^fwcfg: io: ram 192 MiB$;;^fwcfg: io: cmdline size [0-9]+ 'fw cfg test'$;;^fwcfg: dma: cpus 3$;;^fwcfg: [0-9]+ files$;;^fwcfg: ok$" \
+	"^fwcfg: io: cpus 3$;;^fwcfg: io: ram 192 MiB$;;^fwcfg: ok$" - \
+	-- --kernel $G/fwcfg.elf --cpus 3 --mem 192M --cmdline 'fw cfg test'
+row acpi 0 '^acpi: table (RSDT|XSDT) ;;^acpi: table FACP ;;^acpi: table APIC ;;^acpi: table DSDT ;;^acpi: madt cpus 2 ioapic 0xfec00000$;;^acpi: pm1a_cnt 0x604 ;;^acpi: powering off$' = - \
+	-- --kernel $G/acpi.elf --cpus 2
+row portbench 33 '^exit cycles: user=[0-9]+$;;^exit cycles: kernel=[0-9]+$;;^portbench: ok$' = - \
+	-- --kernel $G/portbench.elf --cmdline n=1000
+row triple 3 '^triple: faulting now$' = - -- --kernel $G/triple.elf
+
+# ---- runners ----------------------------------------------------------
+# run_vmon ACCEL STDIN OUT ARGS...: serial output into OUT; prints the status.
+run_vmon() {
+	local accel=$1 in=$2 out=$3
+	shift 3
+	if [ "$in" = - ]; then
+		timeout "$RUN_TIMEOUT" "$VMON" run -q --accel "$accel" --serial "file:$out" "$@" \
+			</dev/null >/dev/null 2>"$out.err"
+	else
+		timeout "$RUN_TIMEOUT" "$VMON" run -q --accel "$accel" --serial stdio "$@" \
+			<"$in" >"$out" 2>"$out.err"
+	fi
+	echo $?
+}
+
+# The same run under QEMU, which implements the same ports: translate the args.
+run_qemu() {
+	local accel=${1#qemu-} in=$2 out=$3 q=() flat=0 kernel=
+	shift 3
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--flat) flat=1 ;;
+		--kernel) kernel=$2; shift ;;
+		--cmdline) q+=(-append "$2"); shift ;;
+		--initrd) q+=(-initrd "$2"); shift ;;
+		--mem) q+=(-m "$2"); shift ;;
+		--cpus) q+=(-smp "$2"); shift ;;
+		esac
+		shift
+	done
+	if [ "$flat" = 1 ]; then
+		q+=(-drive "file=$kernel,format=raw,if=floppy")
+	else
+		q+=(-kernel "$kernel")
+	fi
+	if [ "$in" = - ]; then
+		q+=(-serial "file:$out")
+		in=/dev/null
+	else
+		q+=(-serial stdio)
+	fi
+	timeout "$RUN_TIMEOUT" "$QEMU" -accel "$accel" -M pc -display none -no-reboot \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 "${q[@]}" <"$in" >"$out.stdout" 2>"$out.err"
+	local rc=$?
+	[ -s "$out.stdout" ] && cat "$out.stdout" >>"$out"
+	# QEMU has no "triple fault" status: with -no-reboot it exits 0.
+	echo $rc
+}
+
+# check LABEL OUT STATUS WANT PATTERNS: prints PASS or FAIL for one run.
+check() {
+	local label=$1 out=$2 rc=$3 want=$4 pats=$5 pat why=
+	if [ "$rc" = 124 ]; then
+		why="timed out after ${RUN_TIMEOUT}s"
+	elif [ "$rc" != "$want" ]; then
+		why="exit status $rc, expected $want"
+	else
+		while IFS= read -r pat; do
+			[ -z "$pat" ] && continue
+			if ! grep -qE -- "$pat" "$out" 2>/dev/null; then
+				why="no output line matches '$pat'"
+				break
+			fi
+		done <<<"${pats//;;/$'\n'}"
+	fi
+	if [ -z "$why" ]; then
+		echo "PASS $label"
+		return
+	fi
+	echo "FAIL $label: $why"
+	{ tail -n 5 "$out"; head -n 3 "$out.err"; } 2>/dev/null | sed 's/^/    /'
+	failed=1
+}
+
+# Why ACCEL cannot be tested here, or nothing when it can.
+skip_reason() {
+	local accel=$1 rc
+	case $accel in
+	qemu-*)
+		command -v "$QEMU" >/dev/null || { echo "$QEMU not installed"; return; }
+		if [ "$accel" = qemu-kvm ] && ! { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }; then
+			echo "/dev/kvm cannot be opened"
+		fi
+		return ;;
+	esac
+	[ -x "$VMON" ] || { echo "$VMON not built"; return; }
+	if [ "$accel" = kvm ] && ! { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }; then
+		echo "/dev/kvm cannot be opened for reading and writing"
+		return
+	fi
+	# Probe: a configuration error (status 2) means the accelerator is unavailable.
+	rc=$(run_vmon "$accel" - "$tmp/probe" --flat --kernel $G/realmode.bin)
+	if [ "$rc" = 2 ]; then
+		echo "vmon --accel $accel unavailable: $(head -n 1 "$tmp/probe.err")"
+	fi
+}
+
+if [ ! -e $G/realmode.bin ] || [ ! -e $G/triple.elf ]; then
+	echo "FAIL guests: $G not built (run 'make guests')"
+	exit 1
+fi
+
+for accel in $ACCELS; do
+	reason=$(skip_reason "$accel")
+	for i in "${!NAMES[@]}"; do
+		label="$accel/${NAMES[$i]}"
+		if [ -n "$reason" ]; then
+			echo "SKIP $label: $reason"
+			continue
+		fi
+		IFS=$'\x1f' read -r -a args <<<"${ARGS[$i]}"
+		out="$tmp/$accel-${NAMES[$i]}.out"
+		: >"$out"
+		want=${STATUS[$i]} pats=${PATS[$i]}
+		case $accel in
+		qemu-*)
+			rc=$(run_qemu "$accel" "${STDINS[$i]}" "$out" "${args[@]}")
+			[ "$want" = 3 ] && want=0
+			[ "${QPATS[$i]}" != = ] && pats=${QPATS[$i]}
+			;;
+		*)
+			rc=$(run_vmon "$accel" "${STDINS[$i]}" "$out" "${args[@]}")
+			;;
+		esac
+		check "$label" "$out" "$rc" "$want" "$pats"
+	done
+done
+exit $failed
