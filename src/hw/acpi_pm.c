@@ -148,7 +148,7 @@ static void pm_act(struct acpi_pm *pm, enum pm_action act)
 {
 	if (act == PM_NONE)
 		return;
-	log_info(act == PM_POWEROFF ? "guest powered off" : "guest requested reset");
+	log_info("%s", act == PM_POWEROFF ? "guest powered off" : "guest requested reset");
 	machine_request_exit(pm->m, VMON_EXIT_OK);
 }
 
