@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Triple fault on purpose: with an IDT limit of 0, int3 raises #GP, which
- * cannot be delivered either (#DF), which cannot be delivered: shutdown.
- * vmon must exit with status 3; reaching the debug-exit write is a failure.
+ * Triple fault on purpose: with an IDT limit of 0, ud2's #UD cannot be
+ * delivered (#GP), nor can that (#DF): shutdown.  vmon must exit with
+ * status 3; reaching the debug-exit write is a failure.  Not int3: the
+ * development host's software KVM cannot emulate it (host-kvm.md) and
+ * reports an emulation failure instead of faulting.
  */
 #define MB_HEADER_MAGIC 0x1BADB002
 #define MB_FLAGS 0x00000003
@@ -26,7 +28,7 @@ _start:
 	outb	%al, %dx
 	jmp	1b
 2:	lidt	empty_idt
-	int3
+	ud2
 	movl	$0x11, %eax             /* survived: GUEST_FAIL */
 	outl	%eax, $0xf4
 3:	hlt
