@@ -12,6 +12,8 @@
  * no time: each byte written to THR reaches chr at once.  The interrupt
  * output reaches irq only while MCR OUT2 is set and loopback is off, as the
  * gate on a PC's serial port does.  chr may be NULL (output discarded).
+ * The UART registers itself as chr's input consumer; chr must outlive it:
+ * uart_free() first, then chardev_close().
  */
 struct uart;
 struct chardev;
