@@ -141,6 +141,11 @@ static void test_restored_on_signals(void)
 
 int main(void)
 {
+	if (open_pty()) {
+		puts("SKIP test_chardev: no pseudo-terminal available (posix_openpt)");
+		return 0;
+	}
+	close_pty();
 	RUN(test_raw_until_close);
 	RUN(test_restored_on_exit);
 	RUN(test_restored_on_signals);
