@@ -128,6 +128,13 @@ struct emu_cpu {
 	unsigned nesting;
 	int halted;
 	int unimplemented;    /* set by the executor: undo and report */
+	int shadow;           /* STI / MOV SS: interrupts blocked for one insn */
+	int delivered;        /* the instruction delivered an event itself */
+	int triple;           /* ... and that ended in a triple fault */
+	int keep_regs;        /* a faulting REP string op keeps its progress */
+	uint64_t insn_rip;    /* start of the current instruction */
+	uint64_t tsc_ns0;     /* host time at which s->tsc was valid */
+	uint64_t msr_scratch;  /* write sink once msrs[] is full */
 };
 
 /* Exceptions */
@@ -190,7 +197,8 @@ void emu_desc_to_seg(uint64_t lo, uint64_t hi, uint16_t sel, struct x86_segment 
 /* MOV/POP to a segment register with all protected-mode checks. */
 int emu_load_seg(struct emu_cpu *c, int sreg, uint16_t sel);
 /* Loads CS for a far transfer to code at privilege cpl. */
-int emu_load_cs(struct emu_cpu *c, uint16_t sel, int cpl_check);
+int emu_load_cs(struct emu_cpu *c, uint16_t sel, int new_cpl);
+int emu_load_system_seg(struct emu_cpu *c, int sreg, uint16_t sel);
 
 /* ---- stack (exec_stack.c) ---- */
 unsigned emu_stack_size(const struct emu_cpu *c);
@@ -199,6 +207,7 @@ int emu_pop(struct emu_cpu *c, uint64_t *v, unsigned size);
 
 /* ---- executor families ---- */
 int emu_exec_alu(struct emu_cpu *c);      /* exec_alu.c */
+int emu_exec_data(struct emu_cpu *c);     /* exec_data.c */
 int emu_exec_ctrl(struct emu_cpu *c);     /* exec_ctrl.c */
 int emu_exec_string(struct emu_cpu *c);   /* exec_string.c */
 int emu_exec_sys(struct emu_cpu *c);      /* exec_sys.c */
@@ -242,6 +251,11 @@ static inline uint64_t emu_sext(uint64_t v, unsigned size)
 
 #define EMU_FLAGS_ARITH (X86_RFLAGS_CF | X86_RFLAGS_PF | X86_RFLAGS_AF | \
 			 X86_RFLAGS_ZF | X86_RFLAGS_SF | X86_RFLAGS_OF)
+
+/* Atomic (when lock) read-modify-write of a destination operand. */
+int emu_rmw(struct emu_cpu *c, struct emu_operand *d, int lock,
+	    uint64_t (*fn)(struct emu_cpu *c, uint64_t old, const void *ctx),
+	    const void *ctx, uint64_t *oldp);
 
 /* Exact flags of the ALU ops (exec_alu.c), used by string ops too. */
 uint64_t emu_alu(struct emu_cpu *c, int op, uint64_t a, uint64_t b, unsigned size);

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The CPUID model of the software CPU when the environment gives none.  It
+ * advertises only what emu executes: no AVX, no x87 beyond FXSAVE state.
+ */
+#include <string.h>
+
+#include "accel/emu/emu_int.h"
+
+#define XCR0_SUPPORTED 0x3ULL    /* x87 | SSE */
+
+static void vendor(uint32_t out[4])
+{
+	/* "VmonVmonVmon": an unknown vendor, so guests rely on feature bits. */
+	memcpy(&out[1], "Vmon", 4);
+	memcpy(&out[3], "Vmon", 4);
+	memcpy(&out[2], "Vmon", 4);
+}
+
+static void leaf_1(struct emu_cpu *c, uint32_t out[4])
+{
+	out[0] = 0x000606a0;     /* family 6 */
+	out[1] = 0x00000800;     /* CLFLUSH line 64 */
+	out[2] = (1u << 13) | (1u << 23) | (1u << 26) | (1u << 31);  /* CX16 POPCNT XSAVE HV */
+	if (c->s->cr4 & X86_CR4_OSXSAVE)
+		out[2] |= 1u << 27;
+	out[3] = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
+		 (1u << 9) | (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16) |
+		 (1u << 19) | (1u << 24) | (1u << 25) | (1u << 26);
+	/* FPU TSC MSR PAE CX8 APIC SEP PGE CMOV PAT CLFSH FXSR SSE SSE2 (and DE PSE) */
+	out[3] |= (1u << 2) | (1u << 3);
+}
+
+static void leaf_d(struct emu_cpu *c, uint32_t sub, uint32_t out[4])
+{
+	memset(out, 0, 16);
+	if (sub == 0) {
+		out[0] = XCR0_SUPPORTED;
+		out[1] = 512 + 64;        /* size for the XCR0 enabled now */
+		out[2] = 512 + 64;
+		(void)c;
+	} else if (sub == 1) {
+		out[0] = (1u << 0) | (1u << 1) | (1u << 3);   /* XSAVEOPT XSAVEC XSAVES */
+		out[1] = 512 + 64;
+	}
+}
+
+void emu_cpuid_model(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
+{
+	if (c->env.cpuid) {
+		c->env.cpuid(c->env.opaque, leaf, sub, out);
+		return;
+	}
+	memset(out, 0, 16);
+	switch (leaf) {
+	case 0:
+		out[0] = 0xd;
+		vendor(out);
+		break;
+	case 1:
+		leaf_1(c, out);
+		break;
+	case 7:
+		if (sub == 0)
+			out[1] = (1u << 7) | (1u << 20);   /* SMEP SMAP */
+		break;
+	case 0xd:
+		leaf_d(c, sub, out);
+		break;
+	case 0x80000000:
+		out[0] = 0x80000008;
+		break;
+	case 0x80000001:
+		out[2] = (1u << 0) | (1u << 5);          /* LAHF_LM ABM(LZCNT) */
+		out[3] = (1u << 11) | (1u << 20) | (1u << 27) | (1u << 29); /* SYSCALL NX RDTSCP LM */
+		break;
+	case 0x80000008:
+		out[0] = 0x3028;                         /* 40-bit physical, 48-bit linear */
+		break;
+	}
+}

@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The software CPU's main loop: fetch, decode, dispatch to the family that
+ * executes the operation, and turn a fault into an exception delivered
+ * through the guest's IDT.  An instruction that faults is undone (registers
+ * restored) before delivery, as on hardware.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "accel/emu/emu_int.h"
+
+struct emu_cpu *emu_cpu_new(struct x86_cpu_state *s, const struct emu_env *env)
+{
+	struct emu_cpu *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->s = s;
+	c->env = *env;
+	c->fault = -1;
+	emu_tlb_flush(c);
+	return c;
+}
+
+void emu_cpu_free(struct emu_cpu *c)
+{
+	free(c);
+}
+
+void emu_cpu_flush_tlb(struct emu_cpu *c)
+{
+	emu_tlb_flush(c);
+}
+
+unsigned emu_nesting(const struct emu_cpu *c)
+{
+	return c->nesting;
+}
+
+const struct x86_insn *emu_last_insn(const struct emu_cpu *c)
+{
+	return &c->insn;
+}
+
+/* ---- registers and operands ---- */
+
+uint64_t emu_reg_get(struct emu_cpu *c, int reg, unsigned size, int hi8)
+{
+	uint64_t v = c->s->gpr[reg & 15];
+
+	if (hi8)
+		return (v >> 8) & 0xff;
+	return v & emu_mask(size);
+}
+
+void emu_reg_set(struct emu_cpu *c, int reg, unsigned size, int hi8, uint64_t v)
+{
+	uint64_t *r = &c->s->gpr[reg & 15];
+
+	if (hi8)
+		*r = (*r & ~0xff00ULL) | ((v & 0xff) << 8);
+	else if (size == 4)
+		*r = v & 0xffffffffULL;
+	else if (size == 8)
+		*r = v;
+	else
+		*r = (*r & ~emu_mask(size)) | (v & emu_mask(size));
+}
+
+uint64_t emu_ea(struct emu_cpu *c, int *seg)
+{
+	const struct x86_insn *in = &c->insn;
+	uint64_t a = (uint64_t)in->disp;
+
+	if (in->rip_relative)
+		a += c->next_rip;
+	if (in->base != 0xff)
+		a += c->s->gpr[in->base];
+	if (in->index != 0xff)
+		a += c->s->gpr[in->index] << in->scale;
+	*seg = in->seg >= 0 ? in->seg :
+	       (in->base == X86_RSP || in->base == X86_RBP) ? X86_SS : X86_DS;
+	return a & emu_mask(in->addrsize);
+}
+
+static void reg_operand(struct emu_cpu *c, int r, unsigned size, struct emu_operand *o)
+{
+	o->kind = 1;
+	o->size = size;
+	o->reg = r;
+	o->hi8 = size == 1 && !c->insn.rex && r >= 4 && r < 8;
+	if (o->hi8)
+		o->reg = r - 4;
+}
+
+int emu_opnd_decode(struct emu_cpu *c, int kind, unsigned size, struct emu_operand *o)
+{
+	const struct x86_insn *in = &c->insn;
+
+	memset(o, 0, sizeof(*o));
+	switch (kind) {
+	case OPND_E:
+	case OPND_M:
+		if (in->mod == 3) {
+			reg_operand(c, in->rm, size, o);
+			return 0;
+		}
+		o->kind = 2;
+		o->size = size;
+		o->off = emu_ea(c, &o->seg);
+		return 0;
+	case OPND_G:
+		reg_operand(c, in->reg, size, o);
+		return 0;
+	case OPND_A:
+		reg_operand(c, X86_RAX, size, o);
+		return 0;
+	case OPND_Z:
+		reg_operand(c, (in->opcode & 7) | ((in->rex & 1) << 3), size, o);
+		return 0;
+	case OPND_I:
+		o->kind = 3;
+		o->size = size;
+		o->val = in->imm & emu_mask(size);
+		return 0;
+	case OPND_1:
+		o->kind = 3;
+		o->size = 1;
+		o->val = 1;
+		return 0;
+	case OPND_CL:
+		o->kind = 3;
+		o->size = 1;
+		o->val = c->s->gpr[X86_RCX] & 0xff;
+		return 0;
+	case OPND_DX:
+		o->kind = 3;
+		o->size = 2;
+		o->val = c->s->gpr[X86_RDX] & 0xffff;
+		return 0;
+	}
+	return 0;
+}
+
+int emu_opnd_read(struct emu_cpu *c, struct emu_operand *o)
+{
+	if (o->kind == 1)
+		o->val = emu_reg_get(c, o->reg, o->size, o->hi8);
+	else if (o->kind == 2)
+		return emu_read_u(c, o->seg, o->off, o->size, &o->val);
+	return 0;
+}
+
+int emu_opnd_write(struct emu_cpu *c, struct emu_operand *o, uint64_t v)
+{
+	if (o->kind == 1) {
+		emu_reg_set(c, o->reg, o->size, o->hi8, v);
+		return 0;
+	}
+	if (o->kind == 2)
+		return emu_write_u(c, o->seg, o->off, o->size, v);
+	return 0;
+}
+
+unsigned emu_insn_opsize(const struct emu_cpu *c)
+{
+	return (c->insn.flags & F_BYTE) ? 1 : c->insn.opsize;
+}
+
+int emu_cond(const struct emu_cpu *c, unsigned cc)
+{
+	uint64_t f = c->s->rflags;
+	int cf = !!(f & X86_RFLAGS_CF), zf = !!(f & X86_RFLAGS_ZF);
+	int sf = !!(f & X86_RFLAGS_SF), of = !!(f & X86_RFLAGS_OF);
+	int pf = !!(f & X86_RFLAGS_PF), r;
+
+	switch ((cc >> 1) & 7) {
+	case 0: r = of; break;
+	case 1: r = cf; break;
+	case 2: r = zf; break;
+	case 3: r = cf || zf; break;
+	case 4: r = sf; break;
+	case 5: r = pf; break;
+	case 6: r = sf != of; break;
+	default: r = zf || sf != of; break;
+	}
+	return (cc & 1) ? !r : r;
+}
+
+/* ---- stack ---- */
+
+unsigned emu_stack_size(const struct emu_cpu *c)
+{
+	if (emu_64bit(c))
+		return 8;
+	return c->s->seg[X86_SS].db ? 4 : 2;
+}
+
+int emu_push(struct emu_cpu *c, uint64_t v, unsigned size)
+{
+	unsigned ss = emu_stack_size(c);
+	uint64_t sp = (c->s->gpr[X86_RSP] - size) & emu_mask(ss);
+
+	if (emu_write_u(c, X86_SS, sp, size, v))
+		return -1;
+	emu_reg_set(c, X86_RSP, ss, 0, sp);
+	if (ss == 4)   /* a 32-bit stack keeps RSP's upper half (not 64-bit mode) */
+		c->s->gpr[X86_RSP] = sp;
+	return 0;
+}
+
+int emu_pop(struct emu_cpu *c, uint64_t *v, unsigned size)
+{
+	unsigned ss = emu_stack_size(c);
+	uint64_t sp = c->s->gpr[X86_RSP] & emu_mask(ss);
+
+	if (emu_read_u(c, X86_SS, sp, size, v))
+		return -1;
+	emu_reg_set(c, X86_RSP, ss, 0, sp + size);
+	return 0;
+}
+
+/* ---- fetch, dispatch, step ---- */
+
+static int fetch_decode(struct emu_cpu *c)
+{
+	struct x86_cpu_state *s = c->s;
+	int mode = emu_code_mode(c), r;
+	uint8_t buf[15];
+	uint64_t lin, rip = s->rip & (mode == 64 ? ~0ULL : 0xffffffffULL);
+	unsigned n = 15, first;
+
+	if (!emu_64bit(c) && emu_protected(c) && !emu_v86(c)) {
+		if (rip > s->seg[X86_CS].limit)
+			return emu_gp(c, 0);
+		if (s->seg[X86_CS].limit - rip + 1 < n)
+			n = s->seg[X86_CS].limit - rip + 1;
+	}
+	if (emu_linear(c, X86_CS, rip, 1, ACC_EXEC, &lin))
+		return -1;
+	first = 0x1000 - (lin & 0xfff);
+	if (first > n)
+		first = n;
+	if (emu_read_lin(c, lin, buf, first, ACC_EXEC))
+		return -1;
+	r = emu_decode(buf, first, mode, &c->insn);
+	if (r == EMU_DECODE_TRUNCATED && first < n) {
+		/* Only now does the next page matter. */
+		if (emu_read_lin(c, lin + first, buf + first, n - first, ACC_EXEC))
+			return -1;
+		r = emu_decode(buf, n, mode, &c->insn);
+	}
+	if (r == EMU_DECODE_TRUNCATED)
+		return emu_gp(c, 0);   /* ran into the CS limit */
+	if (r == EMU_DECODE_TOO_LONG)
+		return emu_gp(c, 0);
+	c->next_rip = (rip + c->insn.len) & (mode == 64 ? ~0ULL : mode == 32 ? 0xffffffffULL : 0xffffULL);
+	if (r == EMU_DECODE_INVALID)
+		return emu_ud(c);
+	return 0;
+}
+
+static int dispatch(struct emu_cpu *c)
+{
+	unsigned op = c->insn.op;
+
+	if (op >= OP_ADD && op <= OP_DEC)
+		return emu_exec_alu(c);
+	if (op >= OP_BT && op <= OP_SHRD)
+		return emu_exec_alu(c);
+	if ((op >= OP_MOV && op <= OP_BSWAP) || (op >= OP_CBW && op <= OP_STAC) ||
+	    op == OP_XLAT || op == OP_SALC || op == OP_SSE_MOV || op == OP_PXOR)
+		return emu_exec_data(c);
+	if (op >= OP_PUSH && op <= OP_CMOVCC)
+		return emu_exec_ctrl(c);
+	if (op >= OP_MOVS && op <= OP_OUT)
+		return emu_exec_string(c);
+	if (op >= OP_FXSAVE && op <= OP_STMXCSR)
+		return emu_exec_xsave(c);
+	if (op == OP_XGETBV || op == OP_XSETBV)
+		return emu_exec_xsave(c);
+	if (op == OP_VECTOR || op == OP_X87)
+		return emu_ud(c);   /* no AVX; x87 is CR0.EM-style absent */
+	if (op == OP_UNIMPL || op == OP_INVALID)
+		return op == OP_INVALID ? emu_ud(c) : emu_unimpl(c);
+	return emu_exec_sys(c);
+}
+
+/* Registers an instruction may change before it faults. */
+struct snapshot {
+	uint64_t gpr[X86_NR_GPRS], rip, rflags;
+	struct x86_segment seg[X86_NR_SEGS];
+};
+
+static void snap(const struct x86_cpu_state *s, struct snapshot *sn)
+{
+	memcpy(sn->gpr, s->gpr, sizeof(sn->gpr));
+	memcpy(sn->seg, s->seg, sizeof(sn->seg));
+	sn->rip = s->rip;
+	sn->rflags = s->rflags;
+}
+
+static void unsnap(struct x86_cpu_state *s, const struct snapshot *sn)
+{
+	memcpy(s->gpr, sn->gpr, sizeof(sn->gpr));
+	memcpy(s->seg, sn->seg, sizeof(sn->seg));
+	s->rip = sn->rip;
+	s->rflags = sn->rflags;
+}
+
+static enum emu_result deliver_fault(struct emu_cpu *c, const struct snapshot *sn)
+{
+	int vec = c->fault;
+	uint32_t err = c->fault_err;
+	int has_err = c->fault_has_err;
+
+	if (!emu_protected(c))
+		has_err = 0;
+	if (emu_deliver(c, vec, EV_EXCEPTION, has_err, err, c->s->rip)) {
+		if (c->unimplemented) {
+			unsnap(c->s, sn);
+			return EMU_UNIMPLEMENTED;
+		}
+		return EMU_TRIPLE_FAULT;
+	}
+	return EMU_OK;
+}
+
+enum emu_result emu_step(struct emu_cpu *c)
+{
+	struct x86_cpu_state *s = c->s;
+	struct snapshot sn;
+	uint64_t tf = s->rflags & X86_RFLAGS_TF;
+	int r;
+
+	snap(s, &sn);
+	c->fault = -1;
+	c->unimplemented = c->halted = c->shadow = 0;
+	c->delivered = c->triple = c->keep_regs = 0;
+	c->insn_rip = s->rip;
+	r = fetch_decode(c);
+	if (!r) {
+		/* Branches overwrite this; faults restore the snapshot. */
+		s->rip = c->next_rip;
+		r = dispatch(c);
+	}
+	if (c->unimplemented) {
+		unsnap(s, &sn);
+		return EMU_UNIMPLEMENTED;
+	}
+	if (c->triple)
+		return EMU_TRIPLE_FAULT;
+	if (r) {
+		if (c->keep_regs)
+			s->rip = sn.rip;
+		else
+			unsnap(s, &sn);
+		return deliver_fault(c, &sn);
+	}
+	s->events.interrupt_shadow = c->shadow;
+	if (tf && !c->delivered) {
+		s->dr[6] |= 1ULL << 14;    /* BS: single-step trap */
+		c->insn_rip = s->rip;
+		if (emu_deliver(c, EXC_DB, EV_EXCEPTION, 0, 0, s->rip))
+			return c->unimplemented ? EMU_UNIMPLEMENTED : EMU_TRIPLE_FAULT;
+	}
+	return c->halted ? EMU_HALT : EMU_OK;
+}
+
+enum emu_result emu_run(struct emu_cpu *c, unsigned long max_insns)
+{
+	unsigned long n = 0;
+	enum emu_result r;
+
+	do {
+		r = emu_step(c);
+		n++;
+		if (r != EMU_OK)
+			return r;
+	} while (c->nesting && n < max_insns);
+	return c->nesting ? EMU_LIMIT : EMU_OK;
+}
+
+int emu_interrupt(struct emu_cpu *c, uint8_t vector)
+{
+	c->fault = -1;
+	c->unimplemented = 0;
+	c->s->mp_state = X86_MP_RUNNABLE;
+	c->insn_rip = c->s->rip;
+	return emu_deliver(c, vector, EV_EXTERNAL, 0, 0, c->s->rip);
+}

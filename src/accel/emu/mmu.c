@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Segmentation, paging and the software TLB.  Every guest memory access of
+ * the software CPU goes through here: RAM through guest_mem_ptr(), anything
+ * else to the MMIO bus.
+ */
+#include <string.h>
+
+#include "accel/emu/emu_int.h"
+
+#define PTE_P   (1ULL << 0)
+#define PTE_W   (1ULL << 1)
+#define PTE_U   (1ULL << 2)
+#define PTE_A   (1ULL << 5)
+#define PTE_D   (1ULL << 6)
+#define PTE_PS  (1ULL << 7)
+#define PTE_NX  (1ULL << 63)
+#define PTE_ADDR 0x000ffffffffff000ULL
+
+#define PF_P    (1u << 0)
+#define PF_W    (1u << 1)
+#define PF_U    (1u << 2)
+#define PF_RSVD (1u << 3)
+#define PF_I    (1u << 4)
+
+void emu_tlb_flush(struct emu_cpu *c)
+{
+	for (int i = 0; i < EMU_TLB_SIZE; i++)
+		c->tlb[i].vpn = ~0ULL;
+}
+
+void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin)
+{
+	struct emu_tlb_entry *e = &c->tlb[(lin >> 12) % EMU_TLB_SIZE];
+
+	if (e->vpn == lin >> 12)
+		e->vpn = ~0ULL;
+}
+
+int emu_phys_read(struct emu_cpu *c, uint64_t pa, void *buf, unsigned size)
+{
+	uint8_t *p = buf;
+
+	if (!guest_mem_read(c->env.mem, pa, buf, size))
+		return 0;
+	while (size) {
+		unsigned n = size >= 8 && !(pa & 7) ? 8 : size >= 4 && !(pa & 3) ? 4 :
+			     size >= 2 && !(pa & 1) ? 2 : 1;
+		uint64_t v = ~0ULL;
+
+		if (guest_mem_ptr(c->env.mem, pa, 1))
+			guest_mem_read(c->env.mem, pa, &v, n = 1);
+		else if (c->env.mmio)
+			v = bus_read(c->env.mmio, pa, n);
+		memcpy(p, &v, n);
+		p += n;
+		pa += n;
+		size -= n;
+	}
+	return 0;
+}
+
+int emu_phys_write(struct emu_cpu *c, uint64_t pa, const void *buf, unsigned size)
+{
+	const uint8_t *p = buf;
+
+	if (!guest_mem_write(c->env.mem, pa, buf, size))
+		return 0;
+	while (size) {
+		unsigned n = size >= 8 && !(pa & 7) ? 8 : size >= 4 && !(pa & 3) ? 4 :
+			     size >= 2 && !(pa & 1) ? 2 : 1;
+		uint64_t v = 0;
+
+		if (guest_mem_ptr(c->env.mem, pa, 1)) {
+			guest_mem_write(c->env.mem, pa, p, n = 1);
+		} else {
+			memcpy(&v, p, n);
+			if (c->env.mmio)
+				bus_write(c->env.mmio, pa, n, v);
+		}
+		p += n;
+		pa += n;
+		size -= n;
+	}
+	return 0;
+}
+
+/* ---- segmentation ---- */
+
+static int seg_fault(struct emu_cpu *c, int seg)
+{
+	return emu_raise(c, seg == X86_SS ? EXC_SS : EXC_GP, 0, 1);
+}
+
+static int canonical(uint64_t a)
+{
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
+int emu_linear(struct emu_cpu *c, int seg, uint64_t off, unsigned size, int acc, uint64_t *lin)
+{
+	const struct x86_segment *s = &c->s->seg[seg];
+	uint64_t last, limit_max;
+
+	if (emu_64bit(c)) {
+		uint64_t a = off + ((seg == X86_FS || seg == X86_GS) ? s->base : 0);
+
+		if (!canonical(a) || !canonical(a + size - 1))
+			return seg_fault(c, seg);
+		*lin = a;
+		return 0;
+	}
+	if (emu_protected(c) && !emu_v86(c)) {
+		int code = s->type & 8;
+
+		if (s->unusable || !s->present)
+			return seg_fault(c, seg);
+		if ((acc & ACC_WRITE) && (code || !(s->type & 2)))
+			return seg_fault(c, seg);
+		if (acc == ACC_READ && code && !(s->type & 2))
+			return seg_fault(c, seg);
+		last = off + size - 1;
+		if (!code && (s->type & 4)) {
+			/* Expand-down: valid offsets lie above the limit. */
+			limit_max = s->db ? 0xffffffffULL : 0xffffULL;
+			if (off <= s->limit || last > limit_max)
+				return seg_fault(c, seg);
+		} else if (last > s->limit || last < off) {
+			return seg_fault(c, seg);
+		}
+	} else if (off + size - 1 > s->limit) {
+		return seg_fault(c, seg);
+	}
+	*lin = (s->base + off) & 0xffffffffULL;
+	return 0;
+}
+
+/* ---- paging ---- */
+
+static int pf(struct emu_cpu *c, uint64_t lin, uint32_t err)
+{
+	c->fault_cr2 = lin;
+	return emu_raise(c, EXC_PF, err, 1);
+}
+
+/* Sets A (and D) in a paging entry atomically, as the CPU does. */
+static void set_bits(struct emu_cpu *c, uint64_t pa, unsigned esize, uint64_t bits)
+{
+	void *p = guest_mem_ptr(c->env.mem, pa, esize);
+
+	if (!p)
+		return;
+	if (esize == 8)
+		__atomic_fetch_or((uint64_t *)p, bits, __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_or((uint32_t *)p, (uint32_t)bits, __ATOMIC_SEQ_CST);
+}
+
+struct walk {
+	uint64_t pa;          /* physical address of the 4K page */
+	uint64_t leaf_pa;     /* where the leaf entry lives, for the D bit */
+	unsigned leaf_esize;
+	int user, write, nx, dirty;
+};
+
+static int read_entry(struct emu_cpu *c, uint64_t pa, unsigned esize, uint64_t *e)
+{
+	uint32_t v32;
+
+	*e = 0;
+	if (esize == 8)
+		return guest_mem_read(c->env.mem, pa, e, 8);
+	if (guest_mem_read(c->env.mem, pa, &v32, 4))
+		return -1;
+	*e = v32;
+	return 0;
+}
+
+static int is_leaf(const struct x86_cpu_state *s, uint64_t e, int level, int pae)
+{
+	if (level == 1)
+		return 1;
+	if (!(e & PTE_PS))
+		return 0;
+	if (pae)
+		return level == 2 || level == 3;
+	return level == 2 && (s->cr4 & X86_CR4_PSE);
+}
+
+/* First-level table for lin; 32-bit PAE goes through the PDPTE here. */
+static int walk_root(struct emu_cpu *c, uint64_t lin, int *levels, uint64_t *table)
+{
+	struct x86_cpu_state *s = c->s;
+	uint64_t pdpte;
+
+	if (emu_long_mode(c)) {
+		*levels = (s->cr4 & X86_CR4_LA57) ? 5 : 4;
+		*table = s->cr3 & PTE_ADDR;
+		return 0;
+	}
+	*levels = 2;
+	if (!(s->cr4 & X86_CR4_PAE)) {
+		*table = s->cr3 & 0xfffff000ULL;
+		return 0;
+	}
+	if (read_entry(c, (s->cr3 & 0xffffffe0ULL) + ((lin >> 30) & 3) * 8, 8, &pdpte) ||
+	    !(pdpte & PTE_P))
+		return -1;
+	*table = pdpte & PTE_ADDR;
+	return 0;
+}
+
+/*
+ * Walks the tables for lin.  Permissions accumulate over the levels and A
+ * bits are set on the way; D is the caller's, once the access is allowed.
+ * Entries outside RAM read as not present: page tables never live in MMIO.
+ */
+static int walk(struct emu_cpu *c, uint64_t lin, struct walk *w)
+{
+	struct x86_cpu_state *s = c->s;
+	int pae = !!(s->cr4 & X86_CR4_PAE), levels, shift;
+	unsigned esize = pae ? 8 : 4;
+	uint64_t table, e = 0, nxe = s->efer & X86_EFER_NXE;
+	uint64_t addr_mask = pae ? PTE_ADDR : 0xfffff000ULL;
+
+	w->user = w->write = 1;
+	w->nx = 0;
+	if (walk_root(c, lin, &levels, &table))
+		return -1;
+	shift = pae ? 12 + 9 * (levels - 1) : 22;
+	for (int l = levels; l >= 1; l--) {
+		unsigned idx = (lin >> shift) & (pae ? 511 : 1023);
+		uint64_t epa = table + idx * esize;
+
+		if (read_entry(c, epa, esize, &e) || !(e & PTE_P))
+			return -1;
+		if (nxe && pae && (e & PTE_NX))
+			w->nx = 1;
+		if (!(e & PTE_U))
+			w->user = 0;
+		if (!(e & PTE_W))
+			w->write = 0;
+		if (!(e & PTE_A))
+			set_bits(c, epa, esize, PTE_A);
+		if (is_leaf(s, e, l, pae)) {
+			uint64_t off_mask = (1ULL << shift) - 1, base;
+
+			if (l > 1 && pae)
+				base = e & PTE_ADDR & ~off_mask;
+			else if (l > 1)   /* PSE-36: bits 13-20 are address bits 32-39 */
+				base = (e & 0xffc00000ULL) | ((e & 0x1fe000ULL) << 19);
+			else
+				base = e & addr_mask;
+			w->pa = base | (lin & off_mask & ~0xfffULL);
+			w->dirty = !!(e & PTE_D);
+			w->leaf_pa = epa;
+			w->leaf_esize = esize;
+			return 0;
+		}
+		table = e & addr_mask;
+		shift -= pae ? 9 : 10;
+	}
+	return -1;
+}
+
+/* Supervisor access to a user page under SMAP: AC only helps at CPL < 3. */
+static int smap_blocks(struct emu_cpu *c, int acc, int cpl)
+{
+	if (!(c->s->cr4 & X86_CR4_SMAP))
+		return 0;
+	if (acc & ACC_SUPER)
+		return 1;
+	return cpl < 3 && !(c->s->rflags & X86_RFLAGS_AC) ? 1 : cpl == 3;
+}
+
+static uint32_t check_perm(struct emu_cpu *c, const struct emu_tlb_entry *t, int acc)
+{
+	int cpl = (acc & ACC_SUPER) ? 0 : emu_cpl(c);
+	int user = cpl == 3, write = acc & ACC_WRITE, exec = acc & ACC_EXEC;
+	uint32_t err = PF_P | (write ? PF_W : 0) | (user ? PF_U : 0) |
+		       (exec && (c->s->efer & X86_EFER_NXE) ? PF_I : 0);
+
+	if (user && !t->user)
+		return err;
+	if (exec && t->nx)
+		return err;
+	if (!user && t->user) {
+		if (exec && (c->s->cr4 & X86_CR4_SMEP))
+			return err;
+		if (!exec && smap_blocks(c, acc, emu_cpl(c)))
+			return err;
+	}
+	if (write && !t->write && (user || (c->s->cr0 & X86_CR0_WP)))
+		return err;
+	return 0;
+}
+
+int emu_translate(struct emu_cpu *c, uint64_t lin, int acc, uint64_t *phys)
+{
+	struct emu_tlb_entry *t = &c->tlb[(lin >> 12) % EMU_TLB_SIZE];
+	struct walk w;
+	uint32_t err;
+
+	if (!(c->s->cr0 & X86_CR0_PG)) {
+		*phys = lin;
+		return 0;
+	}
+	if (t->vpn != lin >> 12 || ((acc & ACC_WRITE) && !t->dirty)) {
+		if (walk(c, lin, &w)) {
+			int cpl = (acc & ACC_SUPER) ? 0 : emu_cpl(c);
+
+			err = ((acc & ACC_WRITE) ? PF_W : 0) | (cpl == 3 ? PF_U : 0) |
+			      ((acc & ACC_EXEC) && (c->s->efer & X86_EFER_NXE) ? PF_I : 0);
+			t->vpn = ~0ULL;
+			return pf(c, lin, err);
+		}
+		*t = (struct emu_tlb_entry){ lin >> 12, w.pa >> 12, w.user, w.write, w.nx, 0 };
+		err = check_perm(c, t, acc);
+		if (err) {
+			t->vpn = ~0ULL;
+			return pf(c, lin, err);
+		}
+		if (acc & ACC_WRITE) {
+			if (!w.dirty)
+				set_bits(c, w.leaf_pa, w.leaf_esize, PTE_D);
+			t->dirty = 1;
+		}
+	} else if ((err = check_perm(c, t, acc))) {
+		return pf(c, lin, err);
+	}
+	*phys = (t->ppn << 12) | (lin & 0xfff);
+	return 0;
+}
+
+/* ---- accesses ---- */
+
+static uint64_t lin_mask(struct emu_cpu *c)
+{
+	return emu_long_mode(c) ? ~0ULL : 0xffffffffULL;
+}
+
+/*
+ * Both pages of a page-crossing access are translated before any byte
+ * moves, so a fault on the second page leaves memory untouched.
+ */
+static int access_lin(struct emu_cpu *c, uint64_t lin, void *buf, unsigned size, int acc)
+{
+	uint8_t *p = buf;
+
+	while (size) {
+		uint64_t pa[2], l = lin;
+		unsigned first = 0x1000 - (lin & 0xfff), n[2], chunks;
+
+		n[0] = size < first ? size : first;
+		n[1] = size - n[0];
+		chunks = n[1] ? 2 : 1;
+		if (n[1] > 0x1000)
+			n[1] = 0x1000;
+		for (unsigned i = 0; i < chunks; i++) {
+			if (emu_translate(c, l, acc, &pa[i]))
+				return -1;
+			l = (l + n[i]) & lin_mask(c);
+		}
+		for (unsigned i = 0; i < chunks; i++) {
+			if (acc & ACC_WRITE)
+				emu_phys_write(c, pa[i], p, n[i]);
+			else
+				emu_phys_read(c, pa[i], p, n[i]);
+			p += n[i];
+			size -= n[i];
+			lin = (lin + n[i]) & lin_mask(c);
+		}
+	}
+	return 0;
+}
+
+int emu_read_lin(struct emu_cpu *c, uint64_t lin, void *buf, unsigned size, int acc)
+{
+	return access_lin(c, lin, buf, size, acc & ~ACC_WRITE);
+}
+
+int emu_write_lin(struct emu_cpu *c, uint64_t lin, const void *buf, unsigned size, int acc)
+{
+	return access_lin(c, lin, (void *)buf, size, acc | ACC_WRITE);
+}
+
+int emu_read(struct emu_cpu *c, int seg, uint64_t off, void *buf, unsigned size)
+{
+	uint64_t lin;
+
+	if (emu_linear(c, seg, off, size, ACC_READ, &lin))
+		return -1;
+	return emu_read_lin(c, lin, buf, size, ACC_READ);
+}
+
+int emu_write(struct emu_cpu *c, int seg, uint64_t off, const void *buf, unsigned size)
+{
+	uint64_t lin;
+
+	if (emu_linear(c, seg, off, size, ACC_WRITE, &lin))
+		return -1;
+	return emu_write_lin(c, lin, buf, size, ACC_WRITE);
+}
+
+int emu_read_u(struct emu_cpu *c, int seg, uint64_t off, unsigned size, uint64_t *v)
+{
+	*v = 0;
+	return emu_read(c, seg, off, v, size);
+}
+
+int emu_write_u(struct emu_cpu *c, int seg, uint64_t off, unsigned size, uint64_t v)
+{
+	return emu_write(c, seg, off, &v, size);
+}
+
+int emu_host_ptr(struct emu_cpu *c, int seg, uint64_t off, unsigned size, void **p)
+{
+	uint64_t lin, pa;
+
+	*p = NULL;
+	if (emu_linear(c, seg, off, size, ACC_WRITE, &lin))
+		return -1;
+	if ((lin & 0xfff) + size > 0x1000)
+		return 0;
+	if (emu_translate(c, lin, ACC_WRITE, &pa))
+		return -1;
+	*p = guest_mem_ptr(c->env.mem, pa, size);
+	return 0;
+}
