@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Software CPU system tests: page walks, exception delivery through a
+ * hand-built IDT/GDT/TSS, IRETQ, CMPXCHG16B, CLAC/STAC, XRSTOR/XSAVE.
+ */
+#include <string.h>
+
+#include "accel/emu/emu_int.h"
+#include "machine/memory.h"
+#include "test.h"
+
+#define PML4 0x1000
+#define PDPT 0x2000
+#define PD   0x3000
+#define PT   0x4000
+#define GDT  0x5000
+#define IDT  0x6000
+#define TSS  0x7000
+#define CODE 0x10000
+#define HANDLER 0x20000
+#define STACK 0x30000
+#define RSP0 0x40000
+#define IST1 0x48000
+#define DATA 0x50000
+
+static struct guest_mem mem;
+static struct x86_cpu_state st;
+static struct emu_cpu *cpu;
+
+static void w64(uint64_t gpa, uint64_t v) { guest_mem_write(&mem, gpa, &v, 8); }
+static uint64_t r64(uint64_t gpa) { uint64_t v = 0; guest_mem_read(&mem, gpa, &v, 8); return v; }
+static void put(uint64_t gpa, const char *bytes, size_t n) { guest_mem_write(&mem, gpa, bytes, n); }
+
+static uint64_t seg_desc(uint32_t base, uint32_t limit, unsigned type, unsigned s, unsigned dpl,
+			 unsigned l, unsigned db, unsigned g)
+{
+	return (limit & 0xffff) | ((uint64_t)(base & 0xffffff) << 16) | ((uint64_t)type << 40) |
+	       ((uint64_t)s << 44) | ((uint64_t)dpl << 45) | (1ULL << 47) |
+	       ((uint64_t)((limit >> 16) & 0xf) << 48) | ((uint64_t)l << 53) |
+	       ((uint64_t)db << 54) | ((uint64_t)g << 55) | ((uint64_t)(base >> 24) << 56);
+}
+
+static void idt_gate(int vec, uint64_t target, unsigned dpl, unsigned ist)
+{
+	uint64_t lo = (target & 0xffff) | (0x08ULL << 16) | ((uint64_t)ist << 32) |
+		      (0xeULL << 40) | ((uint64_t)dpl << 45) | (1ULL << 47) |
+		      ((target >> 16) & 0xffff) << 48;
+
+	w64(IDT + vec * 16, lo);
+	w64(IDT + vec * 16 + 8, target >> 32);
+}
+
+/* 64-bit long mode, identity mapped 0-2 MiB with 4K pages (user, writable). */
+static void setup64(void)
+{
+	struct emu_env env = { .mem = &mem };
+
+	if (!mem.base)
+		guest_mem_init(&mem, 4 << 20);
+	memset(mem.base, 0, mem.size);
+	w64(PML4, PDPT | 7);
+	w64(PDPT, PD | 7);
+	w64(PD, PT | 7);
+	for (int i = 0; i < 512; i++)
+		w64(PT + i * 8, (uint64_t)i << 12 | 7);
+	w64(GDT + 0x08, seg_desc(0, 0xfffff, 0xb, 1, 0, 1, 0, 1));
+	w64(GDT + 0x10, seg_desc(0, 0xfffff, 0x3, 1, 0, 0, 1, 1));
+	w64(GDT + 0x18, seg_desc(0, 0xfffff, 0x3, 1, 3, 0, 1, 1));   /* user data 0x1b */
+	w64(GDT + 0x20, seg_desc(0, 0xfffff, 0xb, 1, 3, 1, 0, 1));   /* user code 0x23 */
+	w64(GDT + 0x28, seg_desc(TSS, 0x67, 0x9, 0, 0, 0, 0, 0));
+	w64(GDT + 0x30, 0);
+	w64(TSS + 4, RSP0);
+	w64(TSS + 36, IST1);
+
+	x86_cpu_state_reset(&st, 1);
+	st.cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_ET | X86_CR0_WP;
+	st.cr3 = PML4;
+	st.cr4 = X86_CR4_PAE | X86_CR4_OSFXSR | X86_CR4_OSXSAVE;
+	st.efer = X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE | X86_EFER_SCE;
+	for (int i = 0; i < 6; i++)
+		x86_seg_flat(&st.seg[i], 0x10, 0, 64);
+	x86_seg_flat(&st.seg[X86_CS], 0x08, 1, 64);
+	st.seg[X86_SS].db = 1;
+	emu_desc_to_seg(seg_desc(TSS, 0x67, 0xb, 0, 0, 0, 0, 0), 0, 0x28, &st.seg[X86_TR]);
+	st.gdt = (struct x86_dtable){ GDT, 0x37 };
+	st.idt = (struct x86_dtable){ IDT, 256 * 16 - 1 };
+	st.rip = CODE;
+	st.gpr[X86_RSP] = STACK;
+	st.rflags = X86_RFLAGS_FIXED;
+	st.xcr0 = 3;
+	if (cpu)
+		emu_cpu_free(cpu);
+	cpu = emu_cpu_new(&st, &env);
+}
+
+static void to_user(void)
+{
+	x86_seg_flat(&st.seg[X86_CS], 0x23, 1, 64);
+	st.seg[X86_CS].dpl = 3;
+	x86_seg_flat(&st.seg[X86_SS], 0x1b, 0, 32);
+	st.seg[X86_SS].dpl = 3;
+}
+
+static void test_int3_same_privilege(void)
+{
+	setup64();
+	idt_gate(3, HANDLER, 0, 0);
+	put(CODE, "\xcc\x90", 2);
+	put(HANDLER, "\x0f\x01\xca\x48\xcf", 5);   /* clac; iretq */
+	st.rflags |= X86_RFLAGS_IF | X86_RFLAGS_AC;
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER);
+	CHECK_EQ(st.gpr[X86_RSP], STACK - 40);
+	CHECK_EQ(r64(STACK - 40), CODE + 1);          /* RIP after the int3 */
+	CHECK_EQ(r64(STACK - 32), 0x08);
+	CHECK(r64(STACK - 24) & X86_RFLAGS_IF);
+	CHECK_EQ(r64(STACK - 16), STACK);
+	CHECK_EQ(r64(STACK - 8), 0x10);
+	CHECK(!(st.rflags & X86_RFLAGS_IF));          /* interrupt gate */
+	CHECK_EQ(emu_nesting(cpu), 1);
+	CHECK_EQ(emu_step(cpu), EMU_OK);              /* clac */
+	CHECK(!(st.rflags & X86_RFLAGS_AC));
+	CHECK_EQ(emu_step(cpu), EMU_OK);              /* iretq */
+	CHECK_EQ(st.rip, CODE + 1);
+	CHECK_EQ(st.gpr[X86_RSP], STACK);
+	CHECK(st.rflags & X86_RFLAGS_IF);
+	CHECK(st.rflags & X86_RFLAGS_AC);              /* restored from the frame */
+	CHECK_EQ(emu_nesting(cpu), 0);
+}
+
+static void test_emu_run_until_iret(void)
+{
+	setup64();
+	idt_gate(3, HANDLER, 0, 0);
+	put(CODE, "\xcc\x90", 2);
+	put(HANDLER, "\x48\xff\xc0\x48\xff\xc0\x48\xcf", 8);   /* inc rax x2; iretq */
+	CHECK_EQ(emu_run(cpu, 100), EMU_OK);
+	CHECK_EQ(st.rip, CODE + 1);
+	CHECK_EQ(st.gpr[X86_RAX], 2);
+	/* A plain instruction: one step only. */
+	CHECK_EQ(emu_run(cpu, 100), EMU_OK);
+	CHECK_EQ(st.rip, CODE + 2);
+	/* A handler that never returns hits the budget. */
+	setup64();
+	idt_gate(3, HANDLER, 0, 0);
+	put(CODE, "\xcc", 1);
+	put(HANDLER, "\xeb\xfe", 2);
+	CHECK_EQ(emu_run(cpu, 50), EMU_LIMIT);
+}
+
+static void test_int3_from_user_switches_stack(void)
+{
+	setup64();
+	idt_gate(3, HANDLER, 3, 0);
+	put(CODE, "\xcc", 1);
+	put(HANDLER, "\x48\xcf", 2);
+	to_user();
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER);
+	CHECK_EQ(st.seg[X86_CS].selector, 0x08);
+	CHECK_EQ(emu_cpl(cpu), 0);
+	CHECK_EQ(st.gpr[X86_RSP], RSP0 - 40);
+	CHECK_EQ(r64(RSP0 - 40), CODE + 1);
+	CHECK_EQ(r64(RSP0 - 32), 0x23);
+	CHECK_EQ(r64(RSP0 - 16), STACK);
+	CHECK_EQ(r64(RSP0 - 8), 0x1b);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(emu_cpl(cpu), 3);
+	CHECK_EQ(st.seg[X86_CS].selector, 0x23);
+	CHECK_EQ(st.gpr[X86_RSP], STACK);
+	CHECK_EQ(st.rip, CODE + 1);
+	/* Gate DPL 0: INT3 from CPL 3 is #GP(3*8+2). */
+	setup64();
+	idt_gate(3, HANDLER, 0, 0);
+	idt_gate(13, HANDLER + 0x100, 0, 0);
+	put(CODE, "\xcc", 1);
+	to_user();
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + 0x100);
+	CHECK_EQ(r64(RSP0 - 48), 3 * 8 + 2);
+	CHECK_EQ(r64(RSP0 - 40), CODE);
+}
+
+static void test_page_fault_ist_and_cr2(void)
+{
+	setup64();
+	idt_gate(14, HANDLER, 0, 1);
+	w64(PT + (DATA >> 12) * 8, 0);                 /* DATA not present */
+	put(CODE, "\x48\x89\x18", 3);                   /* mov [rax], rbx */
+	st.gpr[X86_RAX] = DATA + 0x10;
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER);
+	CHECK_EQ(st.cr2, DATA + 0x10);
+	CHECK_EQ(st.gpr[X86_RSP], IST1 - 48);
+	CHECK_EQ(r64(IST1 - 48), 2);                    /* W, not present, supervisor */
+	CHECK_EQ(r64(IST1 - 40), CODE);                 /* faulting instruction */
+	/* Accessed bits were set on the way down. */
+	CHECK(r64(PML4) & 0x20);
+	CHECK(r64(PD) & 0x20);
+}
+
+static void test_double_and_triple_fault(void)
+{
+	setup64();
+	idt_gate(8, HANDLER, 0, 1);
+	put(CODE, "\x8b\x00", 2);                       /* mov eax, [rax] */
+	st.gpr[X86_RAX] = 0x7fff00000000ULL;            /* unmapped: #PF */
+	/* #PF gate not present: #NP during #PF delivery is a double fault. */
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER);
+	CHECK_EQ(r64(IST1 - 48), 0);                    /* #DF error code */
+	setup64();
+	st.idt.limit = 0;
+	put(CODE, "\x0f\x0b", 2);                       /* ud2 with no IDT */
+	CHECK_EQ(emu_step(cpu), EMU_TRIPLE_FAULT);
+}
+
+static void test_paging_permissions(void)
+{
+	uint64_t pa;
+
+	setup64();
+	/* A supervisor-only, read-only page, and an NX page. */
+	w64(PT + (DATA >> 12) * 8, DATA | 1);
+	w64(PT + ((DATA >> 12) + 1) * 8, (DATA + 0x1000) | 7 | (1ULL << 63));
+	CHECK_EQ(emu_translate(cpu, DATA + 5, ACC_READ, &pa), 0);
+	CHECK_EQ(pa, DATA + 5);
+	CHECK(!(r64(PT + (DATA >> 12) * 8) & 0x40));   /* read: no D bit */
+	CHECK_EQ(emu_translate(cpu, DATA, ACC_WRITE, &pa), -1);
+	CHECK_EQ(cpu->fault, EXC_PF);
+	CHECK_EQ(cpu->fault_err, 3);                   /* P | W */
+	st.cr0 &= ~X86_CR0_WP;                          /* supervisor ignores R/W */
+	emu_tlb_flush(cpu);
+	CHECK_EQ(emu_translate(cpu, DATA, ACC_WRITE, &pa), 0);
+	CHECK(r64(PT + (DATA >> 12) * 8) & 0x40);      /* D set by the write */
+	to_user();
+	CHECK_EQ(emu_translate(cpu, DATA, ACC_READ, &pa), -1);
+	CHECK_EQ(cpu->fault_err, 5);                   /* P | U */
+	CHECK_EQ(emu_translate(cpu, DATA + 0x1000, ACC_EXEC, &pa), -1);
+	CHECK_EQ(cpu->fault_err, 0x15);                /* P | U | I */
+	/* SMEP / SMAP on a user page from CPL 0. */
+	setup64();
+	st.cr4 |= X86_CR4_SMEP | X86_CR4_SMAP;
+	CHECK_EQ(emu_translate(cpu, DATA, ACC_EXEC, &pa), -1);
+	CHECK_EQ(cpu->fault_err, 0x11);
+	CHECK_EQ(emu_translate(cpu, DATA, ACC_READ, &pa), -1);
+	st.rflags |= X86_RFLAGS_AC;
+	CHECK_EQ(emu_translate(cpu, DATA, ACC_READ, &pa), 0);
+	CHECK_EQ(emu_translate(cpu, DATA, ACC_READ | ACC_SUPER, &pa), -1);
+}
+
+static void test_paging_modes(void)
+{
+	uint64_t pa;
+	uint32_t pde;
+
+	setup64();
+	/* 2 MiB page at 2 MiB -> 0 in 4-level mode. */
+	w64(PD + 8, 0 | 0x87);
+	CHECK_EQ(emu_translate(cpu, 0x200123, ACC_READ, &pa), 0);
+	CHECK_EQ(pa, 0x123);
+	/* 32-bit paging: a 4 MiB PSE page and a 4K page. */
+	st.efer = 0;
+	st.cr4 = X86_CR4_PSE;
+	st.cr3 = PML4;
+	x86_seg_flat(&st.seg[X86_CS], 0x08, 1, 32);
+	pde = 0x00000087;                               /* 4M page at 0 */
+	guest_mem_write(&mem, PML4 + 4 * 1, &pde, 4);   /* maps 4M-8M -> 0 */
+	pde = PT | 7;
+	guest_mem_write(&mem, PML4 + 0, &pde, 4);
+	for (int i = 0; i < 16; i++) {
+		uint32_t pte = (0x100000 + i * 0x1000) | 7;
+		guest_mem_write(&mem, PT + i * 4, &pte, 4);
+	}
+	emu_tlb_flush(cpu);
+	CHECK_EQ(emu_translate(cpu, 0x400abc, ACC_READ, &pa), 0);
+	CHECK_EQ(pa, 0xabc);
+	CHECK_EQ(emu_translate(cpu, 0x2010, ACC_WRITE, &pa), 0);
+	CHECK_EQ(pa, 0x102010);
+	/* PAE: PDPTE -> PD -> 2M page. */
+	memset(mem.base + PML4, 0, 0x2000);
+	w64(PML4, PDPT | 1);
+	w64(PDPT, 0x600000 | 0x83);
+	st.cr4 = X86_CR4_PAE;
+	emu_tlb_flush(cpu);
+	CHECK_EQ(emu_translate(cpu, 0x1234, ACC_READ, &pa), 0);
+	CHECK_EQ(pa, 0x601234);
+	CHECK_EQ(emu_translate(cpu, 0x40000000, ACC_READ, &pa), -1);
+}
+
+static void test_cross_page_write_is_atomic_wrt_fault(void)
+{
+	setup64();
+	idt_gate(14, HANDLER, 0, 0);
+	w64(PT + ((DATA >> 12) + 1) * 8, 0);
+	memset(mem.base + DATA + 0xff8, 0xaa, 8);
+	put(CODE, "\x48\x89\x18", 3);                   /* mov [rax], rbx */
+	st.gpr[X86_RAX] = DATA + 0xffc;
+	st.gpr[X86_RBX] = 0;
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER);
+	CHECK_EQ(st.cr2, DATA + 0x1000);
+	CHECK_EQ(r64(DATA + 0xff8), 0xaaaaaaaaaaaaaaaaULL);   /* nothing written */
+}
+
+static void test_cmpxchg16b(void)
+{
+	setup64();
+	put(CODE, "\xf0\x48\x0f\xc7\x0f\xf0\x48\x0f\xc7\x0f", 10);   /* lock cmpxchg16b [rdi] x2 */
+	w64(DATA, 1);
+	w64(DATA + 8, 2);
+	st.gpr[X86_RDI] = DATA;
+	st.gpr[X86_RAX] = 1;
+	st.gpr[X86_RDX] = 2;
+	st.gpr[X86_RBX] = 0x1111;
+	st.gpr[X86_RCX] = 0x2222;
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK(st.rflags & X86_RFLAGS_ZF);
+	CHECK_EQ(r64(DATA), 0x1111);
+	CHECK_EQ(r64(DATA + 8), 0x2222);
+	CHECK_EQ(emu_step(cpu), EMU_OK);                /* now it differs */
+	CHECK(!(st.rflags & X86_RFLAGS_ZF));
+	CHECK_EQ(st.gpr[X86_RAX], 0x1111);
+	CHECK_EQ(st.gpr[X86_RDX], 0x2222);
+	/* Misaligned: #GP(0). */
+	setup64();
+	idt_gate(13, HANDLER, 0, 0);
+	put(CODE, "\xf0\x48\x0f\xc7\x0f", 5);
+	st.gpr[X86_RDI] = DATA + 8;
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER);
+}
+
+static void test_clac_stac(void)
+{
+	setup64();
+	put(CODE, "\x0f\x01\xcb\x0f\x01\xca", 6);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK(st.rflags & X86_RFLAGS_AC);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK(!(st.rflags & X86_RFLAGS_AC));
+	CHECK_EQ(st.rip, CODE + 6);
+	setup64();
+	idt_gate(6, HANDLER, 0, 0);
+	put(CODE, "\x0f\x01\xcb", 3);
+	to_user();
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER);                      /* #UD at CPL 3 */
+	CHECK(!(st.rflags & X86_RFLAGS_AC));
+}
+
+static void test_xrstor_xsave(void)
+{
+	uint8_t area[1024] = { 0 };
+	uint64_t bv;
+
+	setup64();
+	for (int i = 0; i < 16; i++)
+		area[160 + i] = 0x40 + i;                   /* XMM0 */
+	area[24] = 0x80;                                /* MXCSR 0x1f80 */
+	area[25] = 0x1f;
+	area[512] = 2;                                  /* XSTATE_BV: SSE only */
+	put(DATA, (const char *)area, sizeof(area));
+	st.xsave[0] = 0x55;                             /* x87 will be reset to init */
+	st.gpr[X86_RAX] = 3;
+	st.gpr[X86_RDX] = 0;
+	st.gpr[X86_RDI] = DATA;
+	st.gpr[X86_RSI] = DATA + 0x1000;
+	put(CODE, "\x0f\xae\x2f\x0f\xae\x26\x48\x0f\xc7\x66\x00", 11);  /* xrstor [rdi]; xsave [rsi]; xsavec64 [rsi] */
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, CODE + 3);
+	CHECK_EQ(st.xsave[160], 0x40);
+	CHECK_EQ(st.xsave[175], 0x4f);
+	CHECK_EQ(st.xsave[0], 0x7f);                    /* FCW init 0x37f */
+	CHECK_EQ(st.xsave[1], 0x03);
+	CHECK_EQ(st.xsave[512] & 3, 2);
+	CHECK_EQ(emu_step(cpu), EMU_OK);                /* xsave [rsi] */
+	CHECK_EQ(mem.base[DATA + 0x1000 + 160], 0x40);
+	bv = r64(DATA + 0x1000 + 512);
+	CHECK_EQ(bv & 3, 2);
+	CHECK_EQ(emu_step(cpu), EMU_OK);                /* xsavec64 [rsi]: compacted */
+	CHECK_EQ(r64(DATA + 0x1000 + 520), (1ULL << 63) | 3);
+	/* A header with reserved bytes set is #GP; so is misalignment. */
+	setup64();
+	idt_gate(13, HANDLER, 0, 0);
+	area[512 + 20] = 1;
+	put(DATA, (const char *)area, sizeof(area));
+	st.gpr[X86_RAX] = 3;
+	st.gpr[X86_RDI] = DATA;
+	put(CODE, "\x0f\xae\x2f", 3);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER);
+	/* Without CR4.OSXSAVE: #UD. */
+	setup64();
+	idt_gate(6, HANDLER + 0x10, 0, 0);
+	st.cr4 &= ~X86_CR4_OSXSAVE;
+	put(CODE, "\x0f\xae\x2f", 3);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + 0x10);
+}
+
+static void test_syscall_sysret_swapgs(void)
+{
+	setup64();
+	*emu_msr_slot(cpu, X86_MSR_STAR, 1) = (0x10ULL << 48) | (0x08ULL << 32);
+	*emu_msr_slot(cpu, X86_MSR_LSTAR, 1) = HANDLER;
+	*emu_msr_slot(cpu, X86_MSR_SFMASK, 1) = X86_RFLAGS_IF;
+	*emu_msr_slot(cpu, X86_MSR_KERNEL_GS_BASE, 1) = 0x1234000;
+	put(CODE, "\x0f\x05", 2);
+	put(HANDLER, "\x0f\x01\xf8\x48\x0f\x07", 6);    /* swapgs; sysretq */
+	to_user();
+	st.rflags |= X86_RFLAGS_IF;
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER);
+	CHECK_EQ(emu_cpl(cpu), 0);
+	CHECK_EQ(st.gpr[X86_RCX], CODE + 2);
+	CHECK(!(st.rflags & X86_RFLAGS_IF));
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.seg[X86_GS].base, 0x1234000);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, CODE + 2);
+	CHECK_EQ(emu_cpl(cpu), 3);
+	CHECK_EQ(st.seg[X86_CS].selector, 0x23);
+	CHECK(st.rflags & X86_RFLAGS_IF);
+}
+
+static void test_real_mode_int(void)
+{
+	struct emu_env env = { .mem = &mem };
+
+	setup64();
+	x86_cpu_state_reset(&st, 1);
+	emu_cpu_free(cpu);
+	cpu = emu_cpu_new(&st, &env);
+	/* IVT[0x10] = 0x2000:0x0010; code at 0x1000:0x0000. */
+	w64(0x10 * 4, 0x20000010);
+	x86_seg_real(&st.seg[X86_CS], 0x1000, 1);
+	x86_seg_real(&st.seg[X86_SS], 0x0000, 0);
+	st.rip = 0;
+	st.gpr[X86_RSP] = 0x8000;
+	st.idt = (struct x86_dtable){ 0, 0x3ff };
+	put(0x10000, "\xcd\x10", 2);
+	put(0x20010, "\xcf", 1);
+	st.rflags |= X86_RFLAGS_IF;
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.seg[X86_CS].base, 0x20000);
+	CHECK_EQ(st.rip, 0x10);
+	CHECK_EQ(st.gpr[X86_RSP], 0x8000 - 6);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.seg[X86_CS].selector, 0x1000);
+	CHECK_EQ(st.rip, 2);
+	CHECK(st.rflags & X86_RFLAGS_IF);
+}
+
+static void test_unimplemented_leaves_state(void)
+{
+	struct x86_cpu_state before;
+
+	setup64();
+	put(CODE, "\x0f\x38\x00\xc1", 4);               /* pshufb: not implemented */
+	st.gpr[X86_RAX] = 42;
+	memcpy(&before, &st, sizeof(st));
+	CHECK_EQ(emu_step(cpu), EMU_UNIMPLEMENTED);
+	CHECK(memcmp(&before, &st, sizeof(st)) == 0);
+}
+
+int main(void)
+{
+	RUN(test_int3_same_privilege);
+	RUN(test_emu_run_until_iret);
+	RUN(test_int3_from_user_switches_stack);
+	RUN(test_page_fault_ist_and_cr2);
+	RUN(test_double_and_triple_fault);
+	RUN(test_paging_permissions);
+	RUN(test_paging_modes);
+	RUN(test_cross_page_write_is_atomic_wrt_fault);
+	RUN(test_cmpxchg16b);
+	RUN(test_clac_stac);
+	RUN(test_xrstor_xsave);
+	RUN(test_syscall_sysret_swapgs);
+	RUN(test_real_mode_int);
+	RUN(test_unimplemented_leaves_state);
+	emu_cpu_free(cpu);
+	guest_mem_destroy(&mem);
+	return TEST_EXIT();
+}
