@@ -38,6 +38,8 @@ struct accel_ops {
 	enum vcpu_exit (*vcpu_run)(struct vcpu *v);
 	/* From any thread: makes vcpu_run notice machine_stopping() soon. */
 	void (*vcpu_kick)(struct vcpu *v);
+	/* Logs counters worth knowing (--stats), after the vCPUs stopped. */
+	void (*print_stats)(struct machine *m);
 };
 
 extern const struct accel_ops accel_kvm;

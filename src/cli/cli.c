@@ -20,7 +20,9 @@ static const char run_usage[] =
 "  --accel NAME        kvm, emu or auto (default auto)\n"
 "  --flat[=ADDR]       --kernel is a flat binary entered in real mode at ADDR\n"
 "                      (default 0x7c00, CS:IP = 0000:ADDR)\n"
-"  -v, --verbose       more diagnostics on stderr (repeatable)\n"
+"  --stats             at exit, print accelerator counters (instructions\n"
+"                      vmon emulated because the host KVM could not)\n"
+"  -v, --verbose       more diagnostics on stderr\n"
 "  -q, --quiet         errors only\n"
 "  -h, --help          this text\n"
 "\n"
@@ -34,7 +36,7 @@ static const char main_usage[] =
 "       vmon --version\n";
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS,
-       OPT_SERIAL, OPT_ACCEL, OPT_FLAT };
+       OPT_SERIAL, OPT_ACCEL, OPT_FLAT, OPT_STATS };
 
 static int usage_error(const char *what, const char *arg)
 {
@@ -62,6 +64,7 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 		{ "serial", required_argument, NULL, OPT_SERIAL },
 		{ "accel", required_argument, NULL, OPT_ACCEL },
 		{ "flat", optional_argument, NULL, OPT_FLAT },
+		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -114,6 +117,7 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 			if (optarg)
 				cfg->flat_addr = v;
 			break;
+		case OPT_STATS: cfg->stats = 1; break;
 		case 'v': verbosity = LOG_DEBUG; break;
 		case 'q': verbosity = LOG_ERROR; break;
 		case 'h':

@@ -33,6 +33,7 @@ struct machine_config {
 	enum accel_choice accel;
 	int flat;                /* --kernel is a flat real-mode binary */
 	uint64_t flat_addr;
+	int stats;               /* --stats: accelerator counters at exit */
 };
 
 struct vcpu {

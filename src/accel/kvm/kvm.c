@@ -223,6 +223,8 @@ static void kvm_vcpu_destroy(struct vcpu *v)
 		munmap(d->run, (size_t)kvm_vm_of(v->m)->run_size);
 	if (d->fd >= 0)
 		close(d->fd);
+	kvm_rescue_free(v);
+	free(d->cpuid);
 	free(d);
 	v->accel_data = NULL;
 }
@@ -304,6 +306,17 @@ static enum vcpu_exit kvm_vcpu_run(struct vcpu *v)
 			return VCPU_EXIT_SHUTDOWN;
 		case KVM_EXIT_SYSTEM_EVENT:
 			return kvm_system_event(v, run);
+		case KVM_EXIT_INTERNAL_ERROR:
+			if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION) {
+				int resume;
+				enum vcpu_exit e = kvm_rescue(v, &resume);
+
+				if (resume)
+					break;
+				return e;
+			}
+			kvm_dump(v, "KVM internal error");
+			return VCPU_EXIT_ERROR;
 		default:
 			kvm_dump(v, "unhandled exit");
 			return VCPU_EXIT_ERROR;
@@ -326,6 +339,23 @@ static void kvm_vcpu_kick(struct vcpu *v)
 	pthread_kill(v->thread, SIGUSR1);
 }
 
+static void kvm_print_stats(struct machine *m)
+{
+	uint64_t total = 0;
+
+	for (int i = 0; i < m->ncpus; i++) {
+		struct kvm_vcpu_data *d = kvm_vcpu_of(&m->vcpus[i]);
+
+		for (int k = 0; d && k < KVM_RESCUE_KINDS && d->rescue_stats[k].name; k++) {
+			log_info("stats: vCPU %d rescued %-12s %llu", i, d->rescue_stats[k].name,
+				 (unsigned long long)d->rescue_stats[k].count);
+			total += d->rescue_stats[k].count;
+		}
+	}
+	log_info("stats: instructions emulated for the host KVM: %llu",
+		 (unsigned long long)total);
+}
+
 const struct accel_ops accel_kvm = {
 	.name = "kvm",
 	.probe = kvm_probe,
@@ -337,4 +367,5 @@ const struct accel_ops accel_kvm = {
 	.vcpu_set_state = kvm_vcpu_set_state,
 	.vcpu_run = kvm_vcpu_run,
 	.vcpu_kick = kvm_vcpu_kick,
+	.print_stats = kvm_print_stats,
 };

@@ -20,10 +20,19 @@ struct kvm_vm {
 	int nmsrs;
 };
 
+#define KVM_RESCUE_KINDS 16
+
+struct kvm_rescue;
+
 struct kvm_vcpu_data {
 	int fd;
 	struct kvm_run *run;
-	uint64_t rescued;        /* instructions emulated for a KVM failure */
+	struct kvm_cpuid2 *cpuid;       /* what this vCPU's CPUID says */
+	struct kvm_rescue *rescue;      /* software CPU, made on first need */
+	struct {                        /* rescued instructions by mnemonic */
+		const char *name;
+		uint64_t count;
+	} rescue_stats[KVM_RESCUE_KINDS];
 };
 
 static inline struct kvm_vm *kvm_vm_of(const struct machine *m)
@@ -38,8 +47,21 @@ static inline struct kvm_vcpu_data *kvm_vcpu_of(const struct vcpu *v)
 
 int kvm_vcpu_get_state(struct vcpu *v, struct x86_cpu_state *s);
 int kvm_vcpu_set_state(struct vcpu *v, const struct x86_cpu_state *s);
+/*
+ * Writes back what running instructions can change (registers, segments,
+ * control registers, XSAVE, MSRs but the TSC, the interrupt shadow), leaving
+ * alone what other threads may have changed meanwhile (LAPIC, pending NMIs).
+ * halted also sets the MP state to HALTED.
+ */
+int kvm_vcpu_put_cpu_state(struct vcpu *v, const struct x86_cpu_state *s, int halted);
+/* Runs the failing instruction on the software CPU: *resume set when the
+ * vCPU can go back to KVM, else the exit to report. */
+enum vcpu_exit kvm_rescue(struct vcpu *v, int *resume);
+void kvm_rescue_free(struct vcpu *v);
 int kvm_setup_cpuid(struct vcpu *v);
 int kvm_pick_msrs(struct kvm_vm *vm);
+/* A zeroed KVM_GET/SET_MSRS argument for n entries (free() it). */
+struct kvm_msrs *kvm_msrs_new(uint32_t n);
 void kvm_dump(struct vcpu *v, const char *why);
 const char *kvm_exit_name(uint32_t reason);
 

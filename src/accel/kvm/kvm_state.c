@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Translation between KVM's vCPU state ioctls and struct x86_cpu_state. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -142,50 +143,70 @@ static const uint32_t wanted_msrs[] = {
 
 int kvm_pick_msrs(struct kvm_vm *vm)
 {
-	struct { struct kvm_msr_list l; uint32_t idx[1024]; } list = { .l.nmsrs = 1024 };
+	const uint32_t max = 4096;
+	struct kvm_msr_list *list = calloc(1, sizeof(*list) + max * sizeof(list->indices[0]));
 
-	if (ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, &list) < 0) {
+	if (!list)
+		return -1;
+	list->nmsrs = max;
+	if (ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, list) < 0) {
 		log_err("KVM_GET_MSR_INDEX_LIST: %s", strerror(errno));
+		free(list);
 		return -1;
 	}
 	vm->nmsrs = 0;
 	for (size_t i = 0; i < sizeof(wanted_msrs) / sizeof(wanted_msrs[0]); i++)
-		for (uint32_t j = 0; j < list.l.nmsrs && j < 1024; j++)
-			if (list.idx[j] == wanted_msrs[i] && vm->nmsrs < X86_MAX_MSRS)
+		for (uint32_t j = 0; j < list->nmsrs && j < max; j++)
+			if (list->indices[j] == wanted_msrs[i] && vm->nmsrs < X86_MAX_MSRS)
 				vm->msr_list[vm->nmsrs++] = wanted_msrs[i];
+	free(list);
 	return 0;
+}
+
+struct kvm_msrs *kvm_msrs_new(uint32_t n)
+{
+	struct kvm_msrs *m = calloc(1, sizeof(*m) + n * sizeof(m->entries[0]));
+
+	if (m)
+		m->nmsrs = n;
+	return m;
 }
 
 static int get_msrs(struct vcpu *v, struct x86_cpu_state *s)
 {
 	struct kvm_vm *vm = kvm_vm_of(v->m);
-	struct { struct kvm_msrs h; struct kvm_msr_entry e[X86_MAX_MSRS]; } msrs;
+	struct kvm_msrs *msrs = kvm_msrs_new((uint32_t)vm->nmsrs);
 	int n;
 
-	memset(&msrs, 0, sizeof(msrs));
-	msrs.h.nmsrs = (uint32_t)vm->nmsrs;
-	for (int i = 0; i < vm->nmsrs; i++)
-		msrs.e[i].index = vm->msr_list[i];
-	n = ioctl(kvm_vcpu_of(v)->fd, KVM_GET_MSRS, &msrs);
-	if (n < 0)
+	if (!msrs)
 		return -1;
-	s->nmsrs = (uint32_t)n;
+	for (int i = 0; i < vm->nmsrs; i++)
+		msrs->entries[i].index = vm->msr_list[i];
+	n = ioctl(kvm_vcpu_of(v)->fd, KVM_GET_MSRS, msrs);
+	s->nmsrs = n > 0 ? (uint32_t)n : 0;
 	for (int i = 0; i < n; i++)
-		s->msrs[i] = (struct x86_msr){ msrs.e[i].index, msrs.e[i].data };
-	return 0;
+		s->msrs[i] = (struct x86_msr){ msrs->entries[i].index, msrs->entries[i].data };
+	free(msrs);
+	return n < 0 ? -1 : 0;
 }
 
-static int set_msrs(struct vcpu *v, const struct x86_cpu_state *s)
+/* keep_tsc: the guest's clock must not jump back to when the state was read. */
+static int set_msrs(struct vcpu *v, const struct x86_cpu_state *s, int keep_tsc)
 {
-	struct { struct kvm_msrs h; struct kvm_msr_entry e[X86_MAX_MSRS]; } msrs;
-	uint32_t n = s->nmsrs < X86_MAX_MSRS ? s->nmsrs : X86_MAX_MSRS;
+	uint32_t n = s->nmsrs < X86_MAX_MSRS ? s->nmsrs : X86_MAX_MSRS, k = 0;
+	struct kvm_msrs *msrs = kvm_msrs_new(n);
+	int rc;
 
-	memset(&msrs, 0, sizeof(msrs));
-	msrs.h.nmsrs = n;
+	if (!msrs)
+		return -1;
 	for (uint32_t i = 0; i < n; i++)
-		msrs.e[i] = (struct kvm_msr_entry){ .index = s->msrs[i].index,
-						    .data = s->msrs[i].value };
-	return ioctl(kvm_vcpu_of(v)->fd, KVM_SET_MSRS, &msrs) == (int)n ? 0 : -1;
+		if (!keep_tsc || s->msrs[i].index != X86_MSR_IA32_TSC)
+			msrs->entries[k++] = (struct kvm_msr_entry){ .index = s->msrs[i].index,
+								     .data = s->msrs[i].value };
+	msrs->nmsrs = k;
+	rc = ioctl(kvm_vcpu_of(v)->fd, KVM_SET_MSRS, msrs) == (int)k ? 0 : -1;
+	free(msrs);
+	return rc;
 }
 
 int kvm_vcpu_get_state(struct vcpu *v, struct x86_cpu_state *s)
@@ -255,7 +276,7 @@ int kvm_vcpu_set_state(struct vcpu *v, const struct x86_cpu_state *s)
 		dregs.db[i] = s->dr[i];
 
 	if ((what = "sregs", ioctl(fd, KVM_SET_SREGS, &sregs) < 0) ||
-	    (what = "MSRs", set_msrs(v, s) < 0) ||
+	    (what = "MSRs", set_msrs(v, s, 0) < 0) ||
 	    (what = "XCRs", ioctl(fd, KVM_SET_XCRS, &xcrs) < 0) ||
 	    (what = "XSAVE", ioctl(fd, KVM_SET_XSAVE, &xsave) < 0) ||
 	    (what = "regs", ioctl(fd, KVM_SET_REGS, &regs) < 0) ||
@@ -263,6 +284,36 @@ int kvm_vcpu_set_state(struct vcpu *v, const struct x86_cpu_state *s)
 	    (what = "events", ioctl(fd, KVM_SET_VCPU_EVENTS, &events) < 0) ||
 	    (what = "debug registers", ioctl(fd, KVM_SET_DEBUGREGS, &dregs) < 0) ||
 	    (what = "MP state", ioctl(fd, KVM_SET_MP_STATE, &mp) < 0)) {
+		log_err("vCPU %d: writing %s to KVM: %s", v->id, what, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int kvm_vcpu_put_cpu_state(struct vcpu *v, const struct x86_cpu_state *s, int halted)
+{
+	int fd = kvm_vcpu_of(v)->fd;
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_xsave xsave;
+	struct kvm_xcrs xcrs = { .nr_xcrs = 1, .xcrs[0] = { .xcr = 0, .value = s->xcr0 } };
+	struct kvm_vcpu_events events;
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_HALTED };
+	const char *what;
+
+	regs_to_kvm(&regs, s);
+	sregs_to_kvm(&sregs, s);
+	memcpy(xsave.region, s->xsave, sizeof(xsave.region));
+	events_to_kvm(&events, &s->events);
+	/* Only the shadow: the rest of the events was not the CPU's to change. */
+	events.flags = KVM_VCPUEVENT_VALID_SHADOW;
+	if ((what = "sregs", ioctl(fd, KVM_SET_SREGS, &sregs) < 0) ||
+	    (what = "MSRs", set_msrs(v, s, 1) < 0) ||
+	    (what = "XCRs", ioctl(fd, KVM_SET_XCRS, &xcrs) < 0) ||
+	    (what = "XSAVE", ioctl(fd, KVM_SET_XSAVE, &xsave) < 0) ||
+	    (what = "regs", ioctl(fd, KVM_SET_REGS, &regs) < 0) ||
+	    (what = "events", ioctl(fd, KVM_SET_VCPU_EVENTS, &events) < 0) ||
+	    (what = "MP state", halted && ioctl(fd, KVM_SET_MP_STATE, &mp) < 0)) {
 		log_err("vCPU %d: writing %s to KVM: %s", v->id, what, strerror(errno));
 		return -1;
 	}
@@ -296,25 +347,26 @@ int kvm_setup_cpuid(struct vcpu *v)
 {
 	struct kvm_vm *vm = kvm_vm_of(v->m);
 	size_t sz = sizeof(struct kvm_cpuid2) + vm->cpuid->nent * sizeof(struct kvm_cpuid_entry2);
-	struct {
-		struct kvm_cpuid2 h;
-		struct kvm_cpuid_entry2 e[KVM_MAX_CPUID_ENTRIES];
-	} c;
+	struct kvm_cpuid2 *c = malloc(sz);
 	struct kvm_cpuid_entry2 *e;
 	unsigned n = (unsigned)v->m->ncpus, shift = order_of(n);
 	uint32_t id = (uint32_t)v->id;
 
-	memcpy(&c, vm->cpuid, sz);
-	if ((e = cpuid_find(&c.h, 1, 0))) {
+	if (!c)
+		return -1;
+	memcpy(c, vm->cpuid, sz);
+	/* Kept: the software CPU answers CPUID as KVM does for this vCPU. */
+	kvm_vcpu_of(v)->cpuid = c;
+	if ((e = cpuid_find(c, 1, 0))) {
 		e->ebx = (e->ebx & 0xffff) | (id << 24) | ((n > 1 ? (1u << shift) : 1) << 16);
 		if (n > 1)
 			e->edx |= 1u << 28;      /* HTT: the count in EBX is valid */
 	}
-	for (uint32_t sub = 0; (e = cpuid_find(&c.h, 4, sub)) && (e->eax & 0x1f); sub++)
+	for (uint32_t sub = 0; (e = cpuid_find(c, 4, sub)) && (e->eax & 0x1f); sub++)
 		e->eax = (e->eax & 0x3ffffff) | (((1u << shift) - 1) << 26);
 	for (uint32_t leaf = 0xb; leaf <= 0x1f; leaf += 0x1f - 0xb) {
 		for (uint32_t sub = 0; sub < 4; sub++) {
-			if (!(e = cpuid_find(&c.h, leaf, sub)))
+			if (!(e = cpuid_find(c, leaf, sub)))
 				continue;
 			e->edx = id;
 			if (sub == 0) {
@@ -326,7 +378,7 @@ int kvm_setup_cpuid(struct vcpu *v)
 			}
 		}
 	}
-	if (ioctl(kvm_vcpu_of(v)->fd, KVM_SET_CPUID2, &c) < 0) {
+	if (ioctl(kvm_vcpu_of(v)->fd, KVM_SET_CPUID2, c) < 0) {
 		log_err("vCPU %d: KVM_SET_CPUID2: %s", v->id, strerror(errno));
 		return -1;
 	}

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One VM: memory, buses, accelerator, devices, vCPU threads, lifecycle. */
+#include "machine/machine.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include "arch/x86/acpi.h"
+#include "arch/x86/boot.h"
+#include "chardev/chardev.h"
+#include "hw/acpi_pm.h"
+#include "hw/debug_exit.h"
+#include "hw/fw_cfg.h"
+#include "hw/i8042.h"
+#include "hw/port80.h"
+#include "hw/rtc.h"
+#include "hw/uart.h"
+#include "util/log.h"
+
+#define COM1_BASE 0x3f8
+#define COM1_GSI 4
+#define RTC_GSI 8
+#define SCI_GSI 9
+#define DEBUG_EXIT_PORT 0xf4
+
+static const struct accel_ops *machine_pick_accel(enum accel_choice choice)
+{
+	char why[256];
+
+	if (choice == ACCEL_EMU) {
+		log_err("--accel emu: the software CPU cannot run whole guests yet");
+		return NULL;
+	}
+	if (accel_kvm.probe(why, sizeof(why))) {
+		if (choice == ACCEL_AUTO)
+			log_info("accelerator: kvm");
+		return &accel_kvm;
+	}
+	if (choice == ACCEL_KVM)
+		log_err("--accel kvm: %s", why);
+	else
+		log_err("no accelerator: %s, and the software CPU cannot run whole guests yet", why);
+	return NULL;
+}
+
+static void machine_quit(void *opaque)
+{
+	log_info("quit requested on the console");
+	machine_request_exit(opaque, VMON_EXIT_OK);
+}
+
+/* What QEMU's firmware interface tells about the machine. */
+static int machine_fw_cfg(struct machine *m)
+{
+	const char *cmdline = m->cfg.cmdline;
+
+	m->fw_cfg = fw_cfg_new(m->pio, &m->mem);
+	if (!m->fw_cfg)
+		return -1;
+	return fw_cfg_add_u16(m->fw_cfg, FW_CFG_NB_CPUS, (uint16_t)m->ncpus) ||
+	       fw_cfg_add_u16(m->fw_cfg, FW_CFG_MAX_CPUS, (uint16_t)m->ncpus) ||
+	       fw_cfg_add_u64(m->fw_cfg, FW_CFG_RAM_SIZE, m->mem.size) ||
+	       fw_cfg_add_u16(m->fw_cfg, FW_CFG_NOGRAPHIC, 1) ||
+	       fw_cfg_add_u32(m->fw_cfg, FW_CFG_CMDLINE_SIZE, (uint32_t)strlen(cmdline) + 1) ||
+	       fw_cfg_add(m->fw_cfg, FW_CFG_CMDLINE_DATA, cmdline, strlen(cmdline) + 1) ? -1 : 0;
+}
+
+/* The CMOS memory-size bytes PC firmware and old guests read. */
+static void machine_cmos(struct machine *m)
+{
+	uint64_t low = guest_mem_low_end(&m->mem);
+	uint64_t above1m = low > (1 << 20) ? (low - (1 << 20)) >> 10 : 0;
+	uint64_t above16m = low > (16 << 20) ? (low - (16 << 20)) >> 16 : 0;
+	uint64_t high = m->mem.nregions > 1 ? m->mem.region[1].size >> 16 : 0;
+
+	if (above1m > 0xffff)
+		above1m = 0xffff;
+	if (above16m > 0xffff)
+		above16m = 0xffff;
+	rtc_set_cmos(m->rtc, 0x15, 640 & 0xff);
+	rtc_set_cmos(m->rtc, 0x16, 640 >> 8);
+	rtc_set_cmos(m->rtc, 0x17, (uint8_t)above1m);
+	rtc_set_cmos(m->rtc, 0x18, (uint8_t)(above1m >> 8));
+	rtc_set_cmos(m->rtc, 0x30, (uint8_t)above1m);
+	rtc_set_cmos(m->rtc, 0x31, (uint8_t)(above1m >> 8));
+	rtc_set_cmos(m->rtc, 0x34, (uint8_t)above16m);
+	rtc_set_cmos(m->rtc, 0x35, (uint8_t)(above16m >> 8));
+	rtc_set_cmos(m->rtc, 0x5b, (uint8_t)high);
+	rtc_set_cmos(m->rtc, 0x5c, (uint8_t)(high >> 8));
+	rtc_set_cmos(m->rtc, 0x5d, (uint8_t)(high >> 16));
+	rtc_set_cmos(m->rtc, 0x5f, (uint8_t)(m->ncpus - 1));
+}
+
+static int machine_devices(struct machine *m)
+{
+	struct irq_line com1 = { m->irq, COM1_GSI }, rtc = { m->irq, RTC_GSI };
+	struct irq_line sci = { m->irq, SCI_GSI };
+
+	m->serial = chardev_open(m->cfg.serial, machine_quit, m);
+	if (!m->serial)
+		return -1;
+	m->uart = uart_new(m->pio, COM1_BASE, com1, m->serial);
+	m->i8042 = i8042_new(m->pio, m);
+	m->rtc = rtc_new(m->pio, rtc);
+	m->acpi_pm = acpi_pm_new(m->pio, sci, m);
+	if (!m->uart || !m->i8042 || !m->rtc || !m->acpi_pm ||
+	    port80_new(m->pio) || debug_exit_new(m->pio, DEBUG_EXIT_PORT, m) ||
+	    machine_fw_cfg(m)) {
+		log_err("cannot create the platform devices");
+		return -1;
+	}
+	machine_cmos(m);
+	return 0;
+}
+
+static int machine_vcpus(struct machine *m)
+{
+	for (int i = 0; i < m->ncpus; i++) {
+		m->vcpus[i].m = m;
+		m->vcpus[i].id = i;
+		if (m->accel->vcpu_init(&m->vcpus[i]))
+			return -1;
+	}
+	return 0;
+}
+
+/* Only the registers the loader decided: the LAPIC, MSRs and FPU stay KVM's. */
+static int machine_boot_bsp(struct machine *m)
+{
+	static struct x86_cpu_state s;     /* large; one boot at a time */
+	const struct x86_cpu_state *b = &m->boot_state;
+	struct vcpu *bsp = &m->vcpus[0];
+
+	if (m->accel->vcpu_get_state(bsp, &s))
+		return -1;
+	memcpy(s.gpr, b->gpr, sizeof(s.gpr));
+	s.rip = b->rip;
+	s.rflags = b->rflags;
+	memcpy(s.seg, b->seg, sizeof(s.seg));
+	s.gdt = b->gdt;
+	s.idt = b->idt;
+	s.cr0 = b->cr0;
+	s.cr3 = b->cr3;
+	s.cr4 = b->cr4;
+	s.efer = b->efer;
+	return m->accel->vcpu_set_state(bsp, &s);
+}
+
+int machine_create(struct machine *m, const struct machine_config *cfg)
+{
+	memset(m, 0, sizeof(*m));
+	m->cfg = *cfg;
+	m->ncpus = cfg->cpus;
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->cond, NULL);
+	atomic_init(&m->stopping, 0);
+
+	m->accel = machine_pick_accel(cfg->accel);
+	if (!m->accel)
+		goto fail;
+	if (guest_mem_init(&m->mem, cfg->mem_size)) {
+		log_err("cannot map %llu bytes of guest RAM: %s",
+			(unsigned long long)cfg->mem_size, strerror(errno));
+		goto fail;
+	}
+	m->pio = bus_new("pio");
+	m->mmio = bus_new("mmio");
+	if (!m->pio || !m->mmio)
+		goto fail;
+	if (x86_boot_load(&m->mem, cfg, &m->boot_state) || acpi_build(&m->mem, m->ncpus))
+		goto fail;
+	if (m->accel->vm_init(m) || machine_devices(m) || machine_vcpus(m) ||
+	    machine_boot_bsp(m))
+		goto fail;
+	return 0;
+fail:
+	machine_destroy(m);
+	return -1;
+}
+
+void machine_request_exit(struct machine *m, int status)
+{
+	pthread_mutex_lock(&m->lock);
+	if (!m->exit_requested) {
+		m->exit_requested = 1;
+		m->exit_status = status;
+		atomic_store_explicit(&m->stopping, 1, memory_order_release);
+		for (int i = 0; i < m->ncpus; i++)
+			if (m->vcpus[i].started)
+				m->accel->vcpu_kick(&m->vcpus[i]);
+		pthread_cond_broadcast(&m->cond);
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+
+	switch (v->m->accel->vcpu_run(v)) {
+	case VCPU_EXIT_STOP:
+		break;
+	case VCPU_EXIT_POWEROFF:
+		log_info("guest powered off");
+		machine_request_exit(v->m, VMON_EXIT_OK);
+		break;
+	case VCPU_EXIT_RESET:
+		log_info("guest requested reset");
+		machine_request_exit(v->m, VMON_EXIT_OK);
+		break;
+	case VCPU_EXIT_SHUTDOWN:
+	case VCPU_EXIT_ERROR:
+		machine_request_exit(v->m, VMON_EXIT_CRASH);
+		break;
+	}
+	return NULL;
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig;
+}
+
+int machine_run(struct machine *m)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	pthread_mutex_lock(&m->lock);
+	for (int i = 0; i < m->ncpus && !m->exit_requested; i++) {
+		if (pthread_create(&m->vcpus[i].thread, NULL, vcpu_thread, &m->vcpus[i])) {
+			log_err("cannot start the thread of vCPU %d", i);
+			pthread_mutex_unlock(&m->lock);
+			machine_request_exit(m, VMON_EXIT_CRASH);
+			pthread_mutex_lock(&m->lock);
+			break;
+		}
+		m->vcpus[i].started = 1;
+	}
+	while (!m->exit_requested)
+		pthread_cond_wait(&m->cond, &m->lock);
+	pthread_mutex_unlock(&m->lock);
+	for (int i = 0; i < m->ncpus; i++) {
+		if (!m->vcpus[i].started)
+			continue;
+		m->accel->vcpu_kick(&m->vcpus[i]);
+		pthread_join(m->vcpus[i].thread, NULL);
+		m->vcpus[i].started = 0;
+	}
+	if (m->cfg.stats && m->accel->print_stats)
+		m->accel->print_stats(m);
+	return m->exit_status;
+}
+
+void machine_destroy(struct machine *m)
+{
+	if (m->accel) {
+		for (int i = 0; i < m->ncpus; i++)
+			if (m->vcpus[i].accel_data)
+				m->accel->vcpu_destroy(&m->vcpus[i]);
+	}
+	/* The console first: the terminal must come back even if the rest fails. */
+	if (m->serial)
+		chardev_close(m->serial);
+	uart_free(m->uart);
+	i8042_free(m->i8042);
+	rtc_free(m->rtc);
+	acpi_pm_free(m->acpi_pm);
+	fw_cfg_free(m->fw_cfg);
+	if (m->accel && m->accel_data)
+		m->accel->vm_destroy(m);
+	bus_free(m->pio);
+	bus_free(m->mmio);
+	guest_mem_destroy(&m->mem);
+	pthread_mutex_destroy(&m->lock);
+	pthread_cond_destroy(&m->cond);
+	m->accel = NULL;
+}
