@@ -81,6 +81,16 @@ static int cmpxchg(struct emu_cpu *c, unsigned size)
 	emu_opnd_decode(c, OPND_G, size, &s);
 	emu_opnd_read(c, &s);
 	x = (struct cx_ctx){ emu_reg_get(c, X86_RAX, size, 0), s.val, size };
+	if (d.kind == 1) {
+		/* A register destination is only written when equal (no zero-extension otherwise). */
+		emu_opnd_read(c, &d);
+		cmpxchg_fn(c, d.val, &x);
+		if (c->s->rflags & FL(ZF))
+			emu_opnd_write(c, &d, s.val);
+		else
+			emu_reg_set(c, X86_RAX, size, 0, d.val);
+		return 0;
+	}
 	if (emu_rmw(c, &d, c->insn.lock, cmpxchg_fn, &x, &old))
 		return -1;
 	if (!(c->s->rflags & FL(ZF)))
