@@ -112,8 +112,12 @@ static int string_op(struct emu_cpu *c)
 	unsigned size = emu_insn_opsize(c), as = in->addrsize;
 	int stop = 0;
 
-	if ((in->op == OP_INS || in->op == OP_OUTS) && !io_allowed(c))
-		return emu_gp(c, 0);
+	if (in->op == OP_INS || in->op == OP_OUTS) {
+		if (!io_allowed(c))
+			return emu_gp(c, 0);
+		if (size == 8)
+			size = 4;    /* ports are at most 32 bits wide */
+	}
 	if (!in->rep)
 		return iterate(c, size, &stop);
 	for (int n = 0; n < REP_BUDGET; n++) {
