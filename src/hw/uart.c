@@ -414,8 +414,7 @@ void uart_free(struct uart *u)
 {
 	if (!u)
 		return;
-	if (u->chr)
-		chardev_set_input(u->chr, NULL, NULL, NULL);
+	/* chr may already be closed (see uart.h): it is not touched here. */
 	bus_unregister(u->pio, u->base);
 	pthread_mutex_destroy(&u->lock);
 	free(u);

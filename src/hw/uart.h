@@ -12,8 +12,10 @@
  * no time: each byte written to THR reaches chr at once.  The interrupt
  * output reaches irq only while MCR OUT2 is set and loopback is off, as the
  * gate on a PC's serial port does.  chr may be NULL (output discarded).
- * The UART registers itself as chr's input consumer; chr must outlive it:
- * uart_free() first, then chardev_close().
+ * The UART registers itself as chr's input consumer, so the input thread
+ * must be gone before the UART is: chardev_close(chr) first (it stops the
+ * thread and restores the terminal), or chardev_set_input(chr, NULL, NULL,
+ * NULL) if chr lives on; then uart_free(), which never touches chr.
  */
 struct uart;
 struct chardev;

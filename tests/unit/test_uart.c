@@ -283,8 +283,8 @@ static void test_output_to_file(void)
 	out8(THR, 'X');                      /* looped back, not sent */
 	out8(MCR, 0x00);
 	out8(THR, '\n');
-	teardown();
 	chardev_close(chr);
+	teardown();
 	CHECK_EQ(read(fd, buf, sizeof(buf)), 3);
 	CHECK(!memcmp(buf, "hi\n", 3));
 	close(fd);
@@ -351,8 +351,8 @@ static void test_stdio_input(void)
 	for (int i = 0; i < 2000 && !atomic_load(&quit_called); i++)
 		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 	CHECK(atomic_load(&quit_called));
+	chardev_close(chr);    /* the input thread goes before the UART */
 	teardown();
-	chardev_close(chr);
 	close(p[1]);
 	dup2(saved, 0);
 	close(saved);
