@@ -147,6 +147,7 @@ static int cmd_run(int argc, char **argv)
 		return VMON_EXIT_OK;    /* --help */
 	if (rc)
 		return rc;
+	machine_block_signals();
 	if (machine_create(&m, &cfg))
 		return VMON_EXIT_USAGE;
 	rc = machine_run(&m);

@@ -194,12 +194,28 @@ void machine_request_exit(struct machine *m, int status)
 	pthread_mutex_unlock(&m->lock);
 }
 
+/* With -v, where each vCPU was when the machine stopped. */
+static void vcpu_log_stop(struct vcpu *v)
+{
+	static struct x86_cpu_state s;    /* large; serialised by the lock */
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+	if (log_get_level() < LOG_DEBUG)
+		return;
+	pthread_mutex_lock(&lock);
+	if (v->m->accel->vcpu_get_state(v, &s) == 0)
+		log_debug("vCPU %d stopped at %04x:%016llx (mp state %u)", v->id,
+			  s.seg[X86_CS].selector, (unsigned long long)s.rip, s.mp_state);
+	pthread_mutex_unlock(&lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 
 	switch (v->m->accel->vcpu_run(v)) {
 	case VCPU_EXIT_STOP:
+		vcpu_log_stop(v);
 		break;
 	case VCPU_EXIT_POWEROFF:
 		log_info("guest powered off");
@@ -222,12 +238,48 @@ static void kick_handler(int sig)
 	(void)sig;
 }
 
+/* The signals that end vmon; blocked everywhere, taken by signal_thread. */
+static void stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
+
+void machine_block_signals(void)
+{
+	sigset_t set;
+
+	stop_signals(&set);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+/* A stop by signal goes through the ordinary exit path: vCPUs stop, the
+ * terminal is restored, disks are flushed. */
+static void *signal_thread(void *arg)
+{
+	struct machine *m = arg;
+	sigset_t set;
+	int sig;
+
+	stop_signals(&set);
+	if (sigwait(&set, &sig) == 0) {
+		log_info("terminating on signal %d", sig);
+		machine_request_exit(m, 128 + sig);
+	}
+	return NULL;
+}
+
 int machine_run(struct machine *m)
 {
 	struct sigaction sa = { .sa_handler = kick_handler };
+	pthread_t sigthread;
+	int have_sigthread;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
+	have_sigthread = !pthread_create(&sigthread, NULL, signal_thread, m);
 	pthread_mutex_lock(&m->lock);
 	for (int i = 0; i < m->ncpus && !m->exit_requested; i++) {
 		if (pthread_create(&m->vcpus[i].thread, NULL, vcpu_thread, &m->vcpus[i])) {
@@ -248,6 +300,10 @@ int machine_run(struct machine *m)
 		m->accel->vcpu_kick(&m->vcpus[i]);
 		pthread_join(m->vcpus[i].thread, NULL);
 		m->vcpus[i].started = 0;
+	}
+	if (have_sigthread) {
+		pthread_cancel(sigthread);
+		pthread_join(sigthread, NULL);
 	}
 	if (m->cfg.stats && m->accel->print_stats)
 		m->accel->print_stats(m);

@@ -75,6 +75,13 @@ struct machine {
 	int exit_requested;
 };
 
+/*
+ * Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and so in every
+ * thread it creates later: call it before machine_create, first thing in
+ * main.  machine_run then ends the machine on them with status 128 + signal.
+ */
+void machine_block_signals(void);
+
 /* Builds the whole machine from cfg; -1 after one error line. */
 int machine_create(struct machine *m, const struct machine_config *cfg);
 /* Runs every vCPU until the machine exits; returns vmon's exit status. */
