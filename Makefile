@@ -5,7 +5,7 @@ CC      ?= gcc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror
 BASEFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Isrc -MMD -MP -pthread
-LDLIBS  := -pthread
+LDLIBS  := -pthread -llz4 -llzma -lz -lzstd -lbz2
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -21,6 +21,14 @@ UNIT_SAN := $(UNIT_SRC:tests/unit/%.c=build/tests/san/%)
 
 .PHONY: all test unit guests clean deps demo
 all: build/vmon
+
+# The libraries vmon links: installed once per build tree when missing.
+build/.deps-build: scripts/deps.sh
+	@mkdir -p build
+	@scripts/deps.sh build
+	@touch $@
+
+$(LIB_OBJ) $(SAN_OBJ) build/obj/src/cli/main.o: | build/.deps-build
 
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "arch/x86/bzimage.h"
 
+#include <elf.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "arch/x86/e820.h"
+#include "arch/x86/kdecomp.h"
 #include "util/log.h"
 
 /* Offsets into the setup header / boot_params (the "zero page"). */
@@ -31,6 +34,8 @@
 #define BP_RELOCATABLE    0x234
 #define BP_XLOADFLAGS     0x236
 #define BP_CMDLINE_SIZE   0x238
+#define BP_PAYLOAD_OFFSET 0x248
+#define BP_PAYLOAD_LENGTH 0x24c
 #define BP_PREF_ADDRESS   0x258
 #define BP_INIT_SIZE      0x260
 #define BP_E820_TABLE     0x2d0
@@ -241,16 +246,108 @@ static void bz_entry_state(struct x86_cpu_state *s, uint64_t entry)
 	s->gpr[X86_RSI] = BZ_BOOT_PARAMS_ADDR;
 }
 
+/*
+ * Loads the PT_LOAD segments of the kernel proper (an ELF64 vmlinux) as the
+ * in-guest decompressor would: at their physical addresses, moved as a whole
+ * to the load address.  The entry is the physical address of startup_64.
+ */
+static int bz_load_vmlinux(struct guest_mem *mem, const char *path, const uint8_t *elf,
+			   size_t len, const struct bz_layout *l, uint64_t *entry)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)elf;
+	const Elf64_Phdr *ph;
+	uint64_t base = UINT64_MAX;
+
+	if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
+	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_machine != EM_X86_64 ||
+	    eh->e_phentsize != sizeof(*ph) || eh->e_phnum == 0 || eh->e_phnum > 64 ||
+	    eh->e_phoff > len || (size_t)eh->e_phnum * sizeof(*ph) > len - eh->e_phoff)
+		return -1;
+	ph = (const Elf64_Phdr *)(elf + eh->e_phoff);
+	for (int i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_paddr < base)
+			base = ph[i].p_paddr;
+	*entry = 0;
+	for (int i = 0; i < eh->e_phnum; i++) {
+		const Elf64_Phdr *p = &ph[i];
+		uint64_t off;
+		uint8_t *dst;
+
+		if (p->p_type != PT_LOAD)
+			continue;
+		off = p->p_paddr - base;
+		if (p->p_offset > len || p->p_filesz > len - p->p_offset ||
+		    p->p_filesz > p->p_memsz || off > l->init_size ||
+		    p->p_memsz > l->init_size - off)
+			return -1;
+		dst = guest_mem_ptr(mem, l->load_addr + off, p->p_memsz);
+		if (!dst)
+			return -1;
+		memcpy(dst, elf + p->p_offset, p->p_filesz);
+		memset(dst + p->p_filesz, 0, p->p_memsz - p->p_filesz);
+		/* x86-64 links vmlinux with ENTRY(phys_startup_64): e_entry is
+		 * physical, though other builds may give the virtual address. */
+		if (eh->e_entry >= p->p_paddr && eh->e_entry - p->p_paddr < p->p_filesz)
+			*entry = l->load_addr + off + (eh->e_entry - p->p_paddr);
+		else if (!*entry && eh->e_entry >= p->p_vaddr && eh->e_entry - p->p_vaddr < p->p_filesz)
+			*entry = l->load_addr + off + (eh->e_entry - p->p_vaddr);
+	}
+	if (!*entry)
+		log_err("%s: the kernel's entry point is in no loaded segment", path);
+	return *entry ? 0 : -1;
+}
+
+/*
+ * The kernel's own decompressor runs slowly where KVM is emulated in
+ * software (shared/docs/host-kvm.md), and everywhere it is work the host
+ * does faster: vmon unpacks the payload itself and enters the kernel proper,
+ * as the decompressor would.  0 with *entry set, or -1 to fall back.
+ */
+static int bz_unpack(struct guest_mem *mem, const struct boot_image *img,
+		     const struct bz_layout *l, uint64_t *entry)
+{
+	const uint8_t *h = img->data;
+	uint64_t off = rd32(h + BP_PAYLOAD_OFFSET), len = rd32(h + BP_PAYLOAD_LENGTH);
+	uint8_t *elf;
+	size_t elf_len;
+	char why[128];
+	int rc;
+
+	if (!len || off > l->kernel_size || len > l->kernel_size - off) {
+		log_warn("%s: no payload in the header; the kernel decompresses itself", img->path);
+		return -1;
+	}
+	if (kdecomp(img->data + l->kernel_off + off, len, l->init_size, &elf, &elf_len,
+		    why, sizeof(why))) {
+		log_warn("%s: %s; the kernel decompresses itself", img->path, why);
+		return -1;
+	}
+	rc = bz_load_vmlinux(mem, img->path, elf, elf_len, l, entry);
+	if (rc == 0)
+		log_debug("%s: %s payload unpacked by vmon: %zu KiB", img->path,
+			  kdecomp_format(img->data + l->kernel_off + off, len), elf_len >> 10);
+	else
+		log_warn("%s: payload is no loadable vmlinux; the kernel decompresses itself",
+			 img->path);
+	free(elf);
+	return rc;
+}
+
 int bzimage_load(struct guest_mem *mem, const struct machine_config *cfg,
 		 const struct boot_image *img, struct x86_cpu_state *bsp)
 {
 	struct bz_layout l = { 0 };
+	uint64_t entry;
 
 	if (bz_check(mem, img, &l))
 		return -1;
-	if (guest_mem_write(mem, l.load_addr, img->data + l.kernel_off, l.kernel_size)) {
-		log_err("%s: kernel does not fit in guest RAM", img->path);
-		return -1;
+	if (bz_unpack(mem, img, &l, &entry)) {
+		/* The 64-bit entry point is 0x200 into the protected-mode kernel. */
+		if (guest_mem_write(mem, l.load_addr, img->data + l.kernel_off, l.kernel_size)) {
+			log_err("%s: kernel does not fit in guest RAM", img->path);
+			return -1;
+		}
+		entry = l.load_addr + 0x200;
 	}
 	if (bz_load_initrd(mem, cfg, img->data, &l) || bz_boot_params(mem, cfg, img, &l))
 		return -1;
@@ -259,7 +356,6 @@ int bzimage_load(struct guest_mem *mem, const struct machine_config *cfg,
 		log_err("%s: no room for boot structures below 1 MiB", img->path);
 		return -1;
 	}
-	/* The 64-bit entry point is 0x200 into the protected-mode kernel. */
-	bz_entry_state(bsp, l.load_addr + 0x200);
+	bz_entry_state(bsp, entry);
 	return 0;
 }
