@@ -47,7 +47,7 @@ static int outbuf_grow(struct outbuf *o)
 static int unpack_gzip(const uint8_t *in, size_t len, struct outbuf *o)
 {
 	z_stream z = { .next_in = (Bytef *)in, .avail_in = (uInt)len };
-	int rc;
+	int rc = Z_BUF_ERROR;     /* if no output room at all */
 
 	if (len > UINT32_MAX || inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
 		return -1;
@@ -68,7 +68,7 @@ static int unpack_lzma_family(const uint8_t *in, size_t len, struct outbuf *o, i
 	lzma_stream s = LZMA_STREAM_INIT;
 	lzma_ret rc;
 
-	rc = xz ? lzma_stream_decoder(&s, UINT64_MAX, LZMA_CONCATENATED)
+	rc = xz ? lzma_stream_decoder(&s, UINT64_MAX, 0)   /* one stream, then the size */
 		: lzma_alone_decoder(&s, UINT64_MAX);
 	if (rc != LZMA_OK)
 		return -1;
@@ -89,7 +89,7 @@ static int unpack_lzma_family(const uint8_t *in, size_t len, struct outbuf *o, i
 static int unpack_bzip2(const uint8_t *in, size_t len, struct outbuf *o)
 {
 	bz_stream s;
-	int rc;
+	int rc = BZ_OK;           /* if no output room at all */
 
 	memset(&s, 0, sizeof(s));
 	if (len > UINT32_MAX || BZ2_bzDecompressInit(&s, 0, 0) != BZ_OK)
@@ -103,7 +103,7 @@ static int unpack_bzip2(const uint8_t *in, size_t len, struct outbuf *o)
 		s.avail_out = (unsigned)(o->cap - o->len > UINT32_MAX ? UINT32_MAX : o->cap - o->len);
 		rc = BZ2_bzDecompress(&s);
 		o->len = (size_t)(s.next_out - (char *)o->p);
-	} while (rc == BZ_OK);
+	} while (rc == BZ_OK && (s.avail_in || !s.avail_out));  /* no input left: truncated */
 	BZ2_bzDecompressEnd(&s);
 	return rc == BZ_STREAM_END ? 0 : -1;
 }
