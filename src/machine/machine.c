@@ -204,8 +204,9 @@ static void vcpu_log_stop(struct vcpu *v)
 		return;
 	pthread_mutex_lock(&lock);
 	if (v->m->accel->vcpu_get_state(v, &s) == 0)
-		log_debug("vCPU %d stopped at %04x:%016llx (mp state %u)", v->id,
-			  s.seg[X86_CS].selector, (unsigned long long)s.rip, s.mp_state);
+		log_debug("vCPU %d stopped at %04x:%016llx rflags %llx (mp state %u)", v->id,
+			  s.seg[X86_CS].selector, (unsigned long long)s.rip,
+			  (unsigned long long)s.rflags, s.mp_state);
 	pthread_mutex_unlock(&lock);
 }
 

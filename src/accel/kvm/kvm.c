@@ -32,6 +32,7 @@ static const struct { int cap; const char *name; } required_caps[] = {
 	{ KVM_CAP_XCRS, "XCRS" },
 	{ KVM_CAP_DEBUGREGS, "DEBUGREGS" },
 	{ KVM_CAP_SIGNAL_MSI, "SIGNAL_MSI" },
+	{ KVM_CAP_IRQ_ROUTING, "IRQ_ROUTING" },
 };
 
 static int kvm_open(char *why, size_t len)
@@ -96,6 +97,40 @@ static int vm_ioctl_or_fail(struct kvm_vm *vm, unsigned long req, unsigned long 
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * A PC's interrupt wiring: ISA IRQs reach both the PIC and the IOAPIC, but
+ * the PIT (GSI 0) is wired to IOAPIC pin 2, and pin 2's own ISA IRQ is the
+ * PIC cascade.  The MADT says the same (IRQ0 -> GSI 2 override).  KVM's
+ * default table sends GSI 0 to pin 0, where Linux never listens.
+ */
+#define KVM_IOAPIC_PINS 24
+
+static int kvm_irq_routing(struct kvm_vm *vm)
+{
+	struct kvm_irq_routing *r;
+	int n = 0, rc;
+
+	r = calloc(1, sizeof(*r) + 64 * sizeof(r->entries[0]));
+	if (!r)
+		return -1;
+	for (uint32_t gsi = 0; gsi < 16; gsi++)
+		r->entries[n++] = (struct kvm_irq_routing_entry){
+			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
+				       gsi % 8 } };
+	for (uint32_t gsi = 0; gsi < KVM_IOAPIC_PINS; gsi++) {
+		if (gsi == 2)
+			continue;
+		r->entries[n++] = (struct kvm_irq_routing_entry){
+			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { KVM_IRQCHIP_IOAPIC, gsi == 0 ? 2 : gsi } };
+	}
+	r->nr = (uint32_t)n;
+	rc = vm_ioctl_or_fail(vm, KVM_SET_GSI_ROUTING, (unsigned long)r, "KVM_SET_GSI_ROUTING");
+	free(r);
+	return rc;
 }
 
 static int kvm_map_memory(struct machine *m)
@@ -179,6 +214,7 @@ static int kvm_vm_init(struct machine *m)
 			goto fail;
 	}
 	if (vm_ioctl_or_fail(vm, KVM_CREATE_IRQCHIP, 0, "KVM_CREATE_IRQCHIP") ||
+	    kvm_irq_routing(vm) ||
 	    vm_ioctl_or_fail(vm, KVM_CREATE_PIT2, (unsigned long)&pit, "KVM_CREATE_PIT2") ||
 	    kvm_map_memory(m) || kvm_get_cpuid(vm) || kvm_pick_msrs(vm))
 		goto fail;

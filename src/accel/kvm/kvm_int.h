@@ -48,12 +48,13 @@ static inline struct kvm_vcpu_data *kvm_vcpu_of(const struct vcpu *v)
 int kvm_vcpu_get_state(struct vcpu *v, struct x86_cpu_state *s);
 int kvm_vcpu_set_state(struct vcpu *v, const struct x86_cpu_state *s);
 /*
- * Writes back what running instructions can change (registers, segments,
- * control registers, XSAVE, MSRs but the TSC, the interrupt shadow), leaving
- * alone what other threads may have changed meanwhile (LAPIC, pending NMIs).
- * halted also sets the MP state to HALTED.
+ * Writes back what running instructions changed, comparing with the state
+ * read before them: registers always, the rest only where it differs, so
+ * that nothing another thread changed meanwhile (LAPIC, pending NMIs) is
+ * overwritten and no paravirtual MSR is rewritten for nothing.
  */
-int kvm_vcpu_put_cpu_state(struct vcpu *v, const struct x86_cpu_state *s, int halted);
+int kvm_vcpu_put_cpu_state(struct vcpu *v, const struct x86_cpu_state *s,
+			   const struct x86_cpu_state *before);
 /* Runs the failing instruction on the software CPU: *resume set when the
  * vCPU can go back to KVM, else the exit to report. */
 enum vcpu_exit kvm_rescue(struct vcpu *v, int *resume);

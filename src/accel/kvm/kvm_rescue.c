@@ -21,6 +21,7 @@
 
 struct kvm_rescue {
 	struct x86_cpu_state state;
+	struct x86_cpu_state before;    /* as KVM had it, to write back changes only */
 	struct emu_env env;
 	struct emu_cpu *cpu;
 };
@@ -122,11 +123,15 @@ enum vcpu_exit kvm_rescue(struct vcpu *v, int *resume)
 	const struct x86_insn *insn;
 	const char *name;
 	enum emu_result res;
+	uint64_t rip, rflags;
 
 	*resume = 0;
 	if (!r || kvm_vcpu_get_state(v, &r->state))
 		return VCPU_EXIT_ERROR;
+	r->before = r->state;
 	emu_cpu_flush_tlb(r->cpu);
+	rip = r->state.rip;
+	rflags = r->state.rflags;
 	res = emu_step(r->cpu);
 	insn = emu_last_insn(r->cpu);
 	name = insn && insn->len && insn->name ? insn->name : "?";
@@ -145,9 +150,12 @@ enum vcpu_exit kvm_rescue(struct vcpu *v, int *resume)
 		return VCPU_EXIT_ERROR;
 	}
 	rescue_count(d, name);
+	log_debug("vCPU %d: rescued %s at %llx, rflags %llx -> %llx", v->id, name,
+		  (unsigned long long)rip, (unsigned long long)rflags,
+		  (unsigned long long)r->state.rflags);
 	if (res == EMU_HALT)
 		r->state.mp_state = X86_MP_HALTED;
-	if (kvm_vcpu_put_cpu_state(v, &r->state, res == EMU_HALT))
+	if (kvm_vcpu_put_cpu_state(v, &r->state, &r->before))
 		return VCPU_EXIT_ERROR;
 	*resume = 1;
 	return VCPU_EXIT_STOP;

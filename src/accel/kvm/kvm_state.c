@@ -190,21 +190,30 @@ static int get_msrs(struct vcpu *v, struct x86_cpu_state *s)
 	return n < 0 ? -1 : 0;
 }
 
-/* keep_tsc: the guest's clock must not jump back to when the state was read. */
-static int set_msrs(struct vcpu *v, const struct x86_cpu_state *s, int keep_tsc)
+/*
+ * Writes the MSRs of s; with before, only those whose value differs from it
+ * (rewriting a paravirtual MSR is not idempotent: the async-PF one makes KVM
+ * queue a wake-up, the kvm-clock ones a clock update, the TSC jumps back).
+ */
+static int set_msrs(struct vcpu *v, const struct x86_cpu_state *s,
+		    const struct x86_cpu_state *before)
 {
 	uint32_t n = s->nmsrs < X86_MAX_MSRS ? s->nmsrs : X86_MAX_MSRS, k = 0;
-	struct kvm_msrs *msrs = kvm_msrs_new(n);
+	struct kvm_msrs *msrs;
 	int rc;
 
+	msrs = kvm_msrs_new(n);
 	if (!msrs)
 		return -1;
-	for (uint32_t i = 0; i < n; i++)
-		if (!keep_tsc || s->msrs[i].index != X86_MSR_IA32_TSC)
-			msrs->entries[k++] = (struct kvm_msr_entry){ .index = s->msrs[i].index,
-								     .data = s->msrs[i].value };
+	for (uint32_t i = 0; i < n; i++) {
+		if (before && i < before->nmsrs && before->msrs[i].index == s->msrs[i].index &&
+		    before->msrs[i].value == s->msrs[i].value)
+			continue;
+		msrs->entries[k++] = (struct kvm_msr_entry){ .index = s->msrs[i].index,
+							     .data = s->msrs[i].value };
+	}
 	msrs->nmsrs = k;
-	rc = ioctl(kvm_vcpu_of(v)->fd, KVM_SET_MSRS, msrs) == (int)k ? 0 : -1;
+	rc = k == 0 || ioctl(kvm_vcpu_of(v)->fd, KVM_SET_MSRS, msrs) == (int)k ? 0 : -1;
 	free(msrs);
 	return rc;
 }
@@ -276,7 +285,7 @@ int kvm_vcpu_set_state(struct vcpu *v, const struct x86_cpu_state *s)
 		dregs.db[i] = s->dr[i];
 
 	if ((what = "sregs", ioctl(fd, KVM_SET_SREGS, &sregs) < 0) ||
-	    (what = "MSRs", set_msrs(v, s, 0) < 0) ||
+	    (what = "MSRs", set_msrs(v, s, NULL) < 0) ||
 	    (what = "XCRs", ioctl(fd, KVM_SET_XCRS, &xcrs) < 0) ||
 	    (what = "XSAVE", ioctl(fd, KVM_SET_XSAVE, &xsave) < 0) ||
 	    (what = "regs", ioctl(fd, KVM_SET_REGS, &regs) < 0) ||
@@ -290,7 +299,18 @@ int kvm_vcpu_set_state(struct vcpu *v, const struct x86_cpu_state *s)
 	return 0;
 }
 
-int kvm_vcpu_put_cpu_state(struct vcpu *v, const struct x86_cpu_state *s, int halted)
+static int sregs_differ(const struct x86_cpu_state *a, const struct x86_cpu_state *b)
+{
+	return memcmp(a->seg, b->seg, sizeof(a->seg)) ||
+	       a->gdt.base != b->gdt.base || a->gdt.limit != b->gdt.limit ||
+	       a->idt.base != b->idt.base || a->idt.limit != b->idt.limit ||
+	       a->cr0 != b->cr0 || a->cr2 != b->cr2 || a->cr3 != b->cr3 ||
+	       a->cr4 != b->cr4 || a->cr8 != b->cr8 || a->efer != b->efer ||
+	       a->apic_base != b->apic_base;
+}
+
+int kvm_vcpu_put_cpu_state(struct vcpu *v, const struct x86_cpu_state *s,
+			   const struct x86_cpu_state *before)
 {
 	int fd = kvm_vcpu_of(v)->fd;
 	struct kvm_regs regs;
@@ -298,22 +318,26 @@ int kvm_vcpu_put_cpu_state(struct vcpu *v, const struct x86_cpu_state *s, int ha
 	struct kvm_xsave xsave;
 	struct kvm_xcrs xcrs = { .nr_xcrs = 1, .xcrs[0] = { .xcr = 0, .value = s->xcr0 } };
 	struct kvm_vcpu_events events;
-	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_HALTED };
+	struct kvm_mp_state mp = { .mp_state = s->mp_state };
 	const char *what;
 
 	regs_to_kvm(&regs, s);
 	sregs_to_kvm(&sregs, s);
 	memcpy(xsave.region, s->xsave, sizeof(xsave.region));
 	events_to_kvm(&events, &s->events);
-	/* Only the shadow: the rest of the events was not the CPU's to change. */
+	/* Not the NMI or SIPI fields: other threads may have changed those. */
 	events.flags = KVM_VCPUEVENT_VALID_SHADOW;
-	if ((what = "sregs", ioctl(fd, KVM_SET_SREGS, &sregs) < 0) ||
-	    (what = "MSRs", set_msrs(v, s, 1) < 0) ||
-	    (what = "XCRs", ioctl(fd, KVM_SET_XCRS, &xcrs) < 0) ||
-	    (what = "XSAVE", ioctl(fd, KVM_SET_XSAVE, &xsave) < 0) ||
+	/* KVM_SET_SREGS resets the MMU context: worth skipping when nothing changed. */
+	if ((what = "sregs", sregs_differ(s, before) && ioctl(fd, KVM_SET_SREGS, &sregs) < 0) ||
+	    (what = "MSRs", set_msrs(v, s, before) < 0) ||
+	    (what = "XCRs", s->xcr0 != before->xcr0 && ioctl(fd, KVM_SET_XCRS, &xcrs) < 0) ||
+	    (what = "XSAVE", memcmp(s->xsave, before->xsave, sizeof(s->xsave)) &&
+			     ioctl(fd, KVM_SET_XSAVE, &xsave) < 0) ||
 	    (what = "regs", ioctl(fd, KVM_SET_REGS, &regs) < 0) ||
-	    (what = "events", ioctl(fd, KVM_SET_VCPU_EVENTS, &events) < 0) ||
-	    (what = "MP state", halted && ioctl(fd, KVM_SET_MP_STATE, &mp) < 0)) {
+	    (what = "events", memcmp(&s->events, &before->events, sizeof(s->events)) &&
+			      ioctl(fd, KVM_SET_VCPU_EVENTS, &events) < 0) ||
+	    (what = "MP state", s->mp_state != before->mp_state &&
+				ioctl(fd, KVM_SET_MP_STATE, &mp) < 0)) {
 		log_err("vCPU %d: writing %s to KVM: %s", v->id, what, strerror(errno));
 		return -1;
 	}
