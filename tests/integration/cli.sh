@@ -7,7 +7,7 @@
 # from /dev/null, so none of this may depend on a terminal.
 # Prints PASS/FAIL/SKIP lines for tests/run.sh; exits 1 on any FAIL.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 
 VMON=${VMON:-build/vmon}
 G=build/guests
@@ -44,12 +44,12 @@ usage_why() {
 		echo "exit status $rc, expected 2"; return
 	fi
 	lines=$(wc -l <"$tmp/err")
-	if [ "$lines" != 1 ] || [ -n "$(tail -c 1 "$tmp/err")" ]; then
-		echo "$lines lines on stderr (or no final newline), expected exactly one"
-	elif ! grep -q '^vmon: ' "$tmp/err"; then
-		echo "stderr line does not start with 'vmon: '"
-	elif ! grep -qiE -- "$keyword" "$tmp/err"; then
-		echo "stderr line does not mention '$keyword'"
+	if ! grep -q '^vmon: ' "$tmp/err"; then
+		echo "no stderr line starts with 'vmon: '"
+	elif ! grep '^vmon: ' "$tmp/err" | tail -n 1 | grep -qiE -- "$keyword"; then
+		echo "the last 'vmon: ' line does not mention '$keyword'"
+	elif [ "$lines" != 1 ] || [ -n "$(tail -c 1 "$tmp/err")" ]; then
+		echo "$lines lines on stderr (or no final newline), expected exactly one; the first: '$(head -n 1 "$tmp/err")'"
 	fi
 }
 
@@ -139,6 +139,7 @@ kernel_case kernel/random && usage kernel/random 'bootable|bzimage|multiboot' ru
 if kernel_case kernel/unreadable; then
 	echo "not a kernel" >"$tmp/unreadable"
 	chmod 000 "$tmp/unreadable"
+	# shellcheck disable=SC2054  # the commas belong to one setpriv option
 	drop=(setpriv --inh-caps=-all --bounding-set=-dac_override,-dac_read_search)
 	if [ "$(id -u)" != 0 ]; then
 		usage kernel/unreadable 'permission denied' run --kernel "$tmp/unreadable"
