@@ -77,7 +77,7 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 		.cmdline = "", .mem_size = 256ULL << 20, .cpus = 1,
 		.serial = "stdio", .accel = ACCEL_AUTO, .flat_addr = 0x7c00,
 	};
-	optind = 1;
+	optind = 0;     /* 0, not 1: glibc then forgets a half-scanned "-abc" of an earlier call */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":vqh", opts, NULL)) != -1) {
 		switch (c) {
