@@ -34,7 +34,7 @@ static const struct accel_ops *machine_pick_accel(enum accel_choice choice)
 	}
 	if (accel_kvm.probe(why, sizeof(why))) {
 		if (choice == ACCEL_AUTO)
-			log_info("accelerator: kvm");
+			log_debug("accelerator: kvm");    /* errors must stay one line */
 		return &accel_kvm;
 	}
 	if (choice == ACCEL_KVM)
