@@ -135,6 +135,15 @@ kernel_case kernel/empty && usage kernel/empty 'empty' run --kernel "$tmp/empty"
 head -c 65536 /dev/urandom >"$tmp/random"
 kernel_case kernel/random && usage kernel/random 'bootable|bzimage|multiboot' run --kernel "$tmp/random"
 
+kernel_case kernel/char-device && usage kernel/char-device 'regular file' run --kernel /dev/zero
+truncate -s 2G "$tmp/huge"          # sparse, beyond what vmon reads into memory
+kernel_case kernel/too-large && usage kernel/too-large 'too large' run --kernel "$tmp/huge"
+head -c 700000 /dev/zero >"$tmp/flat-700k"
+kernel_case flat/too-large && usage flat/too-large 'fit' run --flat --kernel "$tmp/flat-700k"
+head -c 512 /dev/zero >"$tmp/flat-512"     # loads fine; the serial file then fails
+kernel_case serial/unwritable && usage serial/unwritable '/no/such/dir/serial' \
+	run --serial file:/no/such/dir/serial --flat --kernel "$tmp/flat-512"
+
 # Root reads anything: take away the capabilities that let it.
 if kernel_case kernel/unreadable; then
 	echo "not a kernel" >"$tmp/unreadable"
@@ -159,7 +168,7 @@ fi
 # A multiboot guest with initrds that do not fit or do not exist.
 truncate -s 64M "$tmp/initrd-64M"
 if [ ! -e "$G/protmode.elf" ]; then
-	for n in multiboot/initrd-too-large multiboot/initrd-missing; do
+	for n in multiboot/initrd-too-large multiboot/initrd-missing multiboot/initrd-empty-name; do
 		echo "SKIP $n: $G/protmode.elf not built (make guests)"
 	done
 elif kernel_case multiboot/initrd; then
@@ -167,6 +176,8 @@ elif kernel_case multiboot/initrd; then
 		--initrd "$tmp/initrd-64M"
 	usage multiboot/initrd-missing 'no-such-initrd.*no such file|no such file.*no-such-initrd' \
 		run --kernel "$G/protmode.elf" --initrd "$tmp/no-such-initrd"
+	usage multiboot/initrd-empty-name 'module|initrd' run --kernel "$G/protmode.elf" \
+		--initrd "$G/protmode.elf,"
 fi
 
 # Debian's bzImage, built by scripts/linux-guest.sh: broken copies of it.
