@@ -573,6 +573,58 @@ static void empty_payload(void)
 	}
 }
 
+/*
+ * The payload of a real kernel, when scripts/linux-guest.sh has built one:
+ * it unpacks to an ELF file of the size its trailer gives.
+ */
+static void real_kernel_payload(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *k = NULL, *out = NULL;
+	size_t len = 0, out_len = 0, off, plen;
+	long size;
+
+	test_current = "real_kernel_payload";
+	if (!f) {
+		printf("SKIP real_kernel_payload: %s not built (scripts/linux-guest.sh)\n", path);
+		return;
+	}
+	if (!fseek(f, 0, SEEK_END) && (size = ftell(f)) > 0x400 && !fseek(f, 0, SEEK_SET)) {
+		k = malloc((size_t)size);
+		if (k)
+			len = fread(k, 1, (size_t)size, f);
+	}
+	fclose(f);
+	if (!k || len != (size_t)size) {
+		printf("FAIL real_kernel_payload: cannot read %s\n", path);
+		test_failed = 1;
+		free(k);
+		return;
+	}
+	off = (size_t)((k[0x1f1] ? k[0x1f1] : 4) + 1) * 512 + get_le32(k + 0x248);
+	plen = get_le32(k + 0x24c);
+	doing = "the real kernel";
+	alarm(TEST_SECONDS);
+	if (off > len || plen < 8 || plen > len - off) {
+		printf("FAIL real_kernel_payload: %s: payload fields out of range\n", path);
+		test_failed = 1;
+	} else if (kdecomp(k + off, plen, get_le32(k + 0x260), &out, &out_len, why, sizeof(why))) {
+		printf("FAIL real_kernel_payload: %s payload: %s\n",
+		       kdecomp_format(k + off, plen) ? kdecomp_format(k + off, plen) : "unknown", why);
+		test_failed = 1;
+	} else if (out_len < 4 || memcmp(out, "\177ELF", 4) ||
+		   out_len != get_le32(k + off + plen - 4)) {
+		printf("FAIL real_kernel_payload: %zu bytes, not the ELF of %u bytes its trailer says\n",
+		       out_len, get_le32(k + off + plen - 4));
+		test_failed = 1;
+	} else {
+		printf("PASS real_kernel_payload\n");
+	}
+	alarm(0);
+	free(out);
+	free(k);
+}
+
 /* A decoder waiting forever for input that never comes is a failure too. */
 static void on_alarm(int sig)
 {
@@ -621,6 +673,7 @@ int main(void)
 	RUN_TIMED(output_limit);
 	RUN_TIMED(output_exactly_max);
 	RUN_TIMED(empty_payload);
+	real_kernel_payload("build/linux/vmlinuz");
 	for (int f = 0; f < F_NR; f++) {
 		free(packed[f].p);
 		free(packed_small[f].p);
