@@ -43,5 +43,6 @@ struct accel_ops {
 };
 
 extern const struct accel_ops accel_kvm;
+extern const struct accel_ops accel_emu;
 
 #endif

@@ -28,20 +28,19 @@ static const struct accel_ops *machine_pick_accel(enum accel_choice choice)
 {
 	char why[256];
 
-	if (choice == ACCEL_EMU) {
-		log_err("--accel emu: the software CPU cannot run whole guests yet");
-		return NULL;
-	}
+	if (choice == ACCEL_EMU)
+		return &accel_emu;
 	if (accel_kvm.probe(why, sizeof(why))) {
 		if (choice == ACCEL_AUTO)
 			log_debug("accelerator: kvm");    /* errors must stay one line */
 		return &accel_kvm;
 	}
-	if (choice == ACCEL_KVM)
+	if (choice == ACCEL_KVM) {
 		log_err("--accel kvm: %s", why);
-	else
-		log_err("no accelerator: %s, and the software CPU cannot run whole guests yet", why);
-	return NULL;
+		return NULL;
+	}
+	log_debug("accelerator: emu, the software CPU (%s)", why);
+	return &accel_emu;
 }
 
 static void machine_quit(void *opaque)

@@ -17,11 +17,21 @@ static void vendor(uint32_t out[4])
 	memcpy(&out[2], "Vmon", 4);
 }
 
+/* The LAPIC ID, from the xAPIC register page the accelerator keeps current. */
+static uint32_t apic_id(const struct emu_cpu *c)
+{
+	uint32_t id;
+
+	memcpy(&id, &c->s->lapic[0x20], 4);
+	return id >> 24;
+}
+
 static void leaf_1(struct emu_cpu *c, uint32_t out[4])
 {
 	out[0] = 0x000606a0;     /* family 6 */
-	out[1] = 0x00000800;     /* CLFLUSH line 64 */
-	out[2] = (1u << 13) | (1u << 23) | (1u << 26) | (1u << 31);  /* CX16 POPCNT XSAVE HV */
+	out[1] = 0x00000800 | apic_id(c) << 24;     /* CLFLUSH line 64, APIC ID */
+	/* CX16 x2APIC POPCNT TSC-deadline XSAVE HV */
+	out[2] = (1u << 13) | (1u << 21) | (1u << 23) | (1u << 24) | (1u << 26) | (1u << 31);
 	if (c->s->cr4 & X86_CR4_OSXSAVE)
 		out[2] |= 1u << 27;
 	out[3] = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
@@ -29,6 +39,21 @@ static void leaf_1(struct emu_cpu *c, uint32_t out[4])
 		 (1u << 19) | (1u << 24) | (1u << 25) | (1u << 26);
 	/* FPU TSC MSR PAE CX8 APIC SEP PGE CMOV PAT CLFSH FXSR SSE SSE2 (and DE PSE) */
 	out[3] |= (1u << 2) | (1u << 3);
+}
+
+/* Topology: one thread per core, up to 64 cores in the package. */
+static void leaf_b(struct emu_cpu *c, uint32_t sub, uint32_t out[4])
+{
+	out[3] = apic_id(c);
+	out[2] = sub & 0xff;
+	if (sub == 0) {
+		out[1] = 1;
+		out[2] |= 1u << 8;          /* SMT level: x2APIC ID shift 0 */
+	} else if (sub == 1) {
+		out[0] = 6;
+		out[1] = 64;
+		out[2] |= 2u << 8;          /* core level */
+	}
 }
 
 static void leaf_d(struct emu_cpu *c, uint32_t sub, uint32_t out[4])
@@ -63,6 +88,9 @@ void emu_cpuid_model(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t ou
 	case 7:
 		if (sub == 0)
 			out[1] = (1u << 7) | (1u << 20);   /* SMEP SMAP */
+		break;
+	case 0xb:
+		leaf_b(c, sub, out);
 		break;
 	case 0xd:
 		leaf_d(c, sub, out);
