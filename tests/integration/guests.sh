@@ -3,7 +3,7 @@
 # Runs every test guest (build/guests/, `make guests`) under build/vmon and
 # checks its serial output and vmon's exit status.  One table of
 # (guest, expected status, expected output, args), run once per entry of
-# ACCELS (default "kvm"; "emu" for the software CPU).  Two extra runners
+# ACCELS (default "kvm emu": KVM and the software CPU).  Two extra runners
 # check the guests themselves against QEMU: ACCELS="qemu-tcg" or "qemu-kvm".
 # Prints PASS/FAIL/SKIP lines for tests/run.sh; exits 1 on any FAIL.
 set -u
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 
 VMON=${VMON:-build/vmon}
 G=build/guests
-ACCELS=${ACCELS:-kvm}
+ACCELS=${ACCELS:-kvm emu}
 RUN_TIMEOUT=${RUN_TIMEOUT:-30}
 QEMU=${QEMU:-qemu-system-x86_64}
 
