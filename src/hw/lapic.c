@@ -722,7 +722,7 @@ static uint64_t lapic_mmio_read(void *opaque, uint64_t offset, unsigned size)
 
 	(void)opaque;
 	if (!l || l->x2apic || !l->hw_enabled)
-		return ~0ULL;
+		return size >= 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
 	v = lapic_read(l, (uint32_t)offset & ~0xfu);
 	v >>= (offset & 3) * 8;
 	return size >= 4 ? v : v & ((1u << (size * 8)) - 1);
