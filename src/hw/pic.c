@@ -74,11 +74,21 @@ static void chip_input(struct i8259 *c, unsigned irq, int level)
 	c->last_level = level ? c->last_level | bit : c->last_level & ~bit;
 }
 
-/* The slave's INTR is the master's IRQ2 input; 1 when INTR is up. */
+/*
+ * The slave's INTR is the master's IRQ2 request, followed as a level: a
+ * slave request that went away leaves no latched edge behind to turn into
+ * a spurious IRQ15.  1 when the master's INTR is up.
+ */
 static int update_locked(struct pic *p)
 {
-	chip_input(&p->chip[0], CASCADE_IRQ, chip_irq(&p->chip[1], 0) >= 0);
-	return chip_irq(&p->chip[0], 1) >= 0;
+	struct i8259 *m = &p->chip[0];
+	uint8_t bit = 1u << CASCADE_IRQ;
+
+	if (chip_irq(&p->chip[1], 0) >= 0)
+		m->irr |= bit;
+	else
+		m->irr &= (uint8_t)~bit;
+	return chip_irq(m, 1) >= 0;
 }
 
 static void finish(struct pic *p)
