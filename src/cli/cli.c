@@ -44,6 +44,14 @@ static int usage_error(const char *what, const char *arg)
 	return VMON_EXIT_USAGE;
 }
 
+/* getopt leaves an unknown short option's letter in optopt, not in argv. */
+static int unknown_option(const char *arg)
+{
+	char letter[3] = { '-', (char)optopt, 0 };
+
+	return usage_error("unknown option", optopt ? letter : arg);
+}
+
 static int parse_serial(const char *s)
 {
 	if (!strcmp(s, "stdio") || !strcmp(s, "none"))
@@ -126,7 +134,7 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 		case ':':
 			return usage_error("option needs an argument", argv[optind - 1]);
 		default:
-			return usage_error("unknown option", argv[optind - 1]);
+			return unknown_option(argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -167,8 +175,9 @@ int cli_main(int argc, char **argv)
 	}
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
-	fputs(main_usage, stderr);
-	if (argc >= 2)
-		log_err("unknown command: %s", argv[1]);
+	if (argc < 2)
+		log_err("no command given (try 'vmon run --help')");
+	else
+		log_err("unknown command: %s (try 'vmon run --help')", argv[1]);
 	return VMON_EXIT_USAGE;
 }

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "arch/x86/acpi.h"
@@ -24,22 +25,19 @@
 #define SCI_GSI 9
 #define DEBUG_EXIT_PORT 0xf4
 
-static const struct accel_ops *machine_pick_accel(enum accel_choice choice)
+static const struct accel_ops *machine_pick_accel(struct machine *m, enum accel_choice choice)
 {
 	char why[256];
 
 	if (choice == ACCEL_EMU)
 		return &accel_emu;
-	if (accel_kvm.probe(why, sizeof(why))) {
-		if (choice == ACCEL_AUTO)
-			log_debug("accelerator: kvm");    /* errors must stay one line */
+	if (accel_kvm.probe(why, sizeof(why)))
 		return &accel_kvm;
-	}
 	if (choice == ACCEL_KVM) {
 		log_err("--accel kvm: %s", why);
 		return NULL;
 	}
-	log_debug("accelerator: emu, the software CPU (%s)", why);
+	snprintf(m->accel_note, sizeof(m->accel_note), "%s", why);
 	return &accel_emu;
 }
 
@@ -155,7 +153,7 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 	pthread_cond_init(&m->cond, NULL);
 	atomic_init(&m->stopping, 0);
 
-	m->accel = machine_pick_accel(cfg->accel);
+	m->accel = machine_pick_accel(m, cfg->accel);
 	if (!m->accel)
 		goto fail;
 	if (guest_mem_init(&m->mem, cfg->mem_size)) {
@@ -277,6 +275,10 @@ int machine_run(struct machine *m)
 	pthread_t sigthread;
 	int have_sigthread;
 
+	/* Said once the machine is built, so that a configuration error
+	 * stays one line on stderr. */
+	log_info("accelerator: %s%s%s%s", m->accel->name, m->accel_note[0] ? " (" : "",
+		 m->accel_note, m->accel_note[0] ? ")" : "");
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
 	have_sigthread = !pthread_create(&sigthread, NULL, signal_thread, m);

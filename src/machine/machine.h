@@ -58,6 +58,7 @@ struct machine {
 	struct irq_chip *irq;          /* provided by the accelerator */
 	const struct accel_ops *accel;
 	void *accel_data;
+	char accel_note[320];          /* why this accelerator, said at start */
 	struct vcpu vcpus[VMON_MAX_CPUS];
 	int ncpus;
 	struct x86_cpu_state boot_state;   /* the BSP's entry state */

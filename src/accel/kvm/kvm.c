@@ -151,7 +151,29 @@ static int kvm_map_memory(struct machine *m)
 	return 0;
 }
 
-static int kvm_get_cpuid(struct kvm_vm *vm)
+/*
+ * kvm_pvm, the software KVM of shared/docs/host-kvm.md, reports SMEP, SMAP
+ * and UMIP as supported, but stops delivering timer interrupts to a guest
+ * that turns them on (Linux's clock freezes at its CPU set-up).  A CPU model
+ * must not promise what the host cannot virtualise, so they are hidden there.
+ */
+static void kvm_host_cpuid_quirks(struct machine *m, struct kvm_cpuid2 *c)
+{
+	if (access("/sys/module/kvm_pvm", F_OK))
+		return;
+	for (uint32_t i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function == 7 && e->index == 0) {
+			e->ebx &= ~((1u << 7) | (1u << 20));     /* SMEP, SMAP */
+			e->ecx &= ~(1u << 2);                    /* UMIP */
+		}
+	}
+	snprintf(m->accel_note, sizeof(m->accel_note),
+		 "host KVM is kvm_pvm: SMEP, SMAP and UMIP hidden from the guest");
+}
+
+static int kvm_get_cpuid(struct machine *m, struct kvm_vm *vm)
 {
 	size_t sz = sizeof(struct kvm_cpuid2) +
 		    KVM_MAX_CPUID_ENTRIES * sizeof(struct kvm_cpuid_entry2);
@@ -164,6 +186,7 @@ static int kvm_get_cpuid(struct kvm_vm *vm)
 		log_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
 		return -1;
 	}
+	kvm_host_cpuid_quirks(m, vm->cpuid);
 	return 0;
 }
 
@@ -216,7 +239,7 @@ static int kvm_vm_init(struct machine *m)
 	if (vm_ioctl_or_fail(vm, KVM_CREATE_IRQCHIP, 0, "KVM_CREATE_IRQCHIP") ||
 	    kvm_irq_routing(vm) ||
 	    vm_ioctl_or_fail(vm, KVM_CREATE_PIT2, (unsigned long)&pit, "KVM_CREATE_PIT2") ||
-	    kvm_map_memory(m) || kvm_get_cpuid(vm) || kvm_pick_msrs(vm))
+	    kvm_map_memory(m) || kvm_get_cpuid(m, vm) || kvm_pick_msrs(vm))
 		goto fail;
 	vm->irq.set_level = kvm_irq_set_level;
 	vm->irq.send_msi = kvm_irq_send_msi;

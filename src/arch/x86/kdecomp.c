@@ -125,17 +125,25 @@ static int unpack_lz4(const uint8_t *in, size_t len, struct outbuf *o)
 {
 	size_t pos = 4;
 
-	while (pos + 4 <= len) {
-		uint32_t csize = le32(in + pos);
+	while (pos < len) {
+		uint32_t csize;
 		size_t room;
 		int n;
 
+		if (len - pos < 4)
+			return -1;
+		csize = le32(in + pos);
+		/* The kernel's build appends the unpacked size: it must agree. */
+		if (len - pos == 4)
+			return csize == o->len ? 0 : -1;
 		if (csize == LZ4_LEGACY_MAGIC) {
 			pos += 4;
 			continue;
 		}
-		if (csize == 0 || csize > len - pos - 4)
-			break;     /* padding or the size trailer after the stream */
+		if (csize == 0)
+			break;     /* zero padding after the stream */
+		if (csize > len - pos - 4)
+			return -1; /* a block cut short: corrupt, not the end */
 		room = o->max - o->len < LZ4_LEGACY_BLOCK ? o->max - o->len : LZ4_LEGACY_BLOCK;
 		if (!room || outbuf_reserve(o, o->len + room))
 			return -1;
