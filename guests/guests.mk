@@ -23,13 +23,14 @@ GUEST_LIB32 := $(GUEST_LIB_SRC:%.c=$(GUEST_OUT)/lib32/%.o) \
 GUEST_LIB64 := $(GUEST_LIB_SRC:%.c=$(GUEST_OUT)/lib64/%.o)
 
 # Multiboot ELF32 guests in protected mode: name -> objects besides the library.
-GUEST32 := protmode smp uart-echo fwcfg acpi portbench
+GUEST32 := protmode smp uart-echo fwcfg acpi portbench timer
 GUEST_OBJS_protmode  := protmode/protmode.o
 GUEST_OBJS_smp       := smp/smp.o smp/trampoline.o
 GUEST_OBJS_uart-echo := uart-echo/uart_echo.o
 GUEST_OBJS_fwcfg     := fwcfg/fwcfg.o
 GUEST_OBJS_acpi      := acpi/acpi.o
 GUEST_OBJS_portbench := portbench/portbench.o
+GUEST_OBJS_timer     := timer/timer.o
 
 GUEST_BIN := $(GUEST32:%=$(GUEST_OUT)/%.elf) $(GUEST_OUT)/longmode.elf \
 	$(GUEST_OUT)/realmode.bin $(GUEST_OUT)/triple.elf $(GUEST_OUT)/protmode-aout.bin

@@ -57,6 +57,10 @@ row fwcfg 33 "^fwcfg: io: signature QEMU id 0x[0-9a-f]*[2367] \\(dma\\)$;;^fwcfg
 	-- --kernel $G/fwcfg.elf --cpus 3 --mem 192M --cmdline 'fw cfg test'
 row acpi 0 '^acpi: table (RSDT|XSDT) ;;^acpi: table FACP ;;^acpi: table APIC ;;^acpi: table DSDT ;;^acpi: madt cpus 2 ioapic 0xfec00000$;;^acpi: pm1a_cnt 0x604 ;;^acpi: powering off$' = - \
 	-- --kernel $G/acpi.elf --cpus 2
+row timer-pic 33 '^timer: [0-9]+ ticks via pic$;;^timer: [0-9]+ ticks after cr4 \|= 0x100000$;;^timer: ok$' = - \
+	-- --kernel $G/timer.elf --cmdline cr4=0x100000
+row timer-ioapic 33 '^timer: [0-9]+ ticks via ioapic$;;^timer: ok$' = - \
+	-- --kernel $G/timer.elf --cmdline ioapic
 row portbench 33 '^exit cycles: user=[0-9]+$;;^exit cycles: kernel=[0-9]+$;;^portbench: ok$' = - \
 	-- --kernel $G/portbench.elf --cmdline n=1000
 row triple 3 '^triple: faulting now$' = - -- --kernel $G/triple.elf
