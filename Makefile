@@ -67,6 +67,12 @@ test:
 	@$(MAKE) --no-print-directory all unit guests
 	@tests/run.sh
 
+# The README's main command: builds what it needs, then boots a guest.
+demo:
+	@scripts/deps.sh build
+	@$(MAKE) --no-print-directory all guests
+	@scripts/demo.sh
+
 deps:
 	@scripts/deps.sh
 
