@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "accel/kvm/kvm_int.h"
@@ -151,29 +152,7 @@ static int kvm_map_memory(struct machine *m)
 	return 0;
 }
 
-/*
- * kvm_pvm, the software KVM of shared/docs/host-kvm.md, reports SMEP, SMAP
- * and UMIP as supported, but stops delivering timer interrupts to a guest
- * that turns them on (Linux's clock freezes at its CPU set-up).  A CPU model
- * must not promise what the host cannot virtualise, so they are hidden there.
- */
-static void kvm_host_cpuid_quirks(struct machine *m, struct kvm_cpuid2 *c)
-{
-	if (access("/sys/module/kvm_pvm", F_OK))
-		return;
-	for (uint32_t i = 0; i < c->nent; i++) {
-		struct kvm_cpuid_entry2 *e = &c->entries[i];
-
-		if (e->function == 7 && e->index == 0) {
-			e->ebx &= ~((1u << 7) | (1u << 20));     /* SMEP, SMAP */
-			e->ecx &= ~(1u << 2);                    /* UMIP */
-		}
-	}
-	snprintf(m->accel_note, sizeof(m->accel_note),
-		 "host KVM is kvm_pvm: SMEP, SMAP and UMIP hidden from the guest");
-}
-
-static int kvm_get_cpuid(struct machine *m, struct kvm_vm *vm)
+static int kvm_get_cpuid(struct kvm_vm *vm)
 {
 	size_t sz = sizeof(struct kvm_cpuid2) +
 		    KVM_MAX_CPUID_ENTRIES * sizeof(struct kvm_cpuid_entry2);
@@ -186,8 +165,40 @@ static int kvm_get_cpuid(struct machine *m, struct kvm_vm *vm)
 		log_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
 		return -1;
 	}
-	kvm_host_cpuid_quirks(m, vm->cpuid);
 	return 0;
+}
+
+/*
+ * On kvm_pvm (shared/docs/host-kvm.md) an interrupt raised for a vCPU that
+ * is busy in guest mode is not always delivered until the vCPU next leaves
+ * KVM_RUN through a signal: a Debian kernel's clock stops once it runs busy
+ * with its timer on the IOAPIC or the LAPIC.  There, a heartbeat kicks every
+ * running vCPU once per Linux tick (HZ=250); a kick costs one exit.
+ */
+#define KVM_HEARTBEAT_NS 4000000L
+
+static void kvm_vcpu_kick(struct vcpu *v);
+
+static int kvm_host_needs_heartbeat(void)
+{
+	return access("/sys/module/kvm_pvm", F_OK) == 0;
+}
+
+static void *kvm_heartbeat(void *arg)
+{
+	struct machine *m = arg;
+	struct kvm_vm *vm = kvm_vm_of(m);
+	const struct timespec period = { 0, KVM_HEARTBEAT_NS };
+
+	while (!atomic_load(&vm->heartbeat_stop)) {
+		nanosleep(&period, NULL);
+		pthread_mutex_lock(&m->lock);
+		for (int i = 0; i < m->ncpus && !machine_stopping(m); i++)
+			if (m->vcpus[i].started)
+				kvm_vcpu_kick(&m->vcpus[i]);
+		pthread_mutex_unlock(&m->lock);
+	}
+	return NULL;
 }
 
 static void kvm_vm_destroy(struct machine *m)
@@ -196,6 +207,10 @@ static void kvm_vm_destroy(struct machine *m)
 
 	if (!vm)
 		return;
+	if (vm->heartbeat_on) {
+		atomic_store(&vm->heartbeat_stop, 1);
+		pthread_join(vm->heartbeat, NULL);
+	}
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
@@ -239,11 +254,17 @@ static int kvm_vm_init(struct machine *m)
 	if (vm_ioctl_or_fail(vm, KVM_CREATE_IRQCHIP, 0, "KVM_CREATE_IRQCHIP") ||
 	    kvm_irq_routing(vm) ||
 	    vm_ioctl_or_fail(vm, KVM_CREATE_PIT2, (unsigned long)&pit, "KVM_CREATE_PIT2") ||
-	    kvm_map_memory(m) || kvm_get_cpuid(m, vm) || kvm_pick_msrs(vm))
+	    kvm_map_memory(m) || kvm_get_cpuid(vm) || kvm_pick_msrs(vm))
 		goto fail;
 	vm->irq.set_level = kvm_irq_set_level;
 	vm->irq.send_msi = kvm_irq_send_msi;
 	m->irq = &vm->irq;
+	if (kvm_host_needs_heartbeat()) {
+		vm->heartbeat_on = !pthread_create(&vm->heartbeat, NULL, kvm_heartbeat, m);
+		snprintf(m->accel_note, sizeof(m->accel_note), "host KVM is kvm_pvm: "
+			 "vCPUs kicked every %ld ms so that interrupts reach busy vCPUs",
+			 KVM_HEARTBEAT_NS / 1000000);
+	}
 	return 0;
 fail:
 	kvm_vm_destroy(m);

@@ -4,6 +4,8 @@
 
 /* Shared between the files of the KVM accelerator only. */
 #include <linux/kvm.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "machine/irq.h"
@@ -18,6 +20,9 @@ struct kvm_vm {
 	struct kvm_cpuid2 *cpuid;   /* what KVM supports; adjusted per vCPU */
 	uint32_t msr_list[X86_MAX_MSRS];  /* MSRs saved with the vCPU state */
 	int nmsrs;
+	pthread_t heartbeat;        /* kvm_pvm hosts only: see kvm.c */
+	int heartbeat_on;
+	atomic_int heartbeat_stop;
 };
 
 #define KVM_RESCUE_KINDS 16
