@@ -61,6 +61,8 @@ row timer-pic 33 '^timer: [0-9]+ ticks via pic$;;^timer: [0-9]+ ticks after cr4 
 	-- --kernel $G/timer.elf --cmdline cr4=0x100000
 row timer-ioapic 33 '^timer: [0-9]+ ticks via ioapic$;;^timer: ok$' = - \
 	-- --kernel $G/timer.elf --cmdline ioapic
+row timer-busy 33 '^timer: [0-9]+ ticks via ioapic, busy$;;^timer: ok$' = - \
+	-- --kernel $G/timer.elf --cmdline 'ioapic busy'
 row portbench 33 '^exit cycles: user=[0-9]+$;;^exit cycles: kernel=[0-9]+$;;^portbench: ok$' = - \
 	-- --kernel $G/portbench.elf --cmdline n=1000
 row triple 3 '^triple: faulting now$' = - -- --kernel $G/triple.elf
