@@ -98,7 +98,7 @@ const struct emu_opdesc emu_map_one[256] = {
 	[0x98] = { "cbw", OP_CBW, 0 },
 	[0x99] = { "cwd", OP_CWD, 0 },
 	[0x9a] = { "lcall", OP_CALLF, F_IMM(IMM_FAR) | F_I64 },
-	[0x9b] = { "fwait", OP_NOP, 0 },
+	[0x9b] = { "fwait", OP_FWAIT, 0 },
 	[0x9c] = { "pushf", OP_PUSHF, F_D64 },
 	[0x9d] = { "popf", OP_POPF, F_D64 },
 	[0x9e] = { "sahf", OP_SAHF, 0 },
@@ -184,8 +184,8 @@ const struct emu_opdesc emu_map_one[256] = {
 const struct emu_opdesc emu_map_0f[256] = {
 	[0x00] = { "grp6", GRP6, M | F_GROUP },
 	[0x01] = { "grp7", GRP7, M | F_GROUP },
-	[0x02] = UN("lar", GvEv),
-	[0x03] = UN("lsl", GvEv),
+	[0x02] = { "lar", OP_LAR, GvEv },
+	[0x03] = { "lsl", OP_LSL, GvEv },
 	[0x04] = INV,
 	[0x05] = { "syscall", OP_SYSCALL, 0 },
 	[0x06] = { "clts", OP_CLTS, 0 },
@@ -314,7 +314,7 @@ static const struct emu_opdesc grp15_mod3[64] = {
 };
 
 static const struct emu_opdesc grp9_mod3[64] = {
-	[060 ... 067] = UN("rdrand", 0),
+	[060 ... 067] = { "rdrand", OP_RDRAND, 0 },
 	[070 ... 077] = { "rdseed/rdpid", OP_RDPID, 0 },
 };
 
@@ -348,7 +348,8 @@ const struct emu_group emu_groups[] = {
 	[GRP6] = { {
 		GI("sldt", OP_SLDT, D(E)), GI("str", OP_STR, D(E)),
 		GI("lldt", OP_LLDT, S(E) | F_O16), GI("ltr", OP_LTR, S(E) | F_O16),
-		UN("verr", 0), UN("verw", 0), INV, INV }, NULL },
+		GI("verr", OP_VERR, S(E) | F_O16), GI("verw", OP_VERW, S(E) | F_O16),
+		INV, INV }, NULL },
 	[GRP7] = { {
 		GI("sgdt", OP_SGDT, F_MEM), GI("sidt", OP_SIDT, F_MEM),
 		GI("lgdt", OP_LGDT, F_MEM), GI("lidt", OP_LIDT, F_MEM),

@@ -99,7 +99,8 @@ enum emu_op {
 	OP_SSE_MOV, OP_PXOR, OP_MOVD, OP_MOVQ,
 	OP_XLAT, OP_SALC, OP_CLTS_UNUSED,
 	OP_VECTOR,   /* VEX/EVEX/XOP: #UD (no AVX in the CPUID model) */
-	OP_X87,      /* x87: not implemented */
+	OP_X87,      /* x87 (exec_x87.c) */
+	OP_FWAIT, OP_LAR, OP_LSL, OP_VERR, OP_VERW, OP_RDRAND,
 	OP_UNIMPL,   /* recognised, not implemented: EMU_UNIMPLEMENTED */
 	OP_NR
 };
@@ -193,6 +194,8 @@ int emu_deliver(struct emu_cpu *c, int vec, int kind, int has_err, uint32_t err,
 int emu_iret(struct emu_cpu *c);
 /* Reads the 8-byte descriptor for selector (GDT or LDT); raises #GP(sel). */
 int emu_read_desc(struct emu_cpu *c, uint16_t sel, uint64_t *desc, int exc);
+/* The same without faulting on a null or out-of-table selector: 1 read, 0 not there. */
+int emu_peek_desc(struct emu_cpu *c, uint16_t sel, uint64_t *desc);
 void emu_desc_to_seg(uint64_t lo, uint64_t hi, uint16_t sel, struct x86_segment *seg);
 /* MOV/POP to a segment register with all protected-mode checks. */
 int emu_load_seg(struct emu_cpu *c, int sreg, uint16_t sel);
@@ -212,10 +215,52 @@ int emu_exec_ctrl(struct emu_cpu *c);     /* exec_ctrl.c */
 int emu_exec_string(struct emu_cpu *c);   /* exec_string.c */
 int emu_exec_sys(struct emu_cpu *c);      /* exec_sys.c */
 int emu_exec_xsave(struct emu_cpu *c);    /* exec_xsave.c */
+int emu_exec_x87(struct emu_cpu *c);      /* exec_x87.c */
+int emu_exec_seginfo(struct emu_cpu *c);  /* exec_seginfo.c: LAR LSL VERR VERW */
+int emu_fwait(struct emu_cpu *c);         /* exec_x87.c */
+int emu_x87_check(struct emu_cpu *c);     /* #NM, pending #MF */
+uint8_t *emu_mmx_enter(struct emu_cpu *c);    /* TOP 0, all tags valid: MM0 */
+void emu_mmx_written(struct emu_cpu *c, unsigned r);
+void emu_emms(struct emu_cpu *c);
 void emu_cpuid_model(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4]);
 int emu_rdmsr(struct emu_cpu *c, uint32_t idx, uint64_t *v);
 int emu_wrmsr(struct emu_cpu *c, uint32_t idx, uint64_t v);
 uint64_t *emu_msr_slot(struct emu_cpu *c, uint32_t idx, int create);
+
+/* ---- the FPU/SSE register image (x86_cpu_state.xsave, FXSAVE layout) ---- */
+#define EMU_FX_FCW 0
+#define EMU_FX_FSW 2
+#define EMU_FX_FTW 4
+#define EMU_FX_FOP 6
+#define EMU_FX_FIP 8
+#define EMU_FX_FDP 16
+#define EMU_FX_MXCSR 24
+#define EMU_FX_ST 32      /* ST(i) at 32 + 16 * i */
+#define EMU_FX_XMM 160    /* XMMi at 160 + 16 * i */
+#define EMU_XSTATE_BV 512
+
+static inline uint8_t *emu_xmm(struct emu_cpu *c, unsigned r)
+{
+	return c->s->xsave + EMU_FX_XMM + 16 * (r & 15);
+}
+
+/* The XSAVE header's XSTATE_BV is XINUSE: a component written is in use. */
+static inline void emu_xinuse(struct emu_cpu *c, unsigned bits)
+{
+	c->s->xsave[EMU_XSTATE_BV] |= (uint8_t)bits;
+}
+
+/* One instruction run on the host FPU (host_fp.c). */
+struct emu_host_fp {
+	uint8_t img[512] __attribute__((aligned(16)));   /* FXSAVE image */
+	const void *stub;    /* the instruction, followed by RET */
+	void *mem;           /* RDI: the memory operand of memory-form stubs */
+	uint64_t rax;        /* RAX in and out */
+	uint64_t rflags;     /* arithmetic flags in and out */
+};
+int emu_host_fp_available(void);
+void emu_host_fp_load(struct emu_host_fp *r, const struct x86_cpu_state *s);
+void emu_host_fp_run(struct emu_host_fp *r);
 
 /* ---- operands (exec.c) ---- */
 struct emu_operand {

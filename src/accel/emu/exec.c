@@ -280,8 +280,14 @@ static int dispatch(struct emu_cpu *c)
 		return emu_exec_xsave(c);
 	if (op == OP_XGETBV || op == OP_XSETBV)
 		return emu_exec_xsave(c);
-	if (op == OP_VECTOR || op == OP_X87)
-		return emu_ud(c);   /* no AVX; x87 is CR0.EM-style absent */
+	if (op == OP_X87)
+		return emu_exec_x87(c);
+	if (op == OP_FWAIT)
+		return emu_fwait(c);
+	if (op >= OP_LAR && op <= OP_VERW)
+		return emu_exec_seginfo(c);
+	if (op == OP_VECTOR)
+		return emu_ud(c);   /* no AVX in the CPUID model */
 	if (op == OP_UNIMPL || op == OP_INVALID)
 		return op == OP_INVALID ? emu_ud(c) : emu_unimpl(c);
 	return emu_exec_sys(c);

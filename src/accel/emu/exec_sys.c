@@ -4,6 +4,8 @@
  * register moves, descriptor tables, INVLPG, HLT, SYSCALL/SYSRET, SWAPGS,
  * RDTSC(P), RDMSR/WRMSR and CPUID (msr.c, cpuid.c).
  */
+#include <sys/random.h>
+
 #include "accel/emu/emu_int.h"
 
 #define FL(x) X86_RFLAGS_##x
@@ -338,6 +340,26 @@ static int swapgs(struct emu_cpu *c)
 	return 0;
 }
 
+/*
+ * RDRAND and RDSEED: the host kernel's random pool.  When it cannot answer
+ * at once, CF=0 and a zero result, which is what the CPU reports when its
+ * generator is drained, and guests retry.
+ */
+static int rdrand(struct emu_cpu *c)
+{
+	unsigned size = c->insn.opsize;
+	uint64_t v = 0;
+	int ok = getrandom(&v, size, GRND_NONBLOCK) == (ssize_t)size;
+
+	if (!ok)
+		v = 0;
+	emu_reg_set(c, c->insn.rm, size, 0, v);
+	c->s->rflags &= ~EMU_FLAGS_ARITH;
+	if (ok)
+		c->s->rflags |= FL(CF);
+	return 0;
+}
+
 static int rdtsc(struct emu_cpu *c, int op)
 {
 	struct x86_cpu_state *s = c->s;
@@ -346,7 +368,7 @@ static int rdtsc(struct emu_cpu *c, int op)
 	if (op != OP_RDPID && (s->cr4 & X86_CR4_TSD) && emu_cpl(c))
 		return emu_gp(c, 0);
 	if (op == OP_RDPID && c->insn.rep != 0xf3)
-		return emu_unimpl(c);   /* RDSEED */
+		return rdrand(c);   /* RDSEED */
 	if (emu_rdmsr(c, X86_MSR_TSC_AUX, &aux))
 		aux = 0;
 	c->fault = -1;
@@ -461,6 +483,8 @@ int emu_exec_sys(struct emu_cpu *c)
 		return rdtsc(c, op);
 	case OP_CPUID:
 		return cpuid_insn(c);
+	case OP_RDRAND:
+		return rdrand(c);
 	case OP_SWAPGS:
 		return swapgs(c);
 	case OP_SYSCALL:

@@ -64,6 +64,16 @@ int emu_read_desc(struct emu_cpu *c, uint16_t sel, uint64_t *desc, int exc)
 	return emu_read_lin(c, base + off, desc, 8, ACC_READ | ACC_SUPER);
 }
 
+int emu_peek_desc(struct emu_cpu *c, uint16_t sel, uint64_t *desc)
+{
+	uint64_t limit, base = desc_addr(c, sel, &limit);
+	uint64_t off = sel & ~7u;
+
+	if (!(sel & ~3u) || off + 7 > limit)
+		return 0;
+	return emu_read_lin(c, base + off, desc, 8, ACC_READ | ACC_SUPER) ? -1 : 1;
+}
+
 static int read_desc16(struct emu_cpu *c, uint16_t sel, uint64_t d[2])
 {
 	uint64_t limit, base = desc_addr(c, sel, &limit);
