@@ -96,7 +96,7 @@ enum emu_op {
 	OP_SWAPGS, OP_SYSCALL, OP_SYSRET, OP_XGETBV, OP_XSETBV,
 	OP_FXSAVE, OP_FXRSTOR, OP_XSAVE, OP_XRSTOR, OP_XSAVEOPT, OP_XSAVEC,
 	OP_XSAVES, OP_XRSTORS, OP_LDMXCSR, OP_STMXCSR, OP_FENCE, OP_CLFLUSH,
-	OP_SSE_MOV, OP_PXOR, OP_MOVD, OP_MOVQ,
+	OP_SSE,      /* MMX/SSE/SSE2 (exec_sse.c, exec_sse_fp.c) */
 	OP_XLAT, OP_SALC, OP_CLTS_UNUSED,
 	OP_VECTOR,   /* VEX/EVEX/XOP: #UD (no AVX in the CPUID model) */
 	OP_X87,      /* x87 (exec_x87.c) */
@@ -217,6 +217,18 @@ int emu_exec_sys(struct emu_cpu *c);      /* exec_sys.c */
 int emu_exec_xsave(struct emu_cpu *c);    /* exec_xsave.c */
 int emu_exec_x87(struct emu_cpu *c);      /* exec_x87.c */
 int emu_exec_seginfo(struct emu_cpu *c);  /* exec_seginfo.c: LAR LSL VERR VERW */
+int emu_exec_sse(struct emu_cpu *c);      /* exec_sse.c */
+int emu_exec_sse_fp(struct emu_cpu *c);   /* exec_sse_fp.c */
+/* exec_sse.c helpers: mandatory prefix (0 none, 1 66, 2 F3, 3 F2), #UD/#NM checks, r/m source. */
+int emu_sse_prefix(const struct x86_insn *in);
+int emu_sse_usable(struct emu_cpu *c);
+int emu_sse_src(struct emu_cpu *c, int mmx, unsigned size, int align, uint8_t v[16]);
+/* exec_simd_int.c: packed integer lanes on len (8 or 16) bytes. */
+int emu_simd_int(uint8_t op, uint8_t *d, const uint8_t *s, unsigned len);
+void emu_simd_shift(int kind, unsigned es, uint8_t *d, uint64_t count, unsigned len);
+void emu_simd_byte_shift(int left, uint8_t *d, unsigned count);
+void emu_simd_pshuf(int pfx, uint8_t *d, const uint8_t *s, uint8_t imm);
+uint32_t emu_simd_movmskb(const uint8_t *s, unsigned len);
 int emu_fwait(struct emu_cpu *c);         /* exec_x87.c */
 int emu_x87_check(struct emu_cpu *c);     /* #NM, pending #MF */
 uint8_t *emu_mmx_enter(struct emu_cpu *c);    /* TOP 0, all tags valid: MM0 */

@@ -270,7 +270,7 @@ static int dispatch(struct emu_cpu *c)
 	if (op >= OP_BT && op <= OP_SHRD)
 		return emu_exec_alu(c);
 	if ((op >= OP_MOV && op <= OP_BSWAP) || (op >= OP_CBW && op <= OP_STAC) ||
-	    op == OP_XLAT || op == OP_SALC || op == OP_SSE_MOV || op == OP_PXOR)
+	    op == OP_XLAT || op == OP_SALC)
 		return emu_exec_data(c);
 	if (op >= OP_PUSH && op <= OP_CMOVCC)
 		return emu_exec_ctrl(c);
@@ -282,6 +282,8 @@ static int dispatch(struct emu_cpu *c)
 		return emu_exec_xsave(c);
 	if (op == OP_X87)
 		return emu_exec_x87(c);
+	if (op == OP_SSE)
+		return emu_exec_sse(c);
 	if (op == OP_FWAIT)
 		return emu_fwait(c);
 	if (op >= OP_LAR && op <= OP_VERW)

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Data movement and flag instructions: MOV forms, XCHG, CMPXCHG(8B/16B),
- * XADD, LEA, sign/zero extension, BSWAP, CBW/CWD, the flag ops, and the
- * SSE register moves the kernel uses.
+ * XADD, LEA, sign/zero extension, BSWAP, CBW/CWD and the flag ops.
  */
 #include <string.h>
 
@@ -254,63 +253,6 @@ static int flag_op(struct emu_cpu *c, int op)
 	return 0;
 }
 
-/* ---- SSE moves on the XMM registers kept in the XSAVE area ---- */
-
-static uint8_t *xmm(struct emu_cpu *c, unsigned r)
-{
-	return c->s->xsave + 160 + 16 * (r & 15);
-}
-
-static int sse_check(struct emu_cpu *c)
-{
-	if ((c->s->cr0 & X86_CR0_EM) || !(c->s->cr4 & X86_CR4_OSFXSR))
-		return emu_ud(c);
-	if (c->s->cr0 & X86_CR0_TS)
-		return emu_raise(c, EXC_NM, 0, 0);
-	return 0;
-}
-
-static int sse(struct emu_cpu *c)
-{
-	const struct x86_insn *in = &c->insn;
-	uint8_t op = in->opcode, v[16];
-	int load = op == 0x10 || op == 0x28 || op == 0x6f || op == 0xef;
-	int aligned = op == 0x28 || op == 0x29 || op == 0xef ||
-		      ((op == 0x6f || op == 0x7f) && in->opsize_prefix);
-	int seg;
-	uint64_t off = 0;
-
-	/* Scalar (F2/F3 0F 10/11) and MMX (no prefix 6F/7F/EF) forms are not here. */
-	if ((op <= 0x11 && in->rep) || (op >= 0x6f && !in->opsize_prefix && in->rep != 0xf3) ||
-	    (op == 0xef && in->rep) || ((op == 0x28 || op == 0x29) && in->rep))
-		return emu_unimpl(c);
-	if (sse_check(c))
-		return -1;
-	if (in->mod != 3) {
-		off = emu_ea(c, &seg);
-		if (aligned && (off & 15))
-			return emu_gp(c, 0);
-	}
-	if (in->mod == 3)
-		memcpy(v, xmm(c, load ? in->rm : in->reg), 16);
-	else if (load && emu_read(c, seg, off, v, 16))
-		return -1;
-	if (op == 0xef) {
-		for (int i = 0; i < 16; i++)
-			xmm(c, in->reg)[i] ^= v[i];
-		return 0;
-	}
-	if (load) {
-		memcpy(xmm(c, in->reg), v, 16);
-		return 0;
-	}
-	if (in->mod == 3) {
-		memcpy(xmm(c, in->rm), v, 16);
-		return 0;
-	}
-	return emu_write(c, seg, off, xmm(c, in->reg), 16);
-}
-
 int emu_exec_data(struct emu_cpu *c)
 {
 	const struct x86_insn *in = &c->insn;
@@ -367,9 +309,6 @@ int emu_exec_data(struct emu_cpu *c)
 	case OP_SALC:
 		emu_reg_set(c, X86_RAX, 1, 0, (c->s->rflags & FL(CF)) ? 0xff : 0);
 		return 0;
-	case OP_SSE_MOV:
-	case OP_PXOR:
-		return sse(c);
 	default:
 		return flag_op(c, in->op);
 	}

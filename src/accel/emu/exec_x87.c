@@ -17,6 +17,8 @@
 #define FSW_ES 0x0080u
 #define FSW_B 0x8000u
 #define FSW_TOP(sw) (((sw) >> 11) & 7u)
+#define FCW_BITS 0x1f3fu     /* bit 6 reads 1; bits 7 and 13-15 read 0 */
+#define FCW_FIX(v) ((uint16_t)(((v) & FCW_BITS) | 0x40))
 
 #if defined(__x86_64__)
 /*
@@ -99,9 +101,29 @@ int emu_fwait(struct emu_cpu *c)
 	return 0;
 }
 
+/*
+ * A new TOP keeps the physical registers; the image holds them in stack
+ * order (slot i is R((TOP + i) & 7)), so the slots rotate.
+ */
+static void set_top(struct emu_cpu *c, unsigned top)
+{
+	uint8_t *x = fx(c), old[128];
+	unsigned cur = FSW_TOP(rd16(x + EMU_FX_FSW));
+	uint16_t sw = rd16(x + EMU_FX_FSW) & (uint16_t)~(7u << 11);
+
+	if (cur != top) {
+		memcpy(old, x + EMU_FX_ST, 128);
+		for (unsigned i = 0; i < 8; i++)
+			memcpy(x + EMU_FX_ST + 16 * i, old + 16 * ((top + i - cur) & 7), 16);
+	}
+	wr16(x + EMU_FX_FSW, (uint16_t)(sw | top << 11));
+}
+
 static void fninit(struct emu_cpu *c)
 {
 	uint8_t *x = fx(c);
+
+	set_top(c, 0);
 
 	wr16(x + EMU_FX_FCW, 0x037f);
 	wr16(x + EMU_FX_FSW, 0);
@@ -167,7 +189,8 @@ static void env_load(struct emu_cpu *c, const uint8_t *e)
 	uint16_t fop = 0;
 
 	if (c->insn.opsize == 2) {
-		wr16(x + EMU_FX_FCW, rd16(e));
+		wr16(x + EMU_FX_FCW, FCW_FIX(rd16(e)));
+		set_top(c, FSW_TOP(rd16(e + 2)));
 		wr16(x + EMU_FX_FSW, rd16(e + 2));
 		tw = rd16(e + 4);
 		fip = rd16(e + 6);
@@ -176,7 +199,8 @@ static void env_load(struct emu_cpu *c, const uint8_t *e)
 		uint32_t d[7];
 
 		memcpy(d, e, 28);
-		wr16(x + EMU_FX_FCW, (uint16_t)d[0]);
+		wr16(x + EMU_FX_FCW, FCW_FIX(d[0]));
+		set_top(c, FSW_TOP(d[1]));
 		wr16(x + EMU_FX_FSW, (uint16_t)d[1]);
 		tw = d[2] & 0xffff;
 		fip = d[3];
@@ -237,7 +261,7 @@ static int control_word(struct emu_cpu *c, int load)
 		return emu_write_u(c, seg, off, 2, rd16(fx(c) + EMU_FX_FCW));
 	if (emu_read_u(c, seg, off, 2, &v))
 		return -1;
-	wr16(fx(c) + EMU_FX_FCW, (uint16_t)v);
+	wr16(fx(c) + EMU_FX_FCW, FCW_FIX(v));
 	update_es(c);
 	emu_xinuse(c, 1);
 	return 0;
@@ -378,12 +402,12 @@ int emu_exec_x87(struct emu_cpu *c)
 
 /* ---- MMX registers: the x87 registers' significands ---- */
 
-/* MMX instructions set TOP to 0 and tag every register valid. */
+/* MMX instructions set TOP to 0 and tag every register valid: MMi is Ri. */
 uint8_t *emu_mmx_enter(struct emu_cpu *c)
 {
 	uint8_t *x = fx(c);
 
-	wr16(x + EMU_FX_FSW, rd16(x + EMU_FX_FSW) & (uint16_t)~(7u << 11));
+	set_top(c, 0);
 	x[EMU_FX_FTW] = 0xff;
 	emu_xinuse(c, 1);
 	return x + EMU_FX_ST;
@@ -395,8 +419,10 @@ void emu_mmx_written(struct emu_cpu *c, unsigned r)
 	wr16(fx(c) + EMU_FX_ST + 16 * (r & 7) + 8, 0xffff);
 }
 
+/* EMMS empties every tag; as the hardware does, TOP also becomes 0. */
 void emu_emms(struct emu_cpu *c)
 {
+	emu_mmx_enter(c);
 	fx(c)[EMU_FX_FTW] = 0;
 	emu_xinuse(c, 1);
 }

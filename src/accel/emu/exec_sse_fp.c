@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * SSE/SSE2 floating point: ADD/SUB/MUL/DIV/MIN/MAX/SQRT/RCP/RSQRT in
+ * packed and scalar forms, CMPccPS/PD/SS/SD, COMIS/UCOMIS, the conversions
+ * between floats, doubles and integers.  Each runs on the host (host_fp.c)
+ * as "op xmm0, xmm1" with the destination in xmm0, the source in xmm1 and
+ * general-register operands in RAX, under the guest's MXCSR (rounding, DAZ,
+ * FTZ) with every exception masked; the flags it raises are then judged
+ * against the guest's masks, and an unmasked one is #XM (#UD without
+ * CR4.OSXMMEXCPT) with the destination left alone.
+ */
+#include <string.h>
+
+#include "accel/emu/emu_int.h"
+
+enum { P_NONE, P_66, P_F3, P_F2 };
+
+#define GENERIC_OPS 14
+static const uint8_t generic_op[GENERIC_OPS] = {
+	0x51, 0x52, 0x53, 0x58, 0x59, 0x5a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f, 0xe6, 0x2e, 0x2f,
+};
+/* Valid prefixes (bit per P_*) of each generic op. */
+static const uint8_t generic_pfx[GENERIC_OPS] = {
+	0xf, 0x5, 0x5, 0xf, 0xf, 0xf, 0x7, 0xf, 0xf, 0xf, 0xf, 0xe, 0x3, 0x3,
+};
+#define CMP_BASE (GENERIC_OPS * 4)
+#define CVT_BASE (CMP_BASE + 32)
+
+#if defined(__x86_64__)
+/*
+ * 8 bytes a stub.  Generic: [pfx] 0F op C1 (op xmm0, xmm1; a NOP stands in
+ * for no prefix).  Compares: [pfx] 0F C2 C1 imm.  Integer conversions:
+ * F3/F2 [REX.W] 0F 2A C0 (xmm0 <- rax) and 0F 2C/2D C1 (rax <- xmm1).
+ */
+__asm__(".pushsection .text\n"
+	".balign 16\n"
+	"vmon_emu_sse_stubs:\n"
+	".irp op, 0x51,0x52,0x53,0x58,0x59,0x5a,0x5b,0x5c,0x5d,0x5e,0x5f,0xe6,0x2e,0x2f\n"
+	".byte 0x90, 0x0f, \\op, 0xc1, 0xc3, 0xcc, 0xcc, 0xcc\n"
+	".byte 0x66, 0x0f, \\op, 0xc1, 0xc3, 0xcc, 0xcc, 0xcc\n"
+	".byte 0xf3, 0x0f, \\op, 0xc1, 0xc3, 0xcc, 0xcc, 0xcc\n"
+	".byte 0xf2, 0x0f, \\op, 0xc1, 0xc3, 0xcc, 0xcc, 0xcc\n"
+	".endr\n"
+	".irp p, 0x90, 0x66, 0xf3, 0xf2\n"
+	".irp i, 0, 1, 2, 3, 4, 5, 6, 7\n"
+	".byte \\p, 0x0f, 0xc2, 0xc1, \\i, 0xc3, 0xcc, 0xcc\n"
+	".endr\n"
+	".endr\n"
+	".irp op, 0x2a, 0x2c, 0x2d\n"
+	".irp p, 0xf3, 0xf2\n"
+	".byte \\p, 0x0f, \\op, 0xc0 | (\\op >> 2 & 1), 0xc3, 0xcc, 0xcc, 0xcc\n"
+	".byte \\p, 0x48, 0x0f, \\op, 0xc0 | (\\op >> 2 & 1), 0xc3, 0xcc, 0xcc\n"
+	".endr\n"
+	".endr\n"
+	".popsection\n");
+extern const uint8_t vmon_emu_sse_stubs[];
+#define SSE_STUBS vmon_emu_sse_stubs
+#else
+#define SSE_STUBS ((const uint8_t *)0)
+#endif
+
+/* Memory operand size of a generic op (0: full, aligned 16 bytes). */
+static unsigned mem_size(uint8_t op, int pfx)
+{
+	if (op == 0x2e || op == 0x2f)
+		return pfx == P_66 ? 8 : 4;
+	if (op == 0x5a && pfx != P_66)
+		return pfx == P_F3 ? 4 : 8;
+	if (op == 0xe6 && pfx == P_F3)
+		return 8;
+	if (op != 0xe6 && op != 0x5b && (pfx == P_F3 || pfx == P_F2))
+		return pfx == P_F3 ? 4 : 8;
+	return 0;
+}
+
+/* Runs the stub; commits MXCSR flags; 1 if an unmasked exception (no commit). */
+static int run(struct emu_cpu *c, struct emu_host_fp *r, unsigned idx)
+{
+	uint32_t mxcsr, after;
+
+	memcpy(&mxcsr, c->s->xsave + EMU_FX_MXCSR, 4);
+	after = (mxcsr & ~0x3fu) | 0x1f80;
+	memcpy(r->img + EMU_FX_MXCSR, &after, 4);
+	r->stub = SSE_STUBS + 8 * idx;
+	r->mem = NULL;
+	emu_host_fp_run(r);
+	memcpy(&after, r->img + EMU_FX_MXCSR, 4);
+	mxcsr |= after & 0x3f;
+	memcpy(c->s->xsave + EMU_FX_MXCSR, &mxcsr, 4);
+	if (after & 0x3f & ~(mxcsr >> 7)) {
+		if (c->s->cr4 & X86_CR4_OSXMMEXCPT)
+			emu_raise(c, EXC_XM, 0, 0);
+		else
+			emu_ud(c);
+		return 1;
+	}
+	return 0;
+}
+
+static int generic(struct emu_cpu *c, int pfx, unsigned k)
+{
+	const struct x86_insn *in = &c->insn;
+	uint8_t op = in->opcode, src[16];
+	unsigned size = mem_size(op, pfx);
+	struct emu_host_fp r;
+
+	if (!((generic_pfx[k] >> pfx) & 1))
+		return emu_ud(c);
+	if (emu_sse_src(c, 0, in->mod == 3 || !size ? 16 : size, !size, src))
+		return -1;
+	emu_host_fp_load(&r, c->s);
+	memcpy(r.img + EMU_FX_XMM, emu_xmm(c, in->reg), 16);
+	memcpy(r.img + EMU_FX_XMM + 16, src, 16);
+	r.rflags = c->s->rflags;
+	r.rax = 0;
+	if (run(c, &r, op == 0xc2 ? CMP_BASE + pfx * 8 + (in->imm & 7) : k * 4 + pfx))
+		return -1;
+	if (op == 0x2e || op == 0x2f) {
+		/* ZF PF CF from the compare; the host cleared OF SF AF. */
+		c->s->rflags = (c->s->rflags & ~EMU_FLAGS_ARITH) | (r.rflags & EMU_FLAGS_ARITH);
+		return 0;
+	}
+	memcpy(emu_xmm(c, in->reg), r.img + EMU_FX_XMM, 16);
+	return 0;
+}
+
+/* CVTSI2SS/SD (2A), CVTTSS2SI/CVTTSD2SI (2C), CVTSS2SI/CVTSD2SI (2D). */
+static int convert(struct emu_cpu *c, int pfx)
+{
+	const struct x86_insn *in = &c->insn;
+	unsigned w = !!(in->rex & 8), k = in->opcode == 0x2a ? 0 : in->opcode == 0x2c ? 1 : 2;
+	struct emu_host_fp r;
+	uint8_t src[16];
+
+	if (pfx != P_F3 && pfx != P_F2)
+		return emu_unimpl(c);   /* the MMX forms (CVTPI2PS...) */
+	emu_host_fp_load(&r, c->s);
+	r.rflags = c->s->rflags;
+	r.rax = 0;
+	if (k == 0) {
+		struct emu_operand o;
+
+		emu_opnd_decode(c, OPND_E, w ? 8 : 4, &o);
+		if (emu_opnd_read(c, &o))
+			return -1;
+		r.rax = o.val;
+		memcpy(r.img + EMU_FX_XMM, emu_xmm(c, in->reg), 16);
+	} else {
+		if (emu_sse_src(c, 0, in->mod == 3 ? 16 : (pfx == P_F3 ? 4 : 8), 0, src))
+			return -1;
+		memcpy(r.img + EMU_FX_XMM + 16, src, 16);
+	}
+	if (run(c, &r, CVT_BASE + k * 4 + (pfx == P_F2) * 2 + w))
+		return -1;
+	if (k == 0)
+		memcpy(emu_xmm(c, in->reg), r.img + EMU_FX_XMM, 16);
+	else
+		emu_reg_set(c, in->reg, w ? 8 : 4, 0, r.rax);
+	return 0;
+}
+
+int emu_exec_sse_fp(struct emu_cpu *c)
+{
+	int pfx = emu_sse_prefix(&c->insn);
+	uint8_t op = c->insn.opcode;
+
+	if (!emu_host_fp_available())
+		return emu_unimpl(c);
+	if (op == 0x2a || op == 0x2c || op == 0x2d)
+		return convert(c, pfx);
+	if (op == 0xc2)
+		return generic(c, pfx, 3);     /* every prefix is valid, like ADD */
+	for (unsigned k = 0; k < GENERIC_OPS; k++)
+		if (generic_op[k] == op)
+			return generic(c, pfx, k);
+	return emu_unimpl(c);
+}

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Differential test of x87, MMX, SSE and SSE2: each instruction runs on the
+ * host CPU (a stub in an executable page, FPU state loaded with FXRSTOR) and
+ * in the software CPU from the same FXSAVE image, registers, flags and
+ * memory; the x87/MMX/XMM registers, MXCSR, general registers, flags and
+ * memory must agree.  Then the faults: #XM for an unmasked SSE exception,
+ * #MF for a pending x87 one, #NM with CR0.TS, #UD for SSE3 (not in the
+ * CPUID model), and XINUSE after an SSE write.
+ */
+#include <string.h>
+#include <sys/mman.h>
+
+#include "accel/emu/emu_int.h"
+#include "machine/memory.h"
+#include "test.h"
+
+#define CODE 0x1000
+#define BUF 0x2000        /* the memory operand, addressed through rbx */
+#define GDT 0x3000
+#define IDT 0x4000
+#define HANDLER 0x6000
+#define STACK 0x8000
+#define BUFSZ 64
+
+struct scase {
+	const char *bytes;
+	unsigned len;
+	const char *name;
+};
+
+#define C(b, n) { b, sizeof(b) - 1, n }
+static const struct scase cases[] = {
+#include "test_emu_simd_cases.inc"
+};
+
+/* regs: rax, rbx, rcx, rdx, rflags. Prologue/epilogue from GNU as (see the .inc). */
+static const uint8_t prologue[] = {
+	0x53, 0x55, 0x52, 0x48, 0x89, 0xf5, 0x48, 0x0f, 0xae, 0x02, 0x48, 0x0f, 0xae, 0x0f,
+	0x48, 0x8b, 0x45, 0x00, 0x48, 0x8b, 0x5d, 0x08, 0x48, 0x8b, 0x4d, 0x10, 0x48, 0x8b,
+	0x55, 0x18, 0xff, 0x75, 0x20, 0x9d,
+};
+static const uint8_t epilogue[] = {
+	0x9c, 0x8f, 0x45, 0x20, 0x48, 0x89, 0x45, 0x00, 0x48, 0x89, 0x5d, 0x08, 0x48, 0x89,
+	0x4d, 0x10, 0x48, 0x89, 0x55, 0x18, 0x48, 0x0f, 0xae, 0x07, 0x5a, 0x48, 0x0f, 0xae,
+	0x0a, 0x5d, 0x5b, 0xc3,
+};
+
+static uint8_t *stub;
+static struct guest_mem mem;
+static struct x86_cpu_state st;
+static struct emu_cpu *cpu;
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* Floats, doubles and integers that reach the interesting corners. */
+static void fill(uint8_t *p, unsigned n)
+{
+	static const double dspecial[] = { 0.0, -0.0, 1.0, -1.5, 1e308, -1e-310, 3.0, 0.5,
+		2147483647.0, -2147483649.0, 9.3e18, 1.0 / 3.0 };
+	static const float fspecial[] = { 0.0f, -0.0f, 1.0f, -2.5f, 3e38f, 1e-40f, 7.0f, 0.1f,
+		2147483520.0f, -1e10f };
+
+	for (unsigned i = 0; i < n; i += 8) {
+		uint64_t r = rnd(), v = rnd();
+		double d;
+		float f[2];
+
+		switch (r & 7) {
+		case 0:
+			d = dspecial[(r >> 8) % (sizeof(dspecial) / sizeof(dspecial[0]))];
+			memcpy(&v, &d, 8);
+			break;
+		case 1:
+			d = (double)(int64_t)(rnd() >> (r >> 58)) / (double)((r >> 20 & 0xff) + 1);
+			memcpy(&v, &d, 8);
+			break;
+		case 2:
+			f[0] = fspecial[(r >> 8) % (sizeof(fspecial) / sizeof(fspecial[0]))];
+			f[1] = (float)(int32_t)(rnd() >> 40) / 7.0f;
+			memcpy(&v, f, 8);
+			break;
+		case 3:
+			v = r & 0x00ff00ff7f80ff01ULL;
+			break;
+		case 4:
+			if (r & 0x100)
+				v = 0x7ff8000000000000ULL | (r >> 20);    /* a NaN */
+			break;
+		}
+		memcpy(p + i, &v, n - i < 8 ? n - i : 8);
+	}
+}
+
+/* A random FXSAVE image whose exceptions are all masked (the host must not trap). */
+static void random_image(uint8_t img[512])
+{
+	static const uint16_t fcw[] = { 0x037f, 0x037f, 0x027f, 0x0f7f, 0x077f, 0x007f | 0x3f };
+	static const uint32_t mxcsr[] = { 0x1f80, 0x1f80, 0x3f80, 0x5f80, 0x7f80, 0x9fc0 };
+	uint64_t r = rnd();
+	uint16_t fsw = (uint16_t)((r & 7) << 11);
+
+	memset(img, 0, 512);
+	memcpy(img, &fcw[(r >> 3) % 6], 2);
+	memcpy(img + 2, &fsw, 2);
+	img[4] = (r >> 8) & 1 ? 0xff : (uint8_t)(r >> 16);
+	memcpy(img + 24, &mxcsr[(r >> 24) % 6], 4);
+	for (int i = 0; i < 8; i++) {
+		long double v;
+		double d;
+
+		fill((uint8_t *)&d, 8);
+		v = (r >> (32 + i)) & 1 ? (long double)d : (long double)(int64_t)rnd() / 3.0L;
+		memcpy(img + 32 + 16 * i, &v, 10);
+	}
+	fill(img + 160, 256);
+}
+
+static void run_native(const struct scase *sc, uint8_t img[512], uint64_t regs[5])
+{
+	static uint8_t host[512] __attribute__((aligned(16)));
+	size_t n = sizeof(prologue);
+
+	memcpy(stub, prologue, n);
+	memcpy(stub + n, sc->bytes, sc->len);
+	memcpy(stub + n + sc->len, epilogue, sizeof(epilogue));
+	__builtin___clear_cache((char *)stub, (char *)stub + 256);
+	((void (*)(uint8_t *, uint64_t *, uint8_t *))(void *)stub)(img, regs, host);
+}
+
+static enum emu_result run_emu(const struct scase *sc, uint64_t regs[5])
+{
+	static const int map[4] = { X86_RAX, X86_RBX, X86_RCX, X86_RDX };
+	enum emu_result r;
+
+	for (int i = 0; i < 4; i++)
+		st.gpr[map[i]] = regs[i];
+	st.gpr[X86_RBX] = BUF;
+	st.rflags = regs[4];
+	st.rip = CODE;
+	guest_mem_write(&mem, CODE, sc->bytes, sc->len);
+	r = emu_step(cpu);
+	for (int i = 0; i < 4; i++)
+		regs[i] = st.gpr[map[i]];
+	regs[4] = st.rflags;
+	return r;
+}
+
+static void setup(void)
+{
+	struct emu_env env = { .mem = &mem };
+
+	guest_mem_init(&mem, 2 << 20);
+	x86_cpu_state_reset(&st, 1);
+	st.cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE | X86_CR0_MP;
+	st.cr4 = X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+	st.efer = X86_EFER_LME | X86_EFER_LMA;
+	for (int i = 0; i < 6; i++)
+		x86_seg_flat(&st.seg[i], 0x10, 0, 64);
+	x86_seg_flat(&st.seg[X86_CS], 0x08, 1, 64);
+	cpu = emu_cpu_new(&st, &env);
+	stub = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+static int differs(const char *what, size_t i, const uint8_t *hw, const uint8_t *sw, size_t n)
+{
+	if (!memcmp(hw, sw, n))
+		return 0;
+	printf("  %s: %s differs:\n   hw", cases[i].name, what);
+	for (size_t k = 0; k < n; k++)
+		printf("%s%02x", k % 16 ? "" : " ", hw[k]);
+	printf("\n   sw");
+	for (size_t k = 0; k < n; k++)
+		printf("%s%02x", k % 16 ? "" : " ", sw[k]);
+	printf("\n");
+	return 1;
+}
+
+static void test_against_host(void)
+{
+	static uint8_t img[512] __attribute__((aligned(16))), hwimg[512] __attribute__((aligned(16)));
+	static uint8_t hwbuf[BUFSZ] __attribute__((aligned(16)));
+
+	CHECK(stub != MAP_FAILED);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (int k = 0; k < 300; k++) {
+			uint64_t hw[5], sw[5];
+			uint8_t buf[BUFSZ], swbuf[BUFSZ];
+
+			random_image(img);
+			fill(buf, BUFSZ);
+			for (int r = 0; r < 4; r++)
+				hw[r] = rnd();
+			hw[4] = (rnd() & EMU_FLAGS_ARITH) | X86_RFLAGS_FIXED;
+			memcpy(sw, hw, sizeof(sw));
+			memcpy(hwimg, img, 512);
+			memcpy(hwbuf, buf, BUFSZ);
+			hw[1] = (uint64_t)(uintptr_t)hwbuf;
+			run_native(&cases[i], hwimg, hw);
+			memcpy(st.xsave, img, 512);
+			guest_mem_write(&mem, BUF, buf, BUFSZ);
+			if (run_emu(&cases[i], sw) != EMU_OK || st.rip != CODE + cases[i].len) {
+				printf("  %s: emu did not execute it (rip %#llx)\n", cases[i].name,
+				       (unsigned long long)st.rip);
+				CHECK(0);
+			}
+			guest_mem_read(&mem, BUF, swbuf, BUFSZ);
+			hw[1] = sw[1];
+			if (differs("fcw/fsw/ftw", i, hwimg, st.xsave, 6) ||
+			    differs("mxcsr", i, hwimg + 24, st.xsave + 24, 4) ||
+			    differs("st/mm", i, hwimg + 32, st.xsave + 32, 128) ||
+			    differs("xmm", i, hwimg + 160, st.xsave + 160, 256) ||
+			    differs("memory", i, hwbuf, swbuf, BUFSZ) ||
+			    differs("rax rbx rcx rdx", i, (uint8_t *)hw, (uint8_t *)sw, 32))
+				CHECK(0);
+			CHECK_EQ(sw[4] & EMU_FLAGS_ARITH, hw[4] & EMU_FLAGS_ARITH);
+		}
+	}
+}
+
+/* ---- faults ---- */
+
+static void idt_gate(int vec, uint64_t target)
+{
+	uint64_t lo = (target & 0xffff) | (0x08ULL << 16) | (0xeULL << 40) | (1ULL << 47) |
+		      ((target >> 16) & 0xffff) << 48, hi = target >> 32;
+
+	guest_mem_write(&mem, IDT + vec * 16, &lo, 8);
+	guest_mem_write(&mem, IDT + vec * 16 + 8, &hi, 8);
+}
+
+/* Runs bytes once with an IDT whose every gate leads to HANDLER + vector. */
+static enum emu_result run_faulting(const char *bytes, unsigned len)
+{
+	uint64_t code = 0x00209a000000ffffULL, data = 0x00cf92000000ffffULL;
+
+	guest_mem_write(&mem, GDT + 8, &code, 8);
+	guest_mem_write(&mem, GDT + 16, &data, 8);
+	for (int v = 0; v < 32; v++)
+		idt_gate(v, HANDLER + (uint64_t)v);
+	st.gdt = (struct x86_dtable){ GDT, 0x17 };
+	st.idt = (struct x86_dtable){ IDT, 32 * 16 - 1 };
+	st.gpr[X86_RSP] = STACK;
+	st.gpr[X86_RBX] = BUF;
+	st.rip = CODE;
+	guest_mem_write(&mem, CODE, bytes, len);
+	return emu_step(cpu);
+}
+
+static void fresh_fpu(void)
+{
+	uint8_t img[512];
+
+	memset(img, 0, sizeof(img));
+	img[0] = 0x7f;
+	img[1] = 0x03;
+	memcpy(img + 24, &(uint32_t){ 0x1f80 }, 4);
+	memcpy(st.xsave, img, 512);
+	memset(st.xsave + 512, 0, 64);
+	st.cr0 &= ~X86_CR0_TS;
+}
+
+static void test_sse_unmasked_exception(void)
+{
+	double one = 1.0, zero = 0.0;
+
+	fresh_fpu();
+	memcpy(emu_xmm(cpu, 0), &one, 8);
+	memcpy(emu_xmm(cpu, 1), &zero, 8);
+	memcpy(st.xsave + 24, &(uint32_t){ 0x1f80 & ~0x200u }, 4);    /* ZM clear */
+	CHECK_EQ(run_faulting("\xf2\x0f\x5e\xc1", 4), EMU_OK);         /* divsd xmm0, xmm1 */
+	CHECK_EQ(st.rip, HANDLER + EXC_XM);
+	CHECK_EQ(*(uint64_t *)emu_xmm(cpu, 0), 0x3ff0000000000000ULL);   /* untouched */
+	CHECK(st.xsave[24] & 0x04);                                       /* ZE set */
+	/* Masked: infinity and the flag, no fault. */
+	fresh_fpu();
+	memcpy(emu_xmm(cpu, 0), &one, 8);
+	CHECK_EQ(run_faulting("\xf2\x0f\x5e\xc1", 4), EMU_OK);
+	CHECK_EQ(st.rip, CODE + 4);
+	CHECK_EQ(*(uint64_t *)emu_xmm(cpu, 0), 0x7ff0000000000000ULL);
+	CHECK(st.xsave[24] & 0x04);
+	/* Without CR4.OSXMMEXCPT an unmasked exception is #UD. */
+	fresh_fpu();
+	memcpy(emu_xmm(cpu, 0), &one, 8);
+	st.cr4 &= ~X86_CR4_OSXMMEXCPT;
+	memcpy(st.xsave + 24, &(uint32_t){ 0x1f80 & ~0x200u }, 4);
+	CHECK_EQ(run_faulting("\xf2\x0f\x5e\xc1", 4), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + EXC_UD);
+	st.cr4 |= X86_CR4_OSXMMEXCPT;
+}
+
+static void test_x87_pending_exception(void)
+{
+	fresh_fpu();
+	/* fldz; fld1 would need two steps: set up ST0 = 1, ST1 = 0 directly. */
+	st.xsave[0] = 0x7b;            /* FCW 0x37b: ZM unmasked */
+	st.xsave[4] = 0x03;            /* ST0, ST1 valid (TOP 0) */
+	memcpy(st.xsave + 32, &(long double){ 1.0L }, 10);
+	memcpy(st.xsave + 48, &(long double){ 0.0L }, 10);
+	CHECK_EQ(run_faulting("\xd8\xf1", 2), EMU_OK);    /* fdiv st, st(1): delayed */
+	CHECK_EQ(st.rip, CODE + 2);
+	CHECK((st.xsave[2] & 0x84) == 0x84);              /* ZE and ES */
+	CHECK_EQ(run_faulting("\x9b", 1), EMU_OK);        /* fwait: #MF now */
+	CHECK_EQ(st.rip, HANDLER + EXC_MF);
+	CHECK_EQ(run_faulting("\xdb\xe2", 2), EMU_OK);    /* fnclex: no wait */
+	CHECK_EQ(st.rip, CODE + 2);
+	CHECK_EQ(st.xsave[2] & 0xbf, 0);
+	CHECK_EQ(run_faulting("\x9b", 1), EMU_OK);
+	CHECK_EQ(st.rip, CODE + 1);
+}
+
+static void test_device_not_available(void)
+{
+	fresh_fpu();
+	st.cr0 |= X86_CR0_TS;
+	CHECK_EQ(run_faulting("\x66\x0f\xef\xc1", 4), EMU_OK);    /* pxor */
+	CHECK_EQ(st.rip, HANDLER + EXC_NM);
+	CHECK_EQ(run_faulting("\xd9\xe8", 2), EMU_OK);            /* fld1 */
+	CHECK_EQ(st.rip, HANDLER + EXC_NM);
+	CHECK_EQ(run_faulting("\x9b", 1), EMU_OK);                /* fwait: TS and MP */
+	CHECK_EQ(st.rip, HANDLER + EXC_NM);
+	st.cr0 &= ~X86_CR0_TS;
+	st.cr4 &= ~X86_CR4_OSFXSR;
+	CHECK_EQ(run_faulting("\x66\x0f\xef\xc1", 4), EMU_OK);    /* no OSFXSR: #UD */
+	CHECK_EQ(run_faulting("\x66\x0f\xef\xc1", 4), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + EXC_UD);
+	st.cr4 |= X86_CR4_OSFXSR;
+}
+
+static void test_not_in_model(void)
+{
+	fresh_fpu();
+	CHECK_EQ(run_faulting("\x66\x0f\x7c\xc1", 4), EMU_OK);    /* haddpd (SSE3) */
+	CHECK_EQ(st.rip, HANDLER + EXC_UD);
+	CHECK_EQ(run_faulting("\x66\x0f\xd7\x03", 4), EMU_OK);    /* pmovmskb eax, [rbx] */
+	CHECK_EQ(st.rip, HANDLER + EXC_UD);
+	CHECK_EQ(run_faulting("\x66\x0f\x28\x43\x01", 5), EMU_OK); /* movapd xmm0, [rbx+1] */
+	CHECK_EQ(st.rip, HANDLER + EXC_GP);
+}
+
+static void test_xinuse(void)
+{
+	fresh_fpu();
+	CHECK_EQ(st.xsave[512] & 3, 0);
+	CHECK_EQ(run_faulting("\x66\x0f\xef\xc1", 4), EMU_OK);
+	CHECK_EQ(st.xsave[512] & 3, 2);
+	CHECK_EQ(run_faulting("\xd9\xe8", 2), EMU_OK);            /* fld1 */
+	CHECK_EQ(st.xsave[512] & 3, 3);
+}
+
+int main(void)
+{
+	setup();
+	RUN(test_against_host);
+	RUN(test_sse_unmasked_exception);
+	RUN(test_x87_pending_exception);
+	RUN(test_device_not_available);
+	RUN(test_not_in_model);
+	RUN(test_xinuse);
+	emu_cpu_free(cpu);
+	guest_mem_destroy(&mem);
+	return TEST_EXIT();
+}
