@@ -311,23 +311,19 @@ static int emu_vcpu_set_state(struct vcpu *v, const struct x86_cpu_state *s)
 	return 0;
 }
 
-/* Through log_err: the console may be raw, and lines need \r\n there. */
 static void emu_dump_code(struct emu_vcpu *d)
 {
 	const struct x86_insn *insn = emu_last_insn(d->cpu);
 	uint64_t lin = d->s.seg[X86_CS].base + d->s.rip, pa;
-	char line[3 * 16 + 1] = "";
+	uint8_t code[15];
 	int n = 0;
-	uint8_t b;
 
 	if (emu_code_mode(d->cpu) != 64)
 		lin &= 0xffffffffULL;
 	while (n < 15 && !emu_translate(d->cpu, lin + (uint64_t)n, ACC_EXEC, &pa) &&
-	       !guest_mem_read(d->env.mem, pa, &b, 1)) {
-		snprintf(line + 3 * n, sizeof(line) - 3 * (size_t)n, " %02x", b);
+	       !guest_mem_read(d->env.mem, pa, &code[n], 1))
 		n++;
-	}
-	log_err("  code at rip:%s", n ? line : " (unavailable)");
+	x86_code_log(code, n);
 	if (insn && insn->len && insn->name)
 		log_err("  instruction: %s (%u bytes, %u-bit code)", insn->name, insn->len,
 			insn->mode);
@@ -335,33 +331,8 @@ static void emu_dump_code(struct emu_vcpu *d)
 
 static void emu_dump(struct vcpu *v, struct emu_vcpu *d, const char *why)
 {
-	static const char *const gpr[] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi",
-		"rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
-	static const char *const seg[] = { "es", "cs", "ss", "ds", "fs", "gs", "tr", "ldtr" };
-	const struct x86_cpu_state *s = &d->s;
-
 	log_err("vCPU %d: %s (software CPU)", v->id, why);
-	log_err("  rip=%016llx rflags=%08llx", (unsigned long long)s->rip,
-		(unsigned long long)s->rflags);
-	for (int i = 0; i < X86_NR_GPRS; i += 4)
-		log_err("  %-3s=%016llx %-3s=%016llx %-3s=%016llx %-3s=%016llx",
-			gpr[i], (unsigned long long)s->gpr[i],
-			gpr[i + 1], (unsigned long long)s->gpr[i + 1],
-			gpr[i + 2], (unsigned long long)s->gpr[i + 2],
-			gpr[i + 3], (unsigned long long)s->gpr[i + 3]);
-	for (int i = 0; i < X86_NR_SEGS; i++)
-		log_err("  %-4s sel=%04x base=%016llx limit=%08x type=%x s=%d dpl=%d p=%d l=%d db=%d g=%d",
-			seg[i], s->seg[i].selector, (unsigned long long)s->seg[i].base,
-			s->seg[i].limit, s->seg[i].type, s->seg[i].s, s->seg[i].dpl,
-			s->seg[i].present, s->seg[i].l, s->seg[i].db, s->seg[i].g);
-	log_err("  cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx efer=%llx",
-		(unsigned long long)s->cr0, (unsigned long long)s->cr2,
-		(unsigned long long)s->cr3, (unsigned long long)s->cr4,
-		(unsigned long long)s->efer);
-	log_err("  gdt=%016llx/%04x idt=%016llx/%04x apic_base=%llx",
-		(unsigned long long)s->gdt.base, s->gdt.limit,
-		(unsigned long long)s->idt.base, s->idt.limit,
-		(unsigned long long)s->apic_base);
+	x86_cpu_state_log(&d->s);
 	emu_dump_code(d);
 }
 

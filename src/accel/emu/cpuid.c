@@ -88,8 +88,10 @@ void emu_cpuid_model(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t ou
 		break;
 	case 7:
 		if (sub == 0) {
-			/* SMEP, FCS/FDS deprecated (zero in FNSTENV), RDSEED, SMAP */
-			out[1] = (1u << 7) | (1u << 13) | (1u << 18) | (1u << 20);
+			/* SMEP, FCS/FDS deprecated (zero in FNSTENV), RDSEED, SMAP,
+			 * CLFLUSHOPT, CLWB */
+			out[1] = (1u << 7) | (1u << 13) | (1u << 18) | (1u << 20) | (1u << 23) |
+				 (1u << 24);
 			out[2] = 1u << 22;                 /* RDPID */
 			out[3] = 1u << 29;                 /* IA32_ARCH_CAPABILITIES */
 		}

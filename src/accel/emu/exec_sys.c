@@ -360,6 +360,21 @@ static int rdrand(struct emu_cpu *c)
 	return 0;
 }
 
+/*
+ * CLFLUSH, CLFLUSHOPT, CLWB: no caches to write back, but the line must be
+ * addressable: the segment checks and the page walk fault as for a read.
+ */
+static int cache_line_op(struct emu_cpu *c)
+{
+	uint64_t lin, pa;
+	int seg;
+	uint64_t off = emu_ea(c, &seg);
+
+	if (emu_linear(c, seg, off, 1, ACC_READ, &lin))
+		return -1;
+	return emu_translate(c, lin, ACC_READ, &pa);
+}
+
 static int rdtsc(struct emu_cpu *c, int op)
 {
 	struct x86_cpu_state *s = c->s;
@@ -421,8 +436,10 @@ int emu_exec_sys(struct emu_cpu *c)
 	case OP_NOP:
 	case OP_PAUSE:
 	case OP_FENCE:
-	case OP_CLFLUSH:
 		return 0;
+	case OP_CLFLUSH:     /* and CLFLUSHOPT (66), CLWB (66 0F AE /6) */
+	case OP_XSAVEOPT:
+		return cache_line_op(c);
 	case OP_HLT:
 		if (need_cpl0(c))
 			return -1;

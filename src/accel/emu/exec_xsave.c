@@ -277,8 +277,11 @@ int emu_exec_xsave(struct emu_cpu *c)
 	case OP_FXSAVE:
 	case OP_FXRSTOR:
 		return fx(c, c->insn.op == OP_FXSAVE);
-	case OP_XSAVE:
 	case OP_XSAVEOPT:
+		if (c->insn.opsize_prefix)    /* 66 0F AE /6: CLWB */
+			return emu_exec_sys(c);
+		/* fall through */
+	case OP_XSAVE:
 	case OP_XSAVEC:
 	case OP_XSAVES:
 		return xsave(c, c->insn.op);
