@@ -167,4 +167,9 @@ void x86_seg_flat(struct x86_segment *seg, uint16_t selector, int code, int bits
 /* Sets a segment as real mode loads it from a selector. */
 void x86_seg_real(struct x86_segment *seg, uint16_t selector, int code);
 
+/* The register dump of an unhandled exit: error lines on stderr. */
+void x86_cpu_state_log(const struct x86_cpu_state *s);
+/* "code at rip: xx xx ..." for up to 16 bytes (n <= 0: unavailable). */
+void x86_code_log(const uint8_t *bytes, int n);
+
 #endif
