@@ -356,6 +356,38 @@ static void test_xinuse(void)
 	CHECK_EQ(st.xsave[512] & 3, 3);
 }
 
+/* XSAVEC/XSAVES keep x87 and XMM in the legacy region: nothing beyond 576 bytes. */
+static void test_xsave_compacted_round_trip(void)
+{
+	uint8_t xmm[256], img[640], sentinel[64];
+
+	fresh_fpu();
+	st.cr4 |= X86_CR4_OSXSAVE;
+	st.xcr0 = 3;
+	fill(xmm, sizeof(xmm));
+	memcpy(st.xsave + 160, xmm, 256);
+	st.xsave[512] = 3;
+	memset(sentinel, 0xa5, sizeof(sentinel));
+	guest_mem_write(&mem, BUF + 576, sentinel, sizeof(sentinel));
+	st.gpr[X86_RAX] = 3;
+	st.gpr[X86_RDX] = 0;
+	for (int k = 0; k < 2; k++) {
+		/* xsavec [rbx], then xsaves [rbx] */
+		CHECK_EQ(run_faulting(k ? "\x0f\xc7\x2b" : "\x0f\xc7\x23", 3), EMU_OK);
+		CHECK_EQ(st.rip, CODE + 3);
+		guest_mem_read(&mem, BUF, img, sizeof(img));
+		CHECK(!memcmp(img + 160, xmm, 256));
+		CHECK(!memcmp(img + 576, sentinel, sizeof(sentinel)));
+		CHECK_EQ(img[512] & 3, 3);
+		CHECK_EQ(img[512 + 15], 0x80);             /* XCOMP_BV bit 63 */
+	}
+	memset(st.xsave + 160, 0, 256);
+	CHECK_EQ(run_faulting("\x0f\xc7\x1b", 3), EMU_OK);   /* xrstors [rbx] */
+	CHECK_EQ(st.rip, CODE + 3);
+	CHECK(!memcmp(st.xsave + 160, xmm, 256));
+	st.cr4 &= ~X86_CR4_OSXSAVE;
+}
+
 int main(void)
 {
 	setup();
@@ -365,6 +397,7 @@ int main(void)
 	RUN(test_device_not_available);
 	RUN(test_not_in_model);
 	RUN(test_xinuse);
+	RUN(test_xsave_compacted_round_trip);
 	emu_cpu_free(cpu);
 	guest_mem_destroy(&mem);
 	return TEST_EXIT();

@@ -43,10 +43,13 @@ static uint64_t rfbm(const struct emu_cpu *c)
 	return c->s->xcr0 & ((c->s->gpr[X86_RDX] << 32) | (c->s->gpr[X86_RAX] & 0xffffffffULL));
 }
 
+/* x87 and SSE stay in the legacy region in both formats. */
 static unsigned compacted_offset(uint64_t xcomp, int i)
 {
 	unsigned off = 576;
 
+	if (i < 2)
+		return comp[i].off;
 	for (int k = 2; k < i; k++)
 		if ((xcomp >> k) & 1)
 			off += comp[k].size;
