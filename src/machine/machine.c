@@ -15,6 +15,7 @@
 #include "hw/fw_cfg.h"
 #include "hw/i8042.h"
 #include "hw/port80.h"
+#include "hw/pvpanic.h"
 #include "hw/rtc.h"
 #include "hw/uart.h"
 #include "util/log.h"
@@ -103,6 +104,7 @@ static int machine_devices(struct machine *m)
 	m->acpi_pm = acpi_pm_new(m->pio, sci, m);
 	if (!m->uart || !m->i8042 || !m->rtc || !m->acpi_pm ||
 	    port80_new(m->pio) || debug_exit_new(m->pio, DEBUG_EXIT_PORT, m) ||
+	    pvpanic_new(m->pio, PVPANIC_PORT, m) ||
 	    machine_fw_cfg(m)) {
 		log_err("cannot create the platform devices");
 		return -1;
