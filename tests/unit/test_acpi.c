@@ -99,17 +99,118 @@ static uint32_t pkglen(const uint8_t **p)
 	return v;
 }
 
+/* An AML integer constant (ZeroOp, OneOp, Byte/Word/DWordConst); -1 if not one. */
+static int64_t aml_int(const uint8_t **p, const uint8_t *end)
+{
+	static const int width[] = { [0x0a] = 1, [0x0b] = 2, [0x0c] = 4 };
+	uint8_t op;
+	int64_t v = 0;
+
+	if (*p >= end)
+		return -1;
+	op = *(*p)++;
+	if (op == 0x00 || op == 0x01)
+		return op;
+	if (op < 0x0a || op > 0x0c || end - *p < width[op])
+		return -1;
+	for (int i = 0; i < width[op]; i++)
+		v |= (int64_t)*(*p)++ << (8 * i);
+	return v;
+}
+
+struct dsdt_info {
+	int ncpus;
+	int npevt;                  /* QEMU0001 devices */
+	int io_min, io_max, io_align, io_len;   /* its IO descriptor */
+	int sta;                    /* what its _STA returns */
+};
+
+/*
+ * A ResourceTemplate buffer as an OS reads it: small descriptors up to the
+ * end tag, which must close the buffer, with checksum 0 or a correct sum.
+ */
+static int walk_crs(const uint8_t *p, const uint8_t *end, struct dsdt_info *d)
+{
+	const uint8_t *start = p;
+	uint8_t sum = 0;
+
+	while (p < end) {
+		uint8_t tag = *p, len = tag & 7;
+
+		if ((tag & 0x80) || end - p < 1 + len)
+			return -1;              /* large descriptors: none expected */
+		if (tag == 0x47) {
+			if (p[1] != 1)
+				return -1;      /* Decode16 */
+			d->io_min = p[2] | p[3] << 8;
+			d->io_max = p[4] | p[5] << 8;
+			d->io_align = p[6];
+			d->io_len = p[7];
+		}
+		if (tag == 0x79) {
+			for (const uint8_t *b = start; b < p + 2; b++)
+				sum += *b;
+			return p + 2 == end && (p[1] == 0 || sum == 0) ? 0 : -1;
+		}
+		p += 1 + len;
+	}
+	return -1;                      /* no end tag */
+}
+
+/* The objects inside Device (PEVT): Name(_HID), Name(_CRS), Method(_STA). */
+static int walk_pevt(const uint8_t *p, const uint8_t *end, struct dsdt_info *d)
+{
+	int hid = 0, crs = 0;
+
+	while (p < end) {
+		const uint8_t *q, *obj_end;
+
+		if (end - p >= 15 && !memcmp(p, "\x08_HID\x0d", 6)) {
+			if (memcmp(p + 6, "QEMU0001", 9))
+				return -1;
+			hid = 1;
+			p += 15;
+		} else if (end - p >= 7 && !memcmp(p, "\x08_CRS\x11", 6)) {
+			p += 6;
+			q = p;
+			obj_end = q + pkglen(&p);
+			int64_t n = aml_int(&p, obj_end);
+
+			if (obj_end > end || n < 0 || n != obj_end - p ||
+			    walk_crs(p, obj_end, d))
+				return -1;
+			crs = 1;
+			p = obj_end;
+		} else if (end - p >= 2 && p[0] == 0x14) {
+			p++;
+			q = p;
+			obj_end = q + pkglen(&p);
+			if (obj_end > end || obj_end - p < 7 || memcmp(p, "_STA", 4) ||
+			    p[4] != 0 || p[5] != 0xa4)
+				return -1;
+			p += 6;
+			d->sta = (int)aml_int(&p, obj_end);
+			if (p != obj_end)
+				return -1;
+		} else {
+			return -1;
+		}
+	}
+	return hid && crs ? 0 : -1;
+}
+
 /*
  * Walks the DSDT the way an interpreter would for the objects vmon emits:
- * Name(\_S5_, Package) then Scope(\_SB_) holding one Device per CPU.
- * Returns the number of devices, or -1 on any inconsistency.
+ * Name(\_S5_, Package) then Scope(\_SB_) holding one Device per CPU and the
+ * pvpanic device.  0, or -1 on any inconsistency.
  */
-static int walk_dsdt(uint64_t dsdt)
+static int walk_dsdt(uint64_t dsdt, struct dsdt_info *d)
 {
 	uint32_t len = rd32(dsdt + 4);
 	const uint8_t *p = guest_mem_ptr(&mem, dsdt, len), *end = p + len, *q, *scope_end;
-	int ndev = 0;
 
+	memset(d, 0, sizeof(*d));
+	d->sta = -1;
 	p += 36;
 	if (p[0] != 0x08 || memcmp(p + 1, "\\_S5_", 5) || p[6] != 0x12)
 		return -1;
@@ -133,14 +234,20 @@ static int walk_dsdt(uint64_t dsdt)
 		p += 2;
 		q = p;
 		q += pkglen(&p);
-		if (q > scope_end || memcmp(p, "CP", 2))
+		if (q > scope_end)
 			return -1;
-		if (memcmp(p + 4, "\x08_HID\x0d" "ACPI0007", 14))
+		if (!memcmp(p, "PEVT", 4)) {
+			if (walk_pevt(p + 4, q, d))
+				return -1;
+			d->npevt++;
+		} else if (!memcmp(p, "CP", 2) && !memcmp(p + 4, "\x08_HID\x0d" "ACPI0007", 14)) {
+			d->ncpus++;
+		} else {
 			return -1;
+		}
 		p = q;
-		ndev++;
 	}
-	return p == scope_end ? ndev : -1;
+	return p == scope_end ? 0 : -1;
 }
 
 static void check_madt(uint64_t madt, int ncpus, int *nlapic, int *nioapic, int *niso)
@@ -171,6 +278,7 @@ static void check_tables(int ncpus)
 {
 	uint64_t rsdp, xsdt, rsdt, fadt, madt, dsdt, facs;
 	int nlapic, nioapic, niso;
+	struct dsdt_info d;
 
 	CHECK(guest_mem_init(&mem, 128ULL << 20) == 0);
 	CHECK(acpi_build(&mem, ncpus) == 0);
@@ -214,7 +322,14 @@ static void check_tables(int ncpus)
 	CHECK_EQ(rd8(fadt + 128), 6);
 	CHECK_EQ(rd64(fadt + 172 + 4), 0x604);          /* X_PM1a_CNT_BLK */
 
-	CHECK_EQ(walk_dsdt(dsdt), ncpus);
+	CHECK_EQ(walk_dsdt(dsdt, &d), 0);
+	CHECK_EQ(d.ncpus, ncpus);
+	CHECK_EQ(d.npevt, 1);
+	CHECK_EQ(d.io_min, 0x505);
+	CHECK_EQ(d.io_max, 0x505);
+	CHECK_EQ(d.io_align, 1);
+	CHECK_EQ(d.io_len, 1);
+	CHECK_EQ(d.sta, 0x0f);
 
 	madt = xsdt_find(xsdt, "APIC");
 	CHECK(table_ok(madt, "APIC"));

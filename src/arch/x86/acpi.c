@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "arch/x86/aml.h"
+#include "hw/pvpanic.h"
 #include "util/log.h"
 
 /*
@@ -122,6 +123,30 @@ static void acpi_table_done(uint8_t *t)
 	t[9] = (uint8_t)-acpi_sum(t, len);
 }
 
+/*
+ * The pvpanic device as QEMU describes it: Linux's pvpanic-mmio driver binds
+ * _HID QEMU0001 and takes the port from _CRS.
+ */
+static void acpi_dsdt_pvpanic(struct aml *a)
+{
+	uint8_t buf[16];
+	struct aml res;
+	size_t dev, method;
+
+	dev = aml_device_begin(a, "PEVT");
+	aml_name_decl(a, "_HID");
+	aml_string(a, "QEMU0001");
+	aml_init(&res, buf, sizeof(buf));
+	aml_res_io(&res, PVPANIC_PORT, PVPANIC_PORT, 1, 1);
+	aml_name_decl(a, "_CRS");
+	aml_resource_template(a, &res);
+	method = aml_method_begin(a, "_STA", 0);
+	aml_return(a);
+	aml_integer(a, 0x0f);           /* present, enabled, shown, working */
+	aml_end(a, method);
+	aml_end(a, dev);
+}
+
 static void acpi_dsdt_body(struct aml *a, int ncpus)
 {
 	size_t pkg, scope, dev;
@@ -148,6 +173,7 @@ static void acpi_dsdt_body(struct aml *a, int ncpus)
 		aml_integer(a, (uint64_t)i);
 		aml_end(a, dev);
 	}
+	acpi_dsdt_pvpanic(a);
 	aml_end(a, scope);
 }
 

@@ -6,9 +6,17 @@
 enum {
 	AML_ZERO = 0x00, AML_ONE = 0x01, AML_NAME = 0x08, AML_BYTE = 0x0a,
 	AML_WORD = 0x0b, AML_DWORD = 0x0c, AML_STRING = 0x0d, AML_QWORD = 0x0e,
-	AML_SCOPE = 0x10, AML_PACKAGE = 0x12, AML_DUAL_NAME = 0x2e,
-	AML_MULTI_NAME = 0x2f, AML_EXT = 0x5b, AML_DEVICE = 0x82,
+	AML_SCOPE = 0x10, AML_BUFFER = 0x11, AML_PACKAGE = 0x12,
+	AML_METHOD = 0x14, AML_DUAL_NAME = 0x2e, AML_MULTI_NAME = 0x2f,
+	AML_EXT = 0x5b, AML_DEVICE = 0x82, AML_RETURN = 0xa4,
 	AML_ROOT = '\\',
+};
+
+/* Small resource descriptor tags: item name << 3 | length. */
+enum {
+	AML_RES_IO = 0x47,              /* I/O port descriptor, 7 bytes */
+	AML_RES_END = 0x79,             /* end tag, 1 byte (checksum) */
+	AML_RES_IO_DECODE16 = 0x01,
 };
 
 /* Room reserved for a PkgLength before its size is known (the maximum). */
@@ -179,4 +187,47 @@ size_t aml_package_begin(struct aml *a, uint8_t nelems)
 	mark = aml_pkg_open(a);
 	aml_byte(a, nelems);
 	return mark;
+}
+
+size_t aml_method_begin(struct aml *a, const char *name, uint8_t nargs)
+{
+	size_t mark;
+
+	aml_byte(a, AML_METHOD);
+	mark = aml_pkg_open(a);
+	aml_name(a, name);
+	aml_byte(a, nargs & 7);         /* MethodFlags: SyncLevel 0, not serialized */
+	return mark;
+}
+
+void aml_return(struct aml *a)
+{
+	aml_byte(a, AML_RETURN);
+}
+
+void aml_res_io(struct aml *res, uint16_t min, uint16_t max, uint8_t align, uint8_t len)
+{
+	aml_byte(res, AML_RES_IO);
+	aml_byte(res, AML_RES_IO_DECODE16);
+	aml_le(res, min, 2);
+	aml_le(res, max, 2);
+	aml_byte(res, align);
+	aml_byte(res, len);
+}
+
+void aml_resource_template(struct aml *a, const struct aml *res)
+{
+	size_t mark;
+
+	if (res->overflow) {
+		a->overflow = 1;
+		return;
+	}
+	aml_byte(a, AML_BUFFER);
+	mark = aml_pkg_open(a);
+	aml_integer(a, res->len + 2);
+	aml_bytes(a, res->buf, res->len);
+	aml_byte(a, AML_RES_END);
+	aml_byte(a, 0);
+	aml_end(a, mark);
 }

@@ -34,9 +34,24 @@ void aml_string(struct aml *a, const char *s);
 size_t aml_scope_begin(struct aml *a, const char *name);
 size_t aml_device_begin(struct aml *a, const char *name);
 size_t aml_package_begin(struct aml *a, uint8_t nelems);
+/* Not serialized, nargs 0 to 7. */
+size_t aml_method_begin(struct aml *a, const char *name, uint8_t nargs);
 void aml_end(struct aml *a, size_t mark);
 
 /* NameOp: the caller emits the value right after. */
 void aml_name_decl(struct aml *a, const char *name);
+/* ReturnOp: the caller emits the value right after. */
+void aml_return(struct aml *a);
+
+/*
+ * ResourceTemplate: descriptors are written into a struct aml of their own
+ * (aml_res_*), then aml_resource_template() emits them as a Buffer closed by
+ * an end tag (checksum 0: "treat as summed correctly").  An overflowed res
+ * overflows a.
+ */
+/* I/O port range, 16-bit decode: base in [min, max] with alignment align,
+ * len ports. */
+void aml_res_io(struct aml *res, uint16_t min, uint16_t max, uint8_t align, uint8_t len);
+void aml_resource_template(struct aml *a, const struct aml *res);
 
 #endif
