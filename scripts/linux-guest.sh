@@ -3,7 +3,7 @@
 # Fetches Debian's current cloud kernel and busybox-static and builds a gzip
 # cpio initramfs for them, under build/linux/:
 #   vmlinuz          the kernel (bzImage), as Debian ships it
-#   initramfs.cpio.gz busybox, /init from guests/linux/, the kernel's virtio modules
+#   initramfs.cpio.gz busybox, /init from guests/linux/, the kernel's virtio and pvpanic modules
 #   version          the kernel release (uname -r)
 # The kernel version is resolved at run time; inputs unchanged -> nothing is redone.
 set -eu
@@ -49,12 +49,14 @@ cp /bin/busybox "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 install -m 755 "$top/guests/linux/init" "$root/init"
 cp "$top/guests/linux/profile" "$root/etc/profile"
-# The virtio drivers and what they need: the rest of the kernel's modules stay out.
+# The virtio drivers, pvpanic (ACPI QEMU0001: a panic ends vmon) and what they
+# need: the rest of the kernel's modules stay out.
 kmods=kernel/lib/modules/$release
 mkdir -p "$root/lib/modules/$release"
 (cd "$kmods" && find kernel -name '*.ko*' \( -path '*virtio*' -o -name 'ext4.ko*' -o -name 'jbd2.ko*' \
 	-o -name 'mbcache.ko*' -o -name 'crc16.ko*' -o -name 'crc32c_generic.ko*' -o -name 'libcrc32c.ko*' \
-	-o -name 'net_failover.ko*' -o -name 'failover.ko*' -o -name 'rng-core.ko*' \) -print0 |
+	-o -name 'net_failover.ko*' -o -name 'failover.ko*' -o -name 'rng-core.ko*' \
+	-o -name 'pvpanic.ko*' -o -name 'pvpanic-mmio.ko*' \) -print0 |
 	cpio -0 -pdm --quiet "$root/lib/modules/$release")
 cp "$kmods"/modules.order "$kmods"/modules.builtin* "$root/lib/modules/$release/" 2>/dev/null || true
 /bin/busybox depmod -b "$root" "$release"
