@@ -65,6 +65,7 @@ include guests/guests.mk
 test:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory all unit guests
+	@scripts/linux-guest.sh
 	@tests/run.sh
 
 # The README's main command: builds what it needs, then boots a guest.

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Debian's own kernel on vmon, one shared list of scenarios run under each
+# accelerator in ACCELS: a scripted shell session (uname -r, nproc, MemTotal,
+# poweroff), a reboot, and a panic.  Boots are few and the console quiet.
+# Needs build/linux/ (scripts/linux-guest.sh, which make test runs).
+set -u
+cd "$(dirname "$0")/../.."
+VMON=build/vmon
+L=build/linux
+T=${LINUX_TIMEOUT:-600}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failed=0
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; failed=1; }
+skip() { echo "SKIP $1: $2"; }
+
+# The software KVM of this project's machines (kvm_pvm) runs guest kernel
+# code so slowly that a boot takes many minutes: too long for the suite.
+# bench/linux-boot measures it; set ACCELS=kvm to run it here anyway.
+default_accels() {
+	local a=emu
+	if [ -r /dev/kvm ] && [ -w /dev/kvm ] && [ ! -e /sys/module/kvm_pvm ]; then
+		a="kvm emu"
+	fi
+	echo "$a"
+}
+ACCELS=${ACCELS:-$(default_accels)}
+
+# session NAME ACCEL CPUS MEM COMMANDS: boots, waits for the init marker,
+# types COMMANDS; the serial log ends in $tmp/NAME.out, the status in $rc.
+session() {
+	local name=$1 accel=$2 cpus=$3 mem=$4 cmds=$5 out=$tmp/$1.out
+	: >"$out"
+	{
+		for _ in $(seq $((T * 2))); do
+			grep -q VMON-INIT-OK "$out" 2>/dev/null && break
+			sleep 0.5
+		done
+		sleep 1
+		printf '%s\n' "$cmds"
+		sleep "$T"
+	} | timeout "$T" "$VMON" run --accel "$accel" --cpus "$cpus" --mem "$mem" \
+		--kernel "$L/vmlinuz" --initrd "$L/initramfs.cpio.gz" \
+		--cmdline "console=ttyS0 quiet" --serial stdio >"$out" 2>"$tmp/$name.err"
+	rc=${PIPESTATUS[1]}
+}
+
+value() { tr -d '\r' <"$tmp/$1.out" | sed -n "s/^$2=//p" | head -1; }
+
+why_failed() {
+	echo "status $rc; serial: $(tr -d '\r' <"$tmp/$1.out" | tail -3 | tr '\n' '|' | cut -c1-300)" \
+	     "stderr: $(tail -2 "$tmp/$1.err" | tr '\n' '|')"
+}
+
+run_accel() {
+	local a=$1 name release cpus memtotal want_kib
+	release=$(cat "$L/version")
+
+	name=$a-session
+	session "$name" "$a" 2 512M \
+		'echo "R=$(uname -r)"; echo "N=$(nproc)"; echo "M=$(grep MemTotal /proc/meminfo)"; poweroff -f'
+	if ! grep -q VMON-INIT-OK "$tmp/$name.out"; then
+		fail "$a/boot-to-init" "$(why_failed "$name")"
+		return
+	fi
+	pass "$a/boot-to-init"
+	[ "$(value "$name" R)" = "$release" ] && pass "$a/uname-r" ||
+		fail "$a/uname-r" "got '$(value "$name" R)', want '$release'"
+	cpus=$(value "$name" N)
+	[ "$cpus" = 2 ] && pass "$a/nproc-2" || fail "$a/nproc-2" "got '$cpus'"
+	memtotal=$(value "$name" M | awk '{print $2}')
+	want_kib=$((512 * 1024))
+	# The kernel's own image and reservations come off the top: 10% at most.
+	if [ -n "$memtotal" ] && [ "$memtotal" -le "$want_kib" ] &&
+	   [ "$memtotal" -ge $((want_kib * 9 / 10)) ]; then
+		pass "$a/memtotal"
+	else
+		fail "$a/memtotal" "MemTotal '$memtotal' kB for --mem 512M"
+	fi
+	[ "$rc" = 0 ] && pass "$a/poweroff" || fail "$a/poweroff" "$(why_failed "$name")"
+
+	name=$a-reboot
+	session "$name" "$a" 1 256M 'reboot -f'
+	[ "$rc" = 0 ] && grep -q VMON-INIT-OK "$tmp/$name.out" && pass "$a/reboot" ||
+		fail "$a/reboot" "$(why_failed "$name")"
+
+	name=$a-panic
+	session "$name" "$a" 1 256M 'echo c > /proc/sysrq-trigger'
+	if [ "$rc" != 0 ] && [ "$rc" != 124 ] && grep -q 'guest panicked' "$tmp/$name.err"; then
+		pass "$a/panic"
+	else
+		fail "$a/panic" "$(why_failed "$name")"
+	fi
+}
+
+if [ ! -x "$VMON" ] || [ ! -e "$L/vmlinuz" ] || [ ! -e "$L/initramfs.cpio.gz" ]; then
+	skip linux "build/vmon or build/linux/ missing (make; scripts/linux-guest.sh)"
+	exit 0
+fi
+kvm_skip_reason() {
+	if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+		echo "/dev/kvm cannot be opened"
+	elif [ -e /sys/module/kvm_pvm ]; then
+		echo "KVM here is kvm_pvm, which boots Linux in many minutes (docs/linux-boot.md); ACCELS=kvm runs it"
+	else
+		echo "not in ACCELS"
+	fi
+}
+for a in kvm emu; do
+	case " $ACCELS " in
+	*" $a "*) run_accel "$a" ;;
+	*) [ $a = kvm ] && skip kvm/linux "$(kvm_skip_reason)" ;;
+	esac
+done
+exit $failed
