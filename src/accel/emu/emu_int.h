@@ -107,18 +107,34 @@ enum emu_op {
 
 /* ---- the CPU ---- */
 
-#define EMU_TLB_SIZE 256
+#define EMU_TLB_SIZE 1024
 
 struct emu_tlb_entry {
 	uint64_t vpn;         /* linear >> 12, or ~0 when empty */
 	uint64_t ppn;         /* physical >> 12 */
 	uint8_t user, write, nx, dirty;
+	uint8_t *host;        /* the page in guest RAM, NULL for MMIO */
+};
+
+/*
+ * Decoded instructions by linear address (64-bit code only).  An entry is
+ * used only when the bytes at RIP still equal the ones it was decoded
+ * from, so code that changes (or another mapping at the same address) is
+ * simply decoded again.
+ */
+#define EMU_DCACHE_SIZE 4096
+
+struct emu_dcache_entry {
+	uint64_t lin;         /* ~0 when empty */
+	uint8_t bytes[15];
+	struct x86_insn insn;
 };
 
 struct emu_cpu {
 	struct x86_cpu_state *s;
 	struct emu_env env;
 	struct emu_tlb_entry tlb[EMU_TLB_SIZE];
+	struct emu_dcache_entry *dcache;
 	struct x86_insn insn;
 	uint64_t next_rip;
 	/* The fault an instruction raised, delivered by emu_step. */
@@ -172,6 +188,8 @@ int emu_linear(struct emu_cpu *c, int seg, uint64_t off, unsigned size, int acc,
 /* Linear -> physical through the page tables (#PF on failure). */
 int emu_translate(struct emu_cpu *c, uint64_t lin, int acc, uint64_t *phys);
 int emu_read_lin(struct emu_cpu *c, uint64_t lin, void *buf, unsigned size, int acc);
+/* Code fetch: the host address of lin (translated for execution) and the bytes left in its page; NULL for MMIO. */
+int emu_fetch_ptr(struct emu_cpu *c, uint64_t lin, const uint8_t **p, unsigned *avail);
 int emu_write_lin(struct emu_cpu *c, uint64_t lin, const void *buf, unsigned size, int acc);
 int emu_read(struct emu_cpu *c, int seg, uint64_t off, void *buf, unsigned size);
 int emu_write(struct emu_cpu *c, int seg, uint64_t off, const void *buf, unsigned size);

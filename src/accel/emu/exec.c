@@ -19,12 +19,21 @@ struct emu_cpu *emu_cpu_new(struct x86_cpu_state *s, const struct emu_env *env)
 	c->s = s;
 	c->env = *env;
 	c->fault = -1;
+	c->dcache = malloc(EMU_DCACHE_SIZE * sizeof(*c->dcache));
+	if (!c->dcache) {
+		free(c);
+		return NULL;
+	}
+	for (unsigned i = 0; i < EMU_DCACHE_SIZE; i++)
+		c->dcache[i].lin = ~0ULL;
 	emu_tlb_flush(c);
 	return c;
 }
 
 void emu_cpu_free(struct emu_cpu *c)
 {
+	if (c)
+		free(c->dcache);
 	free(c);
 }
 
@@ -223,6 +232,42 @@ int emu_pop(struct emu_cpu *c, uint64_t *v, unsigned size)
 
 /* ---- fetch, dispatch, step ---- */
 
+/*
+ * 64-bit code from RAM: the decode cache, checked against the bytes now at
+ * RIP.  1 when it answered (c->insn and next_rip set), 0 to take the slow
+ * path, -1 on a fault.
+ */
+static int fetch_cached(struct emu_cpu *c, uint64_t rip)
+{
+	struct emu_dcache_entry *e = &c->dcache[(rip ^ (rip >> 12)) % EMU_DCACHE_SIZE];
+	const uint8_t *p;
+	unsigned avail;
+	int r;
+
+	if (!((rip >> 47) == 0 || (rip >> 47) == 0x1ffff))
+		return 0;     /* non-canonical: the slow path raises #GP */
+	if (emu_fetch_ptr(c, rip, &p, &avail))
+		return -1;
+	if (!p || avail < 15)
+		return 0;     /* MMIO, or near the end of the page */
+	if (e->lin != rip || memcmp(e->bytes, p, e->insn.len)) {
+		uint8_t buf[15];
+
+		/* A copy: another vCPU may be writing the bytes as we decode. */
+		memcpy(buf, p, sizeof(buf));
+		r = emu_decode(buf, sizeof(buf), 64, &e->insn);
+		if (r) {
+			e->lin = ~0ULL;
+			return 0;    /* #UD, #GP: the slow path decodes and raises */
+		}
+		memcpy(e->bytes, buf, e->insn.len);
+		e->lin = rip;
+	}
+	c->insn = e->insn;
+	c->next_rip = rip + c->insn.len;
+	return 1;
+}
+
 static int fetch_decode(struct emu_cpu *c)
 {
 	struct x86_cpu_state *s = c->s;
@@ -231,6 +276,11 @@ static int fetch_decode(struct emu_cpu *c)
 	uint64_t lin, rip = s->rip & (mode == 64 ? ~0ULL : 0xffffffffULL);
 	unsigned n = 15, first;
 
+	if (mode == 64) {
+		r = fetch_cached(c, rip);
+		if (r)
+			return r > 0 ? 0 : -1;
+	}
 	if (!emu_64bit(c) && emu_protected(c) && !emu_v86(c)) {
 		if (rip > s->seg[X86_CS].limit)
 			return emu_gp(c, 0);
@@ -298,21 +348,43 @@ static int dispatch(struct emu_cpu *c)
 /* Registers an instruction may change before it faults. */
 struct snapshot {
 	uint64_t gpr[X86_NR_GPRS], rip, rflags;
+	int has_seg;
 	struct x86_segment seg[X86_NR_SEGS];
 };
 
 static void snap(const struct x86_cpu_state *s, struct snapshot *sn)
 {
 	memcpy(sn->gpr, s->gpr, sizeof(sn->gpr));
-	memcpy(sn->seg, s->seg, sizeof(sn->seg));
 	sn->rip = s->rip;
 	sn->rflags = s->rflags;
+	sn->has_seg = 0;
+}
+
+/*
+ * Segment registers are copied only for the families that can change them
+ * (system, far control transfers, unimplemented): most instructions never
+ * do, and the copy was a large part of every step.
+ */
+static void snap_segs(struct emu_cpu *c, struct snapshot *sn)
+{
+	unsigned op = c->insn.op;
+	int safe = (op >= OP_ADD && op <= OP_SHRD) || (op >= OP_CBW && op <= OP_STAC) ||
+		   op == OP_SSE || op == OP_X87 || op == OP_XLAT || op == OP_SALC ||
+		   (op >= OP_MOVS && op <= OP_OUT) ||
+		   (op >= OP_PUSH && op <= OP_CMOVCC && op != OP_POP_SEG && op != OP_RETF &&
+		    op != OP_JMPF && op != OP_JMPF_IND && op != OP_CALLF && op != OP_CALLF_IND);
+
+	if (safe)
+		return;
+	memcpy(sn->seg, c->s->seg, sizeof(sn->seg));
+	sn->has_seg = 1;
 }
 
 static void unsnap(struct x86_cpu_state *s, const struct snapshot *sn)
 {
 	memcpy(s->gpr, sn->gpr, sizeof(sn->gpr));
-	memcpy(s->seg, sn->seg, sizeof(sn->seg));
+	if (sn->has_seg)
+		memcpy(s->seg, sn->seg, sizeof(sn->seg));
 	s->rip = sn->rip;
 	s->rflags = sn->rflags;
 }
@@ -349,6 +421,7 @@ enum emu_result emu_step(struct emu_cpu *c)
 	c->insn_rip = s->rip;
 	r = fetch_decode(c);
 	if (!r) {
+		snap_segs(c, &sn);
 		/* Branches overwrite this; faults restore the snapshot. */
 		s->rip = c->next_rip;
 		r = dispatch(c);

@@ -314,7 +314,8 @@ int emu_translate(struct emu_cpu *c, uint64_t lin, int acc, uint64_t *phys)
 			t->vpn = ~0ULL;
 			return pf(c, lin, err);
 		}
-		*t = (struct emu_tlb_entry){ lin >> 12, w.pa >> 12, w.user, w.write, w.nx, 0 };
+		*t = (struct emu_tlb_entry){ lin >> 12, w.pa >> 12, w.user, w.write, w.nx, 0,
+					     guest_mem_ptr(c->env.mem, w.pa & ~0xfffULL, 0x1000) };
 		err = check_perm(c, t, acc);
 		if (err) {
 			t->vpn = ~0ULL;
@@ -339,13 +340,42 @@ static uint64_t lin_mask(struct emu_cpu *c)
 	return emu_long_mode(c) ? ~0ULL : 0xffffffffULL;
 }
 
+/* The host address of RAM at lin after a successful translation, or NULL. */
+static uint8_t *host_of(struct emu_cpu *c, uint64_t lin, uint64_t pa, unsigned size)
+{
+	const struct emu_tlb_entry *t = &c->tlb[(lin >> 12) % EMU_TLB_SIZE];
+
+	if (!(c->s->cr0 & X86_CR0_PG))
+		return guest_mem_ptr(c->env.mem, pa, size);
+	return t->vpn == lin >> 12 && t->host ? t->host + (lin & 0xfff) : NULL;
+}
+
 /*
  * Both pages of a page-crossing access are translated before any byte
- * moves, so a fault on the second page leaves memory untouched.
+ * moves, so a fault on the second page leaves memory untouched.  Within one
+ * page of RAM the TLB's host pointer makes the access one memcpy.
  */
 static int access_lin(struct emu_cpu *c, uint64_t lin, void *buf, unsigned size, int acc)
 {
 	uint8_t *p = buf;
+
+	if ((lin & 0xfff) + size <= 0x1000) {
+		uint64_t pa;
+		uint8_t *h;
+
+		if (emu_translate(c, lin, acc, &pa))
+			return -1;
+		h = host_of(c, lin, pa, size);
+		if (h && (acc & ACC_WRITE))
+			memcpy(h, buf, size);
+		else if (h)
+			memcpy(buf, h, size);
+		else if (acc & ACC_WRITE)
+			emu_phys_write(c, pa, buf, size);
+		else
+			emu_phys_read(c, pa, buf, size);
+		return 0;
+	}
 
 	while (size) {
 		uint64_t pa[2], l = lin;
@@ -371,6 +401,17 @@ static int access_lin(struct emu_cpu *c, uint64_t lin, void *buf, unsigned size,
 			lin = (lin + n[i]) & lin_mask(c);
 		}
 	}
+	return 0;
+}
+
+int emu_fetch_ptr(struct emu_cpu *c, uint64_t lin, const uint8_t **p, unsigned *avail)
+{
+	uint64_t pa;
+
+	*avail = 0x1000 - (lin & 0xfff);
+	if (emu_translate(c, lin, ACC_EXEC, &pa))
+		return -1;
+	*p = host_of(c, lin, pa, *avail);
 	return 0;
 }
 
