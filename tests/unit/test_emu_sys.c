@@ -464,6 +464,40 @@ static void test_unimplemented_leaves_state(void)
 	CHECK(memcmp(&before, &st, sizeof(st)) == 0);
 }
 
+/* The decode cache and the fetch page follow rewritten code and remapped pages. */
+static void test_code_rewrite_and_remap(void)
+{
+	setup64();
+	put(CODE, "\xb8\x01\x00\x00\x00", 5);             /* mov eax, 1 */
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.gpr[X86_RAX], 1);
+	put(CODE, "\xb8\x02\x00\x00\x00", 5);             /* same length, new immediate */
+	st.rip = CODE;
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.gpr[X86_RAX], 2);
+	put(CODE, "\x48\x31\xc0", 3);                       /* xor rax, rax: shorter */
+	st.rip = CODE;
+	st.gpr[X86_RAX] = 5;
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.gpr[X86_RAX], 0);
+	CHECK_EQ(st.rip, CODE + 3);
+	/* Another physical page behind the same address, after a TLB flush. */
+	put(DATA, "\xb8\x03\x00\x00\x00", 5);
+	w64(PT + (CODE >> 12) * 8, DATA | 7);
+	emu_cpu_flush_tlb(cpu);
+	st.rip = CODE;
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.gpr[X86_RAX], 3);
+	/* Not present any more: the fetch faults (#PF, CR2 = RIP). */
+	w64(PT + (CODE >> 12) * 8, 0);
+	emu_cpu_flush_tlb(cpu);
+	idt_gate(14, HANDLER, 0, 0);
+	st.rip = CODE;
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER);
+	CHECK_EQ(st.cr2, CODE);
+}
+
 int main(void)
 {
 	RUN(test_int3_same_privilege);
@@ -480,6 +514,7 @@ int main(void)
 	RUN(test_syscall_sysret_swapgs);
 	RUN(test_real_mode_int);
 	RUN(test_unimplemented_leaves_state);
+	RUN(test_code_rewrite_and_remap);
 	emu_cpu_free(cpu);
 	guest_mem_destroy(&mem);
 	return TEST_EXIT();

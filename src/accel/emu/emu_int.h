@@ -126,7 +126,7 @@ struct emu_tlb_entry {
 
 struct emu_dcache_entry {
 	uint64_t lin;         /* ~0 when empty */
-	uint8_t bytes[15];
+	uint8_t bytes[16];
 	struct x86_insn insn;
 };
 
@@ -135,6 +135,10 @@ struct emu_cpu {
 	struct emu_env env;
 	struct emu_tlb_entry tlb[EMU_TLB_SIZE];
 	struct emu_dcache_entry *dcache;
+	/* The last code page translated for execution, for this privilege. */
+	uint64_t fetch_vpn;   /* ~0: none */
+	uint8_t *fetch_host;
+	int fetch_user;
 	struct x86_insn insn;
 	uint64_t next_rip;
 	/* The fault an instruction raised, delivered by emu_step. */

@@ -26,7 +26,7 @@ struct emu_cpu *emu_cpu_new(struct x86_cpu_state *s, const struct emu_env *env)
 	}
 	for (unsigned i = 0; i < EMU_DCACHE_SIZE; i++)
 		c->dcache[i].lin = ~0ULL;
-	emu_tlb_flush(c);
+	emu_tlb_flush(c);     /* also empties the fetch page */
 	return c;
 }
 
@@ -232,6 +232,18 @@ int emu_pop(struct emu_cpu *c, uint64_t *v, unsigned size)
 
 /* ---- fetch, dispatch, step ---- */
 
+/* The instruction's bytes (at most 15, zero padded to 16) still at p? */
+static int same_bytes(const struct emu_dcache_entry *e, const uint8_t *p)
+{
+	unsigned len = e->insn.len;
+	uint64_t a[2], b[2], m0 = len >= 8 ? ~0ULL : (1ULL << (8 * len)) - 1;
+	uint64_t m1 = len <= 8 ? 0 : (1ULL << (8 * (len - 8))) - 1;
+
+	memcpy(a, p, 16);
+	memcpy(b, e->bytes, 16);
+	return !((a[0] ^ b[0]) & m0) && !((a[1] ^ b[1]) & m1);
+}
+
 /*
  * 64-bit code from RAM: the decode cache, checked against the bytes now at
  * RIP.  1 when it answered (c->insn and next_rip set), 0 to take the slow
@@ -248,18 +260,19 @@ static int fetch_cached(struct emu_cpu *c, uint64_t rip)
 		return 0;     /* non-canonical: the slow path raises #GP */
 	if (emu_fetch_ptr(c, rip, &p, &avail))
 		return -1;
-	if (!p || avail < 15)
+	if (!p || avail < 16)
 		return 0;     /* MMIO, or near the end of the page */
-	if (e->lin != rip || memcmp(e->bytes, p, e->insn.len)) {
-		uint8_t buf[15];
+	if (e->lin != rip || !same_bytes(e, p)) {
+		uint8_t buf[16];
 
 		/* A copy: another vCPU may be writing the bytes as we decode. */
 		memcpy(buf, p, sizeof(buf));
-		r = emu_decode(buf, sizeof(buf), 64, &e->insn);
+		r = emu_decode(buf, 15, 64, &e->insn);
 		if (r) {
 			e->lin = ~0ULL;
 			return 0;    /* #UD, #GP: the slow path decodes and raises */
 		}
+		memset(e->bytes, 0, sizeof(e->bytes));
 		memcpy(e->bytes, buf, e->insn.len);
 		e->lin = rip;
 	}

@@ -27,12 +27,14 @@ void emu_tlb_flush(struct emu_cpu *c)
 {
 	for (int i = 0; i < EMU_TLB_SIZE; i++)
 		c->tlb[i].vpn = ~0ULL;
+	c->fetch_vpn = ~0ULL;
 }
 
 void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin)
 {
 	struct emu_tlb_entry *e = &c->tlb[(lin >> 12) % EMU_TLB_SIZE];
 
+	c->fetch_vpn = ~0ULL;
 	if (e->vpn == lin >> 12)
 		e->vpn = ~0ULL;
 }
@@ -404,14 +406,28 @@ static int access_lin(struct emu_cpu *c, uint64_t lin, void *buf, unsigned size,
 	return 0;
 }
 
+/*
+ * Code runs mostly from one page at a time: the last page that passed the
+ * execute checks at this privilege is kept until the next TLB flush.
+ */
 int emu_fetch_ptr(struct emu_cpu *c, uint64_t lin, const uint8_t **p, unsigned *avail)
 {
+	int user = emu_cpl(c) == 3;
 	uint64_t pa;
 
 	*avail = 0x1000 - (lin & 0xfff);
+	if (lin >> 12 == c->fetch_vpn && user == c->fetch_user && (c->s->cr0 & X86_CR0_PG)) {
+		*p = c->fetch_host + (lin & 0xfff);
+		return 0;
+	}
 	if (emu_translate(c, lin, ACC_EXEC, &pa))
 		return -1;
 	*p = host_of(c, lin, pa, *avail);
+	if (*p && (c->s->cr0 & X86_CR0_PG)) {
+		c->fetch_vpn = lin >> 12;
+		c->fetch_host = (uint8_t *)*p - (lin & 0xfff);
+		c->fetch_user = user;
+	}
 	return 0;
 }
 
