@@ -176,8 +176,29 @@ static inline int emu_long_mode(const struct emu_cpu *c) { return !!(c->s->efer 
 static inline int emu_64bit(const struct emu_cpu *c) { return emu_long_mode(c) && c->s->seg[X86_CS].l; }
 static inline int emu_protected(const struct emu_cpu *c) { return !!(c->s->cr0 & X86_CR0_PE); }
 static inline int emu_v86(const struct emu_cpu *c) { return !!(c->s->rflags & X86_RFLAGS_VM); }
-int emu_cpl(const struct emu_cpu *c);
-int emu_code_mode(const struct emu_cpu *c);   /* 16, 32, 64 */
+/* CPL is SS.DPL, as VMX and KVM define it. */
+static inline int emu_cpl(const struct emu_cpu *c)
+{
+	if (!emu_protected(c))
+		return 0;
+	if (emu_v86(c))
+		return 3;
+	return c->s->seg[X86_SS].dpl;
+}
+
+/* 16, 32 or 64. */
+static inline int emu_code_mode(const struct emu_cpu *c)
+{
+	const struct x86_segment *cs = &c->s->seg[X86_CS];
+
+	if (emu_long_mode(c) && cs->l)
+		return 64;
+	if (emu_protected(c) && !emu_v86(c) && cs->db)
+		return 32;
+	if (!emu_protected(c) && cs->db)
+		return 32;     /* big real mode code, as some firmware leaves it */
+	return 16;
+}
 
 /* ---- memory (mmu.c) ---- */
 enum {

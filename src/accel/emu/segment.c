@@ -2,28 +2,6 @@
 /* Descriptor tables and segment register loads with protected-mode checks. */
 #include "accel/emu/emu_int.h"
 
-int emu_cpl(const struct emu_cpu *c)
-{
-	if (!emu_protected(c))
-		return 0;
-	if (emu_v86(c))
-		return 3;
-	return c->s->seg[X86_SS].dpl;   /* as VMX and KVM define it */
-}
-
-int emu_code_mode(const struct emu_cpu *c)
-{
-	const struct x86_segment *cs = &c->s->seg[X86_CS];
-
-	if (emu_long_mode(c) && cs->l)
-		return 64;
-	if (emu_protected(c) && !emu_v86(c) && cs->db)
-		return 32;
-	if (!emu_protected(c) && cs->db)
-		return 32;     /* big real mode code, as some firmware leaves it */
-	return 16;
-}
-
 void emu_desc_to_seg(uint64_t lo, uint64_t hi, uint16_t sel, struct x86_segment *seg)
 {
 	uint32_t limit = (lo & 0xffff) | (((lo >> 48) & 0xf) << 16);
