@@ -332,6 +332,12 @@ static void test_device_not_available(void)
 	CHECK_EQ(run_faulting("\x66\x0f\xef\xc1", 4), EMU_OK);    /* no OSFXSR: #UD */
 	CHECK_EQ(run_faulting("\x66\x0f\xef\xc1", 4), EMU_OK);
 	CHECK_EQ(st.rip, HANDLER + EXC_UD);
+	CHECK_EQ(run_faulting("\x0f\xfc\xc1", 3), EMU_OK);       /* paddb mm0, mm1: MMX needs no OSFXSR */
+	CHECK_EQ(st.rip, CODE + 3);
+	st.cr0 |= X86_CR0_EM;
+	CHECK_EQ(run_faulting("\x0f\xfc\xc1", 3), EMU_OK);       /* ... but EM is #UD */
+	CHECK_EQ(st.rip, HANDLER + EXC_UD);
+	st.cr0 &= ~X86_CR0_EM;
 	st.cr4 |= X86_CR4_OSFXSR;
 }
 

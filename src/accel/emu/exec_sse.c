@@ -384,13 +384,18 @@ int emu_exec_sse(struct emu_cpu *c)
 		emu_emms(c);
 		return 0;
 	}
-	if (emu_sse_usable(c))
-		return -1;
-	/* The MMX forms also answer to x87 state: TS, EM, pending #MF. */
+	/*
+	 * The MMX forms answer to the x87 state (EM, TS, a pending #MF) and
+	 * not to CR4.OSFXSR; everything else is SSE.
+	 */
 	if (mmx && (is_int_op(op) || op == 0x6e || op == 0x7e || op == 0x6f || op == 0x7f ||
 		    op == 0xe7 || op == 0x70 || (op >= 0x71 && op <= 0x73) || op == 0xc4 ||
-		    op == 0xc5 || op == 0xd7 || op == 0xf7) && mmx_usable(c))
+		    op == 0xc5 || op == 0xd7 || op == 0xf7)) {
+		if (mmx_usable(c))
+			return -1;
+	} else if (emu_sse_usable(c)) {
 		return -1;
+	}
 	switch (op) {
 	case 0x10: case 0x11: case 0x28: case 0x29: case 0x2b:
 	case 0x6f: case 0x7f: case 0xe7: case 0xd6:
