@@ -71,7 +71,7 @@ test:
 # The README's main command: builds what it needs, then boots a guest.
 demo:
 	@scripts/deps.sh build
-	@$(MAKE) --no-print-directory all guests
+	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
 
 deps:

@@ -29,23 +29,28 @@ default_accels() {
 }
 ACCELS=${ACCELS:-$(default_accels)}
 
-# session NAME ACCEL CPUS MEM COMMANDS: boots, waits for the init marker,
+# session NAME ACCEL CPUS MEM COMMANDS: boots, waits for the shell's prompt,
 # types COMMANDS; the serial log ends in $tmp/NAME.out, the status in $rc.
+# Input sent before Linux opens the console would be lost: opening the
+# 8250 port clears its FIFO, as on real hardware.
 session() {
-	local name=$1 accel=$2 cpus=$3 mem=$4 cmds=$5 out=$tmp/$1.out
+	local name=$1 accel=$2 cpus=$3 mem=$4 cmds=$5 out=$tmp/$1.out pid
 	: >"$out"
-	{
-		for _ in $(seq $((T * 2))); do
-			grep -q VMON-INIT-OK "$out" 2>/dev/null && break
-			sleep 0.5
-		done
-		sleep 1
-		printf '%s\n' "$cmds"
-		sleep "$T"
-	} | timeout "$T" "$VMON" run --accel "$accel" --cpus "$cpus" --mem "$mem" \
+	rm -f "$tmp/in"
+	mkfifo "$tmp/in"
+	timeout "$T" "$VMON" run --accel "$accel" --cpus "$cpus" --mem "$mem" \
 		--kernel "$L/vmlinuz" --initrd "$L/initramfs.cpio.gz" \
-		--cmdline "console=ttyS0 quiet" --serial stdio >"$out" 2>"$tmp/$name.err"
-	rc=${PIPESTATUS[1]}
+		--cmdline "console=ttyS0 quiet" --serial stdio \
+		<"$tmp/in" >"$out" 2>"$tmp/$name.err" &
+	pid=$!
+	exec 3>"$tmp/in"
+	while kill -0 "$pid" 2>/dev/null && ! grep -q 'vmon# ' "$out"; do
+		sleep 0.5
+	done
+	printf '%s\n' "$cmds" >&3 2>/dev/null
+	wait "$pid"
+	rc=$?
+	exec 3>&-
 }
 
 value() { tr -d '\r' <"$tmp/$1.out" | sed -n "s/^$2=//p" | head -1; }
