@@ -368,14 +368,48 @@ const struct emu_opdesc emu_map_0f[256] = {
 	[0xff] = { "ud0", OP_UD, M },
 };
 
+/* SSSE3 (exec_ssse3.c), SSE4.1/4.2 (exec_sse4.c); the rest unimplemented. */
 const struct emu_opdesc emu_map_0f38[256] = {
-	[0x00 ... 0xef] = UN("0f38", M),
-	[0xf0 ... 0xf1] = UN("movbe/crc32", M),
+	[0x00 ... 0x0b] = { "pshufb/phadd/phsub/pmaddubsw/psign/pmulhrsw", OP_SSE, SSE },
+	[0x0c ... 0x0f] = UN("0f38", M),
+	[0x10] = { "pblendvb", OP_SSE, SSE },
+	[0x11 ... 0x13] = UN("0f38", M),
+	[0x14 ... 0x15] = { "blendvps/pd", OP_SSE, SSE },
+	[0x16] = UN("0f38", M),
+	[0x17] = { "ptest", OP_SSE, SSE },
+	[0x18 ... 0x1b] = UN("0f38", M),
+	[0x1c ... 0x1e] = { "pabsb/w/d", OP_SSE, SSE },
+	[0x1f] = UN("0f38", M),
+	[0x20 ... 0x25] = { "pmovsx", OP_SSE, SSE },
+	[0x26 ... 0x27] = UN("0f38", M),
+	[0x28] = { "pmuldq", OP_SSE, SSE },
+	[0x29] = { "pcmpeqq", OP_SSE, SSE },
+	[0x2a] = { "movntdqa", OP_SSE, SSE },
+	[0x2b] = { "packusdw", OP_SSE, SSE },
+	[0x2c ... 0x2f] = UN("0f38", M),
+	[0x30 ... 0x35] = { "pmovzx", OP_SSE, SSE },
+	[0x36] = UN("0f38", M),
+	[0x37] = { "pcmpgtq", OP_SSE, SSE },
+	[0x38 ... 0x3f] = { "pmin/pmax", OP_SSE, SSE },
+	[0x40] = { "pmulld", OP_SSE, SSE },
+	[0x41] = { "phminposuw", OP_SSE, SSE },
+	[0x42 ... 0xef] = UN("0f38", M),
+	[0xf0 ... 0xf1] = { "movbe/crc32", OP_SSE, M },
 	[0xf2 ... 0xff] = UN("0f38", M),
 };
 
 const struct emu_opdesc emu_map_0f3a[256] = {
-	[0x00 ... 0xff] = UN("0f3a", M | IB),
+	[0x00 ... 0x07] = UN("0f3a", M | IB),
+	[0x08 ... 0x0b] = { "roundps/pd/ss/sd", OP_SSE, SSE | IB },
+	[0x0c ... 0x0e] = { "blendps/pd/pblendw", OP_SSE, SSE | IB },
+	[0x0f] = { "palignr", OP_SSE, SSE | IB },
+	[0x10 ... 0x13] = UN("0f3a", M | IB),
+	[0x14 ... 0x17] = { "pextrb/w/d/q/extractps", OP_SSE, SSE | IB },
+	[0x18 ... 0x1f] = UN("0f3a", M | IB),
+	[0x20 ... 0x22] = { "pinsrb/insertps/pinsrd/q", OP_SSE, SSE | IB },
+	[0x23 ... 0x3f] = UN("0f3a", M | IB),
+	[0x40 ... 0x42] = { "dpps/dppd/mpsadbw", OP_SSE, SSE | IB },
+	[0x43 ... 0xff] = UN("0f3a", M | IB),
 };
 
 static const struct emu_opdesc grp7_mod3[64] = {

@@ -262,6 +262,10 @@ int emu_exec_x87(struct emu_cpu *c);      /* exec_x87.c */
 int emu_exec_seginfo(struct emu_cpu *c);  /* exec_seginfo.c: LAR LSL VERR VERW */
 int emu_exec_sse(struct emu_cpu *c);      /* exec_sse.c */
 int emu_exec_sse_fp(struct emu_cpu *c);   /* exec_sse_fp.c */
+int emu_sse_fp_3a(struct emu_cpu *c, const uint8_t src[16]);
+int emu_exec_ssse3(struct emu_cpu *c);    /* exec_ssse3.c: 0F38/0F3A maps */
+int emu_exec_sse4(struct emu_cpu *c);     /* exec_sse4.c */
+int emu_mmx_usable(struct emu_cpu *c);
 /* exec_sse.c helpers: mandatory prefix (0 none, 1 66, 2 F3, 3 F2), #UD/#NM checks, r/m source. */
 int emu_sse_prefix(const struct x86_insn *in);
 int emu_sse_usable(struct emu_cpu *c);

@@ -33,7 +33,7 @@ int emu_sse_usable(struct emu_cpu *c)
 	return 0;
 }
 
-static int mmx_usable(struct emu_cpu *c)
+int emu_mmx_usable(struct emu_cpu *c)
 {
 	if (c->s->cr0 & X86_CR0_EM)
 		return emu_ud(c);
@@ -111,7 +111,7 @@ static int moves(struct emu_cpu *c, int pfx)
 		if (pfx == P_F3 || pfx == P_F2) {     /* MOVQ2DQ, MOVDQ2Q */
 			if (in->mod != 3)
 				return emu_ud(c);
-			if (mmx_usable(c))
+			if (emu_mmx_usable(c))
 				return -1;
 			memset(v, 0, 16);
 			memcpy(v, reg_ptr(c, in->rm, pfx == P_F3), 8);
@@ -358,7 +358,7 @@ static int int_op(struct emu_cpu *c, int pfx)
 	}
 	if (pfx == P_F2 || pfx == P_F3 || (mmx && (op == 0x6c || op == 0x6d)))
 		return emu_ud(c);
-	if (mmx && mmx_usable(c))
+	if (mmx && emu_mmx_usable(c))
 		return -1;
 	/* MMX punpckl* read 32 bits of memory; everything else the register width. */
 	if (emu_sse_src(c, mmx, mmx && op >= 0x60 && op <= 0x62 && in->mod != 3 ? 4 : (mmx ? 8 : 16),
@@ -376,10 +376,12 @@ int emu_exec_sse(struct emu_cpu *c)
 	int pfx = emu_sse_prefix(in), mmx = pfx == P_NONE;
 	uint8_t op = in->opcode;
 
+	if (in->map == X86_MAP_0F38 || in->map == X86_MAP_0F3A)
+		return emu_exec_ssse3(c);
 	if (op == 0xc3)
 		return movnti(c);
 	if (op == 0x77) {
-		if (mmx_usable(c))
+		if (emu_mmx_usable(c))
 			return -1;
 		emu_emms(c);
 		return 0;
@@ -391,7 +393,7 @@ int emu_exec_sse(struct emu_cpu *c)
 	if (mmx && (is_int_op(op) || op == 0x6e || op == 0x7e || op == 0x6f || op == 0x7f ||
 		    op == 0xe7 || op == 0x70 || (op >= 0x71 && op <= 0x73) || op == 0xc4 ||
 		    op == 0xc5 || op == 0xd7 || op == 0xf7)) {
-		if (mmx_usable(c))
+		if (emu_mmx_usable(c))
 			return -1;
 	} else if (emu_sse_usable(c)) {
 		return -1;

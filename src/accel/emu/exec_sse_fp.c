@@ -25,6 +25,8 @@ static const uint8_t generic_pfx[GENERIC_OPS] = {
 };
 #define CMP_BASE (GENERIC_OPS * 4)
 #define CVT_BASE (CMP_BASE + 32)
+#define ROUND_BASE (CVT_BASE + 12)
+#define DP_BASE (ROUND_BASE + 64)
 
 #if defined(__x86_64__)
 /*
@@ -50,6 +52,18 @@ __asm__(".pushsection .text\n"
 	".irp p, 0xf3, 0xf2\n"
 	".byte \\p, 0x0f, \\op, 0xc0 | (\\op >> 2 & 1), 0xc3, 0xcc, 0xcc, 0xcc\n"
 	".byte \\p, 0x48, 0x0f, \\op, 0xc0 | (\\op >> 2 & 1), 0xc3, 0xcc, 0xcc\n"
+	".endr\n"
+	".endr\n"
+	".irp op, 0x08, 0x09, 0x0a, 0x0b\n"
+	".irp i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15\n"
+	".byte 0x66, 0x0f, 0x3a, \\op, 0xc1, \\i, 0xc3, 0xcc\n"
+	".endr\n"
+	".endr\n"
+	".irp op, 0x40, 0x41\n"
+	".irp h, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15\n"
+	".irp l, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15\n"
+	".byte 0x66, 0x0f, 0x3a, \\op, 0xc1, \\h * 16 + \\l, 0xc3, 0xcc\n"
+	".endr\n"
 	".endr\n"
 	".endr\n"
 	".popsection\n");
@@ -156,6 +170,30 @@ static int convert(struct emu_cpu *c, int pfx)
 		memcpy(emu_xmm(c, in->reg), r.img + EMU_FX_XMM, 16);
 	else
 		emu_reg_set(c, in->reg, w ? 8 : 4, 0, r.rax);
+	return 0;
+}
+
+/*
+ * ROUNDPS/PD/SS/SD (0F3A 08-0B) and DPPS/DPPD (40, 41): the source is
+ * already read (src); one stub per immediate.
+ */
+int emu_sse_fp_3a(struct emu_cpu *c, const uint8_t src[16])
+{
+	const struct x86_insn *in = &c->insn;
+	uint8_t op = in->opcode, imm = (uint8_t)in->imm;
+	struct emu_host_fp r;
+
+	if (!emu_host_fp_available())
+		return emu_unimpl(c);
+	emu_host_fp_load(&r, c->s);
+	memcpy(r.img + EMU_FX_XMM, emu_xmm(c, in->reg), 16);
+	memcpy(r.img + EMU_FX_XMM + 16, src, 16);
+	r.rflags = c->s->rflags;
+	r.rax = 0;
+	if (run(c, &r, op >= 0x40 ? DP_BASE + (op - 0x40) * 256u + imm
+				  : ROUND_BASE + (op - 0x08) * 16u + (imm & 15)))
+		return -1;
+	memcpy(emu_xmm(c, in->reg), r.img + EMU_FX_XMM, 16);
 	return 0;
 }
 
