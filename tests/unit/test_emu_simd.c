@@ -5,8 +5,8 @@
  * in the software CPU from the same FXSAVE image, registers, flags and
  * memory; the x87/MMX/XMM registers, MXCSR, general registers, flags and
  * memory must agree.  Then the faults: #XM for an unmasked SSE exception,
- * #MF for a pending x87 one, #NM with CR0.TS, #UD for SSE3 (not in the
- * CPUID model), and XINUSE after an SSE write.
+ * #MF for a pending x87 one, #NM with CR0.TS, #UD and #GP for bad
+ * prefixes, register forms and alignment, and XINUSE after an SSE write.
  */
 #include <string.h>
 #include <sys/mman.h>
@@ -344,8 +344,20 @@ static void test_device_not_available(void)
 static void test_not_in_model(void)
 {
 	fresh_fpu();
-	CHECK_EQ(run_faulting("\x66\x0f\x7c\xc1", 4), EMU_OK);    /* haddpd (SSE3) */
+	CHECK_EQ(run_faulting("\x0f\x7c\xc1", 3), EMU_OK);        /* haddps without F2 */
 	CHECK_EQ(st.rip, HANDLER + EXC_UD);
+	CHECK_EQ(run_faulting("\xf2\x0f\xf0\xc1", 4), EMU_OK);    /* lddqu xmm0, xmm1 */
+	CHECK_EQ(st.rip, HANDLER + EXC_UD);
+	CHECK_EQ(run_faulting("\x0f\x38\x17\xc1", 4), EMU_OK);    /* ptest without 66 */
+	CHECK_EQ(st.rip, HANDLER + EXC_UD);
+	CHECK_EQ(run_faulting("\x66\x0f\x38\x2a\xc1", 5), EMU_OK); /* movntdqa xmm0, xmm1 */
+	CHECK_EQ(st.rip, HANDLER + EXC_UD);
+	CHECK_EQ(run_faulting("\xf3\x0f\x38\x00\xc1", 5), EMU_OK); /* pshufb with F3 */
+	CHECK_EQ(st.rip, HANDLER + EXC_UD);
+	CHECK_EQ(run_faulting("\x66\x0f\x38\x00\x43\x01", 6), EMU_OK); /* pshufb [rbx+1] */
+	CHECK_EQ(st.rip, HANDLER + EXC_GP);
+	CHECK_EQ(run_faulting("\x66\x0f\x3a\x0e\x43\x01\x01", 7), EMU_OK); /* pblendw */
+	CHECK_EQ(st.rip, HANDLER + EXC_GP);
 	CHECK_EQ(run_faulting("\x66\x0f\xd7\x03", 4), EMU_OK);    /* pmovmskb eax, [rbx] */
 	CHECK_EQ(st.rip, HANDLER + EXC_UD);
 	CHECK_EQ(run_faulting("\x66\x0f\x28\x43\x01", 5), EMU_OK); /* movapd xmm0, [rbx+1] */

@@ -144,6 +144,25 @@ static int moves(struct emu_cpu *c, int pfx)
 	return 0;
 }
 
+/* SSE3 MOVSLDUP (F3 12), MOVSHDUP (F3 16), MOVDDUP (F2 12). */
+static int dups(struct emu_cpu *c, int pfx)
+{
+	const struct x86_insn *in = &c->insn;
+	uint8_t v[16], r[16];
+
+	if ((in->opcode & 1) || (pfx == P_F2 && in->opcode == 0x16))
+		return emu_ud(c);
+	if (emu_sse_src(c, 0, pfx == P_F2 && in->mod != 3 ? 8 : 16, pfx == P_F3, v))
+		return -1;
+	for (unsigned i = 0; i < 4; i++) {
+		unsigned from = pfx == P_F2 ? i & 1 : (i & 2) + (in->opcode == 0x16);
+
+		memcpy(r + 4 * i, v + 4 * from, 4);
+	}
+	memcpy(emu_xmm(c, in->reg), r, 16);
+	return 0;
+}
+
 /* 12/13/16/17: MOVLPS/MOVHPS/MOVLPD/MOVHPD, MOVHLPS/MOVLHPS. */
 static int half_moves(struct emu_cpu *c, int pfx)
 {
@@ -152,7 +171,7 @@ static int half_moves(struct emu_cpu *c, int pfx)
 	unsigned hi = in->opcode >= 0x16 ? 8 : 0;
 
 	if (pfx == P_F3 || pfx == P_F2)
-		return emu_unimpl(c);   /* SSE3: not in the CPUID model */
+		return dups(c, pfx);
 	if (in->opcode & 1) {       /* stores */
 		if (in->mod == 3)
 			return emu_ud(c);
@@ -410,6 +429,16 @@ int emu_exec_sse(struct emu_cpu *c)
 		return half_moves(c, pfx);
 	case 0x6e: case 0x7e:
 		return movd(c, pfx);
+	case 0xf0: {       /* LDDQU: an unaligned 16-byte load */
+		uint8_t v[16];
+
+		if (pfx != P_F2 || in->mod == 3)
+			return emu_ud(c);
+		if (emu_sse_src(c, 0, 16, 0, v))
+			return -1;
+		memcpy(emu_xmm(c, in->reg), v, 16);
+		return 0;
+	}
 	case 0x71: case 0x72: case 0x73:
 		if (pfx >= P_F3 || in->mod != 3)
 			return emu_ud(c);
