@@ -30,9 +30,9 @@ static void leaf_1(struct emu_cpu *c, uint32_t out[4])
 {
 	out[0] = 0x000606a0;     /* family 6 */
 	out[1] = 0x00000800 | apic_id(c) << 24;     /* CLFLUSH line 64, APIC ID */
-	/* CX16 x2APIC POPCNT TSC-deadline XSAVE RDRAND HV */
-	out[2] = (1u << 13) | (1u << 21) | (1u << 23) | (1u << 24) | (1u << 26) | (1u << 30) |
-		 (1u << 31);
+	/* SSE3 SSSE3 CX16 SSE4.1 SSE4.2 x2APIC POPCNT TSC-deadline XSAVE RDRAND HV */
+	out[2] = (1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 21) |
+		 (1u << 23) | (1u << 24) | (1u << 26) | (1u << 30) | (1u << 31);
 	if (c->s->cr4 & X86_CR4_OSXSAVE)
 		out[2] |= 1u << 27;
 	out[3] = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |

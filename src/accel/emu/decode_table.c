@@ -409,7 +409,9 @@ const struct emu_opdesc emu_map_0f3a[256] = {
 	[0x20 ... 0x22] = { "pinsrb/insertps/pinsrd/q", OP_SSE, SSE | IB },
 	[0x23 ... 0x3f] = UN("0f3a", M | IB),
 	[0x40 ... 0x42] = { "dpps/dppd/mpsadbw", OP_SSE, SSE | IB },
-	[0x43 ... 0xff] = UN("0f3a", M | IB),
+	[0x43 ... 0x5f] = UN("0f3a", M | IB),
+	[0x60 ... 0x63] = { "pcmpestrm/estri/istrm/istri", OP_SSE, SSE | IB },
+	[0x64 ... 0xff] = UN("0f3a", M | IB),
 };
 
 static const struct emu_opdesc grp7_mod3[64] = {

@@ -265,6 +265,7 @@ int emu_exec_sse_fp(struct emu_cpu *c);   /* exec_sse_fp.c */
 int emu_sse_fp_3a(struct emu_cpu *c, const uint8_t src[16]);
 int emu_exec_ssse3(struct emu_cpu *c);    /* exec_ssse3.c: 0F38/0F3A maps */
 int emu_exec_sse4(struct emu_cpu *c);     /* exec_sse4.c */
+int emu_exec_pcmpstr(struct emu_cpu *c);  /* exec_pcmpstr.c */
 int emu_mmx_usable(struct emu_cpu *c);
 /* exec_sse.c helpers: mandatory prefix (0 none, 1 66, 2 F3, 3 F2), #UD/#NM checks, r/m source. */
 int emu_sse_prefix(const struct x86_insn *in);

@@ -3,7 +3,8 @@
  * SSE4.1 and SSE4.2 (66-prefixed 0F38/0F3A): blends, PTEST, PMOVSX/ZX,
  * the new min/max/multiplies/compares, PACKUSDW, PHMINPOSUW, MOVNTDQA,
  * PEXTRB/W/D/Q, PINSRB/D/Q, EXTRACTPS, INSERTPS, MPSADBW; ROUNDPS/PD/SS/SD and
- * DPPS/DPPD on the host FPU (exec_sse_fp.c); CRC32 (F2 0F38 F0/F1).
+ * DPPS/DPPD on the host FPU (exec_sse_fp.c); PCMPGTQ, CRC32 (F2 0F38 F0/F1);
+ * the string compares are exec_pcmpstr.c.
  */
 #include <string.h>
 
@@ -268,6 +269,8 @@ static int map3a(struct emu_cpu *c)
 		return extract(c);
 	if (op >= 0x20 && op <= 0x22)
 		return insert(c);
+	if (op >= 0x60 && op <= 0x63)
+		return emu_exec_pcmpstr(c);
 	if (!((op >= 0x08 && op <= 0x0e) || (op >= 0x40 && op <= 0x42)))
 		return emu_unimpl(c);
 	if (emu_sse_src(c, 0, in->mod == 3 ? 16 : size, size == 16, s))
