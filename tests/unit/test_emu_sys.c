@@ -457,7 +457,7 @@ static void test_unimplemented_leaves_state(void)
 	struct x86_cpu_state before;
 
 	setup64();
-	put(CODE, "\x0f\x38\x00\xc1", 4);               /* pshufb: not implemented */
+	put(CODE, "\x66\x0f\x3a\x44\xc1\x00", 6);       /* pclmulqdq: not implemented */
 	st.gpr[X86_RAX] = 42;
 	memcpy(&before, &st, sizeof(st));
 	CHECK_EQ(emu_step(cpu), EMU_UNIMPLEMENTED);
