@@ -390,6 +390,18 @@ static void test_not_in_model(void)
 	CHECK_EQ(st.rip, HANDLER + EXC_GP);
 }
 
+/* PINSRB reads the low byte of r32 (ESP here), not AH as a byte ModRM would. */
+static void test_pinsrb_register(void)
+{
+	fresh_fpu();
+	st.gpr[X86_RAX] = 0x1234;
+	memset(emu_xmm(cpu, 0), 0xee, 16);
+	CHECK_EQ(run_faulting("\x66\x0f\x3a\x20\xc4\x00", 6), EMU_OK);  /* pinsrb xmm0, esp, 0 */
+	CHECK_EQ(st.rip, CODE + 6);
+	CHECK_EQ(emu_xmm(cpu, 0)[0], STACK & 0xff);
+	CHECK_EQ(emu_xmm(cpu, 0)[1], 0xee);
+}
+
 static void test_xinuse(void)
 {
 	fresh_fpu();
@@ -440,6 +452,7 @@ int main(void)
 	RUN(test_x87_pending_exception);
 	RUN(test_device_not_available);
 	RUN(test_not_in_model);
+	RUN(test_pinsrb_register);
 	RUN(test_xinuse);
 	RUN(test_xsave_compacted_round_trip);
 	emu_cpu_free(cpu);

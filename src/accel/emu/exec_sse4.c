@@ -225,8 +225,11 @@ static int insert(struct emu_cpu *c)
 				set_lane(d, 4, i, 0);
 		return 0;
 	}
-	if (emu_opnd_decode(c, OPND_E, size, &o) || emu_opnd_read(c, &o))
+	if (in->mod == 3) {     /* PINSRB takes r32: SPL..DIL, never AH..BH */
+		o.val = c->s->gpr[in->rm];
+	} else if (emu_opnd_decode(c, OPND_E, size, &o) || emu_opnd_read(c, &o)) {
 		return -1;
+	}
 	set_lane(d, size, imm & (16 / size - 1), o.val);
 	return 0;
 }
