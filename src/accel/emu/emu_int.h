@@ -4,6 +4,8 @@
 
 /* Inside the software CPU: shared by decode*.c, mmu.c, except.c, exec*.c. */
 
+#include <string.h>
+
 #include "accel/emu/emu.h"
 
 /* ---- opcode table (decode_table.c) ---- */
@@ -353,6 +355,28 @@ static inline uint64_t emu_sext(uint64_t v, unsigned size)
 	unsigned sh = 64 - size * 8;
 	return (uint64_t)((int64_t)(v << sh) >> sh);
 }
+
+/* Element i, of es bytes, of a vector register or memory image. */
+static inline uint64_t emu_lane(const uint8_t *p, unsigned es, unsigned i)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, p + es * i, es);
+	return v;
+}
+
+static inline int64_t emu_slane(const uint8_t *p, unsigned es, unsigned i)
+{
+	return (int64_t)emu_sext(emu_lane(p, es, i), es);
+}
+
+static inline void emu_set_lane(uint8_t *p, unsigned es, unsigned i, uint64_t v)
+{
+	memcpy(p + es * i, &v, es);
+}
+
+/* The mandatory prefix that selects an SSE instruction's form. */
+enum { P_NONE, P_66, P_F3, P_F2 };
 
 #define EMU_FLAGS_ARITH (X86_RFLAGS_CF | X86_RFLAGS_PF | X86_RFLAGS_AF | \
 			 X86_RFLAGS_ZF | X86_RFLAGS_SF | X86_RFLAGS_OF)

@@ -9,24 +9,6 @@
 
 #include "accel/emu/emu_int.h"
 
-static uint64_t lane(const uint8_t *p, unsigned es, unsigned i)
-{
-	uint64_t v = 0;
-
-	memcpy(&v, p + es * i, es);
-	return v;
-}
-
-static void set_lane(uint8_t *p, unsigned es, unsigned i, uint64_t v)
-{
-	memcpy(p + es * i, &v, es);
-}
-
-static int64_t slane(const uint8_t *p, unsigned es, unsigned i)
-{
-	return (int64_t)emu_sext(lane(p, es, i), es);
-}
-
 static uint64_t sat_s(int64_t v, unsigned es)
 {
 	int64_t hi = (int64_t)(emu_mask(es) >> 1), lo = -hi - 1;
@@ -75,7 +57,7 @@ static uint64_t lane_op(int op, uint64_t a, uint64_t b, unsigned es)
 static void lanes(int op, unsigned es, uint8_t *d, const uint8_t *s, unsigned len)
 {
 	for (unsigned i = 0; i < len / es; i++)
-		set_lane(d, es, i, lane_op(op, lane(d, es, i), lane(s, es, i), es));
+		emu_set_lane(d, es, i, lane_op(op, emu_lane(d, es, i), emu_lane(s, es, i), es));
 }
 
 /* Interleave the low (hi=0) or high halves of d and s, element size es. */
@@ -98,10 +80,10 @@ static void pack(unsigned es, int is_unsigned, uint8_t *d, const uint8_t *s, uns
 	unsigned n = len / es, h = es / 2;
 
 	for (unsigned i = 0; i < n; i++) {
-		int64_t a = slane(d, es, i), b = slane(s, es, i);
+		int64_t a = emu_slane(d, es, i), b = emu_slane(s, es, i);
 
-		set_lane(r, h, i, is_unsigned ? sat_u(a, h) : sat_s(a, h));
-		set_lane(r, h, n + i, is_unsigned ? sat_u(b, h) : sat_s(b, h));
+		emu_set_lane(r, h, i, is_unsigned ? sat_u(a, h) : sat_s(a, h));
+		emu_set_lane(r, h, n + i, is_unsigned ? sat_u(b, h) : sat_s(b, h));
 	}
 	memcpy(d, r, len);
 }
@@ -124,7 +106,7 @@ void emu_simd_shift(int kind, unsigned es, uint8_t *d, uint64_t count, unsigned 
 	unsigned bits = 8 * es;
 
 	for (unsigned i = 0; i < len / es; i++) {
-		uint64_t v = lane(d, es, i);
+		uint64_t v = emu_lane(d, es, i);
 
 		if (kind == 1)
 			v = emu_sext(v, es) >> (count >= bits ? bits - 1 : count);
@@ -132,7 +114,7 @@ void emu_simd_shift(int kind, unsigned es, uint8_t *d, uint64_t count, unsigned 
 			v = 0;
 		else
 			v = kind == 0 ? v >> count : v << count;
-		set_lane(d, es, i, v & emu_mask(es));
+		emu_set_lane(d, es, i, v & emu_mask(es));
 	}
 }
 
@@ -165,14 +147,14 @@ static void multiply_add(uint8_t op, uint8_t *d, const uint8_t *s, unsigned len)
 
 	for (unsigned i = 0; i < len / 8; i++) {
 		if (op == 0xf4) {          /* PMULUDQ */
-			set_lane(r, 8, i, lane(d, 4, 2 * i) * lane(s, 4, 2 * i));
+			emu_set_lane(r, 8, i, emu_lane(d, 4, 2 * i) * emu_lane(s, 4, 2 * i));
 		} else if (op == 0xf5) {   /* PMADDWD */
 			for (unsigned j = 0; j < 2; j++) {
 				unsigned k = 4 * i + 2 * j;
-				int64_t v = slane(d, 2, k) * slane(s, 2, k) +
-					    slane(d, 2, k + 1) * slane(s, 2, k + 1);
+				int64_t v = emu_slane(d, 2, k) * emu_slane(s, 2, k) +
+					    emu_slane(d, 2, k + 1) * emu_slane(s, 2, k + 1);
 
-				set_lane(r, 4, 2 * i + j, (uint64_t)v & 0xffffffffULL);
+				emu_set_lane(r, 4, 2 * i + j, (uint64_t)v & 0xffffffffULL);
 			}
 		} else {                   /* PSADBW */
 			uint64_t sum = 0;
@@ -182,7 +164,7 @@ static void multiply_add(uint8_t op, uint8_t *d, const uint8_t *s, unsigned len)
 
 				sum += a > b ? a - b : b - a;
 			}
-			set_lane(r, 8, i, sum);
+			emu_set_lane(r, 8, i, sum);
 		}
 	}
 	memcpy(d, r, len);

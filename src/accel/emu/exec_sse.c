@@ -12,8 +12,6 @@
 
 #include "accel/emu/emu_int.h"
 
-enum { P_NONE, P_66, P_F3, P_F2 };
-
 int emu_sse_prefix(const struct x86_insn *in)
 {
 	if (in->rep == 0xf2)

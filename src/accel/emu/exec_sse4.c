@@ -10,26 +10,6 @@
 
 #include "accel/emu/emu_int.h"
 
-enum { P_NONE, P_66, P_F3, P_F2 };
-
-static uint64_t lane(const uint8_t *p, unsigned es, unsigned i)
-{
-	uint64_t v = 0;
-
-	memcpy(&v, p + es * i, es);
-	return v;
-}
-
-static int64_t slane(const uint8_t *p, unsigned es, unsigned i)
-{
-	return (int64_t)emu_sext(lane(p, es, i), es);
-}
-
-static void set_lane(uint8_t *p, unsigned es, unsigned i, uint64_t v)
-{
-	memcpy(p + es * i, &v, es);
-}
-
 /* CRC-32C (Castagnoli, reflected) over size bytes of v, as CRC32 does. */
 static uint32_t crc32c(uint32_t crc, uint64_t v, unsigned size)
 {
@@ -64,7 +44,7 @@ static void pmovx(uint8_t op, uint8_t *d, const uint8_t *s)
 	uint8_t r[16];
 
 	for (unsigned i = 0; i < n; i++)
-		set_lane(r, to[k], i, op < 0x30 ? (uint64_t)slane(s, from[k], i) : lane(s, from[k], i));
+		emu_set_lane(r, to[k], i, op < 0x30 ? (uint64_t)emu_slane(s, from[k], i) : emu_lane(s, from[k], i));
 	memcpy(d, r, 16);
 }
 
@@ -83,10 +63,10 @@ static void minmax(uint8_t op, uint8_t *d, const uint8_t *s)
 	int sgn = !(op & 2), max = op >= 0x3c;
 
 	for (unsigned i = 0; i < 16 / es; i++) {
-		uint64_t a = lane(d, es, i), b = lane(s, es, i);
-		int lt = sgn ? slane(d, es, i) < slane(s, es, i) : a < b;
+		uint64_t a = emu_lane(d, es, i), b = emu_lane(s, es, i);
+		int lt = sgn ? emu_slane(d, es, i) < emu_slane(s, es, i) : a < b;
 
-		set_lane(d, es, i, (lt != max) ? a : b);
+		emu_set_lane(d, es, i, (lt != max) ? a : b);
 	}
 }
 
@@ -95,11 +75,11 @@ static void phminposuw(uint8_t *d, const uint8_t *s)
 	unsigned best = 0;
 
 	for (unsigned i = 1; i < 8; i++)
-		if (lane(s, 2, i) < lane(s, 2, best))
+		if (emu_lane(s, 2, i) < emu_lane(s, 2, best))
 			best = i;
 	memset(d, 0, 16);
-	set_lane(d, 2, 0, lane(s, 2, best));
-	set_lane(d, 2, 1, best);
+	emu_set_lane(d, 2, 0, emu_lane(s, 2, best));
+	emu_set_lane(d, 2, 1, best);
 }
 
 static void ptest(struct emu_cpu *c, const uint8_t *d, const uint8_t *s)
@@ -153,30 +133,30 @@ static int map38(struct emu_cpu *c)
 		return 0;
 	case 0x28:
 		for (unsigned i = 0; i < 2; i++)
-			set_lane(d, 8, i, (uint64_t)(slane(d, 4, 2 * i) * slane(s, 4, 2 * i)));
+			emu_set_lane(d, 8, i, (uint64_t)(emu_slane(d, 4, 2 * i) * emu_slane(s, 4, 2 * i)));
 		return 0;
 	case 0x29: case 0x37:
 		for (unsigned i = 0; i < 2; i++) {
-			int t = op == 0x29 ? lane(d, 8, i) == lane(s, 8, i)
-					   : slane(d, 8, i) > slane(s, 8, i);
+			int t = op == 0x29 ? emu_lane(d, 8, i) == emu_lane(s, 8, i)
+					   : emu_slane(d, 8, i) > emu_slane(s, 8, i);
 
-			set_lane(d, 8, i, t ? ~0ULL : 0);
+			emu_set_lane(d, 8, i, t ? ~0ULL : 0);
 		}
 		return 0;
 	case 0x2b: {
 		uint8_t r[16];
 
 		for (unsigned i = 0; i < 8; i++) {
-			int64_t v = slane(i < 4 ? d : s, 4, i & 3);
+			int64_t v = emu_slane(i < 4 ? d : s, 4, i & 3);
 
-			set_lane(r, 2, i, (uint64_t)(v < 0 ? 0 : v > 0xffff ? 0xffff : v));
+			emu_set_lane(r, 2, i, (uint64_t)(v < 0 ? 0 : v > 0xffff ? 0xffff : v));
 		}
 		memcpy(d, r, 16);
 		return 0;
 	}
 	case 0x40:
 		for (unsigned i = 0; i < 4; i++)
-			set_lane(d, 4, i, lane(d, 4, i) * lane(s, 4, i));
+			emu_set_lane(d, 4, i, emu_lane(d, 4, i) * emu_lane(s, 4, i));
 		return 0;
 	case 0x41:
 		phminposuw(d, s);
@@ -195,7 +175,7 @@ static int extract(struct emu_cpu *c)
 
 	if (op == 0x16 && (in->rex & 8))
 		size = 8;
-	v = lane(emu_xmm(c, in->reg), size, (uint8_t)in->imm & (16 / size - 1));
+	v = emu_lane(emu_xmm(c, in->reg), size, (uint8_t)in->imm & (16 / size - 1));
 	if (in->mod == 3) {
 		emu_reg_set(c, in->rm, size == 8 ? 8 : 4, 0, v);
 		return 0;
@@ -218,11 +198,11 @@ static int insert(struct emu_cpu *c)
 
 		if (emu_sse_src(c, 0, in->mod == 3 ? 16 : 4, 0, s))
 			return -1;
-		v = lane(s, 4, in->mod == 3 ? imm >> 6 : 0);
-		set_lane(d, 4, (imm >> 4) & 3, v);
+		v = emu_lane(s, 4, in->mod == 3 ? imm >> 6 : 0);
+		emu_set_lane(d, 4, (imm >> 4) & 3, v);
 		for (unsigned i = 0; i < 4; i++)
 			if (imm & (1u << i))
-				set_lane(d, 4, i, 0);
+				emu_set_lane(d, 4, i, 0);
 		return 0;
 	}
 	if (in->mod == 3) {     /* PINSRB takes r32: SPL..DIL, never AH..BH */
@@ -230,7 +210,7 @@ static int insert(struct emu_cpu *c)
 	} else if (emu_opnd_decode(c, OPND_E, size, &o) || emu_opnd_read(c, &o)) {
 		return -1;
 	}
-	set_lane(d, size, imm & (16 / size - 1), o.val);
+	emu_set_lane(d, size, imm & (16 / size - 1), o.val);
 	return 0;
 }
 
@@ -257,7 +237,7 @@ static void mpsadbw(uint8_t *d, const uint8_t *s, uint8_t imm)
 
 			sum += (unsigned)(a > b ? a - b : b - a);
 		}
-		set_lane(r, 2, i, sum);
+		emu_set_lane(r, 2, i, sum);
 	}
 	memcpy(d, r, 16);
 }

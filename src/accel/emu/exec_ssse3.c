@@ -9,26 +9,6 @@
 
 #include "accel/emu/emu_int.h"
 
-enum { P_NONE, P_66, P_F3, P_F2 };
-
-static uint64_t lane(const uint8_t *p, unsigned es, unsigned i)
-{
-	uint64_t v = 0;
-
-	memcpy(&v, p + es * i, es);
-	return v;
-}
-
-static int64_t slane(const uint8_t *p, unsigned es, unsigned i)
-{
-	return (int64_t)emu_sext(lane(p, es, i), es);
-}
-
-static void set_lane(uint8_t *p, unsigned es, unsigned i, uint64_t v)
-{
-	memcpy(p + es * i, &v, es);
-}
-
 static uint64_t sat16(int64_t v)
 {
 	return (uint64_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v) & 0xffff;
@@ -53,10 +33,10 @@ static void horizontal(uint8_t op, uint8_t *d, const uint8_t *s, unsigned len)
 	for (unsigned i = 0; i < n; i++) {
 		const uint8_t *p = i < n / 2 ? d : s;
 		unsigned k = 2 * (i % (n / 2));
-		int64_t a = slane(p, es, k), b = slane(p, es, k + 1);
+		int64_t a = emu_slane(p, es, k), b = emu_slane(p, es, k + 1);
 		int64_t v = sub ? a - b : a + b;
 
-		set_lane(r, es, i, sat ? sat16(v) : (uint64_t)v & emu_mask(es));
+		emu_set_lane(r, es, i, sat ? sat16(v) : (uint64_t)v & emu_mask(es));
 	}
 	memcpy(d, r, len);
 }
@@ -67,35 +47,35 @@ static void pmaddubsw(uint8_t *d, const uint8_t *s, unsigned len)
 		int64_t v = (int64_t)d[2 * i] * (int8_t)s[2 * i] +
 			    (int64_t)d[2 * i + 1] * (int8_t)s[2 * i + 1];
 
-		set_lane(d, 2, i, sat16(v));
+		emu_set_lane(d, 2, i, sat16(v));
 	}
 }
 
 static void psign(unsigned es, uint8_t *d, const uint8_t *s, unsigned len)
 {
 	for (unsigned i = 0; i < len / es; i++) {
-		int64_t v = slane(s, es, i);
-		uint64_t a = lane(d, es, i);
+		int64_t v = emu_slane(s, es, i);
+		uint64_t a = emu_lane(d, es, i);
 
-		set_lane(d, es, i, v < 0 ? (0 - a) & emu_mask(es) : v == 0 ? 0 : a);
+		emu_set_lane(d, es, i, v < 0 ? (0 - a) & emu_mask(es) : v == 0 ? 0 : a);
 	}
 }
 
 static void pmulhrsw(uint8_t *d, const uint8_t *s, unsigned len)
 {
 	for (unsigned i = 0; i < len / 2; i++) {
-		int64_t v = slane(d, 2, i) * slane(s, 2, i);
+		int64_t v = emu_slane(d, 2, i) * emu_slane(s, 2, i);
 
-		set_lane(d, 2, i, (uint64_t)(((v >> 14) + 1) >> 1) & 0xffff);
+		emu_set_lane(d, 2, i, (uint64_t)(((v >> 14) + 1) >> 1) & 0xffff);
 	}
 }
 
 static void pabs(unsigned es, uint8_t *d, const uint8_t *s, unsigned len)
 {
 	for (unsigned i = 0; i < len / es; i++) {
-		int64_t v = slane(s, es, i);
+		int64_t v = emu_slane(s, es, i);
 
-		set_lane(d, es, i, (uint64_t)(v < 0 ? -v : v) & emu_mask(es));
+		emu_set_lane(d, es, i, (uint64_t)(v < 0 ? -v : v) & emu_mask(es));
 	}
 }
 
