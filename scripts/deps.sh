@@ -4,7 +4,7 @@
 # Usage: scripts/deps.sh [build|test|bench]   (default: test, which includes build)
 set -eu
 
-build_pkgs=(gcc make binutils libc6-dev liblz4-dev liblzma-dev zlib1g-dev libzstd-dev libbz2-dev)
+build_pkgs=(gcc make binutils libc6-dev liblz4-dev liblzma-dev zlib1g-dev libzstd-dev libbz2-dev liburing-dev)
 test_pkgs=(clang libclang-rt-14-dev)
 bench_pkgs=(qemu-system-x86 time)
 
