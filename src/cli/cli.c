@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include <getopt.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +19,9 @@ static const char run_usage[] =
 "  --cpus N            vCPUs, 1..64 (default 1)\n"
 "  --serial MODE       COM1 backend: stdio (default), file:PATH, none\n"
 "  --accel NAME        kvm, emu or auto (default auto)\n"
+"  --disk PATH[,format=raw|qcow2][,readonly=on][,cache=writeback|none][,serial=ID]\n"
+"                      a virtio-blk disk (repeatable, up to 16)\n"
+"  --rng               a virtio-rng device fed from the host's getrandom()\n"
 "  --flat[=ADDR]       --kernel is a flat binary entered in real mode at ADDR\n"
 "                      (default 0x7c00, CS:IP = 0000:ADDR)\n"
 "  --stats             at exit, print accelerator counters (instructions\n"
@@ -36,7 +40,7 @@ static const char main_usage[] =
 "       vmon --version\n";
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS,
-       OPT_SERIAL, OPT_ACCEL, OPT_FLAT, OPT_STATS };
+       OPT_SERIAL, OPT_ACCEL, OPT_FLAT, OPT_STATS, OPT_DISK, OPT_RNG };
 
 static int usage_error(const char *what, const char *arg)
 {
@@ -61,6 +65,45 @@ static int parse_serial(const char *s)
 	return -1;
 }
 
+/* One key=value of --disk; 0, or -1 after the error line. */
+static int disk_option(struct virtio_blk_opts *d, const char *key, const char *val)
+{
+	if (!strcmp(key, "format") && (!strcmp(val, "raw") || !strcmp(val, "qcow2")))
+		d->format = val;
+	else if (!strcmp(key, "readonly") && (!strcmp(val, "on") || !strcmp(val, "off")))
+		d->readonly = !strcmp(val, "on");
+	else if (!strcmp(key, "cache") && (!strcmp(val, "writeback") || !strcmp(val, "none")))
+		d->cache_none = !strcmp(val, "none");
+	else if (!strcmp(key, "serial") && strlen(val) <= VIRTIO_BLK_ID_BYTES)
+		snprintf(d->serial, sizeof(d->serial), "%s", val);
+	else
+		return usage_error("--disk: bad option", key);
+	return 0;
+}
+
+/* PATH[,key=value...]; the strings stay in a copy owned by the config. */
+static int parse_disk(const char *arg, struct virtio_blk_opts *d)
+{
+	char *copy = strdup(arg), *save = NULL, *tok;
+
+	*d = (struct virtio_blk_opts){ 0 };
+	if (!copy)
+		return usage_error("out of memory", NULL);
+	d->path = strtok_r(copy, ",", &save);
+	if (!d->path || arg[0] == ',')
+		return usage_error("--disk wants PATH[,option=value...]", arg);
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		char *eq = strchr(tok, '=');
+
+		if (!eq)
+			return usage_error("--disk: option without a value", tok);
+		*eq = 0;
+		if (disk_option(d, tok, eq + 1))
+			return -1;
+	}
+	return 0;
+}
+
 int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 {
 	static const struct option opts[] = {
@@ -73,6 +116,8 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 		{ "accel", required_argument, NULL, OPT_ACCEL },
 		{ "flat", optional_argument, NULL, OPT_FLAT },
 		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -126,6 +171,14 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 				cfg->flat_addr = v;
 			break;
 		case OPT_STATS: cfg->stats = 1; break;
+		case OPT_DISK:
+			if (cfg->ndisks == VMON_MAX_DISKS)
+				return usage_error("too many --disk options", optarg);
+			if (parse_disk(optarg, &cfg->disk[cfg->ndisks]))
+				return VMON_EXIT_USAGE;
+			cfg->ndisks++;
+			break;
+		case OPT_RNG: cfg->rng = 1; break;
 		case 'v': verbosity = LOG_DEBUG; break;
 		case 'q': verbosity = LOG_ERROR; break;
 		case 'h':

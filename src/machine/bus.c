@@ -24,6 +24,8 @@ struct bus {
 	const char *name;
 	_Atomic(struct bus_table *) table;
 	pthread_mutex_t update;   /* serialises writers only */
+	bus_eventfd_fn eventfd_fn;
+	void *eventfd_opaque;
 };
 
 static struct bus_table *table_new(size_t n)
@@ -178,4 +180,17 @@ void bus_write(struct bus *bus, uint64_t addr, unsigned size, uint64_t value)
 int bus_claimed(struct bus *bus, uint64_t addr)
 {
 	return bus_find(bus, addr) != NULL;
+}
+
+void bus_set_eventfd_hook(struct bus *bus, bus_eventfd_fn fn, void *opaque)
+{
+	bus->eventfd_fn = fn;
+	bus->eventfd_opaque = opaque;
+}
+
+int bus_eventfd(struct bus *bus, uint64_t addr, unsigned len, int fd, int assign)
+{
+	if (!bus->eventfd_fn)
+		return -1;
+	return bus->eventfd_fn(bus->eventfd_opaque, addr, len, fd, assign);
 }

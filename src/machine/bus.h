@@ -32,4 +32,15 @@ void bus_write(struct bus *bus, uint64_t addr, unsigned size, uint64_t value);
 /* Whether any device claims addr. */
 int bus_claimed(struct bus *bus, uint64_t addr);
 
+/*
+ * A fast path an accelerator may offer (KVM's ioeventfd): guest writes to
+ * [addr, addr+len) signal fd without leaving the kernel (len 0: any size).
+ * The device's own range stays registered, and its write handler signals
+ * the same fd, so guests behave the same with or without the fast path.
+ */
+typedef int (*bus_eventfd_fn)(void *opaque, uint64_t addr, unsigned len, int fd, int assign);
+void bus_set_eventfd_hook(struct bus *bus, bus_eventfd_fn fn, void *opaque);
+/* 0 when the accelerator took it; -1 when there is no fast path. */
+int bus_eventfd(struct bus *bus, uint64_t addr, unsigned len, int fd, int assign);
+
 #endif

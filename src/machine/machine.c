@@ -18,6 +18,7 @@
 #include "hw/pvpanic.h"
 #include "hw/rtc.h"
 #include "hw/uart.h"
+#include "machine/machine_virtio.h"
 #include "util/log.h"
 
 #define COM1_BASE 0x3f8
@@ -109,6 +110,8 @@ static int machine_devices(struct machine *m)
 		log_err("cannot create the platform devices");
 		return -1;
 	}
+	if (machine_virtio_create(m))
+		return -1;
 	machine_cmos(m);
 	return 0;
 }
@@ -324,6 +327,7 @@ void machine_destroy(struct machine *m)
 	/* The console first: the terminal must come back even if the rest fails. */
 	if (m->serial)
 		chardev_close(m->serial);
+	machine_virtio_destroy(m);
 	uart_free(m->uart);
 	i8042_free(m->i8042);
 	rtc_free(m->rtc);

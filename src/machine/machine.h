@@ -11,6 +11,7 @@
 #include "machine/bus.h"
 #include "machine/irq.h"
 #include "machine/memory.h"
+#include "virtio/blk.h"
 
 /* Exit statuses of vmon (debug-exit adds (v << 1) | 1). */
 enum {
@@ -20,6 +21,7 @@ enum {
 };
 
 #define VMON_MAX_CPUS 64
+#define VMON_MAX_DISKS 16
 
 enum accel_choice { ACCEL_AUTO, ACCEL_KVM, ACCEL_EMU };
 
@@ -34,6 +36,9 @@ struct machine_config {
 	int flat;                /* --kernel is a flat real-mode binary */
 	uint64_t flat_addr;
 	int stats;               /* --stats: accelerator counters at exit */
+	struct virtio_blk_opts disk[VMON_MAX_DISKS];
+	int ndisks;
+	int rng;                 /* --rng: a virtio-rng device */
 };
 
 struct vcpu {
@@ -50,6 +55,8 @@ struct uart;
 struct i8042;
 struct rtc;
 struct acpi_pm;
+struct pci_host;
+struct machine_virtio;
 
 struct machine {
 	struct machine_config cfg;
@@ -68,6 +75,8 @@ struct machine {
 	struct rtc *rtc;
 	struct acpi_pm *acpi_pm;
 	struct fw_cfg *fw_cfg;
+	struct pci_host *pci;
+	struct machine_virtio *virtio;
 
 	atomic_int stopping;
 	pthread_mutex_t lock;

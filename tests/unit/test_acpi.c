@@ -3,6 +3,7 @@
 
 #include "arch/x86/acpi.h"
 #include "arch/x86/aml.h"
+#include "pci/pci.h"
 #include "test.h"
 
 static struct guest_mem mem;
@@ -123,6 +124,10 @@ struct dsdt_info {
 	int npevt;                  /* QEMU0001 devices */
 	int io_min, io_max, io_align, io_len;   /* its IO descriptor */
 	int sta;                    /* what its _STA returns */
+	int npci;                   /* PCI0 host bridges */
+	int pci_windows;            /* address space descriptors in PCI0's _CRS */
+	uint32_t pci_mem_min, pci_mem_max;
+	int prt_entries, prt_bad;   /* _PRT packages; those with the wrong GSI */
 };
 
 /*
@@ -137,8 +142,22 @@ static int walk_crs(const uint8_t *p, const uint8_t *end, struct dsdt_info *d)
 	while (p < end) {
 		uint8_t tag = *p, len = tag & 7;
 
+		if (tag == 0x87 || tag == 0x88) {
+			/* DWord/Word address space: fixed size, producer, min/max fixed. */
+			int w = tag == 0x87 ? 4 : 2, dlen = tag == 0x87 ? 23 : 13;
+
+			if (end - p < 3 + dlen || (p[1] | p[2] << 8) != dlen || p[4] != 0x0c)
+				return -1;
+			if (p[3] == 0 && w == 4) {
+				memcpy(&d->pci_mem_min, p + 10, 4);
+				memcpy(&d->pci_mem_max, p + 14, 4);
+			}
+			d->pci_windows++;
+			p += 3 + dlen;
+			continue;
+		}
 		if ((tag & 0x80) || end - p < 1 + len)
-			return -1;              /* large descriptors: none expected */
+			return -1;
 		if (tag == 0x47) {
 			if (p[1] != 1)
 				return -1;      /* Decode16 */
@@ -199,6 +218,76 @@ static int walk_pevt(const uint8_t *p, const uint8_t *end, struct dsdt_info *d)
 	return hid && crs ? 0 : -1;
 }
 
+/* Name(name, value): a string or an integer. */
+static int name_decl(const uint8_t **p, const uint8_t *end, const char *name, const char *str)
+{
+	const uint8_t *q = *p;
+
+	if (end - q < 6 || q[0] != 0x08 || memcmp(q + 1, name, 4))
+		return -1;
+	q += 5;
+	if (str) {
+		size_t n = strlen(str) + 1;
+
+		if (*q != 0x0d || (size_t)(end - q) < n + 1 || memcmp(q + 1, str, n))
+			return -1;
+		*p = q + 1 + n;
+		return 0;
+	}
+	if (aml_int(&q, end) < 0)
+		return -1;
+	*p = q;
+	return 0;
+}
+
+/* Device (PCI0): _HID, _CID, _SEG, _BBN, _UID, _CRS, _PRT. */
+static int walk_pci(const uint8_t *p, const uint8_t *end, struct dsdt_info *d)
+{
+	const uint8_t *q, *obj_end;
+	int64_t n, v[4];
+
+	if (name_decl(&p, end, "_HID", "PNP0A08") || name_decl(&p, end, "_CID", "PNP0A03") ||
+	    name_decl(&p, end, "_SEG", NULL) || name_decl(&p, end, "_BBN", NULL) ||
+	    name_decl(&p, end, "_UID", NULL))
+		return -1;
+	if (end - p < 7 || memcmp(p, "\x08_CRS\x11", 6))
+		return -1;
+	p += 6;
+	q = p;
+	obj_end = q + pkglen(&p);
+	n = aml_int(&p, obj_end);
+	if (obj_end > end || n != obj_end - p || walk_crs(p, obj_end, d))
+		return -1;
+	p = obj_end;
+	if (end - p < 7 || memcmp(p, "\x08_PRT\x12", 6))
+		return -1;
+	p += 6;
+	q = p;
+	obj_end = q + pkglen(&p);
+	if (obj_end != end)
+		return -1;
+	n = *p++;
+	for (int64_t i = 0; i < n; i++) {
+		const uint8_t *e;
+
+		if (*p++ != 0x12)
+			return -1;
+		q = p;
+		e = q + pkglen(&p);
+		if (e > obj_end || *p++ != 4)
+			return -1;
+		for (int k = 0; k < 4; k++)
+			if ((v[k] = aml_int(&p, e)) < 0)
+				return -1;
+		if (p != e || (v[0] & 0xffff) != 0xffff)
+			return -1;
+		if (v[3] != PCI_INTX_GSI((unsigned)(v[0] >> 16), (unsigned)v[1]))
+			d->prt_bad++;
+		d->prt_entries++;
+	}
+	return p == obj_end ? 0 : -1;
+}
+
 /*
  * Walks the DSDT the way an interpreter would for the objects vmon emits:
  * Name(\_S5_, Package) then Scope(\_SB_) holding one Device per CPU and the
@@ -240,6 +329,10 @@ static int walk_dsdt(uint64_t dsdt, struct dsdt_info *d)
 			if (walk_pevt(p + 4, q, d))
 				return -1;
 			d->npevt++;
+		} else if (!memcmp(p, "PCI0", 4)) {
+			if (walk_pci(p + 4, q, d))
+				return -1;
+			d->npci++;
 		} else if (!memcmp(p, "CP", 2) && !memcmp(p + 4, "\x08_HID\x0d" "ACPI0007", 14)) {
 			d->ncpus++;
 		} else {
@@ -276,7 +369,7 @@ static void check_madt(uint64_t madt, int ncpus, int *nlapic, int *nioapic, int 
 
 static void check_tables(int ncpus)
 {
-	uint64_t rsdp, xsdt, rsdt, fadt, madt, dsdt, facs;
+	uint64_t rsdp, xsdt, rsdt, fadt, madt, dsdt, facs, mcfg;
 	int nlapic, nioapic, niso;
 	struct dsdt_info d;
 
@@ -291,9 +384,9 @@ static void check_tables(int ncpus)
 	rsdt = rd32(rsdp + 16);
 	CHECK(table_ok(xsdt, "XSDT"));
 	CHECK(table_ok(rsdt, "RSDT"));
-	CHECK_EQ(rd32(xsdt + 4), 36 + 2 * 8);
-	CHECK_EQ(rd32(rsdt + 4), 36 + 2 * 4);
-	for (int i = 0; i < 2; i++)
+	CHECK_EQ(rd32(xsdt + 4), 36 + 3 * 8);
+	CHECK_EQ(rd32(rsdt + 4), 36 + 3 * 4);
+	for (int i = 0; i < 3; i++)
 		CHECK_EQ(rd32(rsdt + 36 + 4 * i), rd64(xsdt + 36 + 8 * i));
 
 	fadt = xsdt_find(xsdt, "FACP");
@@ -323,6 +416,16 @@ static void check_tables(int ncpus)
 	CHECK_EQ(rd64(fadt + 172 + 4), 0x604);          /* X_PM1a_CNT_BLK */
 
 	CHECK_EQ(walk_dsdt(dsdt, &d), 0);
+	CHECK_EQ(d.npci, 1);
+	CHECK_EQ(d.pci_windows, 4);            /* bus 0, two I/O ranges, 32-bit memory */
+	CHECK_EQ(d.pci_mem_min, PCI_MMIO_START);
+	CHECK_EQ(d.pci_mem_max, PCI_MMIO_END - 1);
+	CHECK_EQ(d.prt_entries, 31 * 4);
+	CHECK_EQ(d.prt_bad, 0);
+	mcfg = xsdt_find(xsdt, "MCFG");
+	CHECK(table_ok(mcfg, "MCFG"));
+	CHECK_EQ(rd64(mcfg + 44), PCI_ECAM_BASE);
+	CHECK_EQ(rd8(mcfg + 55), 0);           /* last bus */
 	CHECK_EQ(d.ncpus, ncpus);
 	CHECK_EQ(d.npevt, 1);
 	CHECK_EQ(d.io_min, 0x505);

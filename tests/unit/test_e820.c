@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "arch/x86/e820.h"
+#include "pci/pci.h"
 #include "test.h"
 
 #define MiB (1ULL << 20)
@@ -49,18 +50,19 @@ static int sane(void)
 static void e820_128m(void)
 {
 	CHECK(build(128 * MiB) == 0);
-	CHECK_EQ(nmap, 4);
+	CHECK_EQ(nmap, 5);
 	CHECK(sane());
 	CHECK(has(0, 0x9fc00, E820_RAM));
 	CHECK(has(0x9fc00, 0x400, E820_RESERVED));
 	CHECK(has(0xe0000, 0x20000, E820_RESERVED));
 	CHECK(has(MiB, 127 * MiB, E820_RAM));
+	CHECK(has(PCI_ECAM_BASE, PCI_ECAM_SIZE, E820_RESERVED));
 }
 
 static void e820_3g(void)
 {
 	CHECK(build(3 * GiB) == 0);
-	CHECK_EQ(nmap, 4);
+	CHECK_EQ(nmap, 5);
 	CHECK(sane());
 	CHECK(has(MiB, 3 * GiB - MiB, E820_RAM));
 }
@@ -68,7 +70,7 @@ static void e820_3g(void)
 static void e820_4g(void)
 {
 	CHECK(build(4 * GiB) == 0);
-	CHECK_EQ(nmap, 5);
+	CHECK_EQ(nmap, 6);
 	CHECK(sane());
 	CHECK(has(MiB, 3 * GiB - MiB, E820_RAM));
 	CHECK(has(4 * GiB, GiB, E820_RAM));
@@ -79,7 +81,7 @@ static void e820_6g(void)
 	uint64_t ram = 0;
 
 	CHECK(build(6 * GiB) == 0);
-	CHECK_EQ(nmap, 5);
+	CHECK_EQ(nmap, 6);
 	CHECK(sane());
 	CHECK(has(4 * GiB, 3 * GiB, E820_RAM));
 	for (int i = 0; i < nmap; i++)

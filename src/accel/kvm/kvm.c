@@ -90,6 +90,30 @@ static void kvm_irq_send_msi(struct irq_chip *chip, uint64_t addr, uint32_t data
 		log_warn("KVM_SIGNAL_MSI: %s", strerror(errno));
 }
 
+/* The ioeventfd fast path for bus_eventfd(): writes signal fd in the kernel. */
+static int kvm_ioeventfd(struct kvm_vm *vm, uint64_t addr, unsigned len, int fd, int assign,
+			 uint32_t flags)
+{
+	struct kvm_ioeventfd io = { .addr = addr, .len = len, .fd = fd,
+				    .flags = flags | (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN) };
+
+	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0) {
+		log_debug("KVM_IOEVENTFD %#llx: %s", (unsigned long long)addr, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int kvm_ioeventfd_mmio(void *opaque, uint64_t addr, unsigned len, int fd, int assign)
+{
+	return kvm_ioeventfd(opaque, addr, len, fd, assign, 0);
+}
+
+static int kvm_ioeventfd_pio(void *opaque, uint64_t addr, unsigned len, int fd, int assign)
+{
+	return kvm_ioeventfd(opaque, addr, len, fd, assign, KVM_IOEVENTFD_FLAG_PIO);
+}
+
 static int vm_ioctl_or_fail(struct kvm_vm *vm, unsigned long req, unsigned long arg,
 			    const char *name)
 {
@@ -259,6 +283,11 @@ static int kvm_vm_init(struct machine *m)
 	vm->irq.set_level = kvm_irq_set_level;
 	vm->irq.send_msi = kvm_irq_send_msi;
 	m->irq = &vm->irq;
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) > 0 &&
+	    ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD_ANY_LENGTH) > 0) {
+		bus_set_eventfd_hook(m->mmio, kvm_ioeventfd_mmio, vm);
+		bus_set_eventfd_hook(m->pio, kvm_ioeventfd_pio, vm);
+	}
 	if (kvm_host_needs_heartbeat()) {
 		vm->heartbeat_on = !pthread_create(&vm->heartbeat, NULL, kvm_heartbeat, m);
 		snprintf(m->accel_note, sizeof(m->accel_note), "host KVM is kvm_pvm: "

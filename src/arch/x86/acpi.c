@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "arch/x86/aml.h"
+#include "pci/pci.h"
 #include "hw/pvpanic.h"
 #include "util/log.h"
 
@@ -16,7 +17,7 @@
 #define ACPI_RSDP_LEN  36
 #define ACPI_FADT_LEN  276     /* FADT revision 6 */
 #define ACPI_FACS_LEN  64
-#define ACPI_DSDT_MAX  8192
+#define ACPI_DSDT_MAX  16384
 #define ACPI_MAX_CPUS  254     /* APIC IDs are a byte; the IOAPIC takes the next */
 
 /* GAS (Generic Address Structure) address space IDs. */
@@ -147,6 +148,52 @@ static void acpi_dsdt_pvpanic(struct aml *a)
 	aml_end(a, dev);
 }
 
+/*
+ * The PCI host bridge: bus 0, the I/O ports around the config ports, and the
+ * 32-bit memory window; _PRT says which IOAPIC pin each slot's INTx reaches
+ * (GSI 16-23: level, active low, as _PRT's GSI form implies).
+ */
+static void acpi_dsdt_pci(struct aml *a)
+{
+	uint8_t buf[96];
+	struct aml res;
+	size_t dev, prt, pkg;
+
+	dev = aml_device_begin(a, "PCI0");
+	aml_name_decl(a, "_HID");
+	aml_string(a, "PNP0A08");
+	aml_name_decl(a, "_CID");
+	aml_string(a, "PNP0A03");
+	aml_name_decl(a, "_SEG");
+	aml_integer(a, 0);
+	aml_name_decl(a, "_BBN");
+	aml_integer(a, 0);
+	aml_name_decl(a, "_UID");
+	aml_integer(a, 0);
+	aml_init(&res, buf, sizeof(buf));
+	aml_res_word(&res, AML_ADDR_BUS, 0, 0, 0);
+	aml_res_word(&res, AML_ADDR_IO, AML_IO_ENTIRE_RANGE, 0x0000, 0x0cf7);
+	aml_res_word(&res, AML_ADDR_IO, AML_IO_ENTIRE_RANGE, 0x0d00, 0xffff);
+	aml_res_dword(&res, AML_ADDR_MEM, AML_MEM_RW, (uint32_t)PCI_MMIO_START,
+		      (uint32_t)(PCI_MMIO_END - 1));
+	aml_name_decl(a, "_CRS");
+	aml_resource_template(a, &res);
+	aml_name_decl(a, "_PRT");
+	prt = aml_package_begin(a, (PCI_SLOTS - 1) * 4);
+	for (unsigned slot = 1; slot < PCI_SLOTS; slot++) {
+		for (unsigned pin = 0; pin < 4; pin++) {
+			pkg = aml_package_begin(a, 4);
+			aml_integer(a, (uint64_t)slot << 16 | 0xffff);
+			aml_integer(a, pin);
+			aml_integer(a, 0);
+			aml_integer(a, PCI_INTX_GSI(slot, pin));
+			aml_end(a, pkg);
+		}
+	}
+	aml_end(a, prt);
+	aml_end(a, dev);
+}
+
 static void acpi_dsdt_body(struct aml *a, int ncpus)
 {
 	size_t pkg, scope, dev;
@@ -174,6 +221,7 @@ static void acpi_dsdt_body(struct aml *a, int ncpus)
 		aml_end(a, dev);
 	}
 	acpi_dsdt_pvpanic(a);
+	acpi_dsdt_pci(a);
 	aml_end(a, scope);
 }
 
@@ -300,6 +348,22 @@ static uint64_t acpi_madt(struct acpi_area *ar, int ncpus)
 	return addr;
 }
 
+/* PCI Express memory-mapped configuration space: one segment, bus 0. */
+static uint64_t acpi_mcfg(struct acpi_area *ar)
+{
+	uint8_t *t;
+	uint64_t addr = acpi_table(ar, "MCFG", ACPI_HDR_LEN + 8 + 16, 1, &t);
+
+	if (!addr)
+		return 0;
+	put64(t + ACPI_HDR_LEN + 8, PCI_ECAM_BASE);
+	put16(t + ACPI_HDR_LEN + 16, 0);   /* segment */
+	t[ACPI_HDR_LEN + 18] = 0;          /* first bus */
+	t[ACPI_HDR_LEN + 19] = 0;          /* last bus */
+	acpi_table_done(t);
+	return addr;
+}
+
 /* RSDT (4-byte entries) or XSDT (8-byte entries) listing tables[]. */
 static uint64_t acpi_sdt(struct acpi_area *ar, const char *sig, int width,
 			 const uint64_t *tables, int n)
@@ -334,7 +398,7 @@ static void acpi_rsdp(uint8_t *p, uint64_t rsdt, uint64_t xsdt)
 int acpi_build(struct guest_mem *mem, int ncpus)
 {
 	struct acpi_area ar = { .mem = mem, .next = ACPI_TABLES_START };
-	uint64_t rsdp, dsdt, facs, tables[2], rsdt, xsdt;
+	uint64_t rsdp, dsdt, facs, tables[3], rsdt, xsdt;
 	uint8_t *rp;
 
 	if (ncpus < 1 || ncpus > ACPI_MAX_CPUS) {
@@ -348,8 +412,9 @@ int acpi_build(struct guest_mem *mem, int ncpus)
 	facs = dsdt ? acpi_facs(&ar) : 0;
 	tables[0] = facs ? acpi_fadt(&ar, dsdt, facs) : 0;
 	tables[1] = tables[0] ? acpi_madt(&ar, ncpus) : 0;
-	rsdt = tables[1] ? acpi_sdt(&ar, "RSDT", 4, tables, 2) : 0;
-	xsdt = rsdt ? acpi_sdt(&ar, "XSDT", 8, tables, 2) : 0;
+	tables[2] = tables[1] ? acpi_mcfg(&ar) : 0;
+	rsdt = tables[2] ? acpi_sdt(&ar, "RSDT", 4, tables, 3) : 0;
+	xsdt = rsdt ? acpi_sdt(&ar, "XSDT", 8, tables, 3) : 0;
 	if (!xsdt)
 		goto full;
 	/* Pointers can only be filled in once everything else is placed. */

@@ -215,6 +215,40 @@ void aml_res_io(struct aml *res, uint16_t min, uint16_t max, uint8_t align, uint
 	aml_byte(res, len);
 }
 
+/* Word and DWord Address Space descriptors (ACPI 6.4.3.5): fixed min and max,
+ * positive decode, producer; no translation, granularity 0. */
+#define AML_RES_WORD_ADDR  0x88
+#define AML_RES_DWORD_ADDR 0x87
+#define AML_ADDR_FIXED     0x0c
+
+void aml_res_word(struct aml *res, uint8_t type, uint8_t tflags, uint16_t min, uint16_t max)
+{
+	aml_byte(res, AML_RES_WORD_ADDR);
+	aml_le(res, 13, 2);
+	aml_byte(res, type);
+	aml_byte(res, AML_ADDR_FIXED);
+	aml_byte(res, tflags);
+	aml_le(res, 0, 2);
+	aml_le(res, min, 2);
+	aml_le(res, max, 2);
+	aml_le(res, 0, 2);
+	aml_le(res, (uint16_t)(max - min + 1), 2);
+}
+
+void aml_res_dword(struct aml *res, uint8_t type, uint8_t tflags, uint32_t min, uint32_t max)
+{
+	aml_byte(res, AML_RES_DWORD_ADDR);
+	aml_le(res, 23, 2);
+	aml_byte(res, type);
+	aml_byte(res, AML_ADDR_FIXED);
+	aml_byte(res, tflags);
+	aml_le(res, 0, 4);
+	aml_le(res, min, 4);
+	aml_le(res, max, 4);
+	aml_le(res, 0, 4);
+	aml_le(res, max - min + 1, 4);
+}
+
 void aml_resource_template(struct aml *a, const struct aml *res)
 {
 	size_t mark;

@@ -52,6 +52,15 @@ void aml_return(struct aml *a);
 /* I/O port range, 16-bit decode: base in [min, max] with alignment align,
  * len ports. */
 void aml_res_io(struct aml *res, uint16_t min, uint16_t max, uint8_t align, uint8_t len);
+/* Address space descriptors a bridge produces: type AML_ADDR_*, type-specific
+ * flags (AML_IO_ENTIRE_RANGE, AML_MEM_RW), the range [min, max]. */
+#define AML_ADDR_MEM 0
+#define AML_ADDR_IO  1
+#define AML_ADDR_BUS 2
+#define AML_IO_ENTIRE_RANGE 3
+#define AML_MEM_RW 1
+void aml_res_word(struct aml *res, uint8_t type, uint8_t tflags, uint16_t min, uint16_t max);
+void aml_res_dword(struct aml *res, uint8_t type, uint8_t tflags, uint32_t min, uint32_t max);
 void aml_resource_template(struct aml *a, const struct aml *res);
 
 #endif

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "arch/x86/e820.h"
 
+#include "pci/pci.h"
+
 static int e820_add(struct e820_entry *out, int n, int max,
 		    uint64_t addr, uint64_t end, uint32_t type)
 {
@@ -22,6 +24,8 @@ int e820_build(const struct guest_mem *mem, struct e820_entry *out, int max)
 	n = e820_add(out, n, max, E820_EBDA_START, 0xa0000, E820_RESERVED);
 	n = e820_add(out, n, max, E820_BIOS_START, E820_HIGH_START, E820_RESERVED);
 	n = e820_add(out, n, max, E820_HIGH_START, low_end, E820_RAM);
+	/* PCI's ECAM window: Linux uses MMCONFIG only where firmware reserved it. */
+	n = e820_add(out, n, max, PCI_ECAM_BASE, PCI_ECAM_BASE + PCI_ECAM_SIZE, E820_RESERVED);
 	for (int i = 1; i < mem->nregions; i++)
 		n = e820_add(out, n, max, mem->region[i].gpa,
 			     mem->region[i].gpa + mem->region[i].size, E820_RAM);

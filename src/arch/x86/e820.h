@@ -20,7 +20,7 @@ enum { E820_RAM = 1, E820_RESERVED = 2, E820_ACPI = 3, E820_NVS = 4 };
 #define E820_HIGH_START 0x100000ULL
 
 /* Most entries e820_build() can produce. */
-#define E820_MAX_ENTRIES 5
+#define E820_MAX_ENTRIES 6
 
 /*
  * Writes the map of mem into out (at most max entries, in address order) and

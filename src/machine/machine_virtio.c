@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "machine/machine_virtio.h"
+
+#include <stdlib.h>
+
+#include "machine/machine.h"
+#include "pci/pci.h"
+#include "util/log.h"
+#include "virtio/blk.h"
+#include "virtio/rng.h"
+#include "virtio/virtio_pci.h"
+
+#define MACHINE_VIRTIO_MAX (VMON_MAX_DISKS + 1)
+
+struct machine_virtio_dev {
+	struct virtio_dev *vd;
+	struct virtio_pci *pci;
+	void (*free)(struct virtio_dev *vd);
+};
+
+struct machine_virtio {
+	int n;
+	struct machine_virtio_dev dev[MACHINE_VIRTIO_MAX];
+};
+
+static int add(struct machine *m, struct virtio_dev *vd, void (*free_fn)(struct virtio_dev *))
+{
+	struct machine_virtio_dev *d = &m->virtio->dev[m->virtio->n];
+
+	if (!vd)
+		return -1;
+	vd->mem = &m->mem;
+	d->vd = vd;
+	d->free = free_fn;
+	m->virtio->n++;
+	d->pci = virtio_pci_new(m->pci, m->mmio, m->irq, vd);
+	return d->pci ? 0 : -1;
+}
+
+int machine_virtio_create(struct machine *m)
+{
+	m->pci = pci_host_new(m->pio, m->mmio, m->irq);
+	m->virtio = calloc(1, sizeof(*m->virtio));
+	if (!m->pci || !m->virtio)
+		return -1;
+	for (int i = 0; i < m->cfg.ndisks; i++)
+		if (add(m, virtio_blk_new(&m->cfg.disk[i]), virtio_blk_free))
+			return -1;
+	if (m->cfg.rng && add(m, virtio_rng_new(), virtio_rng_free))
+		return -1;
+	return 0;
+}
+
+void machine_virtio_destroy(struct machine *m)
+{
+	struct machine_virtio *v = m->virtio;
+
+	for (int i = 0; v && i < v->n; i++) {
+		v->dev[i].free(v->dev[i].vd);
+		virtio_pci_free(v->dev[i].pci);
+	}
+	free(v);
+	m->virtio = NULL;
+	pci_host_free(m->pci);
+	m->pci = NULL;
+}

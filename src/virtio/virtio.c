@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The transport-independent part of a virtio device: status, features, queues. */
+#include "virtio/virtio.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "util/iothread.h"
+#include "util/log.h"
+
+int virtio_dev_init(struct virtio_dev *vd, const char *name, uint32_t id,
+		    uint64_t features, unsigned nqueues, uint16_t qsize,
+		    const struct virtio_dev_ops *ops, void *opaque)
+{
+	memset(vd, 0, sizeof(*vd));
+	vd->name = name;
+	vd->id = id;
+	vd->features = features | 1ULL << VIRTIO_F_VERSION_1 |
+		       1ULL << VIRTIO_F_INDIRECT_DESC | 1ULL << VIRTIO_F_EVENT_IDX;
+	vd->ops = ops;
+	vd->opaque = opaque;
+	vd->nqueues = nqueues;
+	pthread_mutex_init(&vd->lock, NULL);
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		vd->kick_fd[q] = -1;
+	for (unsigned q = 0; q < nqueues; q++) {
+		vd->vq[q].max_size = qsize;
+		virtq_reset(&vd->vq[q]);
+		vd->kick_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (vd->kick_fd[q] < 0) {
+			log_err("%s: eventfd: %s", name, strerror(errno));
+			virtio_dev_destroy(vd);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void virtio_dev_destroy(struct virtio_dev *vd)
+{
+	pthread_mutex_lock(&vd->lock);
+	if (vd->running && vd->ops->stop)
+		vd->ops->stop(vd);
+	vd->running = false;
+	pthread_mutex_unlock(&vd->lock);
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		if (vd->kick_fd[q] >= 0)
+			close(vd->kick_fd[q]);
+	pthread_mutex_destroy(&vd->lock);
+}
+
+static uint8_t status_get(struct virtio_dev *vd)
+{
+	return __atomic_load_n(&vd->status, __ATOMIC_ACQUIRE);
+}
+
+static void virtio_reset_locked(struct virtio_dev *vd)
+{
+	if (vd->running && vd->ops->stop)
+		vd->ops->stop(vd);
+	vd->running = false;
+	for (unsigned q = 0; q < vd->nqueues; q++) {
+		virtq_reset(&vd->vq[q]);
+		eventfd_drain(vd->kick_fd[q]);
+	}
+	vd->driver_features = 0;
+	__atomic_store_n(&vd->isr, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&vd->status, 0, __ATOMIC_RELEASE);
+}
+
+/* FEATURES_OK only sticks for a subset of what we offered, with VERSION_1. */
+static bool features_ok(const struct virtio_dev *vd)
+{
+	return !(vd->driver_features & ~vd->features) &&
+	       (vd->driver_features & (1ULL << VIRTIO_F_VERSION_1));
+}
+
+static int virtio_start_locked(struct virtio_dev *vd)
+{
+	for (unsigned q = 0; q < vd->nqueues; q++) {
+		struct virtq *vq = &vd->vq[q];
+
+		vq->event_idx = virtio_has(vd, VIRTIO_F_EVENT_IDX);
+		if (vq->enabled && virtq_start(vq, vd->mem)) {
+			log_warn("%s: queue %u is not in guest RAM or misaligned", vd->name, q);
+			return -1;
+		}
+	}
+	if (vd->ops->start && vd->ops->start(vd))
+		return -1;
+	vd->running = true;
+	return 0;
+}
+
+void virtio_set_status_locked(struct virtio_dev *vd, uint8_t status)
+{
+	uint8_t old = status_get(vd);
+
+	if (!status) {
+		virtio_reset_locked(vd);
+		return;
+	}
+	if ((status & VIRTIO_STATUS_FEATURES_OK) && !(old & VIRTIO_STATUS_FEATURES_OK) &&
+	    !features_ok(vd))
+		status &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
+	/* NEEDS_RESET is the device's to set; only a reset clears it. */
+	status = (uint8_t)((status & ~VIRTIO_STATUS_NEEDS_RESET) | (old & VIRTIO_STATUS_NEEDS_RESET));
+	__atomic_store_n(&vd->status, status, __ATOMIC_RELEASE);
+	if ((status & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK) &&
+	    !vd->running && virtio_start_locked(vd))
+		virtio_broken(vd, "cannot start");
+}
+
+void virtio_set_driver_features_locked(struct virtio_dev *vd, unsigned word, uint32_t v)
+{
+	if (word > 1 || (status_get(vd) & VIRTIO_STATUS_FEATURES_OK))
+		return;
+	vd->driver_features &= ~(0xffffffffULL << (32 * word));
+	vd->driver_features |= (uint64_t)v << (32 * word);
+}
+
+uint32_t virtio_config_read_locked(struct virtio_dev *vd, uint32_t off, unsigned size)
+{
+	uint32_t v = 0;
+
+	if (off < vd->config_len && size <= vd->config_len - off)
+		memcpy(&v, vd->config + off, size);
+	return v;
+}
+
+void virtio_config_write_locked(struct virtio_dev *vd, uint32_t off, unsigned size, uint32_t v)
+{
+	if (off >= vd->config_writable || size > vd->config_writable - off)
+		return;
+	memcpy(vd->config + off, &v, size);
+	if (vd->ops->config_written)
+		vd->ops->config_written(vd, off, size);
+}
+
+void virtio_kick(struct virtio_dev *vd, unsigned q)
+{
+	if (q < vd->nqueues)
+		eventfd_signal(vd->kick_fd[q]);
+}
+
+void virtio_queue_done(struct virtio_dev *vd, unsigned q)
+{
+	if (virtq_should_notify(&vd->vq[q]))
+		vd->tops->notify(vd, (int)q);
+}
+
+void virtio_broken(struct virtio_dev *vd, const char *why)
+{
+	uint8_t old = __atomic_fetch_or(&vd->status, VIRTIO_STATUS_NEEDS_RESET, __ATOMIC_ACQ_REL);
+
+	if (old & VIRTIO_STATUS_NEEDS_RESET)
+		return;
+	log_warn("%s: %s; the device needs a reset", vd->name, why);
+	virtio_config_changed(vd);
+}
+
+void virtio_config_changed(struct virtio_dev *vd)
+{
+	__atomic_add_fetch(&vd->config_generation, 1, __ATOMIC_ACQ_REL);
+	if (vd->tops)
+		vd->tops->notify(vd, -1);
+}

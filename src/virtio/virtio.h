@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VMON_VIRTIO_VIRTIO_H
+#define VMON_VIRTIO_VIRTIO_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "machine/memory.h"
+#include "virtio/virtq.h"
+
+/*
+ * A virtio 1.x device, whatever transport carries it (PCI or MMIO).  The
+ * transport turns register accesses into calls here; the device model
+ * (blk, net, console, rng) fills in its features, config space and ops.
+ *
+ * Devices do their work on I/O threads started when the driver sets
+ * DRIVER_OK and stopped (joined) on reset, so status changes never race
+ * with the data path.  Guest kicks arrive on one eventfd per queue.
+ */
+#define VIRTIO_ID_NET     1
+#define VIRTIO_ID_BLOCK   2
+#define VIRTIO_ID_CONSOLE 3
+#define VIRTIO_ID_RNG     4
+
+#define VIRTIO_STATUS_ACKNOWLEDGE  1
+#define VIRTIO_STATUS_DRIVER       2
+#define VIRTIO_STATUS_DRIVER_OK    4
+#define VIRTIO_STATUS_FEATURES_OK  8
+#define VIRTIO_STATUS_NEEDS_RESET  0x40
+#define VIRTIO_STATUS_FAILED       0x80
+
+#define VIRTIO_F_INDIRECT_DESC  28
+#define VIRTIO_F_EVENT_IDX      29
+#define VIRTIO_F_VERSION_1      32
+
+#define VIRTIO_MAX_QUEUES 8
+#define VIRTIO_NO_VECTOR  0xffff
+
+struct virtio_dev;
+
+struct virtio_dev_ops {
+	/* DRIVER_OK: start the I/O threads; -1 marks the device broken. */
+	int (*start)(struct virtio_dev *vd);
+	/* Reset: stop the I/O threads, finishing or dropping in-flight work. */
+	void (*stop)(struct virtio_dev *vd);
+	/* The guest wrote the config space (after the bytes changed). */
+	void (*config_written)(struct virtio_dev *vd, uint32_t off, unsigned len);
+};
+
+/* What a transport provides to the core. */
+struct virtio_transport_ops {
+	/* Interrupts the guest for queue q, or for a config change (q < 0). */
+	void (*notify)(struct virtio_dev *vd, int q);
+};
+
+struct virtio_dev {
+	const char *name;
+	uint32_t id;                   /* VIRTIO_ID_* */
+	uint64_t features;             /* offered */
+	const struct virtio_dev_ops *ops;
+	void *opaque;                  /* the device model */
+	uint8_t *config;               /* device-specific config space */
+	uint32_t config_len;
+	uint32_t config_writable;      /* bytes from the start the guest may write */
+
+	const struct guest_mem *mem;
+	const struct virtio_transport_ops *tops;
+	void *transport;
+
+	pthread_mutex_t lock;          /* status, features, config, queue setup */
+	uint8_t status;
+	uint8_t config_generation;
+	uint64_t driver_features;
+	bool running;                  /* ops->start succeeded */
+	unsigned nqueues;
+	struct virtq vq[VIRTIO_MAX_QUEUES];
+	int kick_fd[VIRTIO_MAX_QUEUES];
+	uint32_t isr;                  /* INTx-style interrupt status, atomic */
+};
+
+/* nqueues queues of up to qsize entries; kick eventfds created here. */
+int virtio_dev_init(struct virtio_dev *vd, const char *name, uint32_t id,
+		    uint64_t features, unsigned nqueues, uint16_t qsize,
+		    const struct virtio_dev_ops *ops, void *opaque);
+void virtio_dev_destroy(struct virtio_dev *vd);
+
+/* Transport side, called with vd->lock held. */
+void virtio_set_status_locked(struct virtio_dev *vd, uint8_t status);
+void virtio_set_driver_features_locked(struct virtio_dev *vd, unsigned word, uint32_t v);
+uint32_t virtio_config_read_locked(struct virtio_dev *vd, uint32_t off, unsigned size);
+void virtio_config_write_locked(struct virtio_dev *vd, uint32_t off, unsigned size,
+				uint32_t v);
+/* A kick from a register write (when no ioeventfd caught it). */
+void virtio_kick(struct virtio_dev *vd, unsigned q);
+
+/* Device side, from its I/O threads. */
+static inline bool virtio_has(const struct virtio_dev *vd, unsigned bit)
+{
+	return vd->driver_features & (1ULL << bit);
+}
+static inline bool virtio_is_broken(const struct virtio_dev *vd)
+{
+	return __atomic_load_n(&vd->status, __ATOMIC_ACQUIRE) & VIRTIO_STATUS_NEEDS_RESET;
+}
+/* Interrupts the guest for q if the guest wants it. */
+void virtio_queue_done(struct virtio_dev *vd, unsigned q);
+/* The guest broke the protocol: DEVICE_NEEDS_RESET, and tell it. */
+void virtio_broken(struct virtio_dev *vd, const char *why);
+/* The config space changed (e.g. a disk grew). */
+void virtio_config_changed(struct virtio_dev *vd);
+
+#endif
