@@ -10,7 +10,7 @@ LDLIBS  := -pthread -luring -llz4 -llzma -lz -lzstd -lbz2
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # Every source file belongs to libvmon except the programs' main files.
-MAINS   := src/cli/main.c
+MAINS   := src/cli/main.c src/img/img.c
 LIB_SRC := $(filter-out $(MAINS),$(shell find src -name '*.c' | sort))
 LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o)
 SAN_OBJ := $(LIB_SRC:%.c=build/san/%.o)
@@ -20,7 +20,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 UNIT_SAN := $(UNIT_SRC:tests/unit/%.c=build/tests/san/%)
 
 .PHONY: all test unit guests clean deps demo
-all: build/vmon
+all: build/vmon build/vmon-img
 
 # The libraries vmon links: installed once per build tree when missing.
 build/.deps-build: scripts/deps.sh
@@ -28,7 +28,7 @@ build/.deps-build: scripts/deps.sh
 	@scripts/deps.sh build
 	@touch $@
 
-$(LIB_OBJ) $(SAN_OBJ) build/obj/src/cli/main.o: | build/.deps-build
+$(LIB_OBJ) $(SAN_OBJ) build/obj/src/cli/main.o build/obj/src/img/img.o: | build/.deps-build
 
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -48,6 +48,9 @@ build/libvmon-san.a: $(SAN_OBJ)
 
 build/vmon: build/obj/src/cli/main.o build/libvmon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/vmon-img: build/obj/src/img/img.o build/libvmon.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lm
 
 build/tests/%: tests/unit/%.c build/libvmon.a tests/unit/test.h
 	@mkdir -p $(dir $@)

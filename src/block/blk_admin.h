@@ -121,6 +121,10 @@ struct blk_check_result {
 	size_t log_len;
 };
 int blk_check(struct blk *b, int fix, struct blk_check_result *r);
+/* blk_open for checking: a corrupt image may open read-write (to repair),
+ * and a dirty one is not repaired on the way in. */
+struct blk *blk_open_for_check(const char *path, const struct blk_open_opts *opts,
+			       char *err, size_t errlen);
 void blk_check_result_free(struct blk_check_result *r);
 
 #endif

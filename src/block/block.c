@@ -163,6 +163,17 @@ struct blk *blk_open(const char *path, const struct blk_open_opts *opts,
 	return open_one(path, opts ? opts : &defaults, NULL, err, errlen);
 }
 
+__thread bool blk_opening_for_check;
+
+struct blk *blk_open_for_check(const char *path, const struct blk_open_opts *opts,
+			       char *err, size_t errlen)
+{
+	blk_opening_for_check = true;
+	struct blk *b = blk_open(path, opts, err, errlen);
+	blk_opening_for_check = false;
+	return b;
+}
+
 void blk_close(struct blk *b)
 {
 	if (!b)

@@ -95,6 +95,10 @@ struct blk {
 	char errmsg[256];     /* why the last failed call failed, when a driver knows */
 };
 
+/* Set while blk_open_for_check opens: a corrupt image opens read-write and
+ * a dirty one is left for the check to report. */
+extern __thread bool blk_opening_for_check;
+
 /* Reads from the backing chain, zeroes where there is none or past its end. */
 int blk_read_backing(struct blk *b, const struct iovec *iov, int iovcnt, uint64_t off);
 void blk_set_error(struct blk *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,22 +1,958 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The qcow2 driver: the header (versions 2 and 3, header extensions),
+ * opening with every field checked, creating, resizing, the dirty and
+ * corrupt bits, lazy refcounts, and the block.h entry points (each under
+ * the image's mutex).  Mapping is in qcow2_cluster.c, refcounts in
+ * qcow2_refcount.c, snapshots in qcow2_snapshot.c, the check in
+ * qcow2_check.c.
+ */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "block/block_int.h"
+#include "block/qcow2_int.h"
 
 static int qcow2_probe(const uint8_t *buf, size_t len)
 {
-	return len >= 4 && !memcmp(buf, "QFI\xfb", 4) ? 100 : 0;
+	return len >= 4 && be32_at(buf) == QCOW2_MAGIC ? 100 : 0;
 }
+
+/* ---- the header ---- */
+
+int qcow2_write_header_field(struct qcow2 *q, unsigned off, const void *data, size_t len)
+{
+	return file_pwrite(q->f, data, len, off);
+}
+
+static int write_incompat(struct qcow2 *q)
+{
+	uint8_t v[8];
+	if (q->version < 3)
+		return 0;
+	put_be64(v, q->incompat);
+	int ret = qcow2_write_header_field(q, 72, v, 8);
+	return ret < 0 ? ret : file_flush(q->f);
+}
+
+int qcow2_mark_dirty(struct qcow2 *q)
+{
+	if (q->incompat & QCOW2_INCOMPAT_DIRTY)
+		return 0;
+	q->incompat |= QCOW2_INCOMPAT_DIRTY;
+	return write_incompat(q);
+}
+
+int qcow2_mark_clean(struct qcow2 *q)
+{
+	if (!(q->incompat & QCOW2_INCOMPAT_DIRTY))
+		return 0;
+	int ret = qcow2_flush_caches(q, true);
+	if (ret < 0)
+		return ret;
+	q->incompat &= ~QCOW2_INCOMPAT_DIRTY;
+	q->lazy = false;
+	return write_incompat(q);
+}
+
+int qcow2_signal_corruption(struct qcow2 *q, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[200];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	blk_set_error(q->b, "qcow2: image is corrupt: %s", msg);
+	if (q->rw && !q->corrupt && q->version >= 3) {
+		q->incompat |= QCOW2_INCOMPAT_CORRUPT;
+		write_incompat(q);
+	}
+	q->corrupt = true;
+	return -EIO;
+}
+
+static bool overlap(uint64_t a, uint64_t al, uint64_t b, uint64_t bl)
+{
+	return al && bl && a < b + bl && b < a + al;
+}
+
+bool qcow2_overlaps_metadata(struct qcow2 *q, uint64_t off, uint64_t len)
+{
+	if (overlap(off, len, 0, q->cs) ||
+	    overlap(off, len, q->l1_off, (uint64_t)q->l1_size * 8) ||
+	    overlap(off, len, q->rt_off, (uint64_t)q->rt_clusters << q->cluster_bits) ||
+	    overlap(off, len, q->snap_off, q->snap_size) ||
+	    overlap(off, len, q->bm_dir_off, q->has_bitmaps ? q->bm_dir_size : 0))
+		return true;
+	for (uint64_t i = 0; i < q->rt_size; i++)
+		if (overlap(off, len, q->rt[i] & REFT_OFFSET_MASK, (q->rt[i] & REFT_OFFSET_MASK) ? q->cs : 0))
+			return true;
+	for (uint32_t i = 0; i < q->l1_size; i++)
+		if (overlap(off, len, q->l1[i] & L1E_OFFSET_MASK, (q->l1[i] & L1E_OFFSET_MASK) ? q->cs : 0))
+			return true;
+	for (int i = 0; i < q->nb_snaps; i++)
+		if (overlap(off, len, q->snaps[i].l1_off, (uint64_t)q->snaps[i].l1_size * 8))
+			return true;
+	return false;
+}
+
+static const struct { uint8_t type, bit; const char *name; } features[] = {
+	{ 0, 0, "dirty bit" }, { 0, 1, "corrupt bit" }, { 0, 2, "external data file" },
+	{ 0, 3, "compression type" }, { 0, 4, "extended L2 entries" },
+	{ 1, 0, "lazy refcounts" }, { 2, 0, "bitmaps" }, { 2, 1, "raw external data" },
+};
+
+static size_t ext_put(uint8_t *buf, size_t pos, size_t cap, uint32_t type, const void *data, size_t len)
+{
+	size_t padded = (len + 7) & ~(size_t)7;
+	if (pos + 8 + padded > cap)
+		return 0;
+	put_be32(buf + pos, type);
+	put_be32(buf + pos + 4, (uint32_t)len);
+	memcpy(buf + pos + 8, data, len);
+	memset(buf + pos + 8 + len, 0, padded - len);
+	return pos + 8 + padded;
+}
+
+/* The first cluster: header, extensions, backing file name. */
+static int build_header(struct qcow2 *q, uint64_t size, const char *bname, const char *bfmt,
+			uint8_t *buf, size_t cap)
+{
+	size_t pos;
+
+	memset(buf, 0, cap);
+	put_be32(buf, QCOW2_MAGIC);
+	put_be32(buf + 4, q->version);
+	put_be32(buf + 20, q->cluster_bits);
+	put_be64(buf + 24, size);
+	put_be32(buf + 36, q->l1_size);
+	put_be64(buf + 40, q->l1_off);
+	put_be64(buf + 48, q->rt_off);
+	put_be32(buf + 56, q->rt_clusters);
+	put_be32(buf + 60, (uint32_t)q->nb_snaps);
+	put_be64(buf + 64, q->snap_off);
+	if (q->version >= 3) {
+		put_be64(buf + 72, q->incompat);
+		put_be64(buf + 80, q->compat);
+		put_be64(buf + 88, q->autoclear);
+		put_be32(buf + 96, q->refcount_order);
+		put_be32(buf + 100, q->header_length);
+		if (q->header_length > 104) {
+			buf[104] = q->compression_type;
+			if (q->header_tail)
+				memcpy(buf + 105, q->header_tail, q->header_length - 105);
+		}
+		pos = q->header_length;
+	} else {
+		pos = 72;
+	}
+	if (bfmt && !(pos = ext_put(buf, pos, cap, QCOW2_EXT_BACKING_FMT, bfmt, strlen(bfmt))))
+		return -ENOSPC;
+	size_t blen = bname ? strlen(bname) : 0;
+	if (q->version >= 3) {
+		uint8_t ft[sizeof(features) / sizeof(features[0]) * 48];
+		memset(ft, 0, sizeof(ft));
+		for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
+			ft[i * 48] = features[i].type;
+			ft[i * 48 + 1] = features[i].bit;
+			memcpy(ft + i * 48 + 2, features[i].name, strlen(features[i].name));
+		}
+		/* Only when it leaves room for the rest. */
+		if (pos + 8 + sizeof(ft) + q->kept_exts_len + 8 + blen <= cap)
+			pos = ext_put(buf, pos, cap, QCOW2_EXT_FEATURES, ft, sizeof(ft));
+	}
+	if (pos + q->kept_exts_len + 8 + blen > cap)
+		return -ENOSPC;
+	memcpy(buf + pos, q->kept_exts, q->kept_exts_len);
+	pos += q->kept_exts_len;
+	pos += 8;   /* the end marker: zeroes */
+	if (bname) {
+		put_be64(buf + 8, pos);
+		put_be32(buf + 16, (uint32_t)blen);
+		memcpy(buf + pos, bname, blen);
+	}
+	return 0;
+}
+
+static int rewrite_header(struct qcow2 *q, const char *bname, const char *bfmt)
+{
+	uint8_t *buf = malloc(q->cs);
+	if (!buf)
+		return -ENOMEM;
+	int ret = build_header(q, q->b->size, bname, bfmt, buf, q->cs);
+	if (ret == 0)
+		ret = file_pwrite(q->f, buf, q->cs, 0);
+	if (ret == 0)
+		ret = file_flush(q->f);
+	free(buf);
+	return ret;
+}
+
+/* ---- opening ---- */
+
+static int read_exts(struct qcow2 *q, const uint8_t *hdr, size_t start, size_t end,
+		     char *err, size_t errlen)
+{
+	struct blk *b = q->b;
+	size_t pos = start;
+
+	while (pos + 8 <= end) {
+		uint32_t type = be32_at(hdr + pos), len = be32_at(hdr + pos + 4);
+		if (type == QCOW2_EXT_END)
+			return 0;
+		if (len > end - pos - 8) {
+			errf(err, errlen, "%s: qcow2 header extension %#x is longer than the header cluster", b->filename, type);
+			return -EINVAL;
+		}
+		const uint8_t *d = hdr + pos + 8;
+		size_t next = pos + 8 + ((len + 7) & ~7u);
+		switch (type) {
+		case QCOW2_EXT_BACKING_FMT:
+			free(b->backing_fmt);
+			b->backing_fmt = strndup((const char *)d, len);
+			if (!b->backing_fmt || strlen(b->backing_fmt) != len) {
+				errf(err, errlen, "%s: invalid backing format header extension", b->filename);
+				return -EINVAL;
+			}
+			break;
+		case QCOW2_EXT_FEATURES:
+			break;   /* we write our own */
+		case QCOW2_EXT_CRYPTO:
+			errf(err, errlen, "%s: encrypted qcow2 images are not supported", b->filename);
+			return -ENOTSUP;
+		case QCOW2_EXT_DATAFILE:
+			errf(err, errlen, "%s: qcow2 external data files are not supported", b->filename);
+			return -ENOTSUP;
+		case QCOW2_EXT_BITMAPS:
+			if (len < 24) {
+				errf(err, errlen, "%s: bitmaps header extension is too short", b->filename);
+				return -EINVAL;
+			}
+			q->nb_bitmaps = be32_at(d);
+			q->bm_dir_size = be64_at(d + 8);
+			q->bm_dir_off = be64_at(d + 16);
+			if (q->autoclear & QCOW2_AUTOCLEAR_BITMAPS) {
+				if (!q->nb_bitmaps || q->nb_bitmaps > 65535 || cl_off(q, q->bm_dir_off) ||
+				    q->bm_dir_size > (64u << 20) || q->bm_dir_off >= QCOW2_MAX_HOST_OFFSET) {
+					errf(err, errlen, "%s: invalid bitmaps header extension", b->filename);
+					return -EINVAL;
+				}
+				q->has_bitmaps = true;
+			}
+			__attribute__((fallthrough));   /* kept as it is */
+		default: {
+			size_t n = next - pos;
+			if (next > end)
+				n = end - pos;
+			uint8_t *k = realloc(q->kept_exts, q->kept_exts_len + ((n + 7) & ~(size_t)7));
+			if (!k)
+				return -ENOMEM;
+			q->kept_exts = k;
+			memset(k + q->kept_exts_len, 0, (n + 7) & ~(size_t)7);
+			memcpy(k + q->kept_exts_len, hdr + pos, n);
+			q->kept_exts_len += (n + 7) & ~(size_t)7;
+			break;
+		}
+		}
+		pos = next;
+	}
+	return 0;
+}
+
+static void unsupported_features(const uint8_t *hdr, size_t start, size_t end, uint64_t bits,
+				 char *out, size_t outlen)
+{
+	size_t pos = start, o = 0;
+
+	out[0] = 0;
+	while (pos + 8 <= end) {
+		uint32_t type = be32_at(hdr + pos), len = be32_at(hdr + pos + 4);
+		if (type == QCOW2_EXT_END || len > end - pos - 8)
+			break;
+		if (type == QCOW2_EXT_FEATURES) {
+			for (size_t i = 0; i + 48 <= len; i += 48) {
+				const uint8_t *e = hdr + pos + 8 + i;
+				if (e[0] == 0 && e[1] < 64 && (bits & (1ull << e[1]))) {
+					bits &= ~(1ull << e[1]);
+					o += (size_t)snprintf(out + o, o < outlen ? outlen - o : 0, "%s%.46s",
+							      o ? ", " : "", (const char *)e + 2);
+				}
+			}
+		}
+		pos += 8 + ((len + 7) & ~7u);
+	}
+	for (int i = 0; i < 64; i++)
+		if (bits & (1ull << i))
+			o += (size_t)snprintf(out + o, o < outlen ? outlen - o : 0, "%sUnknown incompatible feature: %llx",
+					      o ? ", " : "", 1ull << i);
+}
+
+static void qcow2_close(struct blk *b);
 
 static int qcow2_open(struct blk *b, char *err, size_t errlen)
 {
-	errf(err, errlen, "%s: qcow2 is not supported yet", b->filename);
-	return -ENOTSUP;
+	struct qcow2 *q = calloc(1, sizeof(*q));
+	uint8_t h[104];
+	uint8_t *hdr = NULL;
+	int ret;
+
+	if (!q)
+		return -ENOMEM;
+	b->priv = q;
+	q->b = b;
+	q->f = &b->file;
+	q->rw = !b->readonly;
+	pthread_mutex_init(&q->lock, NULL);
+	memset(h, 0, sizeof(h));
+	if ((ret = file_pread(q->f, h, sizeof(h), 0)) < 0) {
+		errf(err, errlen, "%s: cannot read the header: %s", b->filename, strerror(-ret));
+		goto fail;
+	}
+	ret = -EINVAL;
+	if (be32_at(h) != QCOW2_MAGIC) {
+		errf(err, errlen, "%s: not a qcow2 image", b->filename);
+		goto fail;
+	}
+	q->version = be32_at(h + 4);
+	if (q->version != 2 && q->version != 3) {
+		errf(err, errlen, "%s: unsupported qcow2 version %u", b->filename, q->version);
+		ret = -ENOTSUP;
+		goto fail;
+	}
+	q->cluster_bits = be32_at(h + 20);
+	if (q->cluster_bits < 9 || q->cluster_bits > 21) {
+		errf(err, errlen, "%s: cluster size must be between 512 bytes and 2 MiB (cluster_bits %u)",
+		     b->filename, q->cluster_bits);
+		goto fail;
+	}
+	q->cs = 1ull << q->cluster_bits;
+	b->size = be64_at(h + 24);
+	if (be32_at(h + 32)) {
+		errf(err, errlen, "%s: encrypted qcow2 images are not supported", b->filename);
+		ret = -ENOTSUP;
+		goto fail;
+	}
+	q->l1_size = be32_at(h + 36);
+	q->l1_off = be64_at(h + 40);
+	q->rt_off = be64_at(h + 48);
+	q->rt_clusters = be32_at(h + 56);
+	q->nb_snaps = (int)be32_at(h + 60);
+	q->snap_off = be64_at(h + 64);
+	if (q->version >= 3) {
+		q->incompat = be64_at(h + 72);
+		q->compat = be64_at(h + 80);
+		q->autoclear = be64_at(h + 88);
+		q->refcount_order = be32_at(h + 96);
+		q->header_length = be32_at(h + 100);
+		if (q->header_length < 104 || q->header_length % 8 || q->header_length > q->cs) {
+			errf(err, errlen, "%s: invalid qcow2 header length %u", b->filename, q->header_length);
+			goto fail;
+		}
+	} else {
+		q->refcount_order = 4;
+		q->header_length = 72;
+	}
+	hdr = calloc(1, q->cs);
+	if (!hdr || (ret = file_pread(q->f, hdr, q->cs, 0)) < 0) {
+		ret = hdr ? ret : -ENOMEM;
+		errf(err, errlen, "%s: cannot read the header", b->filename);
+		goto fail;
+	}
+	ret = -EINVAL;
+	if (q->incompat & ~QCOW2_INCOMPAT_KNOWN) {
+		char names[256];
+		unsupported_features(hdr, q->header_length, q->cs, q->incompat & ~QCOW2_INCOMPAT_KNOWN,
+				     names, sizeof(names));
+		errf(err, errlen, "%s: Unsupported qcow2 feature(s): %s", b->filename, names);
+		ret = -ENOTSUP;
+		goto fail;
+	}
+	if (q->incompat & QCOW2_INCOMPAT_DATAFILE) {
+		errf(err, errlen, "%s: qcow2 external data files are not supported", b->filename);
+		ret = -ENOTSUP;
+		goto fail;
+	}
+	if (q->header_length > 104)
+		q->compression_type = hdr[104];
+	if (q->header_length > 105) {
+		q->header_tail = malloc(q->header_length - 105);
+		if (!q->header_tail)
+			goto fail;
+		memcpy(q->header_tail, hdr + 105, q->header_length - 105);
+	}
+	if (q->compression_type > 1 ||
+	    (!!(q->incompat & QCOW2_INCOMPAT_COMPRESS) != (q->compression_type != 0))) {
+		errf(err, errlen, "%s: invalid compression type %u", b->filename, q->compression_type);
+		goto fail;
+	}
+	if (q->refcount_order > 6) {
+		errf(err, errlen, "%s: refcount width may not exceed 64 bits (order %u)", b->filename, q->refcount_order);
+		goto fail;
+	}
+	q->refcount_bits = 1u << q->refcount_order;
+	q->refcount_max = q->refcount_bits == 64 ? UINT64_MAX : (1ull << q->refcount_bits) - 1;
+	q->rb_bits = q->cluster_bits + 3 - q->refcount_order;
+	q->ext_l2 = q->incompat & QCOW2_INCOMPAT_EXTL2;
+	if (q->ext_l2 && q->cluster_bits < 14) {
+		errf(err, errlen, "%s: extended L2 entries need clusters of at least 16 KiB", b->filename);
+		goto fail;
+	}
+	q->l2_entry_size = q->ext_l2 ? 16 : 8;
+	q->l2_bits = q->cluster_bits - (q->ext_l2 ? 4 : 3);
+	q->sc_size = q->cs / 32;
+	/* Metadata locations and sizes. */
+	if (cl_off(q, q->l1_off) || cl_off(q, q->rt_off) || cl_off(q, q->snap_off)) {
+		errf(err, errlen, "%s: qcow2 metadata offset not aligned to a cluster", b->filename);
+		goto fail;
+	}
+	if ((uint64_t)q->l1_size * 8 > QCOW2_MAX_L1_BYTES) {
+		errf(err, errlen, "%s: active L1 table too large (%u entries)", b->filename, q->l1_size);
+		ret = -EFBIG;
+		goto fail;
+	}
+	if (b->size > (UINT64_MAX >> 1) || qcow2_l1_entries_for(q, b->size) > q->l1_size) {
+		errf(err, errlen, "%s: L1 table is too small for the disk size", b->filename);
+		goto fail;
+	}
+	if (q->l1_size && (q->l1_off < q->cs || q->l1_off >= QCOW2_MAX_HOST_OFFSET)) {
+		errf(err, errlen, "%s: invalid L1 table offset", b->filename);
+		goto fail;
+	}
+	if (!q->rt_clusters || (uint64_t)q->rt_clusters << q->cluster_bits > QCOW2_MAX_RT_BYTES ||
+	    q->rt_off < q->cs || q->rt_off >= QCOW2_MAX_HOST_OFFSET) {
+		errf(err, errlen, "%s: invalid refcount table (offset %#llx, %u clusters)", b->filename,
+		     (unsigned long long)q->rt_off, q->rt_clusters);
+		goto fail;
+	}
+	if (q->nb_snaps < 0 || q->nb_snaps > QCOW2_MAX_SNAPSHOTS) {
+		errf(err, errlen, "%s: too many snapshots", b->filename);
+		goto fail;
+	}
+	if ((q->incompat & QCOW2_INCOMPAT_CORRUPT) && q->rw && !blk_opening_for_check) {
+		errf(err, errlen, "%s: qcow2 image is corrupt; cannot be opened read/write (qemu-img check -r all repairs it)",
+		     b->filename);
+		ret = -EACCES;
+		goto fail;
+	}
+	/* Extensions and the backing file name. */
+	uint64_t boff = be64_at(h + 8);
+	uint32_t bsize = be32_at(h + 16);
+	size_t ext_end = q->cs;
+	if (boff) {
+		if (bsize > QCOW2_MAX_BACKING_NAME || boff >= q->cs || bsize > q->cs - boff || !bsize) {
+			errf(err, errlen, "%s: invalid backing file name (offset %llu, length %u)", b->filename,
+			     (unsigned long long)boff, bsize);
+			goto fail;
+		}
+		if (boff < ext_end && boff >= q->header_length)
+			ext_end = (size_t)boff;
+		b->backing_name = strndup((const char *)hdr + boff, bsize);
+		if (!b->backing_name || strlen(b->backing_name) != bsize) {
+			errf(err, errlen, "%s: invalid backing file name", b->filename);
+			goto fail;
+		}
+	}
+	if ((ret = read_exts(q, hdr, q->header_length, ext_end, err, errlen)) < 0)
+		goto fail;
+	ret = -EINVAL;
+	if (!(q->autoclear & QCOW2_AUTOCLEAR_BITMAPS))
+		q->has_bitmaps = false;
+	if (q->rw) {
+		/* Unknown autoclear bits go when we write. */
+		q->autoclear &= QCOW2_AUTOCLEAR_BITMAPS;
+	}
+	/* L1 and refcount tables. */
+	q->l1 = calloc(q->l1_size ? q->l1_size : 1, 8);
+	q->rt_size = (uint64_t)q->rt_clusters << (q->cluster_bits - 3);
+	q->rt = calloc(q->rt_size, 8);
+	if (!q->l1 || !q->rt) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	if ((ret = file_pread(q->f, q->l1, (size_t)q->l1_size * 8, q->l1_off)) < 0 ||
+	    (ret = file_pread(q->f, q->rt, q->rt_size * 8, q->rt_off)) < 0) {
+		errf(err, errlen, "%s: cannot read the qcow2 tables: %s", b->filename, strerror(-ret));
+		goto fail;
+	}
+	for (uint32_t i = 0; i < q->l1_size; i++)
+		q->l1[i] = be64toh(q->l1[i]);
+	for (uint64_t i = 0; i < q->rt_size; i++)
+		q->rt[i] = be64toh(q->rt[i]);
+	if ((ret = qcow2_read_snapshots(q, err, errlen)) < 0)
+		goto fail;
+	/* Caches: 4 MiB of L2 tables (at least 16), 1 MiB of refcount blocks. */
+	int nl2 = (int)((4u << 20) >> q->cluster_bits), nrb = (int)((1u << 20) >> q->cluster_bits);
+	if (nl2 < 16)
+		nl2 = 16;
+	if (nrb < 16)
+		nrb = 16;
+	if (nl2 > 1024)
+		nl2 = 1024;
+	if (nrb > 256)
+		nrb = 256;
+	if ((ret = qcache_init(&q->l2c, nl2, q->cs, true)) < 0 ||
+	    (ret = qcache_init(&q->rbc, nrb, q->cs, false)) < 0)
+		goto fail;
+	if (posix_memalign((void **)&q->dbuf, 4096, q->cs) || posix_memalign((void **)&q->tmp, 4096, q->cs) ||
+	    !(q->cbuf = malloc(2 * q->cs + 1024))) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	free(hdr);
+	hdr = NULL;
+	if (q->rw && (q->incompat & QCOW2_INCOMPAT_DIRTY) && !blk_opening_for_check) {
+		/* Killed with lazy refcounts: rebuild them before anything else. */
+		struct blk_check_result r;
+		memset(&r, 0, sizeof(r));
+		ret = qcow2_check(q, BLK_FIX_LEAKS | BLK_FIX_ERRORS, &r);
+		int bad = r.corruptions - r.corruptions_fixed;
+		blk_check_result_free(&r);
+		if (ret < 0 || bad > 0) {
+			errf(err, errlen, "%s: could not repair the dirty qcow2 image", b->filename);
+			ret = ret < 0 ? ret : -EIO;
+			goto fail;
+		}
+		if ((ret = qcow2_mark_clean(q)) < 0)
+			goto fail;
+	}
+	if (q->rw && q->autoclear != (q->version >= 3 ? be64_at(h + 88) : 0)) {
+		uint8_t v[8];
+		put_be64(v, q->autoclear);
+		if ((ret = qcow2_write_header_field(q, 88, v, 8)) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	free(hdr);
+	qcow2_close(b);
+	b->priv = NULL;
+	return ret < 0 ? ret : -EINVAL;
+}
+
+static void qcow2_close(struct blk *b)
+{
+	struct qcow2 *q = QS(b);
+
+	if (!q)
+		return;
+	if (q->rw && q->l2c.e && !q->corrupt) {
+		qcow2_flush_caches(q, true);
+		if (q->lazy)
+			qcow2_mark_clean(q);
+	}
+	qcache_free(&q->l2c);
+	qcache_free(&q->rbc);
+	qcow2_free_snapshots(q);
+	free(q->l1);
+	free(q->rt);
+	free(q->kept_exts);
+	free(q->header_tail);
+	free(q->dbuf);
+	free(q->cbuf);
+	free(q->tmp);
+	pthread_mutex_destroy(&q->lock);
+	free(q);
+	b->priv = NULL;
+}
+
+/* ---- bitmaps ---- */
+
+/* The image is about to change: the enabled ("auto") bitmaps do not follow,
+ * so they are flagged in_use (inconsistent), as QEMU itself flags them while
+ * it has them open.  Their data and clusters stay as they are. */
+int qcow2_mark_bitmaps_in_use(struct qcow2 *q)
+{
+	if (!q->has_bitmaps || q->bitmaps_marked)
+		return 0;
+	q->bitmaps_marked = true;
+	uint8_t *d = malloc(q->bm_dir_size ? q->bm_dir_size : 1);
+	if (!d)
+		return -ENOMEM;
+	int ret = file_pread(q->f, d, q->bm_dir_size, q->bm_dir_off);
+	bool changed = false;
+	for (uint64_t pos = 0; ret >= 0 && pos + 24 <= q->bm_dir_size;) {
+		uint32_t flags = be32_at(d + pos + 12);
+		uint16_t nlen = be16_at(d + pos + 18);
+		uint32_t extra = be32_at(d + pos + 20);
+		if ((flags & 2) && !(flags & 1)) {
+			put_be32(d + pos + 12, flags | 1);
+			changed = true;
+		}
+		pos += (24 + (uint64_t)extra + nlen + 7) & ~7ull;
+	}
+	if (ret >= 0 && changed) {
+		ret = file_pwrite(q->f, d, q->bm_dir_size, q->bm_dir_off);
+		if (ret >= 0)
+			ret = file_flush(q->f);
+	}
+	free(d);
+	return ret;
+}
+
+/* ---- entry points ---- */
+
+static int prepare_write(struct qcow2 *q)
+{
+	int ret;
+
+	if (q->corrupt)
+		return -EIO;
+	if ((q->compat & QCOW2_COMPAT_LAZY) && !q->lazy) {
+		if ((ret = qcow2_mark_dirty(q)) < 0)
+			return ret;
+		q->lazy = true;
+	}
+	return qcow2_mark_bitmaps_in_use(q);
+}
+
+static int qcow2_preadv(struct blk *b, const struct iovec *iov, int iovcnt, uint64_t off)
+{
+	struct qcow2 *q = QS(b);
+	pthread_mutex_lock(&q->lock);
+	int ret = qcow2_readv(q, iov, iovcnt, off);
+	pthread_mutex_unlock(&q->lock);
+	return ret;
+}
+
+static int qcow2_pwritev(struct blk *b, const struct iovec *iov, int iovcnt, uint64_t off)
+{
+	struct qcow2 *q = QS(b);
+	pthread_mutex_lock(&q->lock);
+	int ret = prepare_write(q);
+	if (ret >= 0)
+		ret = qcow2_writev(q, iov, iovcnt, off);
+	pthread_mutex_unlock(&q->lock);
+	return ret;
+}
+
+static int qcow2_flush(struct blk *b)
+{
+	struct qcow2 *q = QS(b);
+	pthread_mutex_lock(&q->lock);
+	int ret = q->corrupt ? -EIO : qcow2_flush_caches(q, true);
+	pthread_mutex_unlock(&q->lock);
+	return ret;
+}
+
+static int qcow2_discard(struct blk *b, uint64_t off, uint64_t len)
+{
+	struct qcow2 *q = QS(b);
+	pthread_mutex_lock(&q->lock);
+	int ret = prepare_write(q);
+	if (ret >= 0)
+		ret = qcow2_zero_range(q, off, len, true, 1);
+	pthread_mutex_unlock(&q->lock);
+	return ret;
+}
+
+static int qcow2_write_zeroes(struct blk *b, uint64_t off, uint64_t len, bool may_unmap)
+{
+	struct qcow2 *q = QS(b);
+	pthread_mutex_lock(&q->lock);
+	int ret = prepare_write(q);
+	if (ret >= 0)
+		ret = qcow2_zero_range(q, off, len, may_unmap, 0);
+	pthread_mutex_unlock(&q->lock);
+	return ret;
+}
+
+static int qcow2_block_status(struct blk *b, uint64_t off, uint64_t len, struct blk_status *st)
+{
+	struct qcow2 *q = QS(b);
+	pthread_mutex_lock(&q->lock);
+	int ret = qcow2_status(q, off, len, st);
+	pthread_mutex_unlock(&q->lock);
+	return ret;
+}
+
+static int qcow2_write_compressed(struct blk *b, const void *buf, size_t len, uint64_t off)
+{
+	struct qcow2 *q = QS(b);
+	pthread_mutex_lock(&q->lock);
+	int ret = prepare_write(q);
+	if (ret >= 0)
+		ret = qcow2_write_compressed_cluster(q, buf, len, off);
+	pthread_mutex_unlock(&q->lock);
+	return ret;
+}
+
+static int write_size(struct qcow2 *q, uint64_t size)
+{
+	uint8_t v[8];
+	put_be64(v, size);
+	int ret = qcow2_write_header_field(q, 24, v, 8);
+	return ret < 0 ? ret : file_flush(q->f);
+}
+
+static int qcow2_truncate(struct blk *b, uint64_t size, bool shrink, char *err, size_t errlen)
+{
+	struct qcow2 *q = QS(b);
+	int ret;
+
+	(void)shrink;
+	pthread_mutex_lock(&q->lock);
+	if ((ret = prepare_write(q)) < 0) {
+		errf(err, errlen, "the image is corrupt");
+		goto out;
+	}
+	if (q->has_bitmaps) {
+		errf(err, errlen, "Can't resize an image which has bitmaps");
+		ret = -ENOTSUP;
+		goto out;
+	}
+	if (size > (1ull << 62)) {
+		errf(err, errlen, "Image size too large");
+		ret = -EFBIG;
+		goto out;
+	}
+	if (size < b->size) {
+		if (q->nb_snaps) {
+			errf(err, errlen, "Can't shrink an image which has snapshots");
+			ret = -ENOTSUP;
+			goto out;
+		}
+		/* Drop everything past the new end, then the size. */
+		uint64_t from = cl_round_up(q, size);
+		if (from < b->size && (ret = qcow2_zero_range(q, from, b->size - from, true, 2)) < 0) {
+			errf(err, errlen, "cannot free the clusters past the new end: %s", strerror(-ret));
+			goto out;
+		}
+		if ((ret = qcow2_flush_caches(q, true)) < 0 || (ret = write_size(q, size)) < 0) {
+			errf(err, errlen, "cannot write the new size: %s", strerror(-ret));
+			goto out;
+		}
+		b->size = size;
+		goto out;
+	}
+	uint64_t old = b->size;
+	if ((ret = qcow2_grow_l1(q, qcow2_l1_entries_for(q, size))) < 0) {
+		errf(err, errlen, "cannot grow the L1 table: %s", ret == -EFBIG ? "the disk would be too large for this cluster size" : strerror(-ret));
+		goto out;
+	}
+	if ((ret = qcow2_flush_caches(q, true)) < 0 || (ret = write_size(q, size)) < 0) {
+		errf(err, errlen, "cannot write the new size: %s", strerror(-ret));
+		goto out;
+	}
+	b->size = size;
+	/* What an earlier shrink left in the last cluster must read as zeroes. */
+	if (cl_off(q, old)) {
+		uint64_t n = cl_round_up(q, old) - old;
+		if (n > size - old)
+			n = size - old;
+		if (n && (ret = qcow2_zero_range(q, old, n, false, 0)) < 0)
+			errf(err, errlen, "cannot zero the old tail: %s", strerror(-ret));
+	}
+out:
+	pthread_mutex_unlock(&q->lock);
+	return ret;
+}
+
+static int qcow2_change_backing(struct blk *b, const char *name, const char *fmt)
+{
+	struct qcow2 *q = QS(b);
+	pthread_mutex_lock(&q->lock);
+	int ret = q->corrupt ? -EIO : 0;
+	if (!ret && name && strlen(name) > QCOW2_MAX_BACKING_NAME)
+		ret = -ENAMETOOLONG;
+	if (!ret)
+		ret = qcow2_flush_caches(q, true);
+	if (!ret)
+		ret = rewrite_header(q, name, name ? fmt : NULL);
+	if (!ret) {
+		free(b->backing_name);
+		free(b->backing_fmt);
+		b->backing_name = name ? strdup(name) : NULL;
+		b->backing_fmt = name && fmt ? strdup(fmt) : NULL;
+	}
+	pthread_mutex_unlock(&q->lock);
+	return ret;
+}
+
+static int qcow2_make_empty(struct blk *b)
+{
+	struct qcow2 *q = QS(b);
+	pthread_mutex_lock(&q->lock);
+	int ret = prepare_write(q);
+	if (ret >= 0 && b->size)
+		ret = qcow2_zero_range(q, 0, b->size, true, 2);
+	if (ret >= 0)
+		ret = qcow2_flush_caches(q, true);
+	pthread_mutex_unlock(&q->lock);
+	return ret;
+}
+
+static int qcow2_info(struct blk *b, struct blk_info *info)
+{
+	struct qcow2 *q = QS(b);
+	info->cluster_size = (uint32_t)q->cs;
+	info->version = (int)q->version;
+	info->refcount_bits = q->refcount_bits;
+	info->lazy_refcounts = q->compat & QCOW2_COMPAT_LAZY;
+	info->corrupt = q->incompat & QCOW2_INCOMPAT_CORRUPT;
+	info->dirty = q->incompat & QCOW2_INCOMPAT_DIRTY;
+	info->extended_l2 = q->ext_l2;
+	info->zstd = q->compression_type == 1;
+	info->has_bitmaps = q->has_bitmaps;
+	info->nb_bitmaps = q->has_bitmaps ? (int)q->nb_bitmaps : 0;
+	info->nb_snapshots = q->nb_snaps;
+	return 0;
+}
+
+/* ---- creating ---- */
+
+static int qcow2_create(const char *path, const struct blk_create_opts *o, char *err, size_t errlen)
+{
+	struct qcow2 q;
+	uint64_t cs = o->cluster_size ? o->cluster_size : 65536;
+	unsigned rbits = o->refcount_bits ? o->refcount_bits : 16;
+	int version = o->version ? o->version : 3;
+	int ret;
+
+	memset(&q, 0, sizeof(q));
+	if (cs < 512 || cs > (2u << 20) || (cs & (cs - 1))) {
+		errf(err, errlen, "Cluster size must be a power of two between 512 and 2048k");
+		return -EINVAL;
+	}
+	if (rbits > 64 || (rbits & (rbits - 1)) || !rbits) {
+		errf(err, errlen, "Refcount width must be a power of two and may not exceed 64 bits");
+		return -EINVAL;
+	}
+	if (version != 2 && version != 3) {
+		errf(err, errlen, "Invalid compatibility level");
+		return -EINVAL;
+	}
+	if (version == 2 && rbits != 16) {
+		errf(err, errlen, "Different refcount widths than 16 bits require compatibility level 1.1 or above (use compat=1.1 or greater)");
+		return -EINVAL;
+	}
+	if (version == 2 && (o->lazy_refcounts || o->extended_l2 || o->zstd)) {
+		errf(err, errlen, "%s requires compat=1.1 or greater",
+		     o->lazy_refcounts ? "Lazy refcounts" : o->extended_l2 ? "Extended L2 entries" : "Compression type zstd");
+		return -EINVAL;
+	}
+	if (o->extended_l2 && cs < 16384) {
+		errf(err, errlen, "Extended L2 entries are only supported with cluster sizes of at least 16384 bytes");
+		return -EINVAL;
+	}
+	if (o->backing && strlen(o->backing) > QCOW2_MAX_BACKING_NAME) {
+		errf(err, errlen, "Backing file name too long");
+		return -EINVAL;
+	}
+	q.version = (uint32_t)version;
+	q.cluster_bits = (unsigned)__builtin_ctzll(cs);
+	q.cs = cs;
+	q.refcount_order = (unsigned)__builtin_ctz(rbits);
+	q.refcount_bits = rbits;
+	q.rb_bits = q.cluster_bits + 3 - q.refcount_order;
+	q.header_length = version >= 3 ? 112 : 72;
+	q.compression_type = o->zstd ? 1 : 0;
+	q.incompat = (o->zstd ? QCOW2_INCOMPAT_COMPRESS : 0) | (o->extended_l2 ? QCOW2_INCOMPAT_EXTL2 : 0);
+	q.compat = o->lazy_refcounts ? QCOW2_COMPAT_LAZY : 0;
+	q.rt_off = cs;
+	q.rt_clusters = 1;
+	q.l1_off = 0;
+	q.l1_size = 0;
+
+	uint8_t *buf = calloc(3, cs);
+	if (!buf)
+		return -ENOMEM;
+	if (build_header(&q, 0, o->backing, o->backing ? o->backing_fmt : NULL, buf, cs) < 0) {
+		errf(err, errlen, "The backing file name does not fit in the header cluster (cluster size %llu)",
+		     (unsigned long long)cs);
+		free(buf);
+		return -ENOSPC;
+	}
+	put_be64(buf + cs, 2 * cs);   /* refcount table: one block */
+	struct qcow2 tmp = q;
+	rb_set(&tmp, buf + 2 * cs, 0, 1);
+	rb_set(&tmp, buf + 2 * cs, 1, 1);
+	rb_set(&tmp, buf + 2 * cs, 2, 1);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		ret = -errno;
+		errf(err, errlen, "%s: %s", path, strerror(errno));
+		free(buf);
+		return ret;
+	}
+	struct blk_file f = { .fd = fd, .align = 1 };
+	ret = file_pwrite(&f, buf, 3 * cs, 0);
+	close(fd);
+	free(buf);
+	if (ret < 0) {
+		errf(err, errlen, "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	/* Then the size, through the driver. */
+	struct blk_open_opts oo = { .format = "qcow2", .no_backing = true };
+	char e2[512];
+	struct blk *b = blk_open(path, &oo, e2, sizeof(e2));
+	if (!b) {
+		errf(err, errlen, "%s", e2);
+		return -EIO;
+	}
+	ret = blk_truncate(b, o->size, false, e2, sizeof(e2));
+	if (ret < 0)
+		errf(err, errlen, "%s: %s", path, e2);
+	if (ret >= 0 && o->prealloc != BLK_PREALLOC_OFF && o->size) {
+		struct qcow2 *qq = QS(b);
+		pthread_mutex_lock(&qq->lock);
+		/* Every guest cluster allocated up front, in L2-table-sized runs. */
+		uint64_t per = qq->cs << qq->l2_bits;
+		for (uint64_t v = 0; v < o->size && ret >= 0; v += per) {
+			uint64_t n = (o->size - v < per ? o->size - v : per);
+			uint64_t ncl = (n + qq->cs - 1) >> qq->cluster_bits;
+			uint8_t *l2;
+			if ((ret = qcow2_get_l2_alloc(qq, v, &l2)) < 0)
+				break;
+			int64_t h = qcow2_alloc_clusters(qq, ncl);
+			if (h < 0) {
+				ret = (int)h;
+				qcache_put(&qq->l2c, l2, false);
+				break;
+			}
+			if (o->prealloc == BLK_PREALLOC_FALLOC)
+				ret = posix_fallocate(b->file.fd, (off_t)h, (off_t)(ncl << qq->cluster_bits)) ? -EIO : 0;
+			else if (o->prealloc == BLK_PREALLOC_FULL)
+				ret = file_zero(&b->file, (uint64_t)h, ncl << qq->cluster_bits, false);
+			else
+				ret = file_truncate(&b->file, (uint64_t)h + (ncl << qq->cluster_bits)) ;
+			for (uint64_t j = 0; j < ncl && ret >= 0; j++)
+				put_be64(l2 + j * qq->l2_entry_size, ((uint64_t)h + (j << qq->cluster_bits)) | QCOW_OFLAG_COPIED);
+			if (qq->ext_l2)
+				for (uint64_t j = 0; j < ncl; j++)
+					put_be64(l2 + j * 16 + 8, 0xffffffffu);
+			qcache_put(&qq->l2c, l2, true);
+		}
+		if (ret >= 0)
+			ret = qcow2_flush_caches(qq, true);
+		pthread_mutex_unlock(&qq->lock);
+		if (ret < 0)
+			errf(err, errlen, "%s: preallocation failed: %s", path, strerror(-ret));
+	}
+	blk_close(b);
+	return ret;
 }
 
 const struct blk_driver blk_qcow2_driver = {
 	.name = "qcow2",
 	.probe = qcow2_probe,
 	.open = qcow2_open,
+	.close = qcow2_close,
+	.preadv = qcow2_preadv,
+	.pwritev = qcow2_pwritev,
+	.flush = qcow2_flush,
+	.discard = qcow2_discard,
+	.write_zeroes = qcow2_write_zeroes,
+	.block_status = qcow2_block_status,
+	.truncate = qcow2_truncate,
+	.create = qcow2_create,
+	.write_compressed = qcow2_write_compressed,
+	.change_backing = qcow2_change_backing,
+	.make_empty = qcow2_make_empty,
+	.info = qcow2_info,
 };
