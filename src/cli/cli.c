@@ -21,6 +21,9 @@ static const char run_usage[] =
 "  --accel NAME        kvm, emu or auto (default auto)\n"
 "  --disk PATH[,format=raw|qcow2][,readonly=on][,cache=writeback|none][,serial=ID]\n"
 "                      a virtio-blk disk (repeatable, up to 16)\n"
+"  --net tap=NAME[,mac=MAC]\n"
+"                      a virtio-net NIC on tap NAME, created when absent\n"
+"                      (repeatable, up to 4; default MAC 52:54:00:12:34:5N)\n"
 "  --rng               a virtio-rng device fed from the host's getrandom()\n"
 "  --flat[=ADDR]       --kernel is a flat binary entered in real mode at ADDR\n"
 "                      (default 0x7c00, CS:IP = 0000:ADDR)\n"
@@ -40,7 +43,7 @@ static const char main_usage[] =
 "       vmon --version\n";
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS,
-       OPT_SERIAL, OPT_ACCEL, OPT_FLAT, OPT_STATS, OPT_DISK, OPT_RNG };
+       OPT_SERIAL, OPT_ACCEL, OPT_FLAT, OPT_STATS, OPT_DISK, OPT_RNG, OPT_NET };
 
 static int usage_error(const char *what, const char *arg)
 {
@@ -104,6 +107,28 @@ static int parse_disk(const char *arg, struct virtio_blk_opts *d)
 	return 0;
 }
 
+/* tap=NAME[,mac=MAC]; the n-th NIC's default MAC is QEMU's plus n. */
+static int parse_net(const char *arg, struct virtio_net_opts *o, int n)
+{
+	static const uint8_t qemu_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+	char *copy = strdup(arg), *save = NULL, *tok;
+
+	if (!copy)
+		return usage_error("out of memory", NULL);
+	*o = (struct virtio_net_opts){ 0 };
+	memcpy(o->mac, qemu_mac, 6);
+	o->mac[5] = (uint8_t)(o->mac[5] + n);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(tok, "tap=", 4) && tok[4])
+			o->tap = tok + 4;
+		else if (strncmp(tok, "mac=", 4) || virtio_net_parse_mac(tok + 4, o->mac))
+			return usage_error("--net wants tap=NAME[,mac=52:54:00:xx:xx:xx]", arg);
+	}
+	if (!o->tap)
+		return usage_error("--net wants tap=NAME", arg);
+	return 0;
+}
+
 int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 {
 	static const struct option opts[] = {
@@ -118,6 +143,7 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "rng", no_argument, NULL, OPT_RNG },
+		{ "net", required_argument, NULL, OPT_NET },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -179,6 +205,13 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 			cfg->ndisks++;
 			break;
 		case OPT_RNG: cfg->rng = 1; break;
+		case OPT_NET:
+			if (cfg->nnics == VMON_MAX_NICS)
+				return usage_error("too many --net options", optarg);
+			if (parse_net(optarg, &cfg->nic[cfg->nnics], cfg->nnics))
+				return VMON_EXIT_USAGE;
+			cfg->nnics++;
+			break;
 		case 'v': verbosity = LOG_DEBUG; break;
 		case 'q': verbosity = LOG_ERROR; break;
 		case 'h':

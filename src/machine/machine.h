@@ -12,6 +12,7 @@
 #include "machine/irq.h"
 #include "machine/memory.h"
 #include "virtio/blk.h"
+#include "virtio/net.h"
 
 /* Exit statuses of vmon (debug-exit adds (v << 1) | 1). */
 enum {
@@ -22,6 +23,7 @@ enum {
 
 #define VMON_MAX_CPUS 64
 #define VMON_MAX_DISKS 16
+#define VMON_MAX_NICS 4
 
 enum accel_choice { ACCEL_AUTO, ACCEL_KVM, ACCEL_EMU };
 
@@ -38,6 +40,8 @@ struct machine_config {
 	int stats;               /* --stats: accelerator counters at exit */
 	struct virtio_blk_opts disk[VMON_MAX_DISKS];
 	int ndisks;
+	struct virtio_net_opts nic[VMON_MAX_NICS];
+	int nnics;
 	int rng;                 /* --rng: a virtio-rng device */
 };
 

@@ -7,10 +7,11 @@
 #include "pci/pci.h"
 #include "util/log.h"
 #include "virtio/blk.h"
+#include "virtio/net.h"
 #include "virtio/rng.h"
 #include "virtio/virtio_pci.h"
 
-#define MACHINE_VIRTIO_MAX (VMON_MAX_DISKS + 1)
+#define MACHINE_VIRTIO_MAX (VMON_MAX_DISKS + VMON_MAX_NICS + 1)
 
 struct machine_virtio_dev {
 	struct virtio_dev *vd;
@@ -45,6 +46,9 @@ int machine_virtio_create(struct machine *m)
 		return -1;
 	for (int i = 0; i < m->cfg.ndisks; i++)
 		if (add(m, virtio_blk_new(&m->cfg.disk[i]), virtio_blk_free))
+			return -1;
+	for (int i = 0; i < m->cfg.nnics; i++)
+		if (add(m, virtio_net_new(&m->cfg.nic[i]), virtio_net_free))
 			return -1;
 	if (m->cfg.rng && add(m, virtio_rng_new(), virtio_rng_free))
 		return -1;

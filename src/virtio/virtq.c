@@ -138,6 +138,11 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
 	return 1;
 }
 
+void virtq_unpop(struct virtq *q, uint16_t n)
+{
+	q->last_avail = (uint16_t)(q->last_avail - n);
+}
+
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 {
 	uint8_t *ent = q->used + 4 + 8 * (q->used_idx & (q->size - 1));

@@ -56,6 +56,9 @@ void virtq_reset(struct virtq *q);
 
 /* 1: a chain in elem; 0: nothing available; -1: the guest broke the rules. */
 int virtq_pop(struct virtq *q, struct virtq_elem *elem);
+/* Gives back the last n chains popped but not pushed: the device could not
+ * use them yet and will pop them again. */
+void virtq_unpop(struct virtq *q, uint16_t n);
 /* Returns a chain to the guest with the number of bytes written into it. */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
 /* After pushes: whether the guest wants an interrupt now. */
