@@ -90,6 +90,7 @@ static int check_l2(struct ck *c, uint64_t l2off, bool active, uint64_t mult)
 
 	if (ret < 0)
 		return ret;
+	c->next_contig = 0;   /* qemu counts fragments within each L2 table */
 	uint64_t n = 1ull << q->l2_bits;
 	for (uint64_t i = 0; i < n && ret >= 0; i++) {
 		uint64_t e = be64_at(l2 + i * q->l2_entry_size);
@@ -108,8 +109,7 @@ static int check_l2(struct ck *c, uint64_t l2off, bool active, uint64_t mult)
 			if (active) {
 				c->r->allocated_clusters++;
 				c->r->compressed_clusters++;
-				c->r->fragmented_clusters++;
-				c->next_contig = 0;
+				c->r->fragmented_clusters++;   /* by nature, as qemu counts */
 			}
 			continue;
 		}
@@ -135,13 +135,10 @@ static int check_l2(struct ck *c, uint64_t l2off, bool active, uint64_t mult)
 		for (uint64_t m = 0; m < mult && ret >= 0; m++)
 			ret = inc(c, host, q->cs, "data cluster");
 		if (active) {
-			bool zero = q->version >= 3 && !q->ext_l2 && (e & QCOW_OFLAG_ZERO);
-			if (!zero) {
-				c->r->allocated_clusters++;
-				if (c->next_contig && host != c->next_contig)
-					c->r->fragmented_clusters++;
-				c->next_contig = host + q->cs;
-			}
+			c->r->allocated_clusters++;
+			if (c->next_contig && host != c->next_contig)
+				c->r->fragmented_clusters++;
+			c->next_contig = host + q->cs;
 		}
 	}
 	qcache_put(&q->l2c, l2, false);
