@@ -17,13 +17,13 @@ GUEST_CFLAGS64 := $(GUEST_CFLAGS) -m64 -mcmodel=small
 GUEST_LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack \
 	--no-warn-rwx-segments -T guests/boot/guest.ld
 
-GUEST_LIB_SRC := acpi.c exit.c fw_cfg.c lapic.c printf.c serial.c string.c
+GUEST_LIB_SRC := acpi.c exit.c fw_cfg.c lapic.c pci.c printf.c serial.c string.c
 GUEST_LIB32 := $(GUEST_LIB_SRC:%.c=$(GUEST_OUT)/lib32/%.o) \
 	$(GUEST_OUT)/lib32/idt.o $(GUEST_OUT)/lib32/isr.o
 GUEST_LIB64 := $(GUEST_LIB_SRC:%.c=$(GUEST_OUT)/lib64/%.o)
 
 # Multiboot ELF32 guests in protected mode: name -> objects besides the library.
-GUEST32 := protmode smp uart-echo fwcfg acpi portbench timer
+GUEST32 := protmode smp uart-echo fwcfg acpi portbench timer virtio
 GUEST_OBJS_protmode  := protmode/protmode.o
 GUEST_OBJS_smp       := smp/smp.o smp/trampoline.o
 GUEST_OBJS_uart-echo := uart-echo/uart_echo.o
@@ -31,6 +31,7 @@ GUEST_OBJS_fwcfg     := fwcfg/fwcfg.o
 GUEST_OBJS_acpi      := acpi/acpi.o
 GUEST_OBJS_portbench := portbench/portbench.o
 GUEST_OBJS_timer     := timer/timer.o
+GUEST_OBJS_virtio    := virtio/virtio.o virtio/vdev.o virtio/garbage.o
 
 GUEST_BIN := $(GUEST32:%=$(GUEST_OUT)/%.elf) $(GUEST_OUT)/longmode.elf \
 	$(GUEST_OUT)/realmode.bin $(GUEST_OUT)/triple.elf $(GUEST_OUT)/protmode-aout.bin
