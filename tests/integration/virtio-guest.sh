@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Runs the virtio test guest (guests/virtio/, `make guests`) under each
+# accelerator in ACCELS (default "kvm emu") with a writable disk, a
+# readonly=on disk and --rng.  The guest uses both disks legitimately, then
+# feeds garbage to the virtqueues; this checks its output, that vmon exits
+# with the guest's status, and afterwards the disk files: sector 1 holds
+# what the guest wrote and not one other byte changed.
+# Prints PASS/FAIL/SKIP lines for tests/run.sh; exits 1 on any FAIL.
+set -u
+cd "$(dirname "$0")/../.."
+
+VMON=${VMON:-build/vmon}
+GUEST=build/guests/virtio.elf
+ACCELS=${ACCELS:-kvm emu}
+RUN_TIMEOUT=${RUN_TIMEOUT:-60}
+SERIAL=vmon-virtio-0001
+SECTORS=128
+MIN_CASES=55
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failed=0
+
+# One 512-byte sector as the guest expects it: a 16-byte tag, then k ^ seed.
+sector() {
+	local tag=$1 seed=$2 k s=
+	for ((k = 16; k < 512; k++)); do
+		s+=$(printf '\\x%02x' $(((k ^ seed) & 255)))
+	done
+	printf '%s' "$tag"
+	printf "$s"
+}
+
+sector VMON-VIRTIO-DISK 0 >"$tmp/sector0"
+sector WRITTEN-BY-GUEST 255 >"$tmp/sector1"
+{ cat "$tmp/sector0"; head -c $(((SECTORS - 1) * 512)) /dev/zero | tr '\0' 'z'; } >"$tmp/disk.orig"
+{ cat "$tmp/sector0" "$tmp/sector1"; tail -c +1025 "$tmp/disk.orig"; } >"$tmp/disk.want"
+
+PATTERNS=(
+	"^virtio: blk: $SECTORS sectors"
+	'^virtio: read sector 0: ok$'
+	'^virtio: write sector 1: ok$'
+	'^virtio: read back sector 1: ok$'
+	"^virtio: serial '$SERIAL'$"
+	'^virtio: flush: ok$'
+	'^virtio: indirect read: ok$'
+	'^virtio: readonly write: ioerr$'
+	'^virtio: case data-in-own-bar: (needs-reset|ioerr|dropped)$'
+	'^virtio: case chain-longer-than-queue: (needs-reset|ioerr|dropped)$'
+	'^virtio: case sector-beyond-end: ioerr$'
+	'^virtio: case unknown-type: unsupp$'
+	'^virtio: case ring-used-misaligned: needs-reset$'
+	'^virtio: case rng-indirect-nested: (needs-reset|dropped)$'
+	'^virtio: rng hammer: [0-9]+ rounds: '
+	'^virtio: PASS$'
+)
+
+# Why ACCEL cannot be tested here, or nothing when it can.
+skip_reason() {
+	local accel=$1
+	[ -x "$VMON" ] || { echo "$VMON not built"; return; }
+	[ -e "$GUEST" ] || { echo "$GUEST not built (make guests)"; return; }
+	if [ "$accel" = kvm ] && ! { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }; then
+		echo "/dev/kvm cannot be opened for reading and writing"
+		return
+	fi
+	# A configuration error (status 2) means the accelerator is unavailable.
+	timeout "$RUN_TIMEOUT" "$VMON" run -q --accel "$accel" --flat \
+		--kernel build/guests/realmode.bin --serial none </dev/null >/dev/null 2>"$tmp/probe.err"
+	if [ $? = 2 ]; then
+		echo "vmon --accel $accel unavailable: $(head -n 1 "$tmp/probe.err" | sed 's/^vmon: //')"
+	fi
+}
+
+# Why the run in OUT with status RC failed, or nothing.
+verdict() {
+	local out=$1 rc=$2 pat n
+	[ "$rc" = 124 ] && { echo "timed out after ${RUN_TIMEOUT}s"; return; }
+	[ "$rc" = 33 ] || { echo "exit status $rc, expected 33"; return; }
+	for pat in "${PATTERNS[@]}"; do
+		grep -qE -- "$pat" "$out" || { echo "no output line matches '$pat'"; return; }
+	done
+	n=$(grep -cE '^virtio: case [^ ]+: (needs-reset|ioerr|unsupp|dropped|ok)$' "$out")
+	[ "$n" -ge $MIN_CASES ] || { echo "$n garbage cases reported, expected $MIN_CASES"; return; }
+	cmp -s "$tmp/disk.img" "$tmp/disk.want" ||
+		{ echo "disk.img differs from the expected contents: $(cmp "$tmp/disk.img" "$tmp/disk.want" 2>&1)"; return; }
+	cmp -s "$tmp/ro.img" "$tmp/disk.orig" || echo "the readonly=on disk changed"
+}
+
+for accel in $ACCELS; do
+	label="virtio-guest/$accel"
+	reason=$(skip_reason "$accel")
+	if [ -n "$reason" ]; then
+		echo "SKIP $label: $reason"
+		continue
+	fi
+	cp "$tmp/disk.orig" "$tmp/disk.img"
+	cp "$tmp/disk.orig" "$tmp/ro.img"
+	out=$tmp/$accel.out
+	timeout "$RUN_TIMEOUT" "$VMON" run -q --accel "$accel" --mem 64M --kernel "$GUEST" \
+		--cmdline "serial=$SERIAL" --disk "$tmp/disk.img,serial=$SERIAL" \
+		--disk "$tmp/ro.img,readonly=on" --rng --serial "file:$out" \
+		</dev/null >/dev/null 2>"$out.err"
+	rc=$?
+	why=$(verdict "$out" "$rc")
+	if [ -z "$why" ]; then
+		echo "$label: $(grep -c '^virtio: case ' "$out") garbage cases, $(grep -o '[0-9]* rounds' "$out")"
+		echo "PASS $label"
+		continue
+	fi
+	echo "FAIL $label: $why"
+	{ tail -n 5 "$out"; grep -v 'needs a reset' "$out.err" | head -n 5; } 2>/dev/null | sed 's/^/    /'
+	failed=1
+done
+exit $failed
