@@ -168,7 +168,8 @@ static int build_header(struct qcow2 *q, uint64_t size, const char *bname, const
 	}
 	if (pos + q->kept_exts_len + 8 + blen > cap)
 		return -ENOSPC;
-	memcpy(buf + pos, q->kept_exts, q->kept_exts_len);
+	if (q->kept_exts_len)
+		memcpy(buf + pos, q->kept_exts, q->kept_exts_len);
 	pos += q->kept_exts_len;
 	pos += 8;   /* the end marker: zeroes */
 	if (bname) {

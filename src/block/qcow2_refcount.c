@@ -356,8 +356,12 @@ int64_t qcow2_alloc_bytes(struct qcow2 *q, uint64_t size)
 
 	if (size > q->cs)
 		return -EINVAL;
+	uint64_t rc = 0;
 	if (q->free_byte_off && cl_off(q, q->free_byte_off) &&
-	    cl_off(q, q->free_byte_off) + size <= q->cs) {
+	    (ret = qcow2_get_refcount(q, q->free_byte_off >> q->cluster_bits, &rc)) < 0)
+		return ret;
+	if (q->free_byte_off && cl_off(q, q->free_byte_off) &&
+	    cl_off(q, q->free_byte_off) + size <= q->cs && rc < q->refcount_max) {
 		uint64_t off = q->free_byte_off;
 		if ((ret = qcow2_update_refcount(q, off >> q->cluster_bits, 1)) < 0)
 			return ret;
