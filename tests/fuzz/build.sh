@@ -15,3 +15,8 @@ emu_src=$(ls src/accel/emu/*.c | grep -v '/accel_emu\.c$')
 	-o "$out/fuzz_emu_code" tests/fuzz/fuzz_emu_code.c $emu_src \
 	src/machine/bus.c src/machine/memory.c src/util/log.c src/arch/x86/cpu_state.c \
 	-pthread
+# The split virtqueue parser, on guest RAM filled from the input.
+"$CLANG" -std=gnu11 -D_GNU_SOURCE -Isrc -O1 -g -fno-omit-frame-pointer \
+	-Wall -Wextra -Werror \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-o "$out/fuzz_virtq" tests/fuzz/fuzz_virtq.c src/virtio/virtq.c src/machine/memory.c
