@@ -37,8 +37,9 @@ static void leaf_1(struct emu_cpu *c, uint32_t out[4])
 		out[2] |= 1u << 27;
 	out[3] = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
 		 (1u << 9) | (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16) |
-		 (1u << 19) | (1u << 24) | (1u << 25) | (1u << 26);
-	/* FPU TSC MSR PAE CX8 APIC SEP PGE CMOV PAT CLFSH FXSR SSE SSE2 (and DE PSE) */
+		 (1u << 19) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26);
+	/* FPU TSC MSR PAE CX8 APIC SEP PGE CMOV PAT CLFSH MMX FXSR SSE SSE2 (and DE PSE):
+	 * glibc refuses to run on an x86-64 without MMX ("ISA level is lower"). */
 	out[3] |= (1u << 2) | (1u << 3);
 }
 
