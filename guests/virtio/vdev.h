@@ -12,6 +12,7 @@
 #define NAME "virtio"
 
 #define VIRTIO_VENDOR      0x1af4
+#define VIRTIO_DEV_NET     0x1041
 #define VIRTIO_DEV_BLK     0x1042
 #define VIRTIO_DEV_RNG     0x1044
 

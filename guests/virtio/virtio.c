@@ -5,7 +5,8 @@
  * a virtqueue (garbage.c).  Expects, as tests/integration/virtio-guest.sh
  * sets up: a writable disk whose sector 0 carries the pattern below and whose
  * serial is given on the command line as serial=ID, a second disk with
- * readonly=on, and --rng.  Prints one line per case and "virtio: PASS".
+ * readonly=on, --rng, and optionally --net (net.c).  Prints one line per case
+ * and "virtio: PASS".
  */
 #include "guest.h"
 #include "multiboot.h"
@@ -21,7 +22,7 @@ struct blk_bufs blk_io;
 uint64_t ram_end, spare_ram;
 uint64_t disk_sectors;
 
-static struct vring_pages rings[3];
+static struct vring_pages rings[4];
 static uint8_t rng_buf[64];
 
 static const char *const outcome_names[O_COUNT] = {
@@ -255,6 +256,7 @@ uint32_t guest_main(uint32_t magic, uint32_t mbi_addr)
 	rng_garbage(&rng);
 	rng_hammer(&rng, (unsigned)parse_num(cmdline_value(cmdline, "rounds"), 300));
 	rng_alive(&rng);
+	net_tests(common, &rings[3]);
 	blk_alive(&blk);
 	gprintf(NAME ": PASS\n");
 	return GUEST_PASS;

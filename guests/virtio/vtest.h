@@ -46,4 +46,7 @@ void blk_garbage(struct vdev *d);
 void rng_garbage(struct vdev *d);
 void rng_hammer(struct vdev *d, unsigned rounds);
 
+/* net.c: only if there is a virtio-net device. */
+void net_tests(uint64_t features, struct vring_pages *ring);
+
 #endif

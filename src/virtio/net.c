@@ -63,7 +63,8 @@ static void tap_poll(struct vnet *n, bool on)
 /*
  * Copies the pending frame into receive buffers: one chain, or with
  * mergeable buffers as many as it takes (num_buffers tells the guest).
- * false when the guest has not posted enough; nothing is consumed then.
+ * false when the guest has not posted enough; nothing is consumed then and
+ * kicks are on.  A frame the whole ring cannot hold is dropped.
  */
 static bool rx_deliver(struct vnet *n)
 {
@@ -74,7 +75,7 @@ static bool rx_deliver(struct vnet *n)
 	uint32_t lens[VNET_QSIZE];
 	int rc;
 
-	while (done < n->rx_len && nbuf < VNET_QSIZE) {
+	while (done < n->rx_len && nbuf < q->size) {
 		struct virtq_elem *e = nbuf ? &n->more : &n->first;
 
 		rc = virtq_pop(q, e);
@@ -83,6 +84,14 @@ static bool rx_deliver(struct vnet *n)
 			return false;
 		}
 		if (rc == 0) {
+			/*
+			 * Kicks on before the buffers go back, so only a buffer
+			 * past them wakes us: asked for after the unpop, the
+			 * ones we just gave back would count as new, and the
+			 * I/O thread would spin on them.
+			 */
+			if (!virtq_enable_kicks(q))
+				continue;
 			virtq_unpop(q, nbuf);
 			return false;
 		}
@@ -103,8 +112,9 @@ static bool rx_deliver(struct vnet *n)
 		done += c;
 	}
 	if (done < n->rx_len) {
+		/* Every buffer the ring can hold is not enough: drop the frame. */
 		virtq_unpop(q, nbuf);
-		return false;
+		return true;
 	}
 	iov_copy_from_buf(n->first.iov + n->first.n_out, n->first.n_in, NUM_BUFFERS_OFF,
 			  &nbuf, sizeof(nbuf));
@@ -115,7 +125,6 @@ static bool rx_deliver(struct vnet *n)
 
 static void rx_run(struct vnet *n)
 {
-	struct virtq *q = &n->vd.vq[RXQ];
 	unsigned frames = 0;
 
 	if (virtio_is_broken(&n->vd))
@@ -133,9 +142,7 @@ static void rx_run(struct vnet *n)
 		if (!rx_deliver(n)) {
 			/* No room: wait for the guest to post buffers, not for the tap. */
 			tap_poll(n, false);
-			if (virtio_is_broken(&n->vd) || virtq_enable_kicks(q))
-				break;
-			continue;
+			break;
 		}
 		n->rx_len = 0;
 		frames++;

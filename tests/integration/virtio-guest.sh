@@ -5,7 +5,9 @@
 # readonly=on disk and --rng.  The guest uses both disks legitimately, then
 # feeds garbage to the virtqueues; this checks its output, that vmon exits
 # with the guest's status, and afterwards the disk files: sector 1 holds
-# what the guest wrote and not one other byte changed.
+# what the guest wrote and not one other byte changed.  As root, vmon also
+# gets --net on a tap in a network namespace made here, where a sender
+# broadcasts a frame every 20 ms for the guest's receive-queue cases.
 # Prints PASS/FAIL/SKIP lines for tests/run.sh; exits 1 on any FAIL.
 set -u
 cd "$(dirname "$0")/../.."
@@ -19,7 +21,14 @@ SECTORS=128
 MIN_CASES=55
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+ns=vmon-vg-$$
+sender=
+cleanup() {
+	[ -n "$sender" ] && kill "$sender" 2>/dev/null
+	ip netns del "$ns" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
 failed=0
 
 # One 512-byte sector as the guest expects it: a 16-byte tag, then k ^ seed.
@@ -28,8 +37,7 @@ sector() {
 	for ((k = 16; k < 512; k++)); do
 		s+=$(printf '\\x%02x' $(((k ^ seed) & 255)))
 	done
-	printf '%s' "$tag"
-	printf "$s"
+	printf '%s%b' "$tag" "$s"
 }
 
 sector VMON-VIRTIO-DISK 0 >"$tmp/sector0"
@@ -56,6 +64,42 @@ PATTERNS=(
 	'^virtio: PASS$'
 )
 
+NET_PATTERNS=(
+	'^virtio: net: [0-9]+-byte frame received'
+	'^virtio: case net-rx-short-buffer: ok$'
+	'^virtio: case net-rx-ring-of-short-buffers: dropped$'
+	'^virtio: net: [0-9]+-byte frame after the resets'
+)
+
+# Broadcasts a frame every 20 ms on the tap TAP inside the namespace, once
+# vmon has made it.
+SENDER='
+import socket, sys, time
+while True:
+    try:
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        s.bind((sys.argv[1], 0))
+        break
+    except OSError:
+        time.sleep(0.02)
+frame = b"\xff" * 6 + b"\x02\x00\x00\x00\x00\x01" + b"\x88\xb5" + b"vmon virtio-guest".ljust(46, b".")
+while True:
+    try:
+        s.send(frame)
+    except OSError:
+        pass
+    time.sleep(0.02)
+'
+
+# Why there is no network namespace with a tap for the guest, or nothing.
+net_reason() {
+	[ "$(id -u)" = 0 ] || { echo "not root"; return; }
+	[ -c /dev/net/tun ] || { echo "no /dev/net/tun"; return; }
+	command -v python3 >/dev/null || { echo "no python3"; return; }
+	ip netns add "$ns" 2>"$tmp/ns.err" || { echo "ip netns add: $(head -n 1 "$tmp/ns.err")"; return; }
+	ip netns exec "$ns" ip link set lo up
+}
+
 # Why ACCEL cannot be tested here, or nothing when it can.
 skip_reason() {
 	local accel=$1
@@ -76,17 +120,30 @@ skip_reason() {
 # Why the run in OUT with status RC failed, or nothing.
 verdict() {
 	local out=$1 rc=$2 pat n
-	[ "$rc" = 124 ] && { echo "timed out after ${RUN_TIMEOUT}s"; return; }
+	case $rc in 124 | 137) echo "timed out after ${RUN_TIMEOUT}s"; return ;; esac
 	[ "$rc" = 33 ] || { echo "exit status $rc, expected 33"; return; }
 	for pat in "${PATTERNS[@]}"; do
 		grep -qE -- "$pat" "$out" || { echo "no output line matches '$pat'"; return; }
 	done
+	if [ -z "$no_net" ]; then
+		for pat in "${NET_PATTERNS[@]}"; do
+			grep -qE -- "$pat" "$out" || { echo "no output line matches '$pat'"; return; }
+		done
+	fi
 	n=$(grep -cE '^virtio: case [^ ]+: (needs-reset|ioerr|unsupp|dropped|ok)$' "$out")
 	[ "$n" -ge $MIN_CASES ] || { echo "$n garbage cases reported, expected $MIN_CASES"; return; }
 	cmp -s "$tmp/disk.img" "$tmp/disk.want" ||
 		{ echo "disk.img differs from the expected contents: $(cmp "$tmp/disk.img" "$tmp/disk.want" 2>&1)"; return; }
 	cmp -s "$tmp/ro.img" "$tmp/disk.orig" || echo "the readonly=on disk changed"
 }
+
+no_net=$(net_reason)
+[ -n "$no_net" ] && echo "SKIP virtio-guest/net: $no_net"
+in_ns=() net_args=()
+if [ -z "$no_net" ]; then
+	in_ns=(ip netns exec "$ns")
+	net_args=(--net tap=vg0)
+fi
 
 for accel in $ACCELS; do
 	label="virtio-guest/$accel"
@@ -98,11 +155,18 @@ for accel in $ACCELS; do
 	cp "$tmp/disk.orig" "$tmp/disk.img"
 	cp "$tmp/disk.orig" "$tmp/ro.img"
 	out=$tmp/$accel.out
-	timeout "$RUN_TIMEOUT" "$VMON" run -q --accel "$accel" --mem 64M --kernel "$GUEST" \
-		--cmdline "serial=$SERIAL" --disk "$tmp/disk.img,serial=$SERIAL" \
-		--disk "$tmp/ro.img,readonly=on" --rng --serial "file:$out" \
+	if [ -z "$no_net" ]; then
+		"${in_ns[@]}" python3 -c "$SENDER" vg0 >/dev/null 2>&1 &
+		sender=$!
+	fi
+	# -k: a vmon stuck on a device thread may not end on SIGTERM.
+	timeout -k 5 "$RUN_TIMEOUT" "${in_ns[@]}" "$VMON" run -q --accel "$accel" --mem 64M \
+		--kernel "$GUEST" --cmdline "serial=$SERIAL" --disk "$tmp/disk.img,serial=$SERIAL" \
+		--disk "$tmp/ro.img,readonly=on" --rng "${net_args[@]}" --serial "file:$out" \
 		</dev/null >/dev/null 2>"$out.err"
 	rc=$?
+	[ -n "$sender" ] && kill "$sender" 2>/dev/null
+	sender=
 	why=$(verdict "$out" "$rc")
 	if [ -z "$why" ]; then
 		echo "$label: $(grep -c '^virtio: case ' "$out") garbage cases, $(grep -o '[0-9]* rounds' "$out")"
