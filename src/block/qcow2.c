@@ -506,6 +506,8 @@ static int qcow2_open(struct blk *b, char *err, size_t errlen)
 	}
 	free(hdr);
 	hdr = NULL;
+	int64_t fsz = file_size(q->f);
+	q->file_end = fsz > 0 ? (uint64_t)fsz : 0;
 	if (q->rw && (q->incompat & QCOW2_INCOMPAT_DIRTY) && !blk_opening_for_check) {
 		/* Killed with lazy refcounts: rebuild them before anything else. */
 		struct blk_check_result r;

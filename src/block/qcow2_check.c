@@ -274,6 +274,11 @@ static int check_pass(struct qcow2 *q, int fix, struct blk_check_result *r)
 	if (fsz < 0)
 		return (int)fsz;
 	uint64_t file_cl = ((uint64_t)fsz + q->cs - 1) >> q->cluster_bits;
+	if (file_cl > (1ull << 26)) {
+		logf_(r, "ERROR the image file is too large to check (%llu clusters)", (unsigned long long)file_cl);
+		r->check_errors++;
+		return 0;
+	}
 	c.limit = file_cl + 1;
 	c.nrefs = file_cl ? file_cl : 1;
 	c.refs = calloc(c.nrefs, sizeof(*c.refs));
@@ -328,12 +333,17 @@ static int check_pass(struct qcow2 *q, int fix, struct blk_check_result *r)
 
 	/* Compare. */
 	uint64_t n = c.nrefs > file_cl ? c.nrefs : file_cl;
+	uint64_t per = 1ull << q->rb_bits;
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t rc, ref = i < c.nrefs ? c.refs[i] : 0;
 		uint64_t rti = i >> q->rb_bits;
-		if (rti < q->rt_size && (q->rt[rti] & REFT_OFFSET_MASK) &&
-		    (cl_off(q, q->rt[rti] & REFT_OFFSET_MASK) ||
-		     (q->rt[rti] & REFT_OFFSET_MASK) >> q->cluster_bits >= file_cl)) {
+		uint64_t boff = rti < q->rt_size ? q->rt[rti] & REFT_OFFSET_MASK : 0;
+		bool broken = boff && (cl_off(q, boff) || boff >> q->cluster_bits >= file_cl);
+		if ((!boff || broken) && i >= c.nrefs && !(i & (per - 1))) {
+			i += per - 1;   /* nothing counted, nothing referenced: the whole block */
+			continue;
+		}
+		if (broken) {
 			rc = 0;   /* a broken block counts nothing */
 		} else if ((ret = qcow2_get_refcount(q, i, &rc)) < 0) {
 			goto out;

@@ -483,6 +483,13 @@ static int write_range(struct qcow2 *q, const struct iovec *iov, int iovcnt, uin
 					run += n < len - run ? n : len - run;
 					j++;
 				}
+				uint64_t limit = q->file_end > (q->alloc_end << q->cluster_bits) ?
+						 q->file_end : q->alloc_end << q->cluster_bits;
+				if (host + in + run > cl_round_up(q, limit)) {
+					ret = qcow2_signal_corruption(q, "data cluster %#llx is past the end of the image file",
+								      (unsigned long long)host);
+					break;
+				}
 				if (qcow2_overlaps_metadata(q, host + in, run)) {
 					ret = qcow2_signal_corruption(q, "data write at %#llx would overwrite metadata",
 								      (unsigned long long)(host + in));

@@ -125,6 +125,7 @@ struct qcow2 {
 	uint64_t free_idx;            /* no free cluster below this */
 	uint64_t free_byte_off;       /* packing compressed clusters */
 	uint64_t alloc_end;           /* past the highest cluster allocated while open */
+	uint64_t file_end;            /* the file's size when opened */
 
 	uint8_t *dbuf;                /* the last decompressed cluster */
 	uint64_t dbuf_entry;          /* its L2 entry (0: none) */

@@ -99,6 +99,8 @@ static int grow_rt(struct qcow2 *q, uint64_t min_entries)
 	if (start < q->alloc_end)
 		start = q->alloc_end;
 	uint64_t nt = 0, m = 0, entries = 0;
+	if (min_entries > QCOW2_MAX_RT_BYTES / 8 || (start >> q->rb_bits) > QCOW2_MAX_RT_BYTES / 8)
+		return -EFBIG;
 	for (int iter = 0;; iter++) {
 		uint64_t end = start + nt + m;
 		entries = q->rt_size + q->rt_size / 2 + per_cl;
@@ -140,15 +142,14 @@ static int grow_rt(struct qcow2 *q, uint64_t min_entries)
 	for (uint64_t rti = start / rb_cov; rti <= (end - 1) / rb_cov; rti++) {
 		if (rti < q->rt_size && (q->rt[rti] & REFT_OFFSET_MASK)) {
 			/* An existing block counts part of the new area. */
-			for (uint64_t c = start; c < end; c++)
-				if (c / rb_cov == rti && (ret = qcow2_update_refcount(q, c, 1)) < 0)
+			for (uint64_t c = rti * rb_cov > start ? rti * rb_cov : start; c < end && c < (rti + 1) * rb_cov; c++)
+				if ((ret = qcow2_update_refcount(q, c, 1)) < 0)
 					goto out;
 			continue;
 		}
 		memset(blk, 0, q->cs);
-		for (uint64_t c = start; c < end; c++)
-			if (c / rb_cov == rti)
-				rb_set(q, blk, c % rb_cov, 1);
+		for (uint64_t c = rti * rb_cov > start ? rti * rb_cov : start; c < end && c < (rti + 1) * rb_cov; c++)
+			rb_set(q, blk, c % rb_cov, 1);
 		if ((ret = file_pwrite(q->f, blk, q->cs, nrt[rti])) < 0)
 			goto out;
 	}
@@ -186,23 +187,40 @@ out:
 
 static int find_free(struct qcow2 *q, uint64_t n, uint64_t *out)
 {
-	uint64_t c = q->free_idx, run = 0, rc;
+	uint64_t c = q->free_idx, run = 0, per = 1ull << q->rb_bits;
 
 	for (;;) {
 		if ((c + 1) >= (QCOW2_MAX_HOST_OFFSET >> q->cluster_bits))
 			return -EFBIG;
-		int ret = qcow2_get_refcount(q, c, &rc);
+		uint64_t off;
+		int ret = rt_block(q, c >> q->rb_bits, &off);
 		if (ret < 0)
 			return ret;
-		if (rc) {
-			run = 0;
-			if (c == q->free_idx)
-				q->free_idx = c + 1;
-		} else if (++run == n) {
-			*out = c + 1 - n;
-			return 0;
+		if (!off) {   /* a whole block's worth of free clusters */
+			uint64_t left = per - (c & (per - 1));
+			if (run + left >= n) {
+				*out = c - run;
+				return 0;
+			}
+			run += left;
+			c += left;
+			continue;
 		}
-		c++;
+		uint8_t *blk;
+		if ((ret = qcache_get(q, &q->rbc, off, true, &blk)) < 0)
+			return ret;
+		for (uint64_t i = c & (per - 1); i < per; i++, c++) {
+			if (rb_get(q, blk, i)) {
+				run = 0;
+				if (c == q->free_idx)
+					q->free_idx = c + 1;
+			} else if (++run == n) {
+				qcache_put(&q->rbc, blk, false);
+				*out = c + 1 - n;
+				return 0;
+			}
+		}
+		qcache_put(&q->rbc, blk, false);
 	}
 }
 
@@ -259,6 +277,13 @@ int qcow2_update_refcount(struct qcow2 *q, uint64_t cluster, int64_t delta)
 
 	if (!delta)
 		return 0;
+	if (delta < 0) {
+		if ((ret = rt_block(q, rti, &off)) < 0)
+			return ret;
+		if (!off)
+			return qcow2_signal_corruption(q, "refcount of cluster %#llx would drop below zero",
+						       (unsigned long long)cluster);
+	}
 	if ((ret = ensure_refblock(q, rti)) < 0)
 		return ret;
 	if ((ret = rt_block(q, rti, &off)) < 0)

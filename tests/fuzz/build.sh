@@ -15,6 +15,13 @@ emu_src=$(ls src/accel/emu/*.c | grep -v '/accel_emu\.c$')
 	-o "$out/fuzz_emu_code" tests/fuzz/fuzz_emu_code.c $emu_src \
 	src/machine/bus.c src/machine/memory.c src/util/log.c src/arch/x86/cpu_state.c \
 	-pthread
+# The block layer's qcow2 and raw drivers, on image files.
+"$CLANG" -std=gnu11 -D_GNU_SOURCE -Isrc -O1 -g -fno-omit-frame-pointer \
+	-Wall -Wextra -Werror \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-o "$out/fuzz_qcow2" tests/fuzz/fuzz_qcow2.c \
+	src/block/block.c src/block/file.c src/block/raw.c src/block/qcow2*.c \
+	-pthread -lz -lzstd
 # The split virtqueue parser, on guest RAM filled from the input.
 "$CLANG" -std=gnu11 -D_GNU_SOURCE -Isrc -O1 -g -fno-omit-frame-pointer \
 	-Wall -Wextra -Werror \

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Runs the libFuzzer targets for a bounded time each: the software CPU on
 # random code pages (tests/fuzz/fuzz_emu_code.c) and the virtqueue parser
-# (tests/fuzz/fuzz_virtq.c).  Crash artefacts stay in build/fuzz/.
+# (tests/fuzz/fuzz_virtq.c), and the block layer on image files
+# (tests/fuzz/fuzz_qcow2.c).  Crash artefacts stay in build/fuzz/.
 set -u
 cd "$(dirname "$0")/../.."
 name=fuzz
@@ -47,4 +48,5 @@ run_target() {
 failed=0
 run_target emu-code fuzz_emu_code "${FUZZ_TIME:-30}" 4096
 run_target virtq fuzz_virtq "${FUZZ_TIME_VIRTQ:-20}" 32768
+ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=16:allocator_release_to_os_interval_ms=200} run_target qcow2 fuzz_qcow2 "${FUZZ_TIME_QCOW2:-20}" 65536
 exit $failed
