@@ -39,6 +39,13 @@ static void die_msg(const char *fmt, ...)
 	fprintf(stderr, "vmon-img: %s\n", buf);
 }
 
+/* Why a call on b failed: the driver's own words when it has them. */
+static const char *why(struct blk *b, int r)
+{
+	const char *m = b ? blk_last_error(b) : "";
+	return m && *m ? m : strerror(-r);
+}
+
 static int bad_option(void)
 {
 	if (optopt)
@@ -673,7 +680,7 @@ static int cmd_convert(int argc, char **argv)
 			uint64_t n = st.pnum;
 			if ((st.flags & BLK_STATUS_ZERO) && !(st.flags & BLK_STATUS_DATA) && !bk) {
 				if (!fresh && (r = blk_write_zeroes(out, to, n, true)) < 0) {
-					die_msg("error while writing at byte %llu: %s", (unsigned long long)to, strerror(-r));
+					die_msg("error while writing at byte %llu: %s", (unsigned long long)to, why(out, r));
 					goto done;
 				}
 				off += n;
@@ -695,7 +702,7 @@ static int cmd_convert(int argc, char **argv)
 			n = endp - off;
 			done_bytes -= lead;
 			if ((r = blk_pread(src[s], buf, n, off)) < 0) {
-				die_msg("error while reading at byte %llu: %s", (unsigned long long)off, strerror(-r));
+				die_msg("error while reading at byte %llu: %s", (unsigned long long)off, why(src[s], r));
 				goto done;
 			}
 			if (bk) {
@@ -760,7 +767,7 @@ static int cmd_convert(int argc, char **argv)
 				p += u;
 				continue;
 werr:
-				die_msg("error while writing at byte %llu: %s", (unsigned long long)(to + p), strerror(-r));
+				die_msg("error while writing at byte %llu: %s", (unsigned long long)(to + p), why(out, r));
 				goto done;
 			}
 			off += n;
@@ -772,7 +779,7 @@ werr:
 	}
 	int r = blk_flush(out);
 	if (r < 0) {
-		die_msg("error while flushing '%s': %s", dst, strerror(-r));
+		die_msg("error while flushing '%s': %s", dst, why(out, r));
 		goto done;
 	}
 	if (prog) {
