@@ -31,7 +31,8 @@ GUEST_OBJS_fwcfg     := fwcfg/fwcfg.o
 GUEST_OBJS_acpi      := acpi/acpi.o
 GUEST_OBJS_portbench := portbench/portbench.o
 GUEST_OBJS_timer     := timer/timer.o
-GUEST_OBJS_virtio    := virtio/virtio.o virtio/vdev.o virtio/garbage.o virtio/net.o
+GUEST_OBJS_virtio    := virtio/virtio.o virtio/vdev.o virtio/garbage.o virtio/net.o \
+	virtio/pci_garbage.o
 
 GUEST_BIN := $(GUEST32:%=$(GUEST_OUT)/%.elf) $(GUEST_OUT)/longmode.elf \
 	$(GUEST_OUT)/realmode.bin $(GUEST_OUT)/triple.elf $(GUEST_OUT)/protmode-aout.bin

@@ -29,6 +29,12 @@ uint8_t pci_read8(unsigned slot, unsigned off)
 	return inb((uint16_t)(CFC + (off & 3)));
 }
 
+void pci_write8(unsigned slot, unsigned off, uint8_t v)
+{
+	select_reg(slot, off);
+	outb((uint16_t)(CFC + (off & 3)), v);
+}
+
 void pci_write16(unsigned slot, unsigned off, uint16_t v)
 {
 	select_reg(slot, off);

@@ -17,6 +17,7 @@
 uint32_t pci_read32(unsigned slot, unsigned off);
 uint16_t pci_read16(unsigned slot, unsigned off);
 uint8_t pci_read8(unsigned slot, unsigned off);
+void pci_write8(unsigned slot, unsigned off, uint8_t v);
 void pci_write16(unsigned slot, unsigned off, uint16_t v);
 void pci_write32(unsigned slot, unsigned off, uint32_t v);
 

@@ -563,7 +563,7 @@ void rng_garbage(struct vdev *d)
 
 /* ---- random garbage for virtio-rng ------------------------------------ */
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint64_t rng_state;
 
 static uint64_t rnd(void)
 {
@@ -628,10 +628,11 @@ static enum outcome hammer_round(struct vdev *d)
 	return rng_result(d, r % 16 == 1 ? (uint16_t)(r >> 48) : 0);
 }
 
-void rng_hammer(struct vdev *d, unsigned rounds)
+void rng_hammer(struct vdev *d, unsigned rounds, uint32_t seed)
 {
 	unsigned count[O_COUNT] = { 0 };
 
+	rng_state = 0x9e3779b97f4a7c15ull ^ seed;
 	for (unsigned i = 0; i < rounds; i++) {
 		enum outcome o = hammer_round(d);
 

@@ -44,9 +44,13 @@ void rng_alive(struct vdev *d);
 /* garbage.c */
 void blk_garbage(struct vdev *d);
 void rng_garbage(struct vdev *d);
-void rng_hammer(struct vdev *d, unsigned rounds);
+/* Random rounds; the seed makes them reproducible. */
+void rng_hammer(struct vdev *d, unsigned rounds, uint32_t seed);
 
 /* net.c: only if there is a virtio-net device. */
 void net_tests(uint64_t features, struct vring_pages *ring);
+
+/* pci_garbage.c: leaves every device in any state. */
+void pci_hammer(const struct vdev *const *devs, unsigned ndevs, unsigned rounds, uint32_t seed);
 
 #endif
