@@ -563,14 +563,19 @@ void rng_garbage(struct vdev *d)
 
 /* ---- random garbage for virtio-rng ------------------------------------ */
 
-static uint64_t rng_state;
+static uint64_t rnd_state;
 
-static uint64_t rnd(void)
+void rnd_seed(uint32_t seed)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	rnd_state = 0x9e3779b97f4a7c15ull ^ seed;
+}
+
+uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
 }
 
 /* Mostly the spare megabyte (the device may write there), sometimes around
@@ -628,11 +633,10 @@ static enum outcome hammer_round(struct vdev *d)
 	return rng_result(d, r % 16 == 1 ? (uint16_t)(r >> 48) : 0);
 }
 
-void rng_hammer(struct vdev *d, unsigned rounds, uint32_t seed)
+void rng_hammer(struct vdev *d, unsigned rounds)
 {
 	unsigned count[O_COUNT] = { 0 };
 
-	rng_state = 0x9e3779b97f4a7c15ull ^ seed;
 	for (unsigned i = 0; i < rounds; i++) {
 		enum outcome o = hammer_round(d);
 

@@ -28,11 +28,11 @@ static void delay(uint64_t cycles)
 		cpu_relax();
 }
 
-/* n buffers of len bytes in the spare megabyte, one chain each. */
-static void post_short(struct vdev *d, unsigned n, uint32_t len)
+/* n one-byte buffers in the spare megabyte, one chain each. */
+static void post_short(struct vdev *d, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
-		vq_desc(d, i, spare_ram + 64 * i, len, D_WRITE, 0);
+		vq_desc(d, i, spare_ram + 64 * i, 1, D_WRITE, 0);
 		vq_publish(d, (uint16_t)i);
 	}
 }
@@ -81,7 +81,7 @@ static void short_then_more(struct vdev *d)
 {
 	struct vused_elem a, b;
 
-	post_short(d, 1, 1);
+	post_short(d, 1);
 	wait_frames(d, "net-rx-short-buffer");
 	post_rx(d, 1);
 	expect_used(d, &a, "net-rx-short-buffer");
@@ -98,7 +98,7 @@ static void short_then_more(struct vdev *d)
  */
 static void ring_of_short_buffers(struct vdev *d)
 {
-	post_short(d, VQ_SIZE, 1);
+	post_short(d, VQ_SIZE);
 	wait_frames(d, "net-rx-ring-of-short-buffers");
 	gprintf(NAME ": case net-rx-ring-of-short-buffers: dropped\n");
 }

@@ -18,20 +18,15 @@
 #define BAR0_SIZE     0x4000
 #define MSIX_BAR_SIZE 0x1000
 
-static uint32_t state;
-
-static uint32_t rnd(void)
+static uint32_t rnd32(void)
 {
-	state ^= state << 13;
-	state ^= state >> 17;
-	state ^= state << 5;
-	return state;
+	return (uint32_t)rnd();
 }
 
 /* 1, 2 or 4 bytes, naturally aligned. */
 static unsigned rnd_size(uint32_t *off)
 {
-	unsigned size = 1u << (rnd() % 3);
+	unsigned size = 1u << (rnd32() % 3);
 
 	*off &= ~(size - 1);
 	return size;
@@ -41,7 +36,7 @@ static void mmio_access(uint64_t base, uint32_t off, int write)
 {
 	unsigned size = rnd_size(&off);
 	volatile void *p = phys_ptr(base + off);
-	uint32_t v = rnd();
+	uint32_t v = rnd32();
 
 	switch (size | (unsigned)!!write << 4) {
 	case 1: (void)*(volatile uint8_t *)p; break;
@@ -58,7 +53,7 @@ static void hammer_bars(const struct vdev *d, unsigned rounds)
 	uint64_t msix = pci_bar_addr(d->slot, 1);
 
 	for (unsigned i = 0; i < rounds; i++) {
-		uint32_t r = rnd(), off;
+		uint32_t r = rnd32(), off;
 
 		if (r & 1) {
 			mmio_access(d->bar0, (r >> 8) % BAR0_SIZE, r & 2);
@@ -72,10 +67,10 @@ static void hammer_bars(const struct vdev *d, unsigned rounds)
 static void hammer_config(unsigned slot, unsigned rounds)
 {
 	for (unsigned i = 0; i < rounds; i++) {
-		uint32_t off = rnd() % 0x100, v = rnd();
+		uint32_t off = rnd32() % 0x100, v = rnd32();
 		unsigned size = rnd_size(&off);
 
-		if (rnd() & 1) {
+		if (rnd32() & 1) {
 			(void)pci_read32(slot, off & ~3u);
 			continue;
 		}
@@ -88,11 +83,10 @@ static void hammer_config(unsigned slot, unsigned rounds)
 	}
 }
 
-void pci_hammer(const struct vdev *const *devs, unsigned ndevs, unsigned rounds, uint32_t seed)
+void pci_hammer(const struct vdev *const *devs, unsigned ndevs, unsigned rounds)
 {
 	uint32_t ids[PCI_SLOTS];
 
-	state = seed | 1;
 	for (unsigned s = 0; s < PCI_SLOTS; s++)
 		ids[s] = pci_read32(s, 0);
 	for (unsigned i = 0; i < ndevs; i++)

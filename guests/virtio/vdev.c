@@ -187,7 +187,7 @@ void vq_desc(struct vdev *d, unsigned i, uint64_t addr, uint32_t len, uint16_t f
 	v->next = next;
 }
 
-void vq_kick(const struct vdev *d)
+static void vq_kick(const struct vdev *d)
 {
 	wr16(d->notify + rd16(d->common + CC_Q_NOFF) * d->notify_mult, 0);
 }

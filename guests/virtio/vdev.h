@@ -83,7 +83,6 @@ void vq_desc(struct vdev *d, unsigned i, uint64_t addr, uint32_t len, uint16_t f
 /* Puts head in the next avail slot, then publishes idx (normally +1). */
 void vq_publish_idx(struct vdev *d, uint16_t head, uint16_t idx);
 void vq_publish(struct vdev *d, uint16_t head);
-void vq_kick(const struct vdev *d);
 /* Polls for the next used element or DEVICE_NEEDS_RESET. */
 enum vq_wait vq_wait(struct vdev *d, struct vused_elem *e);
 

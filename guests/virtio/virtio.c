@@ -240,7 +240,6 @@ uint32_t guest_main(uint32_t magic, uint32_t mbi_addr)
 	uint64_t common = 1ULL << F_VERSION_1 | 1ULL << F_INDIRECT_DESC;
 	struct vdev blk, ro, rng;
 	const struct vdev *devs[] = { &blk, &ro, &rng };
-	uint32_t seed = (uint32_t)parse_num(cmdline_value(cmdline, "seed"), 1);
 
 	if (magic != MB_BOOT_MAGIC)
 		guest_fail(NAME, "not started by a multiboot loader");
@@ -256,11 +255,12 @@ uint32_t guest_main(uint32_t magic, uint32_t mbi_addr)
 	rng_alive(&rng);
 	gprintf(NAME ": rng: 16 random bytes\n");
 	rng_garbage(&rng);
-	rng_hammer(&rng, (unsigned)parse_num(cmdline_value(cmdline, "rounds"), 300), seed);
+	rnd_seed((uint32_t)parse_num(cmdline_value(cmdline, "seed"), 1));
+	rng_hammer(&rng, (unsigned)parse_num(cmdline_value(cmdline, "rounds"), 300));
 	rng_alive(&rng);
 	net_tests(common, &rings[3]);
 	blk_alive(&blk);
-	pci_hammer(devs, 3, (unsigned)parse_num(cmdline_value(cmdline, "pci_rounds"), 1000), seed);
+	pci_hammer(devs, 3, (unsigned)parse_num(cmdline_value(cmdline, "pci_rounds"), 1000));
 	gprintf(NAME ": PASS\n");
 	return GUEST_PASS;
 }

@@ -44,13 +44,15 @@ void rng_alive(struct vdev *d);
 /* garbage.c */
 void blk_garbage(struct vdev *d);
 void rng_garbage(struct vdev *d);
-/* Random rounds; the seed makes them reproducible. */
-void rng_hammer(struct vdev *d, unsigned rounds, uint32_t seed);
+/* xorshift64 for the random rounds; the seed makes them reproducible. */
+void rnd_seed(uint32_t seed);
+uint64_t rnd(void);
+void rng_hammer(struct vdev *d, unsigned rounds);
 
 /* net.c: only if there is a virtio-net device. */
 void net_tests(uint64_t features, struct vring_pages *ring);
 
 /* pci_garbage.c: leaves every device in any state. */
-void pci_hammer(const struct vdev *const *devs, unsigned ndevs, unsigned rounds, uint32_t seed);
+void pci_hammer(const struct vdev *const *devs, unsigned ndevs, unsigned rounds);
 
 #endif
