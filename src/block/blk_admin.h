@@ -85,6 +85,13 @@ int blk_truncate(struct blk *b, uint64_t size, bool shrink, char *err, size_t er
 /* Writes one whole cluster compressed (qcow2 only; the last cluster may be
  * short).  -ENOTSUP for formats without compression. */
 int blk_write_compressed(struct blk *b, const void *buf, size_t len, uint64_t off);
+/* The same in two steps, so that compression can run on several threads:
+ * blk_compress (thread-safe, no I/O) compresses one cluster's data (the last
+ * may be short) into out (a cluster's size); *clen = 0 when it does not get
+ * smaller, and the data is then to be written with blk_pwrite.  Then
+ * blk_write_compressed_data stores it for the cluster at off. */
+int blk_compress(struct blk *b, const void *in, size_t len, void *out, size_t *clen);
+int blk_write_compressed_data(struct blk *b, uint64_t off, const void *cdata, size_t clen);
 uint32_t blk_cluster_size(const struct blk *b);   /* 0 for raw */
 /* Records a new backing file name and format in the image (rebase -u). */
 int blk_change_backing(struct blk *b, const char *name, const char *fmt);

@@ -684,6 +684,35 @@ static int qcow2_write_compressed(struct blk *b, const void *buf, size_t len, ui
 	return ret;
 }
 
+int blk_compress(struct blk *b, const void *in, size_t len, void *out, size_t *clen)
+{
+	*clen = 0;
+	if (b->drv != &blk_qcow2_driver)
+		return -ENOTSUP;
+	struct qcow2 *q = QS(b);
+	if (len > q->cs)
+		return -EINVAL;
+	*clen = qcow2_compress(q, in, len, out);
+	return 0;
+}
+
+int blk_write_compressed_data(struct blk *b, uint64_t off, const void *cdata, size_t clen)
+{
+	if (b->drv != &blk_qcow2_driver)
+		return -ENOTSUP;
+	if (b->readonly)
+		return -EROFS;
+	if (off >= b->size)
+		return -EINVAL;
+	struct qcow2 *q = QS(b);
+	pthread_mutex_lock(&q->lock);
+	int ret = prepare_write(q);
+	if (ret >= 0)
+		ret = qcow2_write_compressed_data(q, off, cdata, clen);
+	pthread_mutex_unlock(&q->lock);
+	return ret;
+}
+
 static int write_size(struct qcow2 *q, uint64_t size)
 {
 	uint8_t v[8];

@@ -223,7 +223,7 @@ int qcow2_decompress(struct qcow2 *q, uint64_t entry, uint8_t *out)
 }
 
 /* Compressed size, or 0 when it does not fit in less than a cluster. */
-static size_t compress_cluster(struct qcow2 *q, const uint8_t *in, uint8_t *out)
+static size_t compress_cluster(const struct qcow2 *q, const uint8_t *in, uint8_t *out)
 {
 	size_t cap = (size_t)q->cs - 1;
 
@@ -704,36 +704,33 @@ int qcow2_zero_range(struct qcow2 *q, uint64_t off, uint64_t len, bool unmap, in
 	return ret < 0 ? ret : r2;
 }
 
-int qcow2_write_compressed_cluster(struct qcow2 *q, const void *buf, size_t len, uint64_t off)
+size_t qcow2_compress(const struct qcow2 *q, const void *buf, size_t len, uint8_t *out)
+{
+	uint8_t *in = malloc(q->cs);
+	if (!in)
+		return 0;
+	memcpy(in, buf, len);
+	memset(in + len, 0, (size_t)(q->cs - len));
+	size_t n = compress_cluster(q, in, out);
+	free(in);
+	return n;
+}
+
+int qcow2_write_compressed_data(struct qcow2 *q, uint64_t off, const void *cdata, size_t clen)
 {
 	int ret;
 
-	if (cl_off(q, off) || len > q->cs || (len < q->cs && off + len != q->b->size))
+	if (cl_off(q, off) || !clen || clen >= q->cs)
 		return -EINVAL;
-	uint8_t *in = q->tmp;
-	memcpy(in, buf, len);
-	memset(in + len, 0, (size_t)(q->cs - len));
-	uint8_t *out = malloc(q->cs);
-	if (!out)
-		return -ENOMEM;
-	size_t clen = compress_cluster(q, in, out);
-	if (!clen) {
-		/* Does not compress: write it as it is. */
-		free(out);
-		struct iovec v = { (void *)buf, len };
-		return write_range(q, &v, 1, off, len);
-	}
 	uint8_t *l2;
-	if ((ret = qcow2_get_l2_alloc(q, off, &l2)) < 0) {
-		free(out);
+	if ((ret = qcow2_get_l2_alloc(q, off, &l2)) < 0)
 		return ret;
-	}
 	int64_t coff = qcow2_alloc_bytes(q, clen);
 	if (coff < 0) {
 		ret = (int)coff;
 		goto out;
 	}
-	if ((ret = file_pwrite(q->f, out, clen, (uint64_t)coff)) < 0)
+	if ((ret = file_pwrite(q->f, cdata, clen, (uint64_t)coff)) < 0)
 		goto out;
 	unsigned shift = 62 - (q->cluster_bits - 8);
 	uint64_t nsec = (((uint64_t)coff + clen - 1) >> 9) - ((uint64_t)coff >> 9);
@@ -753,6 +750,25 @@ int qcow2_write_compressed_cluster(struct qcow2 *q, const void *buf, size_t len,
 out:
 	if (l2)
 		qcache_put(&q->l2c, l2, false);
+	return ret;
+}
+
+int qcow2_write_compressed_cluster(struct qcow2 *q, const void *buf, size_t len, uint64_t off)
+{
+	if (cl_off(q, off) || len > q->cs || (len < q->cs && off + len != q->b->size))
+		return -EINVAL;
+	uint8_t *out = malloc(q->cs);
+	if (!out)
+		return -ENOMEM;
+	size_t clen = qcow2_compress(q, buf, len, out);
+	int ret;
+	if (!clen) {
+		/* Does not compress: write it as it is. */
+		struct iovec v = { (void *)buf, len };
+		ret = write_range(q, &v, 1, off, len);
+	} else {
+		ret = qcow2_write_compressed_data(q, off, out, clen);
+	}
 	free(out);
 	return ret;
 }

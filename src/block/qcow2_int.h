@@ -180,6 +180,9 @@ int qcow2_writev(struct qcow2 *q, const struct iovec *iov, int iovcnt, uint64_t 
 /* discard: 0 write zeroes, 1 discard (zero flag over a backing file), 2 drop all */
 int qcow2_zero_range(struct qcow2 *q, uint64_t off, uint64_t len, bool unmap, int discard);
 int qcow2_write_compressed_cluster(struct qcow2 *q, const void *buf, size_t len, uint64_t off);
+/* Compresses one cluster (len <= cs, zero padded) into out (cs bytes); 0: does not fit. No lock needed. */
+size_t qcow2_compress(const struct qcow2 *q, const void *buf, size_t len, uint8_t *out);
+int qcow2_write_compressed_data(struct qcow2 *q, uint64_t off, const void *cdata, size_t clen);
 int qcow2_status(struct qcow2 *q, uint64_t off, uint64_t len, struct blk_status *st);
 int qcow2_decompress(struct qcow2 *q, uint64_t entry, uint8_t *out);
 void qcow2_compressed_range(const struct qcow2 *q, uint64_t entry, uint64_t *off, uint64_t *len);

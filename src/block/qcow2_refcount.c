@@ -396,6 +396,15 @@ int64_t qcow2_alloc_bytes(struct qcow2 *q, uint64_t size)
 	int64_t c = qcow2_alloc_clusters(q, 1);
 	if (c < 0)
 		return c;
+	if (q->free_byte_off && cl_off(q, q->free_byte_off) && rc < q->refcount_max &&
+	    (uint64_t)c == (q->free_byte_off & ~(q->cs - 1)) + q->cs) {
+		/* The next cluster is ours too: continue into it. */
+		uint64_t off = q->free_byte_off;
+		if ((ret = qcow2_update_refcount(q, off >> q->cluster_bits, 1)) < 0)
+			return ret;
+		q->free_byte_off = off + size;
+		return (int64_t)off;
+	}
 	q->free_byte_off = (uint64_t)c + size;
 	return c;
 }

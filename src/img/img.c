@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -69,6 +70,21 @@ static void usage(void)
 	       "  compare [-f fmt] [-F fmt] [-s] [-q] FILE1 FILE2\n"
 	       "  map [-f fmt] [--output=human|json] FILE\n"
 	       "Formats: raw, qcow2 (versions 2 and 3).\n");
+}
+
+static bool buf_zero(const uint8_t *p, uint64_t n)
+{
+	uint64_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		if (w)
+			return false;
+	}
+	for (; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
 }
 
 /* qemu's size_to_str: three significant digits, binary prefixes. */
@@ -562,6 +578,86 @@ static int cmd_check(int argc, char **argv)
 
 /* ---- convert ---- */
 
+struct cjob {
+	struct blk *b;
+	const uint8_t *in;
+	size_t len;
+	uint8_t *out;
+	size_t clen;
+	int ret;
+};
+
+struct cwork {
+	struct cjob *jobs;
+	int n, stride, first;
+};
+
+static void *compress_worker(void *p)
+{
+	struct cwork *w = p;
+	for (int i = w->first; i < w->n; i += w->stride)
+		w->jobs[i].ret = blk_compress(w->jobs[i].b, w->jobs[i].in, w->jobs[i].len,
+					      w->jobs[i].out, &w->jobs[i].clen);
+	return NULL;
+}
+
+/* Writes the whole clusters of buf (guest offset to) compressed, the
+ * compression spread over the host's cores; zero clusters are skipped
+ * (fresh target) or written as zeroes. */
+static int write_compressed_chunk(struct blk *out, const uint8_t *buf, uint64_t n, uint64_t to,
+				  uint32_t cs, bool fresh, uint8_t *cbufs)
+{
+	static int ncpu;
+	int nj = 0, r = 0;
+	struct cjob *jobs = malloc(sizeof(*jobs) * (size_t)(n / cs + 1));
+	if (!jobs)
+		return -ENOMEM;
+
+	if (!ncpu) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		ncpu = c < 1 ? 1 : c > 8 ? 8 : (int)c;
+	}
+	for (uint64_t p = 0; p < n; p += cs) {
+		uint64_t u = n - p < cs ? n - p : cs;
+		if (buf_zero(buf + p, u)) {
+			if (!fresh && (r = blk_write_zeroes(out, to + p, u, true)) < 0)
+				goto out;
+			continue;
+		}
+		jobs[nj] = (struct cjob){ out, buf + p, (size_t)u, cbufs + (size_t)nj * cs, 0, 0 };
+		nj++;
+	}
+	pthread_t th[8];
+	struct cwork w[8];
+	int nt = ncpu < nj ? ncpu : nj;
+	bool started[8] = { false };
+	if (nt < 1)
+		nt = 1;
+	for (int t = 1; t < nt; t++) {
+		w[t] = (struct cwork){ jobs, nj, nt, t };
+		started[t] = pthread_create(&th[t], NULL, compress_worker, &w[t]) == 0;
+		if (!started[t])
+			compress_worker(&w[t]);   /* no thread: do its share here */
+	}
+	w[0] = (struct cwork){ jobs, nj, nt, 0 };
+	compress_worker(&w[0]);
+	for (int t = 1; t < nt; t++)
+		if (started[t])
+			pthread_join(th[t], NULL);
+	for (int j = 0; j < nj && r >= 0; j++) {
+		uint64_t at = to + (uint64_t)(jobs[j].in - buf);
+		if ((r = jobs[j].ret) < 0)
+			break;
+		if (jobs[j].clen)
+			r = blk_write_compressed_data(out, at, jobs[j].out, jobs[j].clen);
+		else
+			r = blk_pwrite(out, jobs[j].in, jobs[j].len, at);
+	}
+out:
+	free(jobs);
+	return r;
+}
+
 static void progress(double pct)
 {
 	printf("    (%.2f/100%%)\r", pct);
@@ -610,7 +706,7 @@ static int cmd_convert(int argc, char **argv)
 	uint64_t total = 0;
 	int rc = 1;
 	struct blk *out = NULL, *bk = NULL;
-	uint8_t *buf = NULL, *bbuf = NULL;
+	uint8_t *buf = NULL, *bbuf = NULL, *cbufs = NULL;
 	for (int i = 0; i < nsrc; i++) {
 		if (!(src[i] = open_img(argv[optind + i], fmt, false, false)))
 			goto done;
@@ -658,7 +754,8 @@ static int cmd_convert(int argc, char **argv)
 	bool fresh = !no_create && !(o.prealloc != BLK_PREALLOC_OFF);
 	bk = backing ? blk_backing(out) : NULL;
 	if (posix_memalign((void **)&buf, 4096, CHUNK + 2 * gran) ||
-	    (bk && posix_memalign((void **)&bbuf, 4096, CHUNK + 2 * gran))) {
+	    (bk && posix_memalign((void **)&bbuf, 4096, CHUNK + 2 * gran)) ||
+	    (compress && cs && !(cbufs = malloc((size_t)((CHUNK + 2 * gran) / cs + 1) * cs)))) {
 		die_msg("out of memory");
 		goto done;
 	}
@@ -712,6 +809,17 @@ static int cmd_convert(int argc, char **argv)
 					die_msg("error while reading the backing file: %s", strerror(-r));
 					goto done;
 				}
+			}
+			if (compress && !bk && cs && !(to % cs)) {
+				if ((r = write_compressed_chunk(out, buf, n, to, cs, fresh, cbufs)) < 0) {
+					die_msg("error while writing at byte %llu: %s", (unsigned long long)to, why(out, r));
+					goto done;
+				}
+				off += n;
+				done_bytes += n;
+				if (prog)
+					progress(done_bytes * 100.0 / (total ? total : 1));
+				continue;
 			}
 			/* Write what is not zero (or not equal to the backing file), unit by unit. */
 			for (uint64_t p = 0; p < n;) {
@@ -796,6 +904,7 @@ done:
 	free(src);
 	free(buf);
 	free(bbuf);
+	free(cbufs);
 	return rc;
 }
 
