@@ -3,16 +3,20 @@
 # Fetches Debian's current cloud kernel and busybox-static and builds a gzip
 # cpio initramfs for them, under build/linux/:
 #   vmlinuz          the kernel (bzImage), as Debian ships it
-#   initramfs.cpio.gz busybox, /init from guests/linux/, the kernel's virtio and pvpanic modules
+#   initramfs.cpio.gz busybox, /init from guests/linux/, the kernel's virtio and pvpanic
+#                    modules, mke2fs (as mkfs.ext4) and its libraries from the host
 #   version          the kernel release (uname -r)
+# LINUX_GUEST_TOOLS adds more host programs (with their libraries), and
+# LINUX_OUT builds elsewhere: bench/virtio makes a variant with fio and iperf3.
 # The kernel version is resolved at run time; inputs unchanged -> nothing is redone.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-out=$top/build/linux
+out=${LINUX_OUT:-$top/build/linux}
+tools="mke2fs ${LINUX_GUEST_TOOLS:-}"
 mkdir -p "$out/dl"
 
 need=()
-for p in cpio gzip busybox-static; do
+for p in cpio gzip busybox-static e2fsprogs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -31,7 +35,7 @@ fi
 [ -n "$pkg" ] || { echo "linux-guest: cannot resolve linux-image-cloud-amd64" >&2; exit 1; }
 release=${pkg#linux-image-}
 
-stamp="$pkg $(sha256sum "$top/guests/linux/init" "$top/guests/linux/profile" "$0" | sha256sum | cut -c1-16)"
+stamp="$pkg $tools $(sha256sum "$top/guests/linux/init" "$top/guests/linux/profile" "$0" | sha256sum | cut -c1-16)"
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp" ] &&
    [ -f "$out/vmlinuz" ] && [ -f "$out/initramfs.cpio.gz" ]; then
 	exit 0
@@ -60,6 +64,18 @@ mkdir -p "$root/lib/modules/$release"
 	cpio -0 -pdm --quiet "$root/lib/modules/$release")
 cp "$kmods"/modules.order "$kmods"/modules.builtin* "$root/lib/modules/$release/" 2>/dev/null || true
 /bin/busybox depmod -b "$root" "$release"
+
+# Host programs the tests need, with the shared libraries ldd names.
+for t in $tools; do
+	bin=$(command -v "$t" || true)
+	[ -n "$bin" ] || { echo "linux-guest: $t not found on the host" >&2; exit 1; }
+	for f in "$bin" $(ldd "$bin" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$f")"
+		cp -L "$f" "$root$f"
+	done
+	ln -sf "$bin" "$root/bin/$(basename "$bin")"
+done
+ln -sf "$(command -v mke2fs)" "$root/bin/mkfs.ext4"
 
 (cd "$root" && find . -print0 | cpio -0 -o -H newc --quiet | gzip -9 -n) >"$out/initramfs.cpio.gz.tmp"
 mv "$out/initramfs.cpio.gz.tmp" "$out/initramfs.cpio.gz"

@@ -24,6 +24,7 @@ static const char run_usage[] =
 "  --net tap=NAME[,mac=MAC]\n"
 "                      a virtio-net NIC on tap NAME, created when absent\n"
 "                      (repeatable, up to 4; default MAC 52:54:00:12:34:5N)\n"
+"  --virtio-console MODE  a virtio-console (hvc0): stdio, file:PATH, none\n"
 "  --rng               a virtio-rng device fed from the host's getrandom()\n"
 "  --flat[=ADDR]       --kernel is a flat binary entered in real mode at ADDR\n"
 "                      (default 0x7c00, CS:IP = 0000:ADDR)\n"
@@ -43,7 +44,7 @@ static const char main_usage[] =
 "       vmon --version\n";
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS,
-       OPT_SERIAL, OPT_ACCEL, OPT_FLAT, OPT_STATS, OPT_DISK, OPT_RNG, OPT_NET };
+       OPT_SERIAL, OPT_ACCEL, OPT_FLAT, OPT_STATS, OPT_DISK, OPT_RNG, OPT_NET, OPT_VCON };
 
 static int usage_error(const char *what, const char *arg)
 {
@@ -144,6 +145,7 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "net", required_argument, NULL, OPT_NET },
+		{ "virtio-console", required_argument, NULL, OPT_VCON },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -205,6 +207,11 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 			cfg->ndisks++;
 			break;
 		case OPT_RNG: cfg->rng = 1; break;
+		case OPT_VCON:
+			if (parse_serial(optarg))
+				return usage_error("--virtio-console wants stdio, file:PATH or none", optarg);
+			cfg->virtio_console = optarg;
+			break;
 		case OPT_NET:
 			if (cfg->nnics == VMON_MAX_NICS)
 				return usage_error("too many --net options", optarg);
@@ -227,6 +234,10 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 		return usage_error("unexpected argument", argv[optind]);
 	if (!cfg->kernel)
 		return usage_error("--kernel is required", NULL);
+	if (cfg->virtio_console && !strcmp(cfg->virtio_console, "stdio") &&
+	    !strcmp(cfg->serial, "stdio"))
+		return usage_error("--virtio-console stdio needs --serial elsewhere (file:PATH or none)",
+				   NULL);
 	log_set_level(verbosity);
 	return 0;
 }

@@ -99,6 +99,11 @@ static int machine_devices(struct machine *m)
 	m->serial = chardev_open(m->cfg.serial, machine_quit, m);
 	if (!m->serial)
 		return -1;
+	if (m->cfg.virtio_console) {
+		m->hvc = chardev_open(m->cfg.virtio_console, machine_quit, m);
+		if (!m->hvc)
+			return -1;
+	}
 	m->uart = uart_new(m->pio, COM1_BASE, com1, m->serial);
 	m->i8042 = i8042_new(m->pio, m);
 	m->rtc = rtc_new(m->pio, rtc);
@@ -328,6 +333,8 @@ void machine_destroy(struct machine *m)
 	if (m->serial)
 		chardev_close(m->serial);
 	machine_virtio_destroy(m);
+	if (m->hvc)
+		chardev_close(m->hvc);
 	uart_free(m->uart);
 	i8042_free(m->i8042);
 	rtc_free(m->rtc);

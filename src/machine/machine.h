@@ -43,6 +43,7 @@ struct machine_config {
 	struct virtio_net_opts nic[VMON_MAX_NICS];
 	int nnics;
 	int rng;                 /* --rng: a virtio-rng device */
+	const char *virtio_console;   /* --virtio-console SPEC, or NULL */
 };
 
 struct vcpu {
@@ -74,6 +75,7 @@ struct machine {
 	int ncpus;
 	struct x86_cpu_state boot_state;   /* the BSP's entry state */
 	struct chardev *serial;
+	struct chardev *hvc;           /* the virtio-console's backend */
 	struct uart *uart;
 	struct i8042 *i8042;
 	struct rtc *rtc;

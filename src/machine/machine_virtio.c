@@ -7,11 +7,12 @@
 #include "pci/pci.h"
 #include "util/log.h"
 #include "virtio/blk.h"
+#include "virtio/console.h"
 #include "virtio/net.h"
 #include "virtio/rng.h"
 #include "virtio/virtio_pci.h"
 
-#define MACHINE_VIRTIO_MAX (VMON_MAX_DISKS + VMON_MAX_NICS + 1)
+#define MACHINE_VIRTIO_MAX (VMON_MAX_DISKS + VMON_MAX_NICS + 2)
 
 struct machine_virtio_dev {
 	struct virtio_dev *vd;
@@ -50,6 +51,8 @@ int machine_virtio_create(struct machine *m)
 	for (int i = 0; i < m->cfg.nnics; i++)
 		if (add(m, virtio_net_new(&m->cfg.nic[i]), virtio_net_free))
 			return -1;
+	if (m->hvc && add(m, virtio_console_new(m->hvc), virtio_console_free))
+		return -1;
 	if (m->cfg.rng && add(m, virtio_rng_new(), virtio_rng_free))
 		return -1;
 	return 0;

@@ -29,31 +29,20 @@ default_accels() {
 }
 ACCELS=${ACCELS:-$(default_accels)}
 
+. tests/integration/lib/vm.sh
+
 # session NAME ACCEL CPUS MEM COMMANDS: boots, waits for the shell's prompt,
 # types COMMANDS; the serial log ends in $tmp/NAME.out, the status in $rc.
-# Input sent before Linux opens the console would be lost: opening the
-# 8250 port clears its FIFO, as on real hardware.
 session() {
-	local name=$1 accel=$2 cpus=$3 mem=$4 cmds=$5 out=$tmp/$1.out pid
-	: >"$out"
-	rm -f "$tmp/in"
-	mkfifo "$tmp/in"
-	timeout "$T" "$VMON" run --accel "$accel" --cpus "$cpus" --mem "$mem" \
+	local name=$1 accel=$2 cpus=$3 mem=$4 cmds=$5
+	vm_start "$name" timeout "$T" "$VMON" run --accel "$accel" --cpus "$cpus" --mem "$mem" \
 		--kernel "$L/vmlinuz" --initrd "$L/initramfs.cpio.gz" \
-		--cmdline "console=ttyS0 quiet" --serial stdio \
-		<"$tmp/in" >"$out" 2>"$tmp/$name.err" &
-	pid=$!
-	exec 3>"$tmp/in"
-	while kill -0 "$pid" 2>/dev/null && ! grep -q 'vmon# ' "$out"; do
-		sleep 0.5
-	done
-	printf '%s\n' "$cmds" >&3 2>/dev/null
-	wait "$pid"
-	rc=$?
-	exec 3>&-
+		--cmdline "console=ttyS0 quiet" --serial stdio
+	vm_wait "$tmp/$name.out" 'vmon# ' "$T" && vm_send "$cmds"
+	vm_finish
 }
 
-value() { tr -d '\r' <"$tmp/$1.out" | sed -n "s/^$2=//p" | head -1; }
+value() { vm_value "$tmp/$1.out" "$2"; }
 
 why_failed() {
 	echo "status $rc; serial: $(tr -d '\r' <"$tmp/$1.out" | tail -3 | tr '\n' '|' | cut -c1-300)" \
