@@ -61,6 +61,7 @@ PATTERNS=(
 	'^virtio: case ring-used-misaligned: needs-reset$'
 	'^virtio: case rng-indirect-nested: (needs-reset|dropped)$'
 	'^virtio: rng hammer: [0-9]+ rounds: '
+	'^virtio: pci hammer: [0-9]+ accesses'
 	'^virtio: PASS$'
 )
 
