@@ -98,6 +98,12 @@ int blk_change_backing(struct blk *b, const char *name, const char *fmt);
 /* Drops every allocated cluster so the image reads through to its backing. */
 int blk_make_empty(struct blk *b);
 
+/* cache=unsafe (qemu-img convert's default): flushes, the layer's own
+ * included, do nothing.  Writes still reach the file in the order the
+ * drivers issue them, so a killed process leaves a consistent image; a
+ * host crash may not. */
+void blk_set_cache_unsafe(struct blk *b, bool unsafe);
+
 /* ---- qcow2 internal snapshots ---- */
 struct blk_snapshot {
 	char id[128];

@@ -201,6 +201,11 @@ const char *blk_backing_name(const struct blk *b) { return b->backing_name; }
 const char *blk_backing_fmt(const struct blk *b) { return b->backing_fmt; }
 const char *blk_backing_path(const struct blk *b) { return b->backing_path; }
 
+void blk_set_cache_unsafe(struct blk *b, bool unsafe)
+{
+	b->file.unsafe = unsafe;
+}
+
 int blk_direct_fd(const struct blk *b)
 {
 	return b->drv == &blk_raw_driver ? b->file.fd : -1;

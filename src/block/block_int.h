@@ -21,6 +21,7 @@ struct blk_file {
 	bool direct;          /* opened O_DIRECT: I/O must be aligned */
 	unsigned align;       /* buffer, offset and length alignment when direct */
 	pthread_mutex_t rmw;  /* serialises unaligned read-modify-write when direct */
+	bool unsafe;          /* cache=unsafe: flushes do nothing (writes keep their order) */
 };
 
 int file_open(struct blk_file *f, const char *path, bool rw, bool direct,

@@ -62,7 +62,7 @@ static void usage(void)
 	       "  create [-f fmt] [-b backing -F fmt] [-o opt=val,...] [-q] FILE [SIZE]\n"
 	       "  info [-f fmt] [--output=human|json] [--backing-chain] FILE\n"
 	       "  check [-f fmt] [-r leaks|all] [--output=human|json] [-q] FILE\n"
-	       "  convert [-f fmt] [-O fmt] [-c] [-p] [-n] [-o opt=val,...] [-B backing] [-q] SRC... DST\n"
+	       "  convert [-f fmt] [-O fmt] [-c] [-p] [-n] [-t cache] [-o opt=val,...] [-B backing] [-q] SRC... DST\n"
 	       "  snapshot [-l | -c NAME | -a NAME | -d NAME] [-q] FILE\n"
 	       "  resize [-f fmt] [--shrink] [-q] FILE [+|-]SIZE\n"
 	       "  commit [-f fmt] [-d] [-q] FILE\n"
@@ -669,6 +669,7 @@ static int cmd_convert(int argc, char **argv)
 	const char *fmt = NULL, *ofmt = "raw", *backing = NULL, *bfmt = NULL;
 	struct blk_create_opts o = { 0 };
 	bool compress = false, prog = false, no_create = false;
+	const char *cache = "unsafe";
 	char *optstr = NULL;
 	uint64_t sparse = 4096;
 	int c;
@@ -690,7 +691,15 @@ static int cmd_convert(int argc, char **argv)
 				return 1;
 			}
 			break;
-		case 'm': case 'W': case 't': case 'T': case 'U': break;
+		case 't':
+			if (strcmp(optarg, "unsafe") && strcmp(optarg, "writeback") && strcmp(optarg, "none") &&
+			    strcmp(optarg, "writethrough") && strcmp(optarg, "directsync")) {
+				die_msg("Invalid cache option: %s", optarg);
+				return 1;
+			}
+			cache = optarg;
+			break;
+		case 'm': case 'W': case 'T': case 'U': break;
 		default: return bad_option();
 		}
 	}
@@ -743,8 +752,17 @@ static int cmd_convert(int argc, char **argv)
 			goto done;
 		}
 	}
-	if (!(out = open_img(dst, no_create ? NULL : ofmt, true, !backing)))
-		goto done;
+	{
+		char err[1024];
+		struct blk_open_opts oo = { .format = no_create ? NULL : ofmt, .no_backing = !backing,
+					    .cache = !strcmp(cache, "none") || !strcmp(cache, "directsync") ?
+						     BLK_CACHE_NONE : BLK_CACHE_WRITEBACK };
+		if (!(out = blk_open(dst, &oo, err, sizeof(err)))) {
+			die_msg("Could not open '%s': %s", dst, err);
+			goto done;
+		}
+		blk_set_cache_unsafe(out, !strcmp(cache, "unsafe"));
+	}
 	if (no_create && blk_size(out) < total) {
 		die_msg("Output image is too small");
 		goto done;
