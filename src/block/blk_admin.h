@@ -104,6 +104,15 @@ int blk_make_empty(struct blk *b);
  * host crash may not. */
 void blk_set_cache_unsafe(struct blk *b, bool unsafe);
 
+/* ---- qcow2 persistent dirty bitmaps (listed, kept, not tracked) ---- */
+struct blk_bitmap {
+	char name[1024];
+	uint32_t flags;              /* bit 0 in_use, bit 1 auto */
+	uint8_t granularity_bits;
+};
+/* Lists into *out (malloc'd); count, 0 when none, or negative errno. */
+int blk_bitmap_list(struct blk *b, struct blk_bitmap **out);
+
 /* ---- qcow2 internal snapshots ---- */
 struct blk_snapshot {
 	char id[128];

@@ -597,6 +597,48 @@ int qcow2_mark_bitmaps_in_use(struct qcow2 *q)
 	return ret;
 }
 
+int blk_bitmap_list(struct blk *b, struct blk_bitmap **out)
+{
+	*out = NULL;
+	if (b->drv != &blk_qcow2_driver)
+		return 0;
+	struct qcow2 *q = QS(b);
+	pthread_mutex_lock(&q->lock);
+	int n = 0, ret = 0;
+	uint8_t *d = NULL;
+	struct blk_bitmap *l = NULL;
+	if (!q->has_bitmaps)
+		goto out;
+	d = malloc(q->bm_dir_size ? q->bm_dir_size : 1);
+	l = calloc(q->nb_bitmaps, sizeof(*l));
+	if (!d || !l) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if ((ret = file_pread(q->f, d, q->bm_dir_size, q->bm_dir_off)) < 0)
+		goto out;
+	for (uint64_t pos = 0; n < (int)q->nb_bitmaps && pos + 24 <= q->bm_dir_size; n++) {
+		uint16_t nlen = be16_at(d + pos + 18);
+		uint32_t extra = be32_at(d + pos + 20);
+		uint64_t name_at = pos + 24 + extra;
+		if (name_at + nlen > q->bm_dir_size)
+			break;
+		l[n].flags = be32_at(d + pos + 12);
+		l[n].granularity_bits = d[pos + 17];
+		snprintf(l[n].name, sizeof(l[n].name), "%.*s", (int)nlen, (const char *)d + name_at);
+		pos = (name_at + nlen + 7) & ~7ull;
+	}
+out:
+	pthread_mutex_unlock(&q->lock);
+	free(d);
+	if (ret < 0 || !n) {
+		free(l);
+		return ret;
+	}
+	*out = l;
+	return n;
+}
+
 /* ---- entry points ---- */
 
 static int prepare_write(struct qcow2 *q)

@@ -352,6 +352,24 @@ static void info_json(struct blk *b, bool last_in_array, int indent)
 		printf("%s            \"compression-type\": \"%s\",\n", pad, in.zstd ? "zstd" : "zlib");
 		if (in.version >= 3)
 			printf("%s            \"lazy-refcounts\": %s,\n", pad, in.lazy_refcounts ? "true" : "false");
+		struct blk_bitmap *bm;
+		int nbm = blk_bitmap_list(b, &bm);
+		if (nbm > 0) {
+			printf("%s            \"bitmaps\": [\n", pad);
+			for (int i = 0; i < nbm; i++) {
+				printf("%s                {\n%s                    \"flags\": [\n", pad, pad);
+				if (bm[i].flags & 1)
+					printf("%s                        \"in-use\"%s\n", pad, bm[i].flags & 2 ? "," : "");
+				if (bm[i].flags & 2)
+					printf("%s                        \"auto\"\n", pad);
+				printf("%s                    ],\n%s                    \"name\": ", pad, pad);
+				json_str(stdout, bm[i].name);
+				printf(",\n%s                    \"granularity\": %llu\n%s                }%s\n", pad,
+				       1ull << (bm[i].granularity_bits & 63), pad, i + 1 < nbm ? "," : "");
+			}
+			printf("%s            ],\n", pad);
+			free(bm);
+		}
 		printf("%s            \"refcount-bits\": %u%s\n", pad, in.refcount_bits, in.version >= 3 ? "," : "");
 		if (in.version >= 3) {
 			printf("%s            \"corrupt\": %s,\n", pad, in.corrupt ? "true" : "false");
@@ -405,6 +423,22 @@ static void info_human(struct blk *b)
 		       in.version >= 3 ? "1.1" : "0.10", in.zstd ? "zstd" : "zlib");
 		if (in.version >= 3)
 			printf("    lazy refcounts: %s\n", in.lazy_refcounts ? "true" : "false");
+		struct blk_bitmap *bm;
+		int nbm = blk_bitmap_list(b, &bm);
+		if (nbm > 0) {
+			printf("    bitmaps:\n");
+			for (int i = 0; i < nbm; i++) {
+				int k = 0;
+				printf("        [%d]:\n            flags:\n", i);
+				if (bm[i].flags & 1)
+					printf("                [%d]: in-use\n", k++);
+				if (bm[i].flags & 2)
+					printf("                [%d]: auto\n", k++);
+				printf("            name: %s\n            granularity: %llu\n", bm[i].name,
+				       1ull << (bm[i].granularity_bits & 63));
+			}
+			free(bm);
+		}
 		printf("    refcount bits: %u\n", in.refcount_bits);
 		if (in.version >= 3)
 			printf("    corrupt: %s\n    extended l2: %s\n", in.corrupt ? "true" : "false",

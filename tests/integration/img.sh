@@ -186,12 +186,17 @@ qemu-img convert -O raw "$t/rb.qcow2" "$t/rb.raw"
 "$IMG" rebase -b src.raw -F raw "$t/rb.qcow2" && qemu_ok rebase "$t/rb.qcow2" "$t/rb.raw" &&
 	qemu-img info "$t/rb.qcow2" | grep -q 'backing file: src.raw' && pass rebase
 "$IMG" rebase -b "" "$t/rb.qcow2" && qemu_ok rebase/none "$t/rb.qcow2" "$t/rb.raw" && pass rebase/none
+# Persistent bitmaps: listed as qemu-img lists them, kept through vmon-img's writes.
+qemu-img convert -O qcow2 "$t/src.raw" "$t/bm.qcow2"
+qemu-img bitmap --add "$t/bm.qcow2" tracked && qemu-img bitmap --add --disable "$t/bm.qcow2" frozen
+"$IMG" convert -n -O qcow2 "$t/mod.raw" "$t/bm.qcow2" && qemu_ok bitmaps/kept "$t/bm.qcow2" "$t/mod.raw" &&
+	qemu-img info "$t/bm.qcow2" | grep -q 'in-use' && pass bitmaps/kept
 # compare, check and info agree with qemu-img.
 "$IMG" compare -q "$t/src.raw" "$t/vs.qcow2"; a=$?
 "$IMG" compare -q "$t/src.raw" "$t/rb.qcow2"; b=$?
 [ "$a$b" = 01 ] && pass compare/status || fail compare/status "statuses $a $b, expected 0 1"
 "$IMG" check "$t/src.raw" >/dev/null 2>&1; [ $? = 63 ] && pass check/raw-status || fail check/raw-status "not 63"
-for f in "$t/l3.qcow2" "$t/vc.qcow2" "$t/s.qcow2"; do
+for f in "$t/l3.qcow2" "$t/vc.qcow2" "$t/s.qcow2" "$t/bm.qcow2" "$t/vv2.qcow2" "$t/x.qcow2"; do
 	a=$("$IMG" check --output=json "$f" | grep -v '"filename"' | tr -d ',' | sort); b=$(qemu-img check --output=json "$f" | grep -v '"filename"' | tr -d ',' | sort)
 	[ "$a" = "$b" ] || { fail check/json "$(basename "$f"): $(echo "$a" | tr '\n' ' ') vs $(echo "$b" | tr '\n' ' ')"; continue; }
 	a=$("$IMG" info --output=json "$f" | grep -v -e actual-size -e date | tr -d ',' | sort); b=$(qemu-img info --output=json "$f" | grep -v -e actual-size -e date | tr -d ',' | sort)
