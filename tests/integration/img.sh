@@ -203,4 +203,22 @@ for f in "$t/l3.qcow2" "$t/vc.qcow2" "$t/s.qcow2" "$t/bm.qcow2" "$t/vv2.qcow2" "
 	[ "$a" = "$b" ] || { fail info/json "$(basename "$f"): $(diff <(echo "$a") <(echo "$b") | head -3 | tr '\n' ' ')"; continue; }
 	pass "check+info/json-like-qemu/$(basename "$f")"
 done
+# One-line errors and qemu-img's exit statuses.
+one_line() {  # name want-status cmd...
+	local name=$1 want=$2; shift 2
+	"$@" >/dev/null 2>"$t/err" </dev/null; local rc=$?
+	if [ $rc != "$want" ]; then fail "cli/$name" "status $rc, want $want"
+	elif [ "$(wc -l <"$t/err")" != 1 ] || ! grep -q '^vmon-img: ' "$t/err"; then fail "cli/$name" "stderr: $(head -3 "$t/err" | tr '\n' '|')"
+	else pass "cli/$name"; fi
+}
+one_line missing-file 1 "$IMG" info "$t/nonexistent.qcow2"
+one_line unknown-command 1 "$IMG" frobnicate x
+one_line bad-option 1 "$IMG" info --bogus "$t/vs.qcow2"
+one_line no-size 1 "$IMG" create -f qcow2 "$t/nosize.qcow2"
+one_line backing-without-format 1 "$IMG" create -f qcow2 -b src.raw "$t/nofmt.qcow2"
+one_line bad-cluster-size 1 "$IMG" create -f qcow2 -o cluster_size=1000 "$t/bad.qcow2" 1M
+one_line unknown-format 1 "$IMG" create -f vdi "$t/bad.vdi" 1M
+one_line no-such-snapshot 1 "$IMG" snapshot -d nosuch "$t/vs.qcow2"
+one_line compare-missing 2 "$IMG" compare "$t/src.raw" "$t/nonexistent.raw"
+one_line map-compressed 1 "$IMG" map "$t/vc.qcow2"
 exit $failed
