@@ -692,6 +692,178 @@ out:
 	return r;
 }
 
+/* The reading half of convert, on its own thread: allocation status and
+ * data of the sources, chunk by chunk, into a ring of buffers, so that
+ * reading the next chunk overlaps writing this one. */
+enum { SLOT_ZERO, SLOT_DATA, SLOT_END, SLOT_ERROR };
+#define NSLOT 4
+
+struct slot {
+	bool full;
+	int kind;
+	uint64_t to, n, progress;
+	uint8_t *buf, *bbuf;
+	char msg[300];
+};
+
+struct reader {
+	struct blk **src;
+	int nsrc;
+	uint64_t gran;
+	struct blk *bk;
+	char **names;
+	pthread_t th;
+	bool started, stop;
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	struct slot slots[NSLOT];
+	int head, tail;
+};
+
+static struct slot *reader_slot(struct reader *rd)
+{
+	struct slot *sl = &rd->slots[rd->tail];
+	pthread_mutex_lock(&rd->m);
+	while (sl->full && !rd->stop)
+		pthread_cond_wait(&rd->c, &rd->m);
+	pthread_mutex_unlock(&rd->m);
+	return rd->stop ? NULL : sl;
+}
+
+static void reader_push(struct reader *rd, struct slot *sl)
+{
+	pthread_mutex_lock(&rd->m);
+	sl->full = true;
+	rd->tail = (rd->tail + 1) % NSLOT;
+	pthread_cond_broadcast(&rd->c);
+	pthread_mutex_unlock(&rd->m);
+}
+
+static void *reader_main(void *p)
+{
+	struct reader *rd = p;
+	uint64_t base = 0, gran = rd->gran;
+	struct slot *sl;
+
+	for (int s = 0; s < rd->nsrc; s++) {
+		uint64_t size = blk_size(rd->src[s]);
+		for (uint64_t off = 0; off < size;) {
+			if (!(sl = reader_slot(rd)))
+				return NULL;
+			struct blk_status st;
+			int depth;
+			uint64_t want = size - off < CHUNK ? size - off : CHUNK;
+			int r = blk_block_status_chain(rd->src[s], off, want, &st, &depth, NULL);
+			if (r < 0) {
+				snprintf(sl->msg, sizeof(sl->msg), "error while reading block status of '%s': %s",
+					 rd->names[s], strerror(-r));
+				sl->kind = SLOT_ERROR;
+				reader_push(rd, sl);
+				return NULL;
+			}
+			uint64_t n = st.pnum;
+			if ((st.flags & BLK_STATUS_ZERO) && !(st.flags & BLK_STATUS_DATA) && !rd->bk) {
+				sl->kind = SLOT_ZERO;
+				sl->to = base + off;
+				sl->n = sl->progress = n;
+				reader_push(rd, sl);
+				off += n;
+				continue;
+			}
+			/* Data: whole target clusters around it (single source, or aligned). */
+			uint64_t lead = (base % gran) ? 0 : off % gran;
+			uint64_t endp = off + n;
+			if (!(base % gran)) {
+				endp = (endp + gran - 1) / gran * gran;
+				if (endp > size)
+					endp = size;
+			}
+			sl->kind = SLOT_DATA;
+			sl->to = base + off - lead;
+			sl->n = endp - (off - lead);
+			sl->progress = endp - off;
+			if ((r = blk_pread(rd->src[s], sl->buf, sl->n, off - lead)) < 0) {
+				snprintf(sl->msg, sizeof(sl->msg), "error while reading at byte %llu: %s",
+					 (unsigned long long)(off - lead), why(rd->src[s], r));
+				sl->kind = SLOT_ERROR;
+				reader_push(rd, sl);
+				return NULL;
+			}
+			if (rd->bk) {
+				uint64_t to = sl->to, bs = blk_size(rd->bk);
+				uint64_t bn = to < bs ? (bs - to < sl->n ? bs - to : sl->n) : 0;
+				memset(sl->bbuf, 0, sl->n);
+				if (bn && (r = blk_pread(rd->bk, sl->bbuf, bn, to)) < 0) {
+					snprintf(sl->msg, sizeof(sl->msg), "error while reading the backing file: %s",
+						 strerror(-r));
+					sl->kind = SLOT_ERROR;
+					reader_push(rd, sl);
+					return NULL;
+				}
+			}
+			reader_push(rd, sl);
+			off = endp;
+		}
+		base += size;
+	}
+	if ((sl = reader_slot(rd))) {
+		sl->kind = SLOT_END;
+		reader_push(rd, sl);
+	}
+	return NULL;
+}
+
+static int reader_start(struct reader *rd, size_t bufsize)
+{
+	pthread_mutex_init(&rd->m, NULL);
+	pthread_cond_init(&rd->c, NULL);
+	for (int i = 0; i < NSLOT; i++) {
+		if (posix_memalign((void **)&rd->slots[i].buf, 4096, bufsize) ||
+		    (rd->bk && posix_memalign((void **)&rd->slots[i].bbuf, 4096, bufsize)))
+			return -ENOMEM;
+	}
+	if (pthread_create(&rd->th, NULL, reader_main, rd))
+		return -EAGAIN;
+	rd->started = true;
+	return 0;
+}
+
+static struct slot *reader_next(struct reader *rd)
+{
+	struct slot *sl = &rd->slots[rd->head];
+	pthread_mutex_lock(&rd->m);
+	while (!sl->full)
+		pthread_cond_wait(&rd->c, &rd->m);
+	pthread_mutex_unlock(&rd->m);
+	return sl;
+}
+
+static void reader_release(struct reader *rd)
+{
+	pthread_mutex_lock(&rd->m);
+	rd->slots[rd->head].full = false;
+	rd->head = (rd->head + 1) % NSLOT;
+	pthread_cond_broadcast(&rd->c);
+	pthread_mutex_unlock(&rd->m);
+}
+
+static void reader_stop(struct reader *rd)
+{
+	if (rd->started) {
+		pthread_mutex_lock(&rd->m);
+		rd->stop = true;
+		pthread_cond_broadcast(&rd->c);
+		pthread_mutex_unlock(&rd->m);
+		pthread_join(rd->th, NULL);
+		rd->started = false;
+	}
+	for (int i = 0; i < NSLOT; i++) {
+		free(rd->slots[i].buf);
+		free(rd->slots[i].bbuf);
+		rd->slots[i].buf = rd->slots[i].bbuf = NULL;
+	}
+}
+
 static void progress(double pct)
 {
 	printf("    (%.2f/100%%)\r", pct);
@@ -805,139 +977,95 @@ static int cmd_convert(int argc, char **argv)
 	uint64_t gran = cs ? cs : (sparse ? sparse : 4096);
 	bool fresh = !no_create && !(o.prealloc != BLK_PREALLOC_OFF);
 	bk = backing ? blk_backing(out) : NULL;
-	if (posix_memalign((void **)&buf, 4096, CHUNK + 2 * gran) ||
-	    (bk && posix_memalign((void **)&bbuf, 4096, CHUNK + 2 * gran)) ||
-	    (compress && cs && !(cbufs = malloc((size_t)((CHUNK + 2 * gran) / cs + 1) * cs)))) {
+	if (compress && cs && !(cbufs = malloc((size_t)((CHUNK + 2 * gran) / cs + 1) * cs))) {
 		die_msg("out of memory");
 		goto done;
 	}
-	uint64_t base = 0, done_bytes = 0;
+	struct reader rd = {
+		.src = src, .nsrc = nsrc, .gran = gran, .bk = bk, .names = argv + optind,
+	};
+	uint64_t done_bytes = 0;
+	int r = 0;
+	if (reader_start(&rd, CHUNK + 2 * gran) < 0) {
+		die_msg("out of memory");
+		goto done;
+	}
 	if (prog)
 		progress(0);
-	for (int s = 0; s < nsrc; s++) {
-		uint64_t size = blk_size(src[s]);
-		for (uint64_t off = 0; off < size;) {
-			struct blk_status st;
-			int depth;
-			uint64_t want = size - off < CHUNK ? size - off : CHUNK;
-			uint64_t to = base + off;
-			int r = blk_block_status_chain(src[s], off, want, &st, &depth, NULL);
-			if (r < 0) {
-				die_msg("error while reading block status of '%s': %s", argv[optind + s], strerror(-r));
-				goto done;
-			}
-			uint64_t n = st.pnum;
-			if ((st.flags & BLK_STATUS_ZERO) && !(st.flags & BLK_STATUS_DATA) && !bk) {
-				if (!fresh && (r = blk_write_zeroes(out, to, n, true)) < 0) {
-					die_msg("error while writing at byte %llu: %s", (unsigned long long)to, why(out, r));
-					goto done;
-				}
-				off += n;
-				done_bytes += n;
-				if (prog)
-					progress(done_bytes * 100.0 / (total ? total : 1));
-				continue;
-			}
-			/* Data: whole target clusters around it (single source, or aligned). */
-			uint64_t lead = (base % gran) ? 0 : off % gran;
-			uint64_t endp = off + n;
-			if (!(base % gran)) {
-				endp = (endp + gran - 1) / gran * gran;
-				if (endp > size)
-					endp = size;
-			}
-			off -= lead;
-			to -= lead;
-			n = endp - off;
-			done_bytes -= lead;
-			if ((r = blk_pread(src[s], buf, n, off)) < 0) {
-				die_msg("error while reading at byte %llu: %s", (unsigned long long)off, why(src[s], r));
-				goto done;
-			}
-			if (bk) {
-				uint64_t bn = to < blk_size(bk) ? (blk_size(bk) - to < n ? blk_size(bk) - to : n) : 0;
-				memset(bbuf, 0, n);
-				if (bn && (r = blk_pread(bk, bbuf, bn, to)) < 0) {
-					die_msg("error while reading the backing file: %s", strerror(-r));
-					goto done;
-				}
-			}
-			if (compress && !bk && cs && !(to % cs)) {
-				if ((r = write_compressed_chunk(out, buf, n, to, cs, fresh, cbufs)) < 0) {
-					die_msg("error while writing at byte %llu: %s", (unsigned long long)to, why(out, r));
-					goto done;
-				}
-				off += n;
-				done_bytes += n;
-				if (prog)
-					progress(done_bytes * 100.0 / (total ? total : 1));
-				continue;
-			}
+	for (;;) {
+		struct slot *sl = reader_next(&rd);
+		if (sl->kind == SLOT_END) {
+			reader_release(&rd);
+			break;
+		}
+		if (sl->kind == SLOT_ERROR) {
+			die_msg("%s", sl->msg);
+			reader_release(&rd);
+			reader_stop(&rd);
+			goto done;
+		}
+		uint64_t to = sl->to, n = sl->n;
+		uint8_t *buf = sl->buf, *bbuf = sl->bbuf;
+		if (sl->kind == SLOT_ZERO) {
+			if (!fresh && (r = blk_write_zeroes(out, to, n, true)) < 0)
+				goto werr_at;
+		} else if (compress && !bk && cs && !(to % cs)) {
+			if ((r = write_compressed_chunk(out, buf, n, to, cs, fresh, cbufs)) < 0)
+				goto werr_at;
+		} else {
 			/* Write what is not zero (or not equal to the backing file), unit by unit. */
 			for (uint64_t p = 0; p < n;) {
 				uint64_t u = gran - (to + p) % gran;
 				if (u > n - p)
 					u = n - p;
-				bool skip = bk ? !memcmp(buf + p, bbuf + p, u) : (fresh && !compress ? false : false);
-				if (!bk) {
-					bool z = true;
-					for (uint64_t k = 0; k < u && z; k += 8) {
-						uint64_t w = 0;
-						memcpy(&w, buf + p + k, u - k < 8 ? u - k : 8);
-						z = w == 0;
+				bool skip = bk ? !memcmp(buf + p, bbuf + p, u) : false;
+				if (!bk && buf_zero(buf + p, u)) {
+					if (!fresh && (r = blk_write_zeroes(out, to + p, u, true)) < 0) {
+						to += p;
+						goto werr_at;
 					}
-					if (z && fresh)
-						skip = true;
-					else if (z) {
-						if ((r = blk_write_zeroes(out, to + p, u, true)) < 0)
-							goto werr;
-						skip = true;
-					}
+					skip = true;
 				}
-				if (!skip) {
-					/* A run of units to write. */
-					uint64_t run = u;
-					if (!compress) {
-						while (p + run < n) {
-							uint64_t u2 = gran < n - p - run ? gran : n - p - run;
-							bool z = bk ? !memcmp(buf + p + run, bbuf + p + run, u2) : false;
-							if (!bk) {
-								z = true;
-								for (uint64_t k = 0; k < u2 && z; k += 8) {
-									uint64_t w = 0;
-									memcpy(&w, buf + p + run + k, u2 - k < 8 ? u2 - k : 8);
-									z = w == 0;
-								}
-							}
-							if (z)
-								break;
-							run += u2;
-						}
-						r = blk_pwrite(out, buf + p, run, to + p);
-					} else if (u == cs || to + p + u == blk_size(out)) {
-						r = blk_write_compressed(out, buf + p, u, to + p);
-					} else {
-						r = blk_pwrite(out, buf + p, u, to + p);
-					}
-					if (r < 0)
-						goto werr;
-					p += run;
+				if (skip) {
+					p += u;
 					continue;
 				}
-				p += u;
-				continue;
-werr:
-				die_msg("error while writing at byte %llu: %s", (unsigned long long)(to + p), why(out, r));
-				goto done;
+				/* A run of units to write. */
+				uint64_t run = u;
+				if (!compress) {
+					while (p + run < n) {
+						uint64_t u2 = gran < n - p - run ? gran : n - p - run;
+						bool z = bk ? !memcmp(buf + p + run, bbuf + p + run, u2) : buf_zero(buf + p + run, u2);
+						if (z)
+							break;
+						run += u2;
+					}
+					r = blk_pwrite(out, buf + p, run, to + p);
+				} else if (u == cs || to + p + u == blk_size(out)) {
+					r = blk_write_compressed(out, buf + p, u, to + p);
+				} else {
+					r = blk_pwrite(out, buf + p, u, to + p);
+				}
+				if (r < 0) {
+					to += p;
+					goto werr_at;
+				}
+				p += run;
 			}
-			off += n;
-			done_bytes += n;
-			if (prog)
-				progress(done_bytes * 100.0 / (total ? total : 1));
 		}
-		base += size;
+		done_bytes += sl->progress;
+		reader_release(&rd);
+		if (prog)
+			progress(done_bytes * 100.0 / (total ? total : 1));
+		continue;
+werr_at:
+		die_msg("error while writing at byte %llu: %s", (unsigned long long)to, why(out, r));
+		reader_release(&rd);
+		reader_stop(&rd);
+		goto done;
 	}
-	int r = blk_flush(out);
+	reader_stop(&rd);
+	r = blk_flush(out);
 	if (r < 0) {
 		die_msg("error while flushing '%s': %s", dst, why(out, r));
 		goto done;
