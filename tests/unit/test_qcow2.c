@@ -4,6 +4,7 @@
  * and refcount width; reads must match, and the check must stay clean. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -144,6 +145,51 @@ static void test_snapshots(void)
 	blk_close(b);
 }
 
+struct thr { struct blk *b; int id; int bad; };
+
+static void *writer(void *p)
+{
+	struct thr *t = p;
+	uint8_t w[9000], r[9000];
+	for (int i = 0; i < 120; i++) {
+		uint64_t off = ((uint64_t)i * 4 + (uint64_t)t->id) * 10007;
+		memset(w, t->id * 16 + (i & 15), sizeof(w));
+		if (blk_pwrite(t->b, w, sizeof(w), off) < 0 || blk_pread(t->b, r, sizeof(r), off) < 0 ||
+		    memcmp(w, r, sizeof(r)))
+			t->bad = 1;
+		if (i % 10 == 9 && blk_flush(t->b) < 0)
+			t->bad = 1;
+	}
+	return NULL;
+}
+
+/* Several threads at once (as virtio-blk's I/O threads), O_DIRECT too. */
+static void test_threads(void)
+{
+	char err[256];
+	for (int direct = 0; direct < 2; direct++) {
+		struct blk_create_opts o = { .format = "qcow2", .size = 8u << 20, .cluster_size = 4096 };
+		CHECK_EQ(blk_create(path, &o, err, sizeof(err)), 0);
+		struct blk_open_opts oo = { .cache = direct ? BLK_CACHE_NONE : BLK_CACHE_WRITEBACK };
+		struct blk *b = blk_open(path, &oo, err, sizeof(err));
+		if (!b && direct && strstr(err, "O_DIRECT"))
+			return;
+		CHECK(b);
+		pthread_t th[4];
+		struct thr t[4];
+		for (int i = 0; i < 4; i++) {
+			t[i] = (struct thr){ b, i, 0 };
+			pthread_create(&th[i], NULL, writer, &t[i]);
+		}
+		for (int i = 0; i < 4; i++)
+			pthread_join(th[i], NULL);
+		for (int i = 0; i < 4; i++)
+			CHECK(!t[i].bad);
+		CHECK(clean(b));
+		blk_close(b);
+	}
+}
+
 static void test_backing_loop(void)
 {
 	char err[256], p2[300];
@@ -172,6 +218,7 @@ int main(void)
 	RUN(test_extl2);
 	RUN(test_lazy);
 	RUN(test_snapshots);
+	RUN(test_threads);
 	RUN(test_backing_loop);
 	unlink(path);
 	unlink(bpath);
