@@ -746,14 +746,21 @@ static void *reader_main(void *p)
 	struct slot *sl;
 
 	for (int s = 0; s < rd->nsrc; s++) {
-		uint64_t size = blk_size(rd->src[s]);
+		uint64_t size = blk_size(rd->src[s]), st_end = 0;
+		struct blk_status st = { 0 };
 		for (uint64_t off = 0; off < size;) {
 			if (!(sl = reader_slot(rd)))
 				return NULL;
-			struct blk_status st;
-			int depth;
-			uint64_t want = size - off < CHUNK ? size - off : CHUNK;
-			int r = blk_block_status_chain(rd->src[s], off, want, &st, &depth, NULL);
+			/* One status query covers as much as it can; chunks consume it. */
+			int r = 0;
+			if (off >= st_end) {
+				int depth;
+				r = blk_block_status_chain(rd->src[s], off, size - off, &st, &depth, NULL);
+				st_end = r < 0 ? 0 : off + st.pnum;
+			}
+			if (r >= 0) {
+				st.pnum = st_end - off < CHUNK ? st_end - off : CHUNK;
+			}
 			if (r < 0) {
 				snprintf(sl->msg, sizeof(sl->msg), "error while reading block status of '%s': %s",
 					 rd->names[s], strerror(-r));
@@ -763,6 +770,7 @@ static void *reader_main(void *p)
 			}
 			uint64_t n = st.pnum;
 			if ((st.flags & BLK_STATUS_ZERO) && !(st.flags & BLK_STATUS_DATA) && !rd->bk) {
+				n = st_end - off;   /* no buffer: all of it at once */
 				sl->kind = SLOT_ZERO;
 				sl->to = base + off;
 				sl->n = sl->progress = n;
