@@ -9,12 +9,17 @@
 
 #define XCR0_SUPPORTED 0x3ULL    /* x87 | SSE */
 
+/*
+ * "GenuineIntel", as QEMU's TCG models do with Intel CPU types.  An unknown
+ * vendor would be truthful, but glibc (2.36) then never reads leaf 1, finds
+ * no SSE2, and refuses to start any program ("CPU ISA level is lower than
+ * required"); Linux warns that the system may be unstable.
+ */
 static void vendor(uint32_t out[4])
 {
-	/* "VmonVmonVmon": an unknown vendor, so guests rely on feature bits. */
-	memcpy(&out[1], "Vmon", 4);
-	memcpy(&out[3], "Vmon", 4);
-	memcpy(&out[2], "Vmon", 4);
+	memcpy(&out[1], "Genu", 4);
+	memcpy(&out[3], "ineI", 4);
+	memcpy(&out[2], "ntel", 4);
 }
 
 /* The LAPIC ID, from the xAPIC register page the accelerator keeps current. */
