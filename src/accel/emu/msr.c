@@ -9,6 +9,7 @@
 
 #define MSR_IA32_XSS 0xda0
 #define MSR_IA32_ARCH_CAPABILITIES 0x10a
+#define MSR_IA32_BIOS_SIGN_ID 0x8b     /* microcode revision, read after CPUID */
 /*
  * emu executes nothing speculatively and has no fill buffers or caches to
  * leak from: RDCL_NO SKIP_L1DFL SSB_NO MDS_NO PSCHANGE_MC_NO TAA_NO
@@ -89,6 +90,7 @@ int emu_rdmsr(struct emu_cpu *c, uint32_t idx, uint64_t *v)
 	case X86_MSR_GS_BASE: *v = s->seg[X86_GS].base; return 0;
 	case X86_MSR_IA32_TSC: *v = tsc_read(c); return 0;
 	case MSR_IA32_ARCH_CAPABILITIES: *v = ARCH_CAPS; return 0;
+	case MSR_IA32_BIOS_SIGN_ID: *v = 0; return 0;     /* no microcode */
 	}
 	slot = emu_msr_slot(c, idx, 0);
 	if (slot) {
@@ -149,6 +151,8 @@ int emu_wrmsr(struct emu_cpu *c, uint32_t idx, uint64_t v)
 	case X86_MSR_IA32_TSC:
 		s->tsc = v;
 		c->tsc_ns0 = now_ns();
+		return 0;
+	case MSR_IA32_BIOS_SIGN_ID:
 		return 0;
 	case MSR_IA32_XSS:
 		if (v)    /* no supervisor state components in this model */
