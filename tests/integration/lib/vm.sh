@@ -37,7 +37,7 @@ vm_send() {
 
 # vm_finish: waits for vmon to exit; its status in $rc.
 vm_finish() {
-	wait "$VM_PID"
+	wait "$VM_PID" 2>/dev/null
 	rc=$?
 	exec 3>&-
 }
