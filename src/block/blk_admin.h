@@ -28,6 +28,8 @@ struct blk_create_opts {
 	bool extended_l2;
 	bool zstd;                   /* compression_type=zstd */
 	enum blk_prealloc prealloc;
+	const char *data_file;       /* qcow2: external data file (created), or NULL */
+	bool data_file_raw;
 };
 
 /* Creates (truncates) path as an empty image. */
@@ -76,6 +78,8 @@ struct blk_info {
 	bool has_bitmaps;
 	int nb_snapshots;
 	int nb_bitmaps;
+	const char *data_file;       /* qcow2 external data file name, or NULL */
+	bool data_file_raw;
 };
 int blk_get_info(struct blk *b, struct blk_info *info);
 

@@ -42,7 +42,7 @@ const char *blk_last_error(const struct blk *b)
 
 /* The backing file name as a path: relative names are relative to the
  * directory of the image that names them (as QEMU resolves them). */
-static char *resolve_backing(const char *image, const char *name)
+char *blk_resolve_relative(const char *image, const char *name)
 {
 	if (name[0] == '/' || !strchr(image, '/'))
 		return strdup(name);
@@ -78,6 +78,7 @@ static struct blk *open_one(const char *path, const struct blk_open_opts *opts,
 	b->filename = strdup(path);
 	b->readonly = opts->readonly;
 	b->cache = opts->cache;
+	b->no_backing = opts->no_backing;
 	if (!b->filename)
 		goto fail_nomem;
 	if (opts->format && !(drv = find_driver(opts->format))) {
@@ -129,7 +130,7 @@ static struct blk *open_one(const char *path, const struct blk_open_opts *opts,
 			errf(err, errlen, "%s: backing file '%s': json: file names are not supported", path, b->backing_name);
 			goto fail;
 		}
-		b->backing_path = resolve_backing(path, b->backing_name);
+		b->backing_path = blk_resolve_relative(path, b->backing_name);
 		if (!b->backing_path)
 			goto fail_nomem;
 		if (b->backing_fmt && !find_driver(b->backing_fmt)) {

@@ -89,6 +89,7 @@ struct blk {
 	uint64_t size;
 	bool readonly;
 	enum blk_cache cache;
+	bool no_backing;      /* opened alone: no backing chain, no other file written */
 	struct blk *backing;
 	char *backing_name;   /* as the image records it */
 	char *backing_fmt;    /* as the image records it, or NULL */
@@ -103,6 +104,8 @@ extern __thread bool blk_opening_for_check;
 /* Reads from the backing chain, zeroes where there is none or past its end. */
 int blk_read_backing(struct blk *b, const struct iovec *iov, int iovcnt, uint64_t off);
 void blk_set_error(struct blk *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* name as a path: relative to the directory of image (malloc'd). */
+char *blk_resolve_relative(const char *image, const char *name);
 void errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

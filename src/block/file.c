@@ -168,7 +168,9 @@ static unsigned probe_align(int fd)
 int file_open(struct blk_file *f, const char *path, bool rw, bool direct,
 	      char *err, size_t errlen)
 {
-	int flags = (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC;
+	/* O_NONBLOCK: a FIFO named by a hostile image must not hang the open;
+	 * anything but a regular file or block device is refused below. */
+	int flags = (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK;
 	struct stat st;
 
 	memset(f, 0, sizeof(*f));
@@ -190,6 +192,7 @@ int file_open(struct blk_file *f, const char *path, bool rw, bool direct,
 		close(fd);
 		return -EINVAL;
 	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	f->fd = fd;
 	f->direct = direct;
 	f->align = direct ? probe_align(fd) : 1;

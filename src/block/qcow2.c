@@ -17,6 +17,9 @@
 
 #include "block/qcow2_int.h"
 
+/* Set while qcow2_create opens the new image alone: its data file is ours. */
+static __thread bool qcow2_creating;
+
 static int qcow2_probe(const uint8_t *buf, size_t len)
 {
 	return len >= 4 && be32_at(buf) == QCOW2_MAGIC ? 100 : 0;
@@ -227,8 +230,13 @@ static int read_exts(struct qcow2 *q, const uint8_t *hdr, size_t start, size_t e
 			errf(err, errlen, "%s: encrypted qcow2 images are not supported", b->filename);
 			return -ENOTSUP;
 		case QCOW2_EXT_DATAFILE:
-			errf(err, errlen, "%s: qcow2 external data files are not supported", b->filename);
-			return -ENOTSUP;
+			free(q->df_name);
+			q->df_name = strndup((const char *)d, len);
+			if (!q->df_name || !len || strlen(q->df_name) != len) {
+				errf(err, errlen, "%s: invalid data file name header extension", b->filename);
+				return -EINVAL;
+			}
+			goto keep;
 		case QCOW2_EXT_BITMAPS:
 			if (len < 24) {
 				errf(err, errlen, "%s: bitmaps header extension is too short", b->filename);
@@ -246,7 +254,8 @@ static int read_exts(struct qcow2 *q, const uint8_t *hdr, size_t start, size_t e
 				q->has_bitmaps = true;
 			}
 			__attribute__((fallthrough));   /* kept as it is */
-		default: {
+		default:
+keep: {
 			size_t n = next - pos;
 			if (next > end)
 				n = end - pos;
@@ -308,6 +317,7 @@ static int qcow2_open(struct blk *b, char *err, size_t errlen)
 	q->b = b;
 	q->f = &b->file;
 	q->rw = !b->readonly;
+	q->no_backing = b->no_backing;
 	pthread_mutex_init(&q->lock, NULL);
 	memset(h, 0, sizeof(h));
 	if ((ret = file_pread(q->f, h, sizeof(h), 0)) < 0) {
@@ -370,11 +380,6 @@ static int qcow2_open(struct blk *b, char *err, size_t errlen)
 		unsupported_features(hdr, q->header_length, q->cs, q->incompat & ~QCOW2_INCOMPAT_KNOWN,
 				     names, sizeof(names));
 		errf(err, errlen, "%s: Unsupported qcow2 feature(s): %s", b->filename, names);
-		ret = -ENOTSUP;
-		goto fail;
-	}
-	if (q->incompat & QCOW2_INCOMPAT_DATAFILE) {
-		errf(err, errlen, "%s: qcow2 external data files are not supported", b->filename);
 		ret = -ENOTSUP;
 		goto fail;
 	}
@@ -461,11 +466,41 @@ static int qcow2_open(struct blk *b, char *err, size_t errlen)
 	if ((ret = read_exts(q, hdr, q->header_length, ext_end, err, errlen)) < 0)
 		goto fail;
 	ret = -EINVAL;
+	if (q->incompat & QCOW2_INCOMPAT_DATAFILE) {
+		if (!q->df_name) {
+			errf(err, errlen, "%s: the image needs an external data file but names none", b->filename);
+			goto fail;
+		}
+		if (q->nb_snaps) {
+			errf(err, errlen, "%s: internal snapshots with an external data file", b->filename);
+			goto fail;
+		}
+		/* As QEMU does, the name is used as it is: relative to the
+		 * working directory, not to the image's (unlike backing files). */
+		char *dp = strdup(q->df_name);
+		char e2[512];
+		/* Opened alone (no_backing: vmon-img check, the fuzzer), the image
+		 * never writes to another file: its data file is read-only then. */
+		q->df_ro = !q->rw || (q->no_backing && !qcow2_creating);
+		if (!dp || (ret = file_open(&q->df, dp, !q->df_ro, b->cache == BLK_CACHE_NONE, e2, sizeof(e2))) < 0) {
+			errf(err, errlen, "%s: cannot open the data file: %s", b->filename, dp ? e2 : "out of memory");
+			free(dp);
+			ret = ret < 0 ? ret : -ENOMEM;
+			goto fail;
+		}
+		free(dp);
+		q->has_df = true;
+		q->df_raw = q->autoclear & QCOW2_AUTOCLEAR_DATA_RAW;
+		ret = -EINVAL;
+	} else if (q->df_name) {
+		free(q->df_name);   /* a name without the bit means nothing */
+		q->df_name = NULL;
+	}
 	if (!(q->autoclear & QCOW2_AUTOCLEAR_BITMAPS))
 		q->has_bitmaps = false;
 	if (q->rw) {
 		/* Unknown autoclear bits go when we write. */
-		q->autoclear &= QCOW2_AUTOCLEAR_BITMAPS;
+		q->autoclear &= QCOW2_AUTOCLEAR_BITMAPS | QCOW2_AUTOCLEAR_DATA_RAW;
 	}
 	/* L1 and refcount tables. */
 	q->l1 = calloc(q->l1_size ? q->l1_size : 1, 8);
@@ -550,6 +585,12 @@ static void qcow2_close(struct blk *b)
 	}
 	qcache_free(&q->l2c);
 	qcache_free(&q->rbc);
+	if (q->has_df) {
+		if (!q->df_ro)
+			file_flush(&q->df);
+		file_close(&q->df);
+	}
+	free(q->df_name);
 	qcow2_free_snapshots(q);
 	free(q->l1);
 	free(q->rt);
@@ -679,7 +720,11 @@ static int qcow2_flush(struct blk *b)
 {
 	struct qcow2 *q = QS(b);
 	pthread_mutex_lock(&q->lock);
-	int ret = q->corrupt ? -EIO : qcow2_flush_caches(q, true);
+	int ret = q->corrupt ? -EIO : 0;
+	if (!ret && q->has_df && !q->df_ro)
+		ret = file_flush(&q->df);
+	if (!ret)
+		ret = qcow2_flush_caches(q, true);
 	pthread_mutex_unlock(&q->lock);
 	return ret;
 }
@@ -719,7 +764,7 @@ static int qcow2_write_compressed(struct blk *b, const void *buf, size_t len, ui
 {
 	struct qcow2 *q = QS(b);
 	pthread_mutex_lock(&q->lock);
-	int ret = prepare_write(q);
+	int ret = q->has_df ? -ENOTSUP : prepare_write(q);
 	if (ret >= 0)
 		ret = qcow2_write_compressed_cluster(q, buf, len, off);
 	pthread_mutex_unlock(&q->lock);
@@ -734,6 +779,8 @@ int blk_compress(struct blk *b, const void *in, size_t len, void *out, size_t *c
 	struct qcow2 *q = QS(b);
 	if (len > q->cs)
 		return -EINVAL;
+	if (q->has_df)
+		return 0;   /* no compressed clusters in an external data file: write it plain */
 	*clen = qcow2_compress(q, in, len, out);
 	return 0;
 }
@@ -808,6 +855,10 @@ static int qcow2_truncate(struct blk *b, uint64_t size, bool shrink, char *err, 
 		errf(err, errlen, "cannot grow the L1 table: %s", ret == -EFBIG ? "the disk would be too large for this cluster size" : strerror(-ret));
 		goto out;
 	}
+	if (q->has_df && (ret = q->df_ro ? -EROFS : file_truncate(&q->df, size)) < 0) {
+		errf(err, errlen, "cannot resize the data file: %s", strerror(-ret));
+		goto out;
+	}
 	if ((ret = qcow2_flush_caches(q, true)) < 0 || (ret = write_size(q, size)) < 0) {
 		errf(err, errlen, "cannot write the new size: %s", strerror(-ret));
 		goto out;
@@ -874,6 +925,8 @@ static int qcow2_info(struct blk *b, struct blk_info *info)
 	info->has_bitmaps = q->has_bitmaps;
 	info->nb_bitmaps = q->has_bitmaps ? (int)q->nb_bitmaps : 0;
 	info->nb_snapshots = q->nb_snaps;
+	info->data_file = q->has_df ? q->df_name : NULL;
+	info->data_file_raw = q->df_raw;
 	return 0;
 }
 
@@ -927,15 +980,52 @@ static int qcow2_create(const char *path, const struct blk_create_opts *o, char 
 	q.compression_type = o->zstd ? 1 : 0;
 	q.incompat = (o->zstd ? QCOW2_INCOMPAT_COMPRESS : 0) | (o->extended_l2 ? QCOW2_INCOMPAT_EXTL2 : 0);
 	q.compat = o->lazy_refcounts ? QCOW2_COMPAT_LAZY : 0;
+	if (o->data_file) {
+		if (version < 3) {
+			errf(err, errlen, "External data files require compat=1.1 or greater");
+			return -EINVAL;
+		}
+		if (o->backing && o->data_file_raw) {
+			errf(err, errlen, "data_file_raw cannot be used with a backing file");
+			return -EINVAL;
+		}
+		q.incompat |= QCOW2_INCOMPAT_DATAFILE;
+		q.autoclear |= o->data_file_raw ? QCOW2_AUTOCLEAR_DATA_RAW : 0;
+		size_t nl = strlen(o->data_file), pl = (nl + 7) & ~(size_t)7;
+		q.kept_exts = calloc(1, 8 + pl);
+		if (!q.kept_exts)
+			return -ENOMEM;
+		put_be32(q.kept_exts, QCOW2_EXT_DATAFILE);
+		put_be32(q.kept_exts + 4, (uint32_t)nl);
+		memcpy(q.kept_exts + 8, o->data_file, nl);
+		q.kept_exts_len = 8 + pl;
+		char *dp = strdup(o->data_file);
+		int dfd = dp ? open(dp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+		if (dfd < 0 || ftruncate(dfd, (off_t)o->size) < 0) {
+			errf(err, errlen, "%s: cannot create the data file: %s", dp ? dp : o->data_file, strerror(errno));
+			if (dfd >= 0)
+				close(dfd);
+			free(dp);
+			free(q.kept_exts);
+			return -EIO;
+		}
+		close(dfd);
+		free(dp);
+	}
 	q.rt_off = cs;
 	q.rt_clusters = 1;
 	q.l1_off = 0;
 	q.l1_size = 0;
 
 	uint8_t *buf = calloc(3, cs);
-	if (!buf)
+	if (!buf) {
+		free(q.kept_exts);
 		return -ENOMEM;
-	if (build_header(&q, 0, o->backing, o->backing ? o->backing_fmt : NULL, buf, cs) < 0) {
+	}
+	int hret = build_header(&q, 0, o->backing, o->backing ? o->backing_fmt : NULL, buf, cs);
+	free(q.kept_exts);
+	q.kept_exts = NULL;
+	if (hret < 0) {
 		errf(err, errlen, "The backing file name does not fit in the header cluster (cluster size %llu)",
 		     (unsigned long long)cs);
 		free(buf);
@@ -964,7 +1054,9 @@ static int qcow2_create(const char *path, const struct blk_create_opts *o, char 
 	/* Then the size, through the driver. */
 	struct blk_open_opts oo = { .format = "qcow2", .no_backing = true };
 	char e2[512];
+	qcow2_creating = true;
 	struct blk *b = blk_open(path, &oo, e2, sizeof(e2));
+	qcow2_creating = false;
 	if (!b) {
 		errf(err, errlen, "%s", e2);
 		return -EIO;

@@ -119,12 +119,13 @@ static int check_l2(struct ck *c, uint64_t l2off, bool active, uint64_t mult)
 			      (unsigned long long)e, (unsigned long long)bm);
 			c->r->corruptions++;
 		}
-		if (q->ext_l2 && (uint32_t)bm && !host) {
+		bool has = l2e_has_host(q, e);
+		if (q->ext_l2 && (uint32_t)bm && !has) {
 			logf_(c->r, "ERROR invalid cluster entry: %#llx (allocated subclusters, no host cluster)",
 			      (unsigned long long)e);
 			c->r->corruptions++;
 		}
-		if (!host)
+		if (!has)
 			continue;
 		if (cl_off(q, host)) {
 			logf_(c->r, "ERROR offset=%llx: Cluster is not properly aligned; L2 entry corrupted.",
@@ -132,7 +133,7 @@ static int check_l2(struct ck *c, uint64_t l2off, bool active, uint64_t mult)
 			c->r->corruptions++;
 			continue;
 		}
-		for (uint64_t m = 0; m < mult && ret >= 0; m++)
+		for (uint64_t m = 0; m < mult && ret >= 0 && !q->has_df; m++)
 			ret = inc(c, host, q->cs, "data cluster");
 		if (active) {
 			c->r->allocated_clusters++;
@@ -401,7 +402,8 @@ static int check_pass(struct qcow2 *q, int fix, struct blk_check_result *r)
 		for (uint64_t j = 0; j < (1ull << q->l2_bits); j++) {
 			uint8_t *ep = l2 + j * q->l2_entry_size;
 			uint64_t e = be64_at(ep), h = e & L2E_OFFSET_MASK;
-			if ((e & QCOW_OFLAG_COMPRESSED) || !h || cl_off(q, h) || h >> q->cluster_bits >= file_cl)
+			if ((e & QCOW_OFLAG_COMPRESSED) || !h || cl_off(q, h) || h >> q->cluster_bits >= file_cl ||
+			    q->has_df)
 				continue;
 			if ((ret = qcow2_get_refcount(q, h >> q->cluster_bits, &rc)) < 0)
 				break;

@@ -269,7 +269,7 @@ static int pend_flush(struct qcow2 *q, struct pend *p, const struct iovec *iov, 
 	if (n < 0)
 		return -EINVAL;
 	if (p->kind == P_HOST)
-		ret = file_preadv(q->f, sub, n, p->host);
+		ret = file_preadv(dataf(q), sub, n, p->host);
 	else
 		ret = blk_read_backing(q->b, sub, n, p->voff);
 done:
@@ -321,6 +321,7 @@ static int read_range(struct qcow2 *q, const struct iovec *iov, int iovcnt, size
 			uint64_t i = (off >> q->cluster_bits) & ((1ull << q->l2_bits) - 1);
 			uint64_t e = l2 ? l2_get(q, l2, i) : 0;
 			uint64_t host = e & L2E_OFFSET_MASK;
+			bool has = l2e_has_host(q, e);
 			if (e & QCOW_OFLAG_COMPRESSED) {
 				if (q->dbuf_entry != e) {
 					q->dbuf_entry = 0;
@@ -333,7 +334,7 @@ static int read_range(struct qcow2 *q, const struct iovec *iov, int iovcnt, size
 				iov_from_buf(iov, iovcnt, pos, q->dbuf + in, n);
 			} else if (q->ext_l2 && l2) {
 				uint64_t bm = l2_bitmap(q, l2, i);
-				if (host && (ret = check_host(q, host, off)) < 0)
+				if (has && (ret = check_host(q, host, off)) < 0)
 					goto out;
 				for (uint64_t s = in; s < in + n;) {
 					unsigned sc = (unsigned)(s / q->sc_size);
@@ -343,7 +344,7 @@ static int read_range(struct qcow2 *q, const struct iovec *iov, int iovcnt, size
 					size_t ppos = pos + (size_t)(s - in);
 					uint64_t vo = off - in + s;
 					if (bm & (1ull << sc)) {
-						if (!host) {
+						if (!has) {
 							ret = qcow2_signal_corruption(q, "allocated subcluster without a host cluster");
 							goto out;
 						}
@@ -359,7 +360,7 @@ static int read_range(struct qcow2 *q, const struct iovec *iov, int iovcnt, size
 				}
 			} else if (q->version >= 3 && (e & QCOW_OFLAG_ZERO)) {
 				ret = pend_add(q, &p, iov, iovcnt, P_ZERO, 0, off, n, pos);
-			} else if (host) {
+			} else if (has) {
 				if ((ret = check_host(q, host, off)) < 0)
 					goto out;
 				ret = pend_add(q, &p, iov, iovcnt, P_HOST, host + in, off, n, pos);
@@ -434,7 +435,7 @@ static int fl_release(struct qcow2 *q, struct freelist *fl)
 /* Whether the cluster behind entry e is ours to write in place. */
 static bool in_place(const struct qcow2 *q, uint64_t e, uint64_t bm)
 {
-	if (!(e & QCOW_OFLAG_COPIED) || (e & QCOW_OFLAG_COMPRESSED) || !(e & L2E_OFFSET_MASK))
+	if (!(e & QCOW_OFLAG_COPIED) || (e & QCOW_OFLAG_COMPRESSED) || !l2e_has_host(q, e))
 		return false;
 	if (q->ext_l2)
 		return (uint32_t)bm == 0xffffffffu;
@@ -442,9 +443,10 @@ static bool in_place(const struct qcow2 *q, uint64_t e, uint64_t bm)
 }
 
 /* Whether the old entry holds a reference that a new cluster replaces. */
-static bool holds_ref(uint64_t e)
+static bool holds_ref(const struct qcow2 *q, uint64_t e)
 {
-	return (e & QCOW_OFLAG_COMPRESSED) || (e & L2E_OFFSET_MASK);
+	/* Data clusters in an external data file are not refcounted. */
+	return (e & QCOW_OFLAG_COMPRESSED) || ((e & L2E_OFFSET_MASK) && !q->has_df);
 }
 
 static int write_range(struct qcow2 *q, const struct iovec *iov, int iovcnt, uint64_t off, uint64_t len)
@@ -455,6 +457,8 @@ static int write_range(struct qcow2 *q, const struct iovec *iov, int iovcnt, uin
 	int ret = 0;
 	uint8_t *head = NULL, *tail = NULL;
 
+	if (q->has_df && q->df_ro)
+		return -EROFS;   /* the data file was opened read-only (image opened alone) */
 	if (posix_memalign((void **)&head, 4096, q->cs) || posix_memalign((void **)&tail, 4096, q->cs)) {
 		ret = -ENOMEM;
 		goto done;
@@ -485,18 +489,23 @@ static int write_range(struct qcow2 *q, const struct iovec *iov, int iovcnt, uin
 				}
 				uint64_t limit = q->file_end > (q->alloc_end << q->cluster_bits) ?
 						 q->file_end : q->alloc_end << q->cluster_bits;
-				if (host + in + run > cl_round_up(q, limit)) {
+				if (q->has_df && host != off - in) {
+					ret = qcow2_signal_corruption(q, "data cluster %#llx is not at its guest offset in the data file",
+								      (unsigned long long)host);
+					break;
+				}
+				if (!q->has_df && host + in + run > cl_round_up(q, limit)) {
 					ret = qcow2_signal_corruption(q, "data cluster %#llx is past the end of the image file",
 								      (unsigned long long)host);
 					break;
 				}
-				if (qcow2_overlaps_metadata(q, host + in, run)) {
+				if (!q->has_df && qcow2_overlaps_metadata(q, host + in, run)) {
 					ret = qcow2_signal_corruption(q, "data write at %#llx would overwrite metadata",
 								      (unsigned long long)(host + in));
 					break;
 				}
 				int cnt = iov_slice(iov, iovcnt, pos, run, sub, SLICE_MAX);
-				if (cnt < 0 || (ret = file_pwritev(q->f, sub, cnt, host + in)) < 0) {
+				if (cnt < 0 || (ret = file_pwritev(dataf(q), sub, cnt, host + in)) < 0) {
 					ret = cnt < 0 ? -EINVAL : ret;
 					break;
 				}
@@ -518,7 +527,8 @@ static int write_range(struct qcow2 *q, const struct iovec *iov, int iovcnt, uin
 				covered += n < len - covered ? n : len - covered;
 				k++;
 			}
-			int64_t nh = qcow2_alloc_clusters(q, k);
+			/* In an external data file a cluster's place is its guest offset. */
+			int64_t nh = q->has_df ? (int64_t)(off - in) : qcow2_alloc_clusters(q, k);
 			if (nh < 0) {
 				ret = (int)nh;
 				break;
@@ -548,11 +558,11 @@ static int write_range(struct qcow2 *q, const struct iovec *iov, int iovcnt, uin
 					break;
 				wv[vn++] = (struct iovec){ tail, (size_t)tl };
 			}
-			if ((ret = file_pwritev(q->f, wv, vn, (uint64_t)nh)) < 0)
+			if ((ret = file_pwritev(dataf(q), wv, vn, (uint64_t)nh)) < 0)
 				break;
 			for (uint64_t j = 0; j < k; j++) {
 				uint64_t old = l2_get(q, l2, i + j);
-				if (holds_ref(old) && (ret = fl_add(&fl, old)) < 0)
+				if (holds_ref(q, old) && (ret = fl_add(&fl, old)) < 0)
 					break;
 				if ((old & QCOW_OFLAG_COMPRESSED) && old == q->dbuf_entry)
 					q->dbuf_entry = 0;
@@ -644,6 +654,14 @@ int qcow2_zero_range(struct qcow2 *q, uint64_t off, uint64_t len, bool unmap, in
 	}
 	if (z <= a)
 		return 0;
+	if (q->df_raw) {
+		/* The data file must stay a faithful raw image. */
+		if (q->df_ro)
+			return -EROFS;
+		uint64_t zz = z > q->b->size ? q->b->size : z;
+		if (zz > a && (ret = file_zero(&q->df, a, zz - a, unmap || discard)) < 0)
+			return ret;
+	}
 	if (q->version < 3 && !discard) {
 		/* No zero flag: leave what already reads as zeroes, write the rest. */
 		for (uint64_t c = a; c < z; c += q->cs) {
@@ -682,14 +700,14 @@ int qcow2_zero_range(struct qcow2 *q, uint64_t off, uint64_t len, bool unmap, in
 			} else if (discard) {
 				ne = (has_backing && discard == 1) ? QCOW_OFLAG_ZERO : 0;
 			} else if (!unmap && (e & QCOW_OFLAG_COPIED) && !(e & QCOW_OFLAG_COMPRESSED) &&
-				   (e & L2E_OFFSET_MASK)) {
+				   l2e_has_host(q, e)) {
 				ne = e | QCOW_OFLAG_ZERO;   /* keep the preallocation */
 			} else {
 				ne = QCOW_OFLAG_ZERO;
 			}
 			if (ne == e && nbm == bm)
 				continue;
-			if (!(ne & L2E_OFFSET_MASK) && holds_ref(e) && (ret = fl_add(&fl, e)) < 0)
+			if (!(ne & L2E_OFFSET_MASK) && holds_ref(q, e) && (ret = fl_add(&fl, e)) < 0)
 				break;
 			if (e == q->dbuf_entry)
 				q->dbuf_entry = 0;
@@ -738,7 +756,7 @@ int qcow2_write_compressed_data(struct qcow2 *q, uint64_t off, const void *cdata
 	uint64_t old = l2_get(q, l2, i);
 	l2_set(q, l2, i, QCOW_OFLAG_COMPRESSED | (nsec << shift) | (uint64_t)coff, 0);
 	struct freelist fl = { 0 };
-	if (holds_ref(old))
+	if (holds_ref(q, old))
 		ret = fl_add(&fl, old);
 	if (old == q->dbuf_entry)
 		q->dbuf_entry = 0;
@@ -793,9 +811,9 @@ static void classify(const struct qcow2 *q, uint64_t e, uint64_t bm, unsigned sc
 			*flags = 0;
 		}
 	} else if (q->version >= 3 && (e & QCOW_OFLAG_ZERO)) {
-		*flags = BLK_STATUS_ALLOCATED | BLK_STATUS_ZERO | (h ? BLK_STATUS_OFFSET_VALID : 0);
+		*flags = BLK_STATUS_ALLOCATED | BLK_STATUS_ZERO | (l2e_has_host(q, e) ? BLK_STATUS_OFFSET_VALID : 0);
 		*host = h;
-	} else if (h) {
+	} else if (l2e_has_host(q, e)) {
 		*flags = BLK_STATUS_ALLOCATED | BLK_STATUS_DATA | BLK_STATUS_OFFSET_VALID;
 		*host = h;
 	} else {

@@ -22,6 +22,7 @@
 #define QCOW2_INCOMPAT_KNOWN    0x1full
 #define QCOW2_COMPAT_LAZY       (1ull << 0)
 #define QCOW2_AUTOCLEAR_BITMAPS (1ull << 0)
+#define QCOW2_AUTOCLEAR_DATA_RAW (1ull << 1)
 
 #define QCOW2_EXT_END          0x00000000u
 #define QCOW2_EXT_BACKING_FMT  0xe2792acau
@@ -118,6 +119,14 @@ struct qcow2 {
 	uint64_t bm_dir_off, bm_dir_size;
 	bool bitmaps_marked;          /* in_use set on the auto bitmaps */
 
+	/* External data file: guest clusters live there at their guest offsets. */
+	bool has_df;
+	bool df_raw;                  /* the data file is a consistent raw image too */
+	bool df_ro;                   /* opened read-only: data writes fail */
+	bool no_backing;              /* opened alone (blk_open_opts.no_backing) */
+	char *df_name;
+	struct blk_file df;
+
 	struct qcache l2c, rbc;
 	bool l2_dep_rc;               /* dirty L2 tables need the refcounts written first */
 	bool lazy;                    /* lazy refcounts in effect (image marked dirty) */
@@ -134,6 +143,16 @@ struct qcow2 {
 };
 
 static inline struct qcow2 *QS(struct blk *b) { return b->priv; }
+/* Whether a standard L2 entry names a host cluster: a nonzero offset, or
+ * with an external data file also offset 0 with COPIED set. */
+static inline bool l2e_has_host(const struct qcow2 *q, uint64_t e)
+{
+	return (e & 0x00fffffffffffe00ull) ||
+	       (q->has_df && (e & (1ull << 63)) && !(e & (1ull << 62)));
+}
+
+/* Where guest data clusters are: the image, or its external data file. */
+static inline struct blk_file *dataf(struct qcow2 *q) { return q->has_df ? &q->df : q->f; }
 
 static inline uint64_t be64_at(const void *p) { uint64_t v; memcpy(&v, p, 8); return be64toh(v); }
 static inline uint32_t be32_at(const void *p) { uint32_t v; memcpy(&v, p, 4); return be32toh(v); }

@@ -325,6 +325,11 @@ int blk_snapshot_create(struct blk *b, const char *name, char *err, size_t errle
 		ret = -EROFS;
 		goto out;
 	}
+	if (q->has_df) {
+		errf(err, errlen, "Could not create snapshot '%s': internal snapshots are not supported with an external data file", name);
+		ret = -ENOTSUP;
+		goto out;
+	}
 	if (strlen(name) > 65535 || q->nb_snaps >= QCOW2_MAX_SNAPSHOTS) {
 		errf(err, errlen, "Too many snapshots or name too long");
 		ret = -EFBIG;

@@ -171,6 +171,10 @@ static int parse_opts(char *s, struct blk_create_opts *o, const char **backing, 
 			*backing = v;
 		} else if (!strcmp(k, "backing_fmt")) {
 			*bfmt = v;
+		} else if (!strcmp(k, "data_file") && *v) {
+			o->data_file = v;
+		} else if (!strcmp(k, "data_file_raw") && (on || off)) {
+			o->data_file_raw = on;
 		} else if (!strcmp(k, "size") && parse_size(v, &n)) {
 			o->size = n;
 		} else {
@@ -371,6 +375,11 @@ static void info_json(struct blk *b, bool last_in_array, int indent)
 			free(bm);
 		}
 		printf("%s            \"refcount-bits\": %u%s\n", pad, in.refcount_bits, in.version >= 3 ? "," : "");
+		if (in.data_file) {
+			printf("%s            \"data-file\": ", pad);
+			json_str(stdout, in.data_file);
+			printf(",\n%s            \"data-file-raw\": %s,\n", pad, in.data_file_raw ? "true" : "false");
+		}
 		if (in.version >= 3) {
 			printf("%s            \"corrupt\": %s,\n", pad, in.corrupt ? "true" : "false");
 			printf("%s            \"extended-l2\": %s\n", pad, in.extended_l2 ? "true" : "false");
@@ -440,6 +449,8 @@ static void info_human(struct blk *b)
 			free(bm);
 		}
 		printf("    refcount bits: %u\n", in.refcount_bits);
+		if (in.data_file)
+			printf("    data file: %s\n    data file raw: %s\n", in.data_file, in.data_file_raw ? "true" : "false");
 		if (in.version >= 3)
 			printf("    corrupt: %s\n    extended l2: %s\n", in.corrupt ? "true" : "false",
 			       in.extended_l2 ? "true" : "false");
@@ -623,15 +634,20 @@ struct cjob {
 
 struct cwork {
 	struct cjob *jobs;
-	int n, stride, first;
+	int n;
+	int next;       /* the next job to take (atomic): whoever runs takes more */
 };
 
 static void *compress_worker(void *p)
 {
 	struct cwork *w = p;
-	for (int i = w->first; i < w->n; i += w->stride)
+	for (;;) {
+		int i = __atomic_fetch_add(&w->next, 1, __ATOMIC_RELAXED);
+		if (i >= w->n)
+			break;
 		w->jobs[i].ret = blk_compress(w->jobs[i].b, w->jobs[i].in, w->jobs[i].len,
 					      w->jobs[i].out, &w->jobs[i].clen);
+	}
 	return NULL;
 }
 
@@ -662,19 +678,12 @@ static int write_compressed_chunk(struct blk *out, const uint8_t *buf, uint64_t 
 		nj++;
 	}
 	pthread_t th[8];
-	struct cwork w[8];
+	struct cwork w = { jobs, nj, 0 };
 	int nt = ncpu < nj ? ncpu : nj;
 	bool started[8] = { false };
-	if (nt < 1)
-		nt = 1;
-	for (int t = 1; t < nt; t++) {
-		w[t] = (struct cwork){ jobs, nj, nt, t };
-		started[t] = pthread_create(&th[t], NULL, compress_worker, &w[t]) == 0;
-		if (!started[t])
-			compress_worker(&w[t]);   /* no thread: do its share here */
-	}
-	w[0] = (struct cwork){ jobs, nj, nt, 0 };
-	compress_worker(&w[0]);
+	for (int t = 1; t < nt; t++)
+		started[t] = pthread_create(&th[t], NULL, compress_worker, &w) == 0;
+	compress_worker(&w);   /* this thread too; it finishes what nobody took */
 	for (int t = 1; t < nt; t++)
 		if (started[t])
 			pthread_join(th[t], NULL);
@@ -968,7 +977,7 @@ static int cmd_convert(int argc, char **argv)
 	}
 	{
 		char err[1024];
-		struct blk_open_opts oo = { .format = no_create ? NULL : ofmt, .no_backing = !backing,
+		struct blk_open_opts oo = { .format = no_create ? NULL : ofmt,
 					    .cache = !strcmp(cache, "none") || !strcmp(cache, "directsync") ?
 						     BLK_CACHE_NONE : BLK_CACHE_WRITEBACK };
 		if (!(out = blk_open(dst, &oo, err, sizeof(err)))) {
@@ -1184,7 +1193,7 @@ static int cmd_resize(int argc, char **argv)
 		die_msg("Invalid image size specified. You may use k, M, G, T, P or E suffixes for");
 		return 1;
 	}
-	struct blk *b = open_img(argv[optind], fmt, true, true);
+	struct blk *b = open_img(argv[optind], fmt, true, false);
 	if (!b)
 		return 1;
 	uint64_t cur = blk_size(b), ns = rel > 0 ? cur + v : rel < 0 ? (v > cur ? 0 : cur - v) : v;
@@ -1566,6 +1575,12 @@ static int cmd_map(int argc, char **argv)
 			.compressed = (st.flags & BLK_STATUS_COMPRESSED) != 0,
 			.file = layer ? blk_filename(layer) : "",
 		};
+		struct blk_info li;
+		static char dfpath[4096];
+		if (layer && blk_get_info(layer, &li) == 0 && li.data_file) {
+			snprintf(dfpath, sizeof(dfpath), "%s", li.data_file);
+			e.file = dfpath;
+		}
 		if (depth < 0) {
 			/* Unallocated everywhere: qemu reports the depth of the last layer. */
 			int d = 0;

@@ -93,6 +93,15 @@ for pa in metadata falloc full; do
 	qemu-io -c 'write -P 9 100000 200000' "$t/p.qcow2" >/dev/null
 	same_raw "read/preallocation=$pa" "$t/p.qcow2"
 done
+# External data files, plain and raw (their names are relative to the
+# working directory, as QEMU takes them).
+cd "$t"
+for raw in off on; do
+	qemu-img create -q -f qcow2 -o data_file=df-$raw.raw,data_file_raw=$raw df-$raw.qcow2 8M
+	qemu-io -c 'write -P 6 64k 300k' -c 'write -z 1M 64k' -c 'write -P 7 3M 5k' df-$raw.qcow2 >/dev/null
+	same_raw "read/data_file_raw=$raw" df-$raw.qcow2
+done
+cd - >/dev/null
 # Internal snapshots: the active layer and each snapshot.
 qemu-img convert -O qcow2 "$t/src.raw" "$t/s.qcow2"
 qemu-img snapshot -c one "$t/s.qcow2"
@@ -149,6 +158,14 @@ for pa in metadata falloc full; do
 	"$IMG" create -q -f qcow2 -o preallocation=$pa "$t/vp.qcow2" 8M && "$IMG" convert -n -O qcow2 "$t/src.raw" "$t/vp.qcow2" &&
 		qemu_ok "write/preallocation=$pa" "$t/vp.qcow2" "$t/src.raw" && pass "write/preallocation=$pa"
 done
+cd "$t"
+for raw in off on; do
+	"$IMG" create -q -f qcow2 -o data_file=vdf-$raw.raw,data_file_raw=$raw vdf-$raw.qcow2 8M &&
+		"$IMG" convert -n -O qcow2 src.raw vdf-$raw.qcow2 &&
+		qemu_ok "write/data_file_raw=$raw" vdf-$raw.qcow2 src.raw &&
+		{ [ $raw = off ] || cmp -s src.raw vdf-$raw.raw; } && pass "write/data_file_raw=$raw"
+done
+cd - >/dev/null
 # Over a backing file: convert -B writes only the differences.
 cp "$t/src.raw" "$t/mod.raw"
 printf 'changed' | dd of="$t/mod.raw" bs=1 seek=2000000 conv=notrunc status=none
@@ -196,13 +213,15 @@ qemu-img bitmap --add "$t/bm.qcow2" tracked && qemu-img bitmap --add --disable "
 "$IMG" compare -q "$t/src.raw" "$t/rb.qcow2"; b=$?
 [ "$a$b" = 01 ] && pass compare/status || fail compare/status "statuses $a $b, expected 0 1"
 "$IMG" check "$t/src.raw" >/dev/null 2>&1; [ $? = 63 ] && pass check/raw-status || fail check/raw-status "not 63"
-for f in "$t/l3.qcow2" "$t/vc.qcow2" "$t/s.qcow2" "$t/bm.qcow2" "$t/vv2.qcow2" "$t/x.qcow2"; do
+cd "$t"
+for f in "$t/l3.qcow2" "$t/vc.qcow2" "$t/s.qcow2" "$t/bm.qcow2" "$t/vv2.qcow2" "$t/x.qcow2" df-on.qcow2; do
 	a=$("$IMG" check --output=json "$f" | grep -v '"filename"' | tr -d ',' | sort); b=$(qemu-img check --output=json "$f" | grep -v '"filename"' | tr -d ',' | sort)
 	[ "$a" = "$b" ] || { fail check/json "$(basename "$f"): $(echo "$a" | tr '\n' ' ') vs $(echo "$b" | tr '\n' ' ')"; continue; }
 	a=$("$IMG" info --output=json "$f" | grep -v -e actual-size -e date | tr -d ',' | sort); b=$(qemu-img info --output=json "$f" | grep -v -e actual-size -e date | tr -d ',' | sort)
 	[ "$a" = "$b" ] || { fail info/json "$(basename "$f"): $(diff <(echo "$a") <(echo "$b") | head -3 | tr '\n' ' ')"; continue; }
 	pass "check+info/json-like-qemu/$(basename "$f")"
 done
+cd - >/dev/null
 # One-line errors and qemu-img's exit statuses.
 one_line() {  # name want-status cmd...
 	local name=$1 want=$2; shift 2
