@@ -66,8 +66,9 @@ qemu_ok() {  # name image source
 }
 
 # 1. qemu-img's images, read by vmon-img.
-for cs in 512 4096 65536 2M; do
-	for rb in 1 16 64; do
+for cs in 512 1k 2k 4k 8k 16k 32k 64k 128k 256k 512k 1M 2M; do
+	case $cs in 512|64k|2M) rbs="1 16 64" ;; *) rbs=16 ;; esac
+	for rb in $rbs; do
 		f=$t/q-$cs-$rb.qcow2
 		qemu-img convert -O qcow2 -o cluster_size=$cs,refcount_bits=$rb "$t/src.raw" "$f"
 		same_raw "read/cluster=$cs,refcount_bits=$rb" "$f"
@@ -136,8 +137,9 @@ else
 fi
 
 # 2. vmon-img's images, checked by qemu-img.
-for cs in 512 4096 65536 2M; do
-	for rb in 1 16 64; do
+for cs in 512 1k 2k 4k 8k 16k 32k 64k 128k 256k 512k 1M 2M; do
+	case $cs in 512|64k|2M) rbs="1 16 64" ;; *) rbs=16 ;; esac
+	for rb in $rbs; do
 		f=$t/v-$cs-$rb.qcow2
 		if "$IMG" convert -O qcow2 -o cluster_size=$cs,refcount_bits=$rb "$t/src.raw" "$f" 2>"$t/err"; then
 			qemu_ok "write/cluster=$cs,refcount_bits=$rb" "$f" "$t/src.raw" && pass "write/cluster=$cs,refcount_bits=$rb"
