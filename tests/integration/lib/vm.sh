@@ -42,7 +42,8 @@ vm_finish() {
 	exec 3>&-
 }
 
-# vm_value FILE KEY: the first "KEY=value" line's value.
+# vm_value FILE KEY: the first "KEY=value" line's value (after any prompts,
+# which share the line when the terminal does not echo).
 vm_value() {
-	tr -d '\r' <"$1" | sed -n "s/^$2=//p" | head -1
+	tr -d '\r' <"$1" | sed 's/^\(vmon# \)*//' | sed -n "s/^$2=//p" | head -1
 }
