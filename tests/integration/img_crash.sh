@@ -3,7 +3,8 @@
 # Crash safety of the qcow2 write path: writers (tests/img/crashwriter.c on
 # the block layer, and vmon-img convert) are killed with SIGKILL at random
 # instants, many rounds, and every image must pass `qemu-img check` with at
-# most leaked clusters, never a corruption.  With lazy_refcounts the image is
+# most leaked clusters, never a corruption; then `vmon-img check -r leaks`
+# reclaims the leaks, and qemu-img agrees.  With lazy_refcounts the image is
 # left dirty by design: it must check clean after `qemu-img check -r all`,
 # and open (repaired) in vmon-img.
 # Prints PASS/FAIL/SKIP lines for tests/run.sh; exits 1 on any FAIL.
@@ -58,6 +59,15 @@ run_writer() {  # name image lazy
 		# The next round starts from whatever the crash left (leaks and all).
 	done
 	"$IMG" convert -O raw "$img" "$t/out.raw" 2>"$t/err" || { echo "FAIL $name: vmon-img cannot read it back: $(head -1 "$t/err")"; failed=1; return; }
+	# vmon-img's repair of what the kills left, to qemu-img's satisfaction.
+	if [ "$lazy" = 0 ]; then
+		"$IMG" check -q -r leaks "$img"; local rc=$?
+		if [ $rc != 0 ] || ! qemu-img check -q "$img"; then
+			echo "FAIL $name: vmon-img check -r leaks (status $rc) left qemu-img unhappy"; failed=1; return
+		fi
+		"$IMG" convert -O raw "$img" "$t/out2.raw" && cmp -s "$t/out.raw" "$t/out2.raw" ||
+			{ echo "FAIL $name: the repair changed the content"; failed=1; return; }
+	fi
 	echo "$name: $ROUNDS kills, $leaks left leaks"
 	echo "PASS $name"
 }
@@ -92,4 +102,21 @@ for i in $(seq 1 "$ROUNDS"); do
 	check crash/convert "$t/conv.qcow2" 0 || { ok=0; failed=1; break; }
 done
 [ $ok = 1 ] && echo "PASS crash/convert"
+
+# vmon-img commit killed part way: the base (written) and the top (emptied
+# afterwards) must both stay consistent.
+ok=1
+for i in $(seq 1 "$ROUNDS"); do
+	rm -f "$t/cbase.qcow2" "$t/ctop.qcow2"
+	"$IMG" convert -O qcow2 -o cluster_size=$((4096 << (i % 3))) "$t/big.raw" "$t/cbase.qcow2"
+	"$IMG" create -q -f qcow2 -b cbase.qcow2 -F qcow2 "$t/ctop.qcow2"
+	"$IMG" convert -n -O qcow2 "$t/base.raw" "$t/ctop.qcow2" 2>/dev/null
+	"$IMG" commit -q "$t/ctop.qcow2" 2>/dev/null &
+	pid=$!
+	sleep "0.0$((RANDOM % 9 + 1))"
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	check crash/commit "$t/cbase.qcow2" 0 && check crash/commit "$t/ctop.qcow2" 0 || { ok=0; failed=1; break; }
+done
+[ $ok = 1 ] && echo "PASS crash/commit"
 exit $failed
