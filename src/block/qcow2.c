@@ -319,6 +319,8 @@ static int qcow2_open(struct blk *b, char *err, size_t errlen)
 	q->rw = !b->readonly;
 	q->no_backing = b->no_backing;
 	pthread_mutex_init(&q->lock, NULL);
+	pthread_mutex_init(&q->rd_lock, NULL);
+	pthread_cond_init(&q->rd_cond, NULL);
 	memset(h, 0, sizeof(h));
 	if ((ret = file_pread(q->f, h, sizeof(h), 0)) < 0) {
 		errf(err, errlen, "%s: cannot read the header: %s", b->filename, strerror(-ret));
@@ -600,6 +602,8 @@ static void qcow2_close(struct blk *b)
 	free(q->cbuf);
 	free(q->tmp);
 	pthread_mutex_destroy(&q->lock);
+	pthread_mutex_destroy(&q->rd_lock);
+	pthread_cond_destroy(&q->rd_cond);
 	free(q);
 	b->priv = NULL;
 }
@@ -698,11 +702,7 @@ static int prepare_write(struct qcow2 *q)
 
 static int qcow2_preadv(struct blk *b, const struct iovec *iov, int iovcnt, uint64_t off)
 {
-	struct qcow2 *q = QS(b);
-	pthread_mutex_lock(&q->lock);
-	int ret = qcow2_readv(q, iov, iovcnt, off);
-	pthread_mutex_unlock(&q->lock);
-	return ret;
+	return qcow2_readv_unlocked(QS(b), iov, iovcnt, off);
 }
 
 static int qcow2_pwritev(struct blk *b, const struct iovec *iov, int iovcnt, uint64_t off)

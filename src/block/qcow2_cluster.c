@@ -254,6 +254,23 @@ struct pend {
 	size_t pos;     /* offset in the caller's iov */
 };
 
+/* The reads a request still has to do once the lock is dropped. */
+struct qcow2_plan {
+	struct pend *ops;
+	size_t n, cap;
+};
+
+static int pend_run(struct qcow2 *q, const struct pend *p, const struct iovec *iov, int iovcnt)
+{
+	struct iovec sub[SLICE_MAX];
+	int n = iov_slice(iov, iovcnt, p->pos, p->len, sub, SLICE_MAX);
+	if (n < 0)
+		return -EINVAL;
+	if (p->kind == P_HOST)
+		return file_preadv(dataf(q), sub, n, p->host);
+	return blk_read_backing(q->b, sub, n, p->voff);
+}
+
 static int pend_flush(struct qcow2 *q, struct pend *p, const struct iovec *iov, int iovcnt)
 {
 	struct iovec sub[SLICE_MAX];
@@ -263,6 +280,19 @@ static int pend_flush(struct qcow2 *q, struct pend *p, const struct iovec *iov, 
 		goto done;
 	if (p->kind == P_ZERO) {
 		iov_memset(iov, iovcnt, p->pos, 0, p->len);
+		goto done;
+	}
+	if (q->plan) {
+		struct qcow2_plan *pl = q->plan;
+		if (pl->n == pl->cap) {
+			size_t nc = pl->cap ? pl->cap * 2 : 16;
+			struct pend *no = realloc(pl->ops, nc * sizeof(*no));
+			if (!no)
+				return -ENOMEM;
+			pl->ops = no;
+			pl->cap = nc;
+		}
+		pl->ops[pl->n++] = *p;
 		goto done;
 	}
 	int n = iov_slice(iov, iovcnt, p->pos, p->len, sub, SLICE_MAX);
@@ -387,6 +417,49 @@ out:
 int qcow2_readv(struct qcow2 *q, const struct iovec *iov, int iovcnt, uint64_t off)
 {
 	return read_range(q, iov, iovcnt, 0, off, iov_size(iov, iovcnt));
+}
+
+/*
+ * A guest read in two halves: under q->lock the mapping is resolved (zeroes
+ * and compressed clusters are filled in there and then), and the reads of
+ * host clusters and of the backing file are noted; then, without the lock,
+ * they are done, so reads of several threads overlap.  The reader is
+ * counted (q->readers) before the lock goes: nothing frees a cluster while
+ * a read may still be using it (qcow2_drain_readers, called before any
+ * refcount goes down).
+ */
+int qcow2_readv_unlocked(struct qcow2 *q, const struct iovec *iov, int iovcnt, uint64_t off)
+{
+	struct qcow2_plan plan = { 0 };
+
+	pthread_mutex_lock(&q->lock);
+	q->plan = &plan;
+	int ret = read_range(q, iov, iovcnt, 0, off, iov_size(iov, iovcnt));
+	q->plan = NULL;
+	if (ret >= 0) {
+		pthread_mutex_lock(&q->rd_lock);
+		q->readers++;
+		pthread_mutex_unlock(&q->rd_lock);
+	}
+	pthread_mutex_unlock(&q->lock);
+	if (ret >= 0) {
+		for (size_t i = 0; i < plan.n && ret >= 0; i++)
+			ret = pend_run(q, &plan.ops[i], iov, iovcnt);
+		pthread_mutex_lock(&q->rd_lock);
+		if (--q->readers == 0)
+			pthread_cond_broadcast(&q->rd_cond);
+		pthread_mutex_unlock(&q->rd_lock);
+	}
+	free(plan.ops);
+	return ret;
+}
+
+void qcow2_drain_readers(struct qcow2 *q)
+{
+	pthread_mutex_lock(&q->rd_lock);
+	while (q->readers)
+		pthread_cond_wait(&q->rd_cond, &q->rd_lock);
+	pthread_mutex_unlock(&q->rd_lock);
 }
 
 static int read_buf(struct qcow2 *q, void *buf, uint64_t off, uint64_t len)

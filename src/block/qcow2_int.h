@@ -76,8 +76,15 @@ struct qsnap {
 	uint8_t *extra;      /* unknown extra data beyond what we know, kept */
 };
 
+struct qcow2_plan;
+
 struct qcow2 {
 	pthread_mutex_t lock;
+	/* Guest reads in flight without the lock (qcow2_readv_unlocked). */
+	pthread_mutex_t rd_lock;
+	pthread_cond_t rd_cond;
+	int readers;
+	struct qcow2_plan *plan;      /* while a read is being planned */
 	struct blk *b;
 	struct blk_file *f;
 	bool rw;
@@ -195,6 +202,10 @@ void rb_set(const struct qcow2 *q, uint8_t *blk, uint64_t i, uint64_t v);
 
 /* qcow2_cluster.c */
 int qcow2_readv(struct qcow2 *q, const struct iovec *iov, int iovcnt, uint64_t off);
+/* A guest read: takes q->lock itself, does the I/O without it. */
+int qcow2_readv_unlocked(struct qcow2 *q, const struct iovec *iov, int iovcnt, uint64_t off);
+/* Waits until no read without the lock is in flight (q->lock held). */
+void qcow2_drain_readers(struct qcow2 *q);
 int qcow2_writev(struct qcow2 *q, const struct iovec *iov, int iovcnt, uint64_t off);
 /* discard: 0 write zeroes, 1 discard (zero flag over a backing file), 2 drop all */
 int qcow2_zero_range(struct qcow2 *q, uint64_t off, uint64_t len, bool unmap, int discard);

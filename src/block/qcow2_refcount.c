@@ -278,6 +278,8 @@ int qcow2_update_refcount(struct qcow2 *q, uint64_t cluster, int64_t delta)
 	if (!delta)
 		return 0;
 	if (delta < 0) {
+		/* A read without the lock may still be using the cluster. */
+		qcow2_drain_readers(q);
 		if ((ret = rt_block(q, rti, &off)) < 0)
 			return ret;
 		if (!off)

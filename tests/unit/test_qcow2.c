@@ -190,6 +190,68 @@ static void test_threads(void)
 	}
 }
 
+/* Reads without the lock against writers that free and reallocate clusters:
+ * every 8-byte word a reader sees must be zero or name its own offset. */
+struct mix { struct blk *b; int id; volatile int *stop; int bad; unsigned seed; };
+
+static unsigned mrnd(unsigned *s) { *s = *s * 1103515245u + 12345u; return *s >> 8; }
+
+static void *mixer(void *p)
+{
+	struct mix *m = p;
+	static __thread uint64_t w[16384];
+	uint64_t size = blk_size(m->b);
+	while (!*m->stop) {
+		uint64_t off = (mrnd(&m->seed) % (size / 4096)) * 4096, len = 4096 * (1 + mrnd(&m->seed) % 16);
+		if (off + len > size)
+			len = size - off;
+		if (m->id < 2) {   /* writers */
+			unsigned op = mrnd(&m->seed) % 4;
+			if (op == 0) {
+				blk_discard(m->b, off, len);
+			} else if (op == 1) {
+				blk_write_zeroes(m->b, off, len, true);
+			} else {
+				for (uint64_t i = 0; i < len / 8; i++)
+					w[i] = (off + i * 8) | ((uint64_t)(mrnd(&m->seed) & 0xff) << 56);
+				if (blk_pwrite(m->b, w, len, off) < 0)
+					m->bad = 1;
+			}
+		} else {           /* readers */
+			if (blk_pread(m->b, w, len, off) < 0)
+				m->bad = 1;
+			for (uint64_t i = 0; i < len / 8; i++)
+				if (w[i] && (w[i] & ((1ull << 56) - 1)) != off + i * 8)
+					m->bad = 2;
+		}
+	}
+	return NULL;
+}
+
+static void test_concurrent_reads(void)
+{
+	char err[256];
+	struct blk_create_opts o = { .format = "qcow2", .size = 4u << 20, .cluster_size = 4096 };
+	CHECK_EQ(blk_create(path, &o, err, sizeof(err)), 0);
+	struct blk *b = blk_open(path, NULL, err, sizeof(err));
+	CHECK(b);
+	volatile int stop = 0;
+	pthread_t th[4];
+	struct mix m[4];
+	for (int i = 0; i < 4; i++) {
+		m[i] = (struct mix){ b, i, &stop, 0, 7u * (unsigned)i + 1 };
+		pthread_create(&th[i], NULL, mixer, &m[i]);
+	}
+	usleep(1500000);
+	stop = 1;
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(m[i].bad, 0);
+	CHECK(clean(b));
+	blk_close(b);
+}
+
 static void test_backing_loop(void)
 {
 	char err[256], p2[300];
@@ -219,6 +281,7 @@ int main(void)
 	RUN(test_lazy);
 	RUN(test_snapshots);
 	RUN(test_threads);
+	RUN(test_concurrent_reads);
 	RUN(test_backing_loop);
 	unlink(path);
 	unlink(bpath);
