@@ -71,8 +71,10 @@ if ! vm_wait "$out" 'vmon# ' "$T"; then
 	fail virtio-linux/hvc0-shell "no shell prompt on hvc0; serial: $(tail -3 "$tmp/serial.log" | tr '\n' '|') stderr: $(tail -2 "$tmp/vt.err" | tr '\n' '|')"
 	exit 1
 fi
-# No echo: a wrapped command line could look like one of the KEY= answers.
+# No echo, before anything is typed ahead: echoed commands would mingle with
+# the KEY=value answers.
 vm_send 'stty -echo; echo "TTY=$(tty)"'
+vm_wait "$out" 'TTY=/dev/[a-z0-9]+$' 60
 vm_send 'mkfs.ext4 -q /dev/vda && mkdir -p /mnt && mount /dev/vda /mnt && echo MKFS=ok'
 vm_send 'dd if=/dev/urandom of=/mnt/f bs=1M count=4 2>/dev/null; echo "W=$(sha256sum </mnt/f | cut -c1-64)"'
 vm_send 'umount /mnt && echo 3 >/proc/sys/vm/drop_caches && mount /dev/vda /mnt && echo "R=$(sha256sum </mnt/f | cut -c1-64)"'
