@@ -594,6 +594,9 @@ static void qcow2_close(struct blk *b)
 	}
 	free(q->df_name);
 	qcow2_free_snapshots(q);
+	for (int i = 0; i < q->nbms; i++)
+		free(q->bms[i].table);
+	free(q->bms);
 	free(q->l1);
 	free(q->rt);
 	free(q->kept_exts);
@@ -610,10 +613,17 @@ static void qcow2_close(struct blk *b)
 
 /* ---- bitmaps ---- */
 
-/* The image is about to change: the enabled ("auto") bitmaps do not follow,
- * so they are flagged in_use (inconsistent), as QEMU itself flags them while
- * it has them open.  Their data and clusters stay as they are. */
-int qcow2_mark_bitmaps_in_use(struct qcow2 *q)
+/*
+ * Persistent dirty bitmaps follow the guest's writes: before a write,
+ * zeroing or discard changes the disk, the bits of the range are set in
+ * every enabled ("auto") bitmap on disk, so that a bitmap is at worst a
+ * superset of what changed, even after a crash.  A bitmap data cluster that
+ * is all zeroes (table entry 0) is allocated on the first bit, its refcount
+ * on disk before the table entry points at it.  Bitmaps we cannot follow
+ * (unknown type or extra data, odd granularity, a table of the wrong size)
+ * are flagged in_use instead, as QEMU flags an inconsistent one.
+ */
+int qcow2_bitmaps_prepare(struct qcow2 *q)
 {
 	if (!q->has_bitmaps || q->bitmaps_marked)
 		return 0;
@@ -623,15 +633,41 @@ int qcow2_mark_bitmaps_in_use(struct qcow2 *q)
 		return -ENOMEM;
 	int ret = file_pread(q->f, d, q->bm_dir_size, q->bm_dir_off);
 	bool changed = false;
-	for (uint64_t pos = 0; ret >= 0 && pos + 24 <= q->bm_dir_size;) {
+	for (uint32_t n = 0, pos = 0; ret >= 0 && n < q->nb_bitmaps && pos + 24 <= q->bm_dir_size; n++) {
+		uint64_t toff = be64_at(d + pos);
+		uint32_t tsize = be32_at(d + pos + 8);
 		uint32_t flags = be32_at(d + pos + 12);
+		uint8_t type = d[pos + 16], gbits = d[pos + 17];
 		uint16_t nlen = be16_at(d + pos + 18);
 		uint32_t extra = be32_at(d + pos + 20);
-		if ((flags & 2) && !(flags & 1)) {
-			put_be32(d + pos + 12, flags | 1);
+		uint32_t here = pos;
+		pos = (uint32_t)((pos + 24 + (uint64_t)extra + nlen + 7) & ~7ull);
+		if (!(flags & 2) || (flags & 1))
+			continue;   /* disabled, or already inconsistent */
+		uint64_t bits = gbits >= 9 && gbits <= 31 ? (q->b->size + (1ull << gbits) - 1) >> gbits : 0;
+		uint64_t want = ((bits + 7) / 8 + q->cs - 1) >> q->cluster_bits;
+		bool ok = type == 1 && bits && (!extra || (flags & 4)) && !cl_off(q, toff) && toff >= q->cs &&
+			  toff < QCOW2_MAX_HOST_OFFSET && tsize == want && (uint64_t)tsize * 8 <= (64u << 20);
+		struct qbitmap bm = { toff, tsize, gbits, NULL };
+		if (ok && !(bm.table = malloc((size_t)(tsize ? tsize : 1) * 8)))
+			ok = false;
+		if (ok && file_pread(q->f, bm.table, (size_t)tsize * 8, toff) < 0)
+			ok = false;
+		if (ok) {
+			struct qbitmap *nb = realloc(q->bms, sizeof(*nb) * (size_t)(q->nbms + 1));
+			ok = nb != NULL;
+			if (ok) {
+				for (uint32_t i = 0; i < tsize; i++)
+					bm.table[i] = be64toh(bm.table[i]);
+				q->bms = nb;
+				q->bms[q->nbms++] = bm;
+			}
+		}
+		if (!ok) {
+			free(bm.table);
+			put_be32(d + here + 12, flags | 1);
 			changed = true;
 		}
-		pos += (24 + (uint64_t)extra + nlen + 7) & ~7ull;
 	}
 	if (ret >= 0 && changed) {
 		ret = file_pwrite(q->f, d, q->bm_dir_size, q->bm_dir_off);
@@ -639,6 +675,72 @@ int qcow2_mark_bitmaps_in_use(struct qcow2 *q)
 			ret = file_flush(q->f);
 	}
 	free(d);
+	return ret;
+}
+
+static void set_bits(uint8_t *buf, uint64_t from, uint64_t to)   /* [from, to] */
+{
+	while (from <= to && (from & 7)) {
+		buf[from / 8] |= (uint8_t)(1u << (from & 7));
+		from++;
+	}
+	if (from + 8 <= to + 1) {
+		uint64_t bytes = (to + 1 - from) / 8;
+		memset(buf + from / 8, 0xff, bytes);
+		from += bytes * 8;
+	}
+	for (; from <= to; from++)
+		buf[from / 8] |= (uint8_t)(1u << (from & 7));
+}
+
+int qcow2_bitmaps_mark(struct qcow2 *q, uint64_t off, uint64_t len)
+{
+	int ret = 0;
+
+	if (!len)
+		return 0;
+	for (int k = 0; k < q->nbms && ret >= 0; k++) {
+		struct qbitmap *bm = &q->bms[k];
+		uint64_t first = off >> bm->gran_bits, last = (off + len - 1) >> bm->gran_bits;
+		uint64_t bits_per_cl = q->cs * 8;
+		for (uint64_t ci = first / bits_per_cl; ci <= last / bits_per_cl && ret >= 0; ci++) {
+			if (ci >= bm->table_size)
+				break;
+			uint64_t e = bm->table[ci], host = e & L2E_OFFSET_MASK;
+			if (!host && (e & 1))
+				continue;   /* all ones already */
+			uint64_t b0 = ci * bits_per_cl;
+			uint64_t from = first > b0 ? first - b0 : 0;
+			uint64_t to = last - b0 < bits_per_cl - 1 ? last - b0 : bits_per_cl - 1;
+			if (!host) {
+				/* All zeroes so far: a cluster of its own now. */
+				int64_t h = qcow2_alloc_clusters(q, 1);
+				if (h < 0)
+					return (int)h;
+				memset(q->tmp, 0, q->cs);
+				set_bits(q->tmp, from, to);
+				if ((ret = file_pwrite(q->f, q->tmp, q->cs, (uint64_t)h)) < 0 ||
+				    (ret = qcache_writeback(q, &q->rbc)) < 0 ||
+				    (!q->lazy && (ret = file_flush(q->f)) < 0))
+					return ret;
+				bm->table[ci] = (uint64_t)h;
+				uint8_t v[8];
+				put_be64(v, (uint64_t)h);
+				ret = file_pwrite(q->f, v, 8, bm->table_off + ci * 8);
+				continue;
+			}
+			if (cl_off(q, host))
+				return qcow2_signal_corruption(q, "bitmap data cluster %#llx unaligned",
+							       (unsigned long long)host);
+			/* Read, set, write back the bytes that change. */
+			uint64_t bf = from / 8, bt = to / 8;
+			uint8_t *buf = q->tmp;
+			if ((ret = file_pread(q->f, buf + bf, bt - bf + 1, host + bf)) < 0)
+				return ret;
+			set_bits(buf, from, to);
+			ret = file_pwrite(q->f, buf + bf, bt - bf + 1, host + bf);
+		}
+	}
 	return ret;
 }
 
@@ -697,7 +799,7 @@ static int prepare_write(struct qcow2 *q)
 			return ret;
 		q->lazy = true;
 	}
-	return qcow2_mark_bitmaps_in_use(q);
+	return qcow2_bitmaps_prepare(q);
 }
 
 static int qcow2_preadv(struct blk *b, const struct iovec *iov, int iovcnt, uint64_t off)
@@ -710,6 +812,8 @@ static int qcow2_pwritev(struct blk *b, const struct iovec *iov, int iovcnt, uin
 	struct qcow2 *q = QS(b);
 	pthread_mutex_lock(&q->lock);
 	int ret = prepare_write(q);
+	if (ret >= 0)
+		ret = qcow2_bitmaps_mark(q, off, iov_size(iov, iovcnt));
 	if (ret >= 0)
 		ret = qcow2_writev(q, iov, iovcnt, off);
 	pthread_mutex_unlock(&q->lock);
@@ -735,6 +839,8 @@ static int qcow2_discard(struct blk *b, uint64_t off, uint64_t len)
 	pthread_mutex_lock(&q->lock);
 	int ret = prepare_write(q);
 	if (ret >= 0)
+		ret = qcow2_bitmaps_mark(q, off, len);
+	if (ret >= 0)
 		ret = qcow2_zero_range(q, off, len, true, 1);
 	pthread_mutex_unlock(&q->lock);
 	return ret;
@@ -745,6 +851,8 @@ static int qcow2_write_zeroes(struct blk *b, uint64_t off, uint64_t len, bool ma
 	struct qcow2 *q = QS(b);
 	pthread_mutex_lock(&q->lock);
 	int ret = prepare_write(q);
+	if (ret >= 0)
+		ret = qcow2_bitmaps_mark(q, off, len);
 	if (ret >= 0)
 		ret = qcow2_zero_range(q, off, len, may_unmap, 0);
 	pthread_mutex_unlock(&q->lock);
@@ -765,6 +873,8 @@ static int qcow2_write_compressed(struct blk *b, const void *buf, size_t len, ui
 	struct qcow2 *q = QS(b);
 	pthread_mutex_lock(&q->lock);
 	int ret = q->has_df ? -ENOTSUP : prepare_write(q);
+	if (ret >= 0)
+		ret = qcow2_bitmaps_mark(q, off, len);
 	if (ret >= 0)
 		ret = qcow2_write_compressed_cluster(q, buf, len, off);
 	pthread_mutex_unlock(&q->lock);
@@ -796,6 +906,8 @@ int blk_write_compressed_data(struct blk *b, uint64_t off, const void *cdata, si
 	struct qcow2 *q = QS(b);
 	pthread_mutex_lock(&q->lock);
 	int ret = prepare_write(q);
+	if (ret >= 0)
+		ret = qcow2_bitmaps_mark(q, off, q->cs < b->size - off ? q->cs : b->size - off);
 	if (ret >= 0)
 		ret = qcow2_write_compressed_data(q, off, cdata, clen);
 	pthread_mutex_unlock(&q->lock);
@@ -903,6 +1015,8 @@ static int qcow2_make_empty(struct blk *b)
 	struct qcow2 *q = QS(b);
 	pthread_mutex_lock(&q->lock);
 	int ret = prepare_write(q);
+	if (ret >= 0)
+		ret = qcow2_bitmaps_mark(q, 0, b->size);
 	if (ret >= 0 && b->size)
 		ret = qcow2_zero_range(q, 0, b->size, true, 2);
 	if (ret >= 0)

@@ -78,6 +78,14 @@ struct qsnap {
 
 struct qcow2_plan;
 
+/* An enabled persistent bitmap, kept up to date (qcow2.c). */
+struct qbitmap {
+	uint64_t table_off;
+	uint32_t table_size;
+	unsigned gran_bits;
+	uint64_t *table;              /* host order */
+};
+
 struct qcow2 {
 	pthread_mutex_t lock;
 	/* Guest reads in flight without the lock (qcow2_readv_unlocked). */
@@ -124,7 +132,9 @@ struct qcow2 {
 	bool has_bitmaps;
 	uint32_t nb_bitmaps;
 	uint64_t bm_dir_off, bm_dir_size;
-	bool bitmaps_marked;          /* in_use set on the auto bitmaps */
+	bool bitmaps_marked;          /* the bitmaps were looked at for writing */
+	struct qbitmap *bms;          /* the enabled bitmaps we keep up to date */
+	int nbms;
 
 	/* External data file: guest clusters live there at their guest offsets. */
 	bool has_df;
@@ -229,7 +239,10 @@ int qcow2_mark_clean(struct qcow2 *q);
 int qcow2_signal_corruption(struct qcow2 *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int qcow2_write_l1_entry(struct qcow2 *q, uint32_t idx);
 bool qcow2_overlaps_metadata(struct qcow2 *q, uint64_t off, uint64_t len);
-int qcow2_mark_bitmaps_in_use(struct qcow2 *q);
+/* Before the first change: the enabled bitmaps, loaded to be kept up to date. */
+int qcow2_bitmaps_prepare(struct qcow2 *q);
+/* Sets the bits of [off, off+len) in every enabled bitmap, on disk. */
+int qcow2_bitmaps_mark(struct qcow2 *q, uint64_t off, uint64_t len);
 
 /* qcow2_snapshot.c */
 int qcow2_read_snapshots(struct qcow2 *q, char *err, size_t errlen);

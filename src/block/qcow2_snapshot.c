@@ -422,6 +422,10 @@ int blk_snapshot_apply(struct blk *b, const char *name, char *err, size_t errlen
 		goto out;
 	}
 	struct qsnap *s = &q->snaps[i];
+	/* Switching snapshots changes the whole disk, for the bitmaps. */
+	if ((ret = qcow2_bitmaps_prepare(q)) < 0 ||
+	    (ret = qcow2_bitmaps_mark(q, 0, b->size)) < 0)
+		goto io;
 	if ((ret = qcow2_flush_caches(q, true)) < 0)
 		goto io;
 	uint64_t need = qcow2_l1_entries_for(q, s->disk_size);

@@ -205,11 +205,28 @@ qemu-img convert -O raw "$t/rb.qcow2" "$t/rb.raw"
 "$IMG" rebase -b src.raw -F raw "$t/rb.qcow2" && qemu_ok rebase "$t/rb.qcow2" "$t/rb.raw" &&
 	qemu-img info "$t/rb.qcow2" | grep -q 'backing file: src.raw' && pass rebase
 "$IMG" rebase -b "" "$t/rb.qcow2" && qemu_ok rebase/none "$t/rb.qcow2" "$t/rb.raw" && pass rebase/none
-# Persistent bitmaps: listed as qemu-img lists them, kept through vmon-img's writes.
+# Persistent bitmaps: listed as qemu-img lists them, kept consistent through
+# vmon-img's writes, the enabled one marking exactly what changed (read back
+# through qemu-nbd, where dirty areas show as "data": false).
 qemu-img convert -O qcow2 "$t/src.raw" "$t/bm.qcow2"
 qemu-img bitmap --add "$t/bm.qcow2" tracked && qemu-img bitmap --add --disable "$t/bm.qcow2" frozen
 "$IMG" convert -n -O qcow2 "$t/mod.raw" "$t/bm.qcow2" && qemu_ok bitmaps/kept "$t/bm.qcow2" "$t/mod.raw" &&
-	qemu-img info "$t/bm.qcow2" | grep -q 'in-use' && pass bitmaps/kept
+	! qemu-img info "$t/bm.qcow2" | grep -q 'in-use' && pass bitmaps/kept
+qemu-img create -q -f qcow2 "$t/bmb.qcow2" 16M && qemu-img bitmap --add "$t/bmb.qcow2" b0
+qemu-img create -q -f qcow2 -b bmb.qcow2 -F qcow2 "$t/bmt.qcow2"
+qemu-io -c 'write 1M 64k' -c 'write 5000000 10' "$t/bmt.qcow2" >/dev/null
+"$IMG" commit -q "$t/bmt.qcow2"
+if command -v qemu-nbd >/dev/null; then
+	qemu-nbd -r -k "$t/nbd.sock" -B b0 -f qcow2 "$t/bmb.qcow2" & nbd=$!
+	for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$t/nbd.sock" ] && break; sleep 0.2; done
+	dirty=$(qemu-img map --output=json --image-opts \
+		driver=nbd,server.type=unix,server.path="$t/nbd.sock",x-dirty-bitmap=qemu:dirty-bitmap:b0 2>&1 |
+		grep '"data": false' | grep -o '"start": [0-9]*, "length": [0-9]*' | tr '\n' ' ')
+	kill $nbd 2>/dev/null; wait $nbd 2>/dev/null
+	want='"start": 1048576, "length": 65536 "start": 4980736, "length": 65536 '
+	[ "$dirty" = "$want" ] && qemu-img check -q "$t/bmb.qcow2" && pass bitmaps/track ||
+		fail bitmaps/track "dirty areas: $dirty"
+fi
 # compare, check and info agree with qemu-img.
 "$IMG" compare -q "$t/src.raw" "$t/vs.qcow2"; a=$?
 "$IMG" compare -q "$t/src.raw" "$t/rb.qcow2"; b=$?
