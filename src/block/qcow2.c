@@ -729,8 +729,11 @@ int qcow2_bitmaps_mark(struct qcow2 *q, uint64_t off, uint64_t len)
 				ret = file_pwrite(q->f, v, 8, bm->table_off + ci * 8);
 				continue;
 			}
-			if (cl_off(q, host))
-				return qcow2_signal_corruption(q, "bitmap data cluster %#llx unaligned",
+			uint64_t limit = q->file_end > (q->alloc_end << q->cluster_bits) ?
+					 q->file_end : q->alloc_end << q->cluster_bits;
+			if (cl_off(q, host) || host + q->cs > cl_round_up(q, limit) ||
+			    qcow2_overlaps_metadata(q, host, q->cs))
+				return qcow2_signal_corruption(q, "bitmap data cluster %#llx is invalid",
 							       (unsigned long long)host);
 			/* Read, set, write back the bytes that change. */
 			uint64_t bf = from / 8, bt = to / 8;
