@@ -6,6 +6,8 @@
 #     a read-only disk refuses writes and reads back as the host file; its
 #     serial; data written and synced before vmon is killed with SIGKILL is in
 #     the host file (read with debugfs, no mount).
+#   qcow2 through virtio-blk: an ext4 written by the guest passes qemu-img
+#     check and holds the guest's file.
 #   virtio-net: a tap in a network namespace made here: ping, and an HTTP
 #     transfer each way (busybox httpd/wget in the guest, python on the host)
 #     compared by checksum.
@@ -45,6 +47,7 @@ fi
 ip netns exec "$ns" ip link set lo up
 
 truncate -s 64M "$tmp/rw.raw"
+qemu-img create -q -f qcow2 "$tmp/q.qcow2" 64M
 head -c 4M /dev/urandom >"$tmp/ro.raw"
 ro_sum=$(sha256sum <"$tmp/ro.raw" | cut -c1-64)
 mkdir "$tmp/www"
@@ -65,7 +68,8 @@ vm_start vt ip netns exec "$ns" "$VMON" run --accel "$ACCEL" --cpus 2 --mem 512M
 	--kernel "$L/vmlinuz" --initrd "$L/initramfs.cpio.gz" \
 	--cmdline "console=ttyS0 quiet" --serial "file:$tmp/serial.log" \
 	--virtio-console stdio --rng --net tap=vt0 \
-	--disk "$tmp/rw.raw" --disk "$tmp/ro.raw,readonly=on,serial=VMON-RO-1"
+	--disk "$tmp/rw.raw" --disk "$tmp/ro.raw,readonly=on,serial=VMON-RO-1" \
+	--disk "$tmp/q.qcow2,format=qcow2"
 out=$tmp/vt.out
 if ! vm_wait "$out" 'vmon# ' "$T"; then
 	fail virtio-linux/hvc0-shell "no shell prompt on hvc0; serial: $(tail -3 "$tmp/serial.log" | tr '\n' '|') stderr: $(tail -2 "$tmp/vt.err" | tr '\n' '|')"
@@ -80,11 +84,12 @@ vm_send 'dd if=/dev/urandom of=/mnt/f bs=1M count=4 2>/dev/null; echo "W=$(sha25
 vm_send 'umount /mnt && echo 3 >/proc/sys/vm/drop_caches && mount /dev/vda /mnt && echo "R=$(sha256sum </mnt/f | cut -c1-64)"'
 vm_send 'echo "ROSUM=$(sha256sum </dev/vdb | cut -c1-64)"; echo "ROSERIAL=$(cat /sys/block/vdb/serial)"'
 vm_send 'dd if=/dev/zero of=/dev/vdb bs=4k count=1 oflag=direct 2>/dev/null; echo "ROWRITE=$?"'
+vm_send 'mkfs.ext4 -q /dev/vdc && mkdir -p /q && mount /dev/vdc /q && cp /mnt/f /q/f && umount /q && sync && echo QCOW=done'
 vm_send 'echo "RNG=$(cat /sys/class/misc/hw_random/rng_current) $(dd if=/dev/hwrng bs=32 count=4 2>/dev/null | wc -c)"'
 vm_send 'ip addr add 10.0.2.15/24 dev eth0 && ip link set eth0 up && ping -c 3 -W 5 10.0.2.1 >/dev/null; echo "PING=$?"'
 vm_send 'wget -q -O /mnt/g http://10.0.2.1:8000/to-guest; echo "FROMHOST=$(sha256sum </mnt/g | cut -c1-64)"'
 vm_send 'httpd -p 8080 -h /mnt && echo HTTPD=up'
-if vm_wait "$out" '^HTTPD=' 300; then
+if vm_wait "$out" 'HTTPD=up$' 300; then
 	ip netns exec "$ns" python3 - "$tmp/from-guest" <<'PY' >"$tmp/fetch.log" 2>&1
 import sys, urllib.request
 with urllib.request.urlopen("http://10.0.2.15:8080/f", timeout=120) as r, open(sys.argv[1], "wb") as o:
@@ -92,7 +97,7 @@ with urllib.request.urlopen("http://10.0.2.15:8080/f", timeout=120) as r, open(s
 PY
 fi
 vm_send 'dd if=/dev/urandom of=/mnt/durable bs=1M count=2 2>/dev/null; sync; echo "D=$(sha256sum </mnt/durable | cut -c1-64)"; echo SYNCED'
-vm_wait "$out" '^SYNCED' 300
+vm_wait "$out" 'SYNCED$' 300
 kill -9 "$VM_PID" 2>/dev/null
 vm_finish
 
@@ -111,6 +116,12 @@ check virtio-linux/rng "$(vm_value "$out" RNG)" "virtio_rng.0 128"
 check virtio-linux/net-ping "$(vm_value "$out" PING)" 0
 check virtio-linux/net-tcp-host-to-guest "$(vm_value "$out" FROMHOST)" "$to_guest_sum"
 check virtio-linux/net-tcp-guest-to-host "$(sha256sum <"$tmp/from-guest" 2>/dev/null | cut -c1-64)" "$w"
+check virtio-linux/qcow2-guest-write "$(vm_value "$out" QCOW)" done
+qemu-img check -q "$tmp/q.qcow2" >"$tmp/qcheck.log" 2>&1
+check virtio-linux/qcow2-qemu-img-check "$?" 0
+qemu-img convert -O raw "$tmp/q.qcow2" "$tmp/q.raw" &&
+	debugfs -R "dump /f $tmp/qf" "$tmp/q.raw" >/dev/null 2>&1
+check virtio-linux/qcow2-holds-file "$(sha256sum <"$tmp/qf" 2>/dev/null | cut -c1-64)" "$w"
 d=$(vm_value "$out" D)
 # The file may still be in ext4's journal only: replay it (on a copy), then read.
 cp "$tmp/rw.raw" "$tmp/after-kill.raw"
