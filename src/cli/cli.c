@@ -2,7 +2,7 @@
 #include "cli/cli.h"
 
 #include <getopt.h>
-#include <stdlib.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -73,7 +73,7 @@ static int parse_serial(const char *s)
 static int disk_option(struct virtio_blk_opts *d, const char *key, const char *val)
 {
 	if (!strcmp(key, "format") && (!strcmp(val, "raw") || !strcmp(val, "qcow2")))
-		d->format = val;
+		d->format = !strcmp(val, "raw") ? "raw" : "qcow2";
 	else if (!strcmp(key, "readonly") && (!strcmp(val, "on") || !strcmp(val, "off")))
 		d->readonly = !strcmp(val, "on");
 	else if (!strcmp(key, "cache") && (!strcmp(val, "writeback") || !strcmp(val, "none")))
@@ -85,18 +85,32 @@ static int disk_option(struct virtio_blk_opts *d, const char *key, const char *v
 	return 0;
 }
 
-/* PATH[,key=value...]; the strings stay in a copy owned by the config. */
+/* Splits "a,b,c" in place: each call returns the next item, NULL at the end. */
+static char *next_item(char **rest)
+{
+	return strsep(rest, ",");
+}
+
+/* Copies s into dst[cap]; -1 if it does not fit or is empty. */
+static int copy_str(char *dst, size_t cap, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= cap)
+		return -1;
+	memcpy(dst, s, n + 1);
+	return 0;
+}
+
+/* PATH[,key=value...] */
 static int parse_disk(const char *arg, struct virtio_blk_opts *d)
 {
-	char *copy = strdup(arg), *save = NULL, *tok;
+	char buf[PATH_MAX + 256], *rest = buf, *tok;
 
 	*d = (struct virtio_blk_opts){ 0 };
-	if (!copy)
-		return usage_error("out of memory", NULL);
-	d->path = strtok_r(copy, ",", &save);
-	if (!d->path || arg[0] == ',')
+	if (copy_str(buf, sizeof(buf), arg) || copy_str(d->path, sizeof(d->path), next_item(&rest)))
 		return usage_error("--disk wants PATH[,option=value...]", arg);
-	while ((tok = strtok_r(NULL, ",", &save))) {
+	while ((tok = next_item(&rest))) {
 		char *eq = strchr(tok, '=');
 
 		if (!eq)
@@ -112,20 +126,21 @@ static int parse_disk(const char *arg, struct virtio_blk_opts *d)
 static int parse_net(const char *arg, struct virtio_net_opts *o, int n)
 {
 	static const uint8_t qemu_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
-	char *copy = strdup(arg), *save = NULL, *tok;
+	char buf[256], *rest = buf, *tok;
 
-	if (!copy)
-		return usage_error("out of memory", NULL);
 	*o = (struct virtio_net_opts){ 0 };
 	memcpy(o->mac, qemu_mac, 6);
 	o->mac[5] = (uint8_t)(o->mac[5] + n);
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (!strncmp(tok, "tap=", 4) && tok[4])
-			o->tap = tok + 4;
-		else if (strncmp(tok, "mac=", 4) || virtio_net_parse_mac(tok + 4, o->mac))
-			return usage_error("--net wants tap=NAME[,mac=52:54:00:xx:xx:xx]", arg);
+	if (copy_str(buf, sizeof(buf), arg))
+		return usage_error("--net wants tap=NAME[,mac=52:54:00:xx:xx:xx]", arg);
+	while ((tok = next_item(&rest))) {
+		if (!strncmp(tok, "tap=", 4) && copy_str(o->tap, sizeof(o->tap), tok + 4) == 0)
+			continue;
+		if (strncmp(tok, "mac=", 4) || virtio_net_parse_mac(tok + 4, o->mac))
+			return usage_error("--net wants tap=NAME (up to 15 characters)[,mac=52:54:00:xx:xx:xx]",
+					   arg);
 	}
-	if (!o->tap)
+	if (!o->tap[0])
 		return usage_error("--net wants tap=NAME", arg);
 	return 0;
 }

@@ -61,8 +61,3 @@ void port80_free(struct port80 *p)
 	bus_unregister(p->pio, PORT80_PORT);
 	free(p);
 }
-
-int port80_new(struct bus *pio)
-{
-	return port80_create(pio) ? 0 : -1;
-}

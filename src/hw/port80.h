@@ -18,11 +18,5 @@ struct port80 *port80_create(struct bus *pio);
 /* Unregisters and frees. */
 void port80_free(struct port80 *p);
 
-/*
- * port80_create() for a machine that never frees it: the device then lives
- * as long as the process (a few bytes, reachable from the bus).  Prefer
- * port80_create()/port80_free() where a leak checker watches.
- */
-int port80_new(struct bus *pio);
 
 #endif

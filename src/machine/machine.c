@@ -108,8 +108,9 @@ static int machine_devices(struct machine *m)
 	m->i8042 = i8042_new(m->pio, m);
 	m->rtc = rtc_new(m->pio, rtc);
 	m->acpi_pm = acpi_pm_new(m->pio, sci, m);
-	if (!m->uart || !m->i8042 || !m->rtc || !m->acpi_pm ||
-	    port80_new(m->pio) || debug_exit_new(m->pio, DEBUG_EXIT_PORT, m) ||
+	m->port80 = port80_create(m->pio);
+	if (!m->uart || !m->i8042 || !m->rtc || !m->acpi_pm || !m->port80 ||
+	    debug_exit_new(m->pio, DEBUG_EXIT_PORT, m) ||
 	    pvpanic_new(m->pio, PVPANIC_PORT, m) ||
 	    machine_fw_cfg(m)) {
 		log_err("cannot create the platform devices");
@@ -339,6 +340,7 @@ void machine_destroy(struct machine *m)
 	i8042_free(m->i8042);
 	rtc_free(m->rtc);
 	acpi_pm_free(m->acpi_pm);
+	port80_free(m->port80);
 	fw_cfg_free(m->fw_cfg);
 	if (m->accel && m->accel_data)
 		m->accel->vm_destroy(m);

@@ -60,6 +60,7 @@ struct uart;
 struct i8042;
 struct rtc;
 struct acpi_pm;
+struct port80;
 struct pci_host;
 struct machine_virtio;
 
@@ -80,6 +81,7 @@ struct machine {
 	struct i8042 *i8042;
 	struct rtc *rtc;
 	struct acpi_pm *acpi_pm;
+	struct port80 *port80;
 	struct fw_cfg *fw_cfg;
 	struct pci_host *pci;
 	struct machine_virtio *virtio;

@@ -2,6 +2,7 @@
 #ifndef VMON_VIRTIO_BLK_H
 #define VMON_VIRTIO_BLK_H
 
+#include <limits.h>
 #include <stdbool.h>
 
 #include "virtio/virtio.h"
@@ -10,8 +11,8 @@
 
 /* --disk PATH[,format=raw|qcow2][,readonly=on][,cache=writeback|none][,serial=ID] */
 struct virtio_blk_opts {
-	const char *path;
-	const char *format;            /* NULL: probe */
+	char path[PATH_MAX];
+	const char *format;            /* "raw", "qcow2", NULL: probe */
 	bool readonly;
 	bool cache_none;
 	char serial[VIRTIO_BLK_ID_BYTES + 1];

@@ -2,13 +2,14 @@
 #ifndef VMON_VIRTIO_NET_H
 #define VMON_VIRTIO_NET_H
 
+#include <net/if.h>
 #include <stdint.h>
 
 #include "virtio/virtio.h"
 
 /* --net tap=NAME[,mac=MAC] */
 struct virtio_net_opts {
-	const char *tap;
+	char tap[IFNAMSIZ];
 	uint8_t mac[6];
 };
 

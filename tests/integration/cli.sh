@@ -112,6 +112,18 @@ usage serial/empty-file 'serial' run --kernel "$K" --serial file:
 usage accel/bogus 'accel' run --kernel "$K" --accel bogus
 usage flat/0x10 'flat' run --kernel "$K" --flat=0x10
 usage flat/junk 'flat' run --kernel "$K" --flat=junk
+# Devices: bad options, and files or taps that cannot be had, one line each.
+usage disk/no-path 'disk' run --kernel "$K" --disk ,readonly=on
+usage disk/bad-option 'disk.*bogus' run --kernel "$K" --disk "$tmp/d,bogus=1"
+usage disk/bad-format 'disk.*format' run --kernel "$K" --disk "$tmp/d,format=vmdk"
+usage disk/no-value 'disk.*readonly' run --kernel "$K" --disk "$tmp/d,readonly"
+usage disk/missing-file "disk.*no such file" run --accel emu --kernel "$G/protmode.elf" --disk /nonexistent/disk.img
+usage disk/long-serial 'disk.*serial' run --kernel "$K" --disk "$tmp/d,serial=123456789012345678901"
+usage net/no-tap 'net' run --kernel "$K" --net mac=52:54:00:00:00:01
+usage net/long-tap 'net' run --kernel "$K" --net tap=abcdefghijklmnopq
+usage net/bad-mac 'net' run --kernel "$K" --net tap=t0,mac=01:02:03:04:05:06
+usage virtio-console/bogus 'virtio-console' run --kernel "$K" --virtio-console bogus
+usage virtio-console/two-stdio 'virtio-console' run --kernel "$K" --virtio-console stdio
 
 # ---- bad kernel and initrd files ----------------------------------------
 # The accelerator is chosen before the kernel is read: without a usable
