@@ -6,7 +6,7 @@ set -eu
 
 build_pkgs=(gcc make binutils libc6-dev liblz4-dev liblzma-dev zlib1g-dev libzstd-dev libbz2-dev liburing-dev)
 test_pkgs=(clang libclang-rt-14-dev qemu-utils)
-bench_pkgs=(qemu-system-x86 time)
+bench_pkgs=(qemu-system-x86 time fio iperf3)
 
 case "${1:-test}" in
 build) want=("${build_pkgs[@]}") ;;
