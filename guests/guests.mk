@@ -34,7 +34,7 @@ GUEST_OBJS_timer     := timer/timer.o
 GUEST_OBJS_virtio    := virtio/virtio.o virtio/vdev.o virtio/garbage.o virtio/net.o \
 	virtio/pci_garbage.o
 
-GUEST_BIN := $(GUEST32:%=$(GUEST_OUT)/%.elf) $(GUEST_OUT)/longmode.elf \
+GUEST_BIN := $(GUEST32:%=$(GUEST_OUT)/%.elf) $(GUEST_OUT)/longmode.elf $(GUEST_OUT)/usermode.elf \
 	$(GUEST_OUT)/realmode.bin $(GUEST_OUT)/triple.elf $(GUEST_OUT)/protmode-aout.bin
 
 .PHONY: guests
@@ -103,6 +103,13 @@ $(GUEST_OUT)/longmode.elf64: $(GUEST_OUT)/obj64/boot/entry64.o \
 	$(GUEST_LD) -m elf_x86_64 $(GUEST_LDFLAGS) -o $@ $(filter %.o %.a,$^)
 
 $(GUEST_OUT)/longmode.elf: $(GUEST_OUT)/longmode.elf64
+	$(GUEST_OBJCOPY) -O elf32-i386 $< $@
+
+$(GUEST_OUT)/usermode.elf64: $(GUEST_OUT)/obj64/boot/entry64.o \
+		$(GUEST_OUT)/obj64/usermode/usermode.o $(GUEST_OUT)/lib64.a guests/boot/guest.ld
+	$(GUEST_LD) -m elf_x86_64 $(GUEST_LDFLAGS) -o $@ $(filter %.o %.a,$^)
+
+$(GUEST_OUT)/usermode.elf: $(GUEST_OUT)/usermode.elf64
 	$(GUEST_OBJCOPY) -O elf32-i386 $< $@
 
 $(GUEST_OUT)/triple.elf: $(GUEST_OUT)/obj32/triple/triple.o guests/boot/guest.ld

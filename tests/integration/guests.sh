@@ -42,6 +42,8 @@ row protmode 33 "^protmode: cmdline '(.* )?hello world';;^protmode: 2 modules;;^
 	-- --kernel $G/protmode.elf --cmdline 'hello world' --initrd "$tmp/mod.txt,$tmp/mod.txt" --mem 128M
 row protmode-aout 33 '^protmode: ok$' = - -- --kernel $G/protmode-aout.bin --mem 64M
 row longmode 33 '^longmode: ok cr0=0x8' = - -- --kernel $G/longmode.elf
+row usermode 33 '^usermode: 1000 syscalls and a page fault from ring 3$;;^usermode: ok$' = - \
+	-- --kernel $G/usermode.elf
 for n in 1 2 4; do
 	p="^smp: fw_cfg says $n cpus, the MADT lists $n$;;^smp: $n cpus online$;;^cpu 0: apic id 0 \\(bsp\\)$"
 	for ((i = 1; i < n; i++)); do p+=";;^cpu $i: apic id $i$"; done

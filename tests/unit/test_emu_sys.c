@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Software CPU system tests: page walks, exception delivery through a
- * hand-built IDT/GDT/TSS, IRETQ, CMPXCHG16B, CLAC/STAC, XRSTOR/XSAVE.
+ * hand-built IDT/GDT/TSS, IRETQ, CMPXCHG16B, CLAC/STAC, XRSTOR/XSAVE,
+ * FSGSBASE, and the hooks a caller uses to take instructions back.
  */
 #include <string.h>
 
@@ -498,6 +499,122 @@ static void test_code_rewrite_and_remap(void)
 	CHECK_EQ(st.cr2, CODE);
 }
 
+/* What the io_stop hook was asked, and which kinds it takes back. */
+static struct { unsigned take; int kind; uint64_t addr; int calls; } io;
+
+static int io_stop_hook(void *opaque, enum emu_io_kind kind, uint64_t addr)
+{
+	(void)opaque;
+	io.kind = (int)kind;
+	io.addr = addr;
+	io.calls++;
+	return !!(io.take & (1u << kind));
+}
+
+static uint64_t tsc_hook(void *opaque)
+{
+	(void)opaque;
+	return 0x123456789abcULL;
+}
+
+static void use_hooks(unsigned take)
+{
+	struct emu_env env = { .mem = &mem, .io_stop = io_stop_hook, .tsc = tsc_hook };
+
+	emu_cpu_free(cpu);
+	cpu = emu_cpu_new(&st, &env);
+	memset(&io, 0, sizeof(io));
+	io.take = take;
+}
+
+/* One instruction the hook takes back: EMU_IO, and the state untouched. */
+static int taken_back(const char *code, size_t n, int kind, uint64_t addr)
+{
+	struct x86_cpu_state before;
+
+	st.rip = CODE;
+	put(CODE, code, n);
+	memcpy(&before, &st, sizeof(st));
+	return emu_step(cpu) == EMU_IO && !memcmp(&before, &st, sizeof(st)) &&
+	       io.kind == kind && io.addr == addr;
+}
+
+static void test_io_stop_takes_instructions_back(void)
+{
+	setup64();
+	w64(PT + 0x100 * 8, 0xfee00000ULL | 7);         /* linear 0x100000: the LAPIC page */
+	use_hooks(~0u);
+	st.gpr[X86_RDX] = 0x3f8;
+	st.gpr[X86_RCX] = 0x4b564d01;
+	st.gpr[X86_RAX] = 0x40000001;
+	CHECK(taken_back("\xee", 1, EMU_IO_PIO, 0x3f8));                  /* out dx, al */
+	CHECK(taken_back("\xe6\x80", 2, EMU_IO_PIO, 0x80));              /* out 0x80, al */
+	CHECK(taken_back("\x8b\x04\x25\x00\x00\x10\x00", 7, EMU_IO_MMIO, 0xfee00000));
+	CHECK(taken_back("\x0f\x30", 2, EMU_IO_WRMSR, 0x4b564d01));      /* wrmsr */
+	CHECK(taken_back("\x0f\xa2", 2, EMU_IO_CPUID, 0x40000001));      /* cpuid */
+	CHECK(taken_back("\x0f\x01\xf8", 3, EMU_IO_USER, 0));            /* swapgs */
+	*emu_msr_slot(cpu, X86_MSR_STAR, 1) = (0x10ULL << 48) | (0x08ULL << 32);
+	CHECK(taken_back("\x48\x0f\x07", 3, EMU_IO_USER, 0));            /* sysretq */
+	/* iretq to user mode is taken back; to the same level it is not asked. */
+	w64(STACK - 40, CODE + 0x100);
+	w64(STACK - 32, 0x23);
+	w64(STACK - 24, X86_RFLAGS_FIXED);
+	w64(STACK - 16, STACK);
+	w64(STACK - 8, 0x1b);
+	st.gpr[X86_RSP] = STACK - 40;
+	CHECK(taken_back("\x48\xcf", 2, EMU_IO_USER, 0));
+	w64(STACK - 32, 0x08);
+	w64(STACK - 8, 0x10);
+	io.calls = 0;
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, CODE + 0x100);
+	CHECK_EQ(io.calls, 0);
+	/* Kinds the hook leaves to emu run as before (no bus: the write is dropped). */
+	use_hooks(1u << EMU_IO_MMIO);
+	st.rip = CODE;
+	put(CODE, "\xee", 1);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(io.kind, EMU_IO_PIO);
+	CHECK_EQ(st.rip, CODE + 1);
+}
+
+static void test_tsc_hook(void)
+{
+	setup64();
+	use_hooks(0);
+	put(CODE, "\x0f\x31", 2);                       /* rdtsc */
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.gpr[X86_RAX], 0x56789abc);
+	CHECK_EQ(st.gpr[X86_RDX], 0x1234);
+}
+
+static void test_fsgsbase(void)
+{
+	setup64();
+	idt_gate(6, HANDLER, 0, 0);
+	idt_gate(13, HANDLER + 0x10, 0, 0);
+	put(CODE, "\xf3\x48\x0f\xae\xd0"               /* wrfsbase rax */
+		  "\xf3\x0f\xae\xc9"                     /* rdgsbase ecx */
+		  "\xf3\x48\x0f\xae\xda", 14);           /* wrgsbase rdx */
+	CHECK_EQ(emu_step(cpu), EMU_OK);                  /* CR4.FSGSBASE clear: #UD */
+	CHECK_EQ(st.rip, HANDLER);
+	setup64();
+	idt_gate(13, HANDLER + 0x10, 0, 0);
+	st.cr4 |= X86_CR4_FSGSBASE;
+	st.gpr[X86_RAX] = 0x7fff12345000ULL;
+	st.seg[X86_GS].base = 0xffff888012345678ULL;
+	st.gpr[X86_RCX] = ~0ULL;
+	st.gpr[X86_RDX] = 0x0000900000000000ULL;         /* not canonical */
+	put(CODE, "\xf3\x48\x0f\xae\xd0\xf3\x0f\xae\xc9\xf3\x48\x0f\xae\xda", 14);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.seg[X86_FS].base, 0x7fff12345000ULL);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.gpr[X86_RCX], 0x12345678);            /* 32 bits, zero-extended */
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + 0x10);                 /* #GP */
+	CHECK_EQ(st.seg[X86_GS].base, 0xffff888012345678ULL);
+}
+
 int main(void)
 {
 	RUN(test_int3_same_privilege);
@@ -515,6 +632,9 @@ int main(void)
 	RUN(test_real_mode_int);
 	RUN(test_unimplemented_leaves_state);
 	RUN(test_code_rewrite_and_remap);
+	RUN(test_io_stop_takes_instructions_back);
+	RUN(test_tsc_hook);
+	RUN(test_fsgsbase);
 	emu_cpu_free(cpu);
 	guest_mem_destroy(&mem);
 	return TEST_EXIT();

@@ -461,6 +461,7 @@ static enum vcpu_exit emu_vcpu_run(struct vcpu *v)
 			emu_dump(v, d, "triple fault");
 			return VCPU_EXIT_SHUTDOWN;
 		case EMU_UNIMPLEMENTED:
+		case EMU_IO:    /* no io_stop hook here */
 			emu_dump(v, d, "instruction the software CPU does not implement");
 			return VCPU_EXIT_ERROR;
 		}

@@ -433,7 +433,9 @@ static const struct emu_opdesc grp7_mod3[64] = {
 };
 
 static const struct emu_opdesc grp15_mod3[64] = {
-	[000 ... 037] = UN("rdfsbase", 0),   /* F3 prefix forms */
+	/* F3 prefix forms */
+	[000 ... 007] = { "rdfsbase", OP_FSGSBASE, 0 }, [010 ... 017] = { "rdgsbase", OP_FSGSBASE, 0 },
+	[020 ... 027] = { "wrfsbase", OP_FSGSBASE, 0 }, [030 ... 037] = { "wrgsbase", OP_FSGSBASE, 0 },
 	[050 ... 057] = { "lfence", OP_FENCE, 0 },
 	[060 ... 067] = { "mfence", OP_FENCE, 0 },
 	[070 ... 077] = { "sfence", OP_FENCE, 0 },

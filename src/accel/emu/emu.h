@@ -16,6 +16,13 @@
  * whole guest with it.  See docs/emu.md.
  */
 
+/* Accesses a caller may take back from emu (emu_env.io_stop). */
+enum emu_io_kind {
+	EMU_IO_MMIO, EMU_IO_PIO, EMU_IO_WRMSR, EMU_IO_CPUID,
+	EMU_IO_USER,    /* SWAPGS, SYSRET, IRET to an outer privilege level */
+	EMU_IO_CR,      /* MOV to CR0, CR3 or CR4 (addr: the register) */
+};
+
 /* What the CPU reaches outside itself.  Hooks are optional (NULL). */
 struct emu_env {
 	struct guest_mem *mem;        /* RAM: everything else goes to mmio */
@@ -26,6 +33,15 @@ struct emu_env {
 	/* MSRs not kept in x86_cpu_state: 0 handled, -1 raises #GP. */
 	int (*rdmsr)(void *opaque, uint32_t index, uint64_t *value);
 	int (*wrmsr)(void *opaque, uint32_t index, uint64_t value);
+	/* The guest's TSC now; without it s->tsc runs at 1 GHz from the first read. */
+	uint64_t (*tsc)(void *opaque);
+	/*
+	 * An access outside RAM, a port, a WRMSR (addr: the MSR index), a
+	 * CPUID (addr: the leaf) or a way out to user mode that the caller
+	 * wants to do itself: nonzero ends the instruction unexecuted with
+	 * EMU_IO.  Without it everything goes to the buses and the hooks.
+	 */
+	int (*io_stop)(void *opaque, enum emu_io_kind kind, uint64_t addr);
 };
 
 enum emu_result {
@@ -34,6 +50,7 @@ enum emu_result {
 	EMU_TRIPLE_FAULT,    /* shutdown: the state is that of the third fault */
 	EMU_UNIMPLEMENTED,   /* not executed; the state is untouched */
 	EMU_LIMIT,           /* emu_run: the instruction budget ran out */
+	EMU_IO,              /* env.io_stop claimed an access: not executed, state untouched */
 };
 
 /* One decoded instruction (emu_decode, and the executor's working copy). */
@@ -106,6 +123,13 @@ enum emu_result emu_run(struct emu_cpu *c, unsigned long max_insns);
  * interrupt shadow).  0, or -1 if delivery ended in a triple fault.
  */
 int emu_interrupt(struct emu_cpu *c, uint8_t vector);
+
+/*
+ * Reads guest-virtual memory through the guest's page tables at the current
+ * privilege, as a load would (accessed bits set), without delivering an
+ * exception: 0, or -1 when the bytes are not readable.
+ */
+int emu_peek(struct emu_cpu *c, uint64_t lin, void *buf, unsigned size);
 
 /* How many exceptions/interrupts delivered by emu still await their IRET. */
 unsigned emu_nesting(const struct emu_cpu *c);

@@ -102,7 +102,7 @@ enum emu_op {
 	OP_XLAT, OP_SALC, OP_CLTS_UNUSED,
 	OP_VECTOR,   /* VEX/EVEX/XOP: #UD (no AVX in the CPUID model) */
 	OP_X87,      /* x87 (exec_x87.c) */
-	OP_FWAIT, OP_LAR, OP_LSL, OP_VERR, OP_VERW, OP_RDRAND,
+	OP_FWAIT, OP_LAR, OP_LSL, OP_VERR, OP_VERW, OP_RDRAND, OP_FSGSBASE,
 	OP_UNIMPL,   /* recognised, not implemented: EMU_UNIMPLEMENTED */
 	OP_NR
 };
@@ -151,6 +151,7 @@ struct emu_cpu {
 	unsigned nesting;
 	int halted;
 	int unimplemented;    /* set by the executor: undo and report */
+	int io_stopped;       /* ... because env.io_stop took the access */
 	int shadow;           /* STI / MOV SS: interrupts blocked for one insn */
 	int delivered;        /* the instruction delivered an event itself */
 	int triple;           /* ... and that ended in a triple fault */
@@ -172,6 +173,9 @@ int emu_raise(struct emu_cpu *c, int vec, uint32_t err, int has_err);
 static inline int emu_gp(struct emu_cpu *c, uint32_t err) { return emu_raise(c, EXC_GP, err, 1); }
 static inline int emu_ud(struct emu_cpu *c) { return emu_raise(c, EXC_UD, 0, 0); }
 int emu_unimpl(struct emu_cpu *c);
+/* Asks env.io_stop about an access: -1 when the caller takes it (the
+ * instruction is undone, EMU_IO), else 0. */
+int emu_io_check(struct emu_cpu *c, enum emu_io_kind kind, uint64_t addr);
 
 /* Mode queries. */
 static inline int emu_long_mode(const struct emu_cpu *c) { return !!(c->s->efer & X86_EFER_LMA); }

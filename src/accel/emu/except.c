@@ -25,6 +25,14 @@ int emu_unimpl(struct emu_cpu *c)
 	return -1;
 }
 
+int emu_io_check(struct emu_cpu *c, enum emu_io_kind kind, uint64_t addr)
+{
+	if (!c->env.io_stop || !c->env.io_stop(c->env.opaque, kind, addr))
+		return 0;
+	c->io_stopped = 1;
+	return emu_unimpl(c);
+}
+
 struct frame {
 	uint64_t v[8];
 	int n;
@@ -365,6 +373,8 @@ int emu_iret(struct emu_cpu *c)
 	rpl = v[1] & 3;
 	if (rpl < cpl)
 		return emu_gp(c, v[1] & ~3u);
+	if (rpl > cpl && emu_io_check(c, EMU_IO_USER, 0))
+		return -1;
 	if ((v[2] & X86_RFLAGS_VM) && cpl == 0 && !emu_long_mode(c))
 		return emu_unimpl(c);   /* return to virtual-8086 mode */
 	if (lm64 || rpl > cpl) {

@@ -402,6 +402,13 @@ static void unsnap(struct x86_cpu_state *s, const struct snapshot *sn)
 	s->rflags = sn->rflags;
 }
 
+/* An instruction the executor gave up on, undone. */
+static enum emu_result undone(struct emu_cpu *c, const struct snapshot *sn)
+{
+	unsnap(c->s, sn);
+	return c->io_stopped ? EMU_IO : EMU_UNIMPLEMENTED;
+}
+
 static enum emu_result deliver_fault(struct emu_cpu *c, const struct snapshot *sn)
 {
 	int vec = c->fault;
@@ -410,13 +417,8 @@ static enum emu_result deliver_fault(struct emu_cpu *c, const struct snapshot *s
 
 	if (!emu_protected(c))
 		has_err = 0;
-	if (emu_deliver(c, vec, EV_EXCEPTION, has_err, err, c->s->rip)) {
-		if (c->unimplemented) {
-			unsnap(c->s, sn);
-			return EMU_UNIMPLEMENTED;
-		}
-		return EMU_TRIPLE_FAULT;
-	}
+	if (emu_deliver(c, vec, EV_EXCEPTION, has_err, err, c->s->rip))
+		return c->unimplemented ? undone(c, sn) : EMU_TRIPLE_FAULT;
 	return EMU_OK;
 }
 
@@ -429,7 +431,7 @@ enum emu_result emu_step(struct emu_cpu *c)
 
 	snap(s, &sn);
 	c->fault = -1;
-	c->unimplemented = c->halted = c->shadow = 0;
+	c->unimplemented = c->io_stopped = c->halted = c->shadow = 0;
 	c->delivered = c->triple = c->keep_regs = 0;
 	c->insn_rip = s->rip;
 	r = fetch_decode(c);
@@ -439,10 +441,8 @@ enum emu_result emu_step(struct emu_cpu *c)
 		s->rip = c->next_rip;
 		r = dispatch(c);
 	}
-	if (c->unimplemented) {
-		unsnap(s, &sn);
-		return EMU_UNIMPLEMENTED;
-	}
+	if (c->unimplemented)
+		return undone(c, &sn);
 	if (c->triple)
 		return EMU_TRIPLE_FAULT;
 	if (r) {

@@ -115,6 +115,8 @@ static int string_op(struct emu_cpu *c)
 	if (in->op == OP_INS || in->op == OP_OUTS) {
 		if (!io_allowed(c))
 			return emu_gp(c, 0);
+		if (emu_io_check(c, EMU_IO_PIO, s->gpr[X86_RDX] & 0xffff))
+			return -1;
 		if (size == 8)
 			size = 4;    /* ports are at most 32 bits wide */
 	}
@@ -144,6 +146,8 @@ static int port_io(struct emu_cpu *c)
 
 	if (!io_allowed(c))
 		return emu_gp(c, 0);
+	if (emu_io_check(c, EMU_IO_PIO, port))
+		return -1;
 	if (in->op == OP_IN)
 		emu_reg_set(c, X86_RAX, size, 0, port_in(c, port, size));
 	else

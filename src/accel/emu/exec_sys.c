@@ -105,6 +105,8 @@ static int mov_cr(struct emu_cpu *c, int load)
 		return 0;
 	}
 	v = emu_reg_get(c, in->rm, size, 0);
+	if (cr != 2 && cr != 8 && emu_io_check(c, EMU_IO_CR, (uint64_t)cr))
+		return -1;
 	switch (cr) {
 	case 0:
 		return write_cr0(c, v);
@@ -271,6 +273,27 @@ static int invlpg(struct emu_cpu *c)
 	return 0;
 }
 
+/* RDFSBASE, RDGSBASE, WRFSBASE, WRGSBASE: F3 0F AE /0../3 on a register. */
+static int fsgsbase(struct emu_cpu *c)
+{
+	const struct x86_insn *in = &c->insn;
+	struct x86_segment *seg = &c->s->seg[(in->reg & 1) ? X86_GS : X86_FS];
+	unsigned size = (in->rex & 8) ? 8 : 4;
+	uint64_t v;
+
+	if (in->rep != 0xf3 || !emu_64bit(c) || !(c->s->cr4 & X86_CR4_FSGSBASE))
+		return emu_ud(c);
+	if (!(in->reg & 2)) {
+		emu_reg_set(c, in->rm, size, 0, seg->base);
+		return 0;
+	}
+	v = emu_reg_get(c, in->rm, size, 0);
+	if ((uint64_t)((int64_t)(v << 16) >> 16) != v)
+		return emu_gp(c, 0);
+	seg->base = v;
+	return 0;
+}
+
 /* ---- fast system calls ---- */
 
 static int syscall_insn(struct emu_cpu *c)
@@ -310,6 +333,8 @@ static int sysret_insn(struct emu_cpu *c)
 		return emu_ud(c);
 	if (emu_cpl(c))
 		return emu_gp(c, 0);
+	if (emu_io_check(c, EMU_IO_USER, 0))
+		return -1;
 	rip = to64 ? s->gpr[X86_RCX] : s->gpr[X86_RCX] & 0xffffffffULL;
 	if (to64 && (uint64_t)((int64_t)(rip << 16) >> 16) != rip)
 		return emu_gp(c, 0);
@@ -331,7 +356,7 @@ static int swapgs(struct emu_cpu *c)
 
 	if (!emu_64bit(c))
 		return emu_ud(c);
-	if (need_cpl0(c))
+	if (need_cpl0(c) || emu_io_check(c, EMU_IO_USER, 0))
 		return -1;
 	k = emu_msr_slot(c, X86_MSR_KERNEL_GS_BASE, 1);
 	t = c->s->seg[X86_GS].base;
@@ -407,6 +432,8 @@ static int msr_insn(struct emu_cpu *c, int op)
 
 	if (need_cpl0(c))
 		return -1;
+	if (op == OP_WRMSR && emu_io_check(c, EMU_IO_WRMSR, idx))
+		return -1;
 	if (op == OP_WRMSR)
 		return emu_wrmsr(c, idx, (s->gpr[X86_RDX] << 32) | (s->gpr[X86_RAX] & 0xffffffffULL));
 	if (emu_rdmsr(c, idx, &v))
@@ -421,6 +448,8 @@ static int cpuid_insn(struct emu_cpu *c)
 	struct x86_cpu_state *s = c->s;
 	uint32_t out[4];
 
+	if (emu_io_check(c, EMU_IO_CPUID, s->gpr[X86_RAX]))
+		return -1;
 	emu_cpuid_model(c, s->gpr[X86_RAX], s->gpr[X86_RCX], out);
 	for (int i = 0; i < 4; i++)
 		s->gpr[(int[]){ X86_RAX, X86_RBX, X86_RCX, X86_RDX }[i]] = out[i];
@@ -502,6 +531,8 @@ int emu_exec_sys(struct emu_cpu *c)
 		return cpuid_insn(c);
 	case OP_RDRAND:
 		return rdrand(c);
+	case OP_FSGSBASE:
+		return fsgsbase(c);
 	case OP_SWAPGS:
 		return swapgs(c);
 	case OP_SYSCALL:

@@ -52,6 +52,8 @@ int emu_phys_read(struct emu_cpu *c, uint64_t pa, void *buf, unsigned size)
 
 		if (guest_mem_ptr(c->env.mem, pa, 1))
 			guest_mem_read(c->env.mem, pa, &v, n = 1);
+		else if (emu_io_check(c, EMU_IO_MMIO, pa))
+			return -1;
 		else if (c->env.mmio)
 			v = bus_read(c->env.mmio, pa, n);
 		memcpy(p, &v, n);
@@ -75,6 +77,8 @@ int emu_phys_write(struct emu_cpu *c, uint64_t pa, const void *buf, unsigned siz
 
 		if (guest_mem_ptr(c->env.mem, pa, 1)) {
 			guest_mem_write(c->env.mem, pa, p, n = 1);
+		} else if (emu_io_check(c, EMU_IO_MMIO, pa)) {
+			return -1;
 		} else {
 			memcpy(&v, p, n);
 			if (c->env.mmio)
@@ -373,9 +377,9 @@ static int access_lin(struct emu_cpu *c, uint64_t lin, void *buf, unsigned size,
 		else if (h)
 			memcpy(buf, h, size);
 		else if (acc & ACC_WRITE)
-			emu_phys_write(c, pa, buf, size);
+			return emu_phys_write(c, pa, buf, size);
 		else
-			emu_phys_read(c, pa, buf, size);
+			return emu_phys_read(c, pa, buf, size);
 		return 0;
 	}
 
@@ -394,10 +398,9 @@ static int access_lin(struct emu_cpu *c, uint64_t lin, void *buf, unsigned size,
 			l = (l + n[i]) & lin_mask(c);
 		}
 		for (unsigned i = 0; i < chunks; i++) {
-			if (acc & ACC_WRITE)
-				emu_phys_write(c, pa[i], p, n[i]);
-			else
-				emu_phys_read(c, pa[i], p, n[i]);
+			if ((acc & ACC_WRITE) ? emu_phys_write(c, pa[i], p, n[i])
+					      : emu_phys_read(c, pa[i], p, n[i]))
+				return -1;
 			p += n[i];
 			size -= n[i];
 			lin = (lin + n[i]) & lin_mask(c);
@@ -429,6 +432,15 @@ int emu_fetch_ptr(struct emu_cpu *c, uint64_t lin, const uint8_t **p, unsigned *
 		c->fetch_user = user;
 	}
 	return 0;
+}
+
+int emu_peek(struct emu_cpu *c, uint64_t lin, void *buf, unsigned size)
+{
+	int r = access_lin(c, lin, buf, size, ACC_READ);
+
+	c->fault = -1;
+	c->unimplemented = c->io_stopped = 0;
+	return r;
 }
 
 int emu_read_lin(struct emu_cpu *c, uint64_t lin, void *buf, unsigned size, int acc)

@@ -72,6 +72,8 @@ static uint64_t now_ns(void)
 
 static uint64_t tsc_read(struct emu_cpu *c)
 {
+	if (c->env.tsc)
+		return c->env.tsc(c->env.opaque);
 	if (!c->tsc_ns0)
 		c->tsc_ns0 = now_ns();
 	/* s->tsc is the value at tsc_ns0; the guest sees a 1 GHz clock. */

@@ -197,13 +197,16 @@ static int kvm_get_cpuid(struct kvm_vm *vm)
  * is busy in guest mode is not always delivered until the vCPU next leaves
  * KVM_RUN through a signal: a Debian kernel's clock stops once it runs busy
  * with its timer on the IOAPIC or the LAPIC.  There, a heartbeat kicks every
- * running vCPU once per Linux tick (HZ=250); a kick costs one exit.
+ * running vCPU once per Linux tick (HZ=250); a kick costs one exit.  A
+ * kick also ends a stretch of kernel code on emu once KVM holds an
+ * interrupt for the vCPU, and starts one when it finds the vCPU running
+ * kernel code in KVM (kvm_stretch.c).
  */
 #define KVM_HEARTBEAT_NS 4000000L
 
 static void kvm_vcpu_kick(struct vcpu *v);
 
-static int kvm_host_needs_heartbeat(void)
+static int kvm_host_is_pvm(void)
 {
 	return access("/sys/module/kvm_pvm", F_OK) == 0;
 }
@@ -288,7 +291,8 @@ static int kvm_vm_init(struct machine *m)
 		bus_set_eventfd_hook(m->mmio, kvm_ioeventfd_mmio, vm);
 		bus_set_eventfd_hook(m->pio, kvm_ioeventfd_pio, vm);
 	}
-	if (kvm_host_needs_heartbeat()) {
+	vm->pvm = kvm_host_is_pvm();
+	if (vm->pvm) {
 		vm->heartbeat_on = !pthread_create(&vm->heartbeat, NULL, kvm_heartbeat, m);
 		snprintf(m->accel_note, sizeof(m->accel_note), "host KVM is kvm_pvm: "
 			 "vCPUs kicked every %ld ms so that interrupts reach busy vCPUs",
@@ -394,8 +398,14 @@ static enum vcpu_exit kvm_vcpu_run(struct vcpu *v)
 			return VCPU_EXIT_STOP;
 		if (ioctl(d->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
+				int resume;
+				enum vcpu_exit e;
+
 				run->immediate_exit = 0;
-				continue;
+				e = kvm_rescue_kicked(v, &resume);
+				if (resume)
+					continue;
+				return e;
 			}
 			log_err("vCPU %d: KVM_RUN: %s", v->id, strerror(errno));
 			return VCPU_EXIT_ERROR;
@@ -448,23 +458,6 @@ static void kvm_vcpu_kick(struct vcpu *v)
 	pthread_kill(v->thread, SIGUSR1);
 }
 
-static void kvm_print_stats(struct machine *m)
-{
-	uint64_t total = 0;
-
-	for (int i = 0; i < m->ncpus; i++) {
-		struct kvm_vcpu_data *d = kvm_vcpu_of(&m->vcpus[i]);
-
-		for (int k = 0; d && k < KVM_RESCUE_KINDS && d->rescue_stats[k].name; k++) {
-			log_info("stats: vCPU %d rescued %-12s %llu", i, d->rescue_stats[k].name,
-				 (unsigned long long)d->rescue_stats[k].count);
-			total += d->rescue_stats[k].count;
-		}
-	}
-	log_info("stats: instructions emulated for the host KVM: %llu",
-		 (unsigned long long)total);
-}
-
 const struct accel_ops accel_kvm = {
 	.name = "kvm",
 	.probe = kvm_probe,
@@ -476,5 +469,5 @@ const struct accel_ops accel_kvm = {
 	.vcpu_set_state = kvm_vcpu_set_state,
 	.vcpu_run = kvm_vcpu_run,
 	.vcpu_kick = kvm_vcpu_kick,
-	.print_stats = kvm_print_stats,
+	.print_stats = kvm_rescue_print_stats,
 };

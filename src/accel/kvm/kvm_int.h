@@ -20,12 +20,11 @@ struct kvm_vm {
 	struct kvm_cpuid2 *cpuid;   /* what KVM supports; adjusted per vCPU */
 	uint32_t msr_list[X86_MAX_MSRS];  /* MSRs saved with the vCPU state */
 	int nmsrs;
+	int pvm;                    /* the host KVM is kvm_pvm (docs/linux-boot.md) */
 	pthread_t heartbeat;        /* kvm_pvm hosts only: see kvm.c */
 	int heartbeat_on;
 	atomic_int heartbeat_stop;
 };
-
-#define KVM_RESCUE_KINDS 16
 
 struct kvm_rescue;
 
@@ -34,10 +33,7 @@ struct kvm_vcpu_data {
 	struct kvm_run *run;
 	struct kvm_cpuid2 *cpuid;       /* what this vCPU's CPUID says */
 	struct kvm_rescue *rescue;      /* software CPU, made on first need */
-	struct {                        /* rescued instructions by mnemonic */
-		const char *name;
-		uint64_t count;
-	} rescue_stats[KVM_RESCUE_KINDS];
+	atomic_int pv_unhalt;           /* kvm_pvm: a PV unhalt kick vmon delivers */
 };
 
 static inline struct kvm_vm *kvm_vm_of(const struct machine *m)
@@ -63,7 +59,10 @@ int kvm_vcpu_put_cpu_state(struct vcpu *v, const struct x86_cpu_state *s,
 /* Runs the failing instruction on the software CPU: *resume set when the
  * vCPU can go back to KVM, else the exit to report. */
 enum vcpu_exit kvm_rescue(struct vcpu *v, int *resume);
+/* After a kick ended KVM_RUN: on kvm_pvm, guest kernel code moves to emu. */
+enum vcpu_exit kvm_rescue_kicked(struct vcpu *v, int *resume);
 void kvm_rescue_free(struct vcpu *v);
+void kvm_rescue_print_stats(struct machine *m);
 int kvm_setup_cpuid(struct vcpu *v);
 int kvm_pick_msrs(struct kvm_vm *vm);
 /* A zeroed KVM_GET/SET_MSRS argument for n entries (free() it). */

@@ -6,25 +6,23 @@
  * does), the software CPU delivers it through the guest's IDT and runs the
  * handler until its IRET, so nothing depends on how the host KVM would inject
  * it (see shared/docs/host-kvm.md).  Then the vCPU goes back to KVM.
+ *
+ * On kvm_pvm hosts the software CPU runs on after the instruction, and
+ * also takes over kernel code that a kick finds running in KVM: see
+ * kvm_stretch.c.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <x86intrin.h>
 
-#include "accel/emu/emu.h"
-#include "accel/kvm/kvm_int.h"
+#include "accel/kvm/kvm_rescue.h"
 #include "util/log.h"
 
 /* Enough for an exception handler; a guest stuck longer is a bug to show. */
 #define RESCUE_MAX_INSNS 200000
-
-struct kvm_rescue {
-	struct x86_cpu_state state;
-	struct x86_cpu_state before;    /* as KVM had it, to write back changes only */
-	struct emu_env env;
-	struct emu_cpu *cpu;
-};
 
 static void rescue_cpuid(void *opaque, uint32_t leaf, uint32_t sub, uint32_t out[4])
 {
@@ -57,7 +55,7 @@ static int rescue_msr(void *opaque, unsigned long req, uint32_t index, uint64_t 
 	return rc;
 }
 
-static int rescue_rdmsr(void *opaque, uint32_t index, uint64_t *value)
+int kvm_rescue_rdmsr(void *opaque, uint32_t index, uint64_t *value)
 {
 	*value = 0;
 	return rescue_msr(opaque, KVM_GET_MSRS, index, value);
@@ -68,26 +66,56 @@ static int rescue_wrmsr(void *opaque, uint32_t index, uint64_t value)
 	return rescue_msr(opaque, KVM_SET_MSRS, index, &value);
 }
 
+/*
+ * Under KVM the guest's TSC is the host's plus an offset (no scaling without
+ * TSC_CONTROL), and kvm-clock reads depend on it: emu's RDTSC must agree.
+ * Without KVM's offset attribute, the TSC MSR read just before the host's
+ * own gives it within the ioctl's return, never ahead of the truth.
+ */
+uint64_t kvm_rescue_tsc(void *opaque)
+{
+	struct vcpu *v = opaque;
+	struct kvm_rescue *r = kvm_vcpu_of(v)->rescue;
+	struct kvm_device_attr a = { .group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET,
+				     .addr = (uintptr_t)&r->tsc_offset };
+	uint64_t tsc = 0;
+
+	if (!r->tsc_offset_known) {
+		if (ioctl(kvm_vcpu_of(v)->fd, KVM_GET_DEVICE_ATTR, &a) < 0) {
+			kvm_rescue_rdmsr(v, X86_MSR_IA32_TSC, &tsc);
+			r->tsc_offset = tsc - __rdtsc();
+		}
+		r->tsc_offset_known = 1;
+	}
+	return __rdtsc() + r->tsc_offset;
+}
+
 static struct kvm_rescue *rescue_get(struct vcpu *v)
 {
 	struct kvm_vcpu_data *d = kvm_vcpu_of(v);
 	struct kvm_rescue *r = d->rescue;
+	int pvm = kvm_vm_of(v->m)->pvm;
 
 	if (r)
 		return r;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
+	d->rescue = r;
 	r->env = (struct emu_env){
 		.mem = &v->m->mem, .pio = v->m->pio, .mmio = v->m->mmio, .opaque = v,
-		.cpuid = rescue_cpuid, .rdmsr = rescue_rdmsr, .wrmsr = rescue_wrmsr,
+		.cpuid = rescue_cpuid, .rdmsr = kvm_rescue_rdmsr, .wrmsr = rescue_wrmsr, .tsc = kvm_rescue_tsc,
+		.io_stop = kvm_stretch_io_stop,
 	};
+	r->zap_page = MAP_FAILED;
+	if (pvm)
+		r->zap_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	r->cpu = emu_cpu_new(&r->state, &r->env);
-	if (!r->cpu) {
-		free(r);
+	if (!r->cpu || (pvm && r->zap_page == MAP_FAILED)) {
+		kvm_rescue_free(v);
 		return NULL;
 	}
-	d->rescue = r;
 	return r;
 }
 
@@ -98,48 +126,68 @@ void kvm_rescue_free(struct vcpu *v)
 	if (!r)
 		return;
 	emu_cpu_free(r->cpu);
+	if (r->zap_page != MAP_FAILED)
+		munmap(r->zap_page, 4096);
 	free(r);
 	kvm_vcpu_of(v)->rescue = NULL;
 }
 
-static void rescue_count(struct kvm_vcpu_data *d, const char *name)
+static void rescue_count(struct kvm_rescue *r, const char *name)
 {
 	int i;
 
-	for (i = 0; i < KVM_RESCUE_KINDS && d->rescue_stats[i].name; i++)
-		if (!strcmp(d->rescue_stats[i].name, name))
+	for (i = 0; i < KVM_RESCUE_KINDS && r->kinds[i].name; i++)
+		if (!strcmp(r->kinds[i].name, name))
 			break;
 	if (i == KVM_RESCUE_KINDS)
 		i = KVM_RESCUE_KINDS - 1;       /* the last slot counts the rest */
-	if (!d->rescue_stats[i].name)
-		d->rescue_stats[i].name = name;
-	d->rescue_stats[i].count++;
+	if (!r->kinds[i].name)
+		r->kinds[i].name = name;
+	r->kinds[i].count++;
 }
 
-enum vcpu_exit kvm_rescue(struct vcpu *v, int *resume)
+void kvm_rescue_print_stats(struct machine *m)
 {
-	struct kvm_vcpu_data *d = kvm_vcpu_of(v);
-	struct kvm_rescue *r = rescue_get(v);
-	const struct x86_insn *insn;
-	const char *name;
-	enum emu_result res;
-	uint64_t rip, rflags;
+	uint64_t total = 0;
 
-	*resume = 0;
+	for (int i = 0; i < m->ncpus; i++) {
+		struct kvm_vcpu_data *d = kvm_vcpu_of(&m->vcpus[i]);
+		const struct kvm_rescue *r = d ? d->rescue : NULL;
+
+		for (int k = 0; r && k < KVM_RESCUE_KINDS && r->kinds[k].name; k++) {
+			log_info("stats: vCPU %d rescued %-12s %llu", i, r->kinds[k].name,
+				 (unsigned long long)r->kinds[k].count);
+			total += r->kinds[k].count;
+		}
+		if (r)
+			kvm_stretch_print_stats(i, r);
+	}
+	log_info("stats: instructions emulated for the host KVM: %llu",
+		 (unsigned long long)total);
+}
+
+/* ---- entry points ---- */
+
+static struct kvm_rescue *rescue_begin(struct vcpu *v)
+{
+	struct kvm_rescue *r = rescue_get(v);
+
 	if (!r || kvm_vcpu_get_state(v, &r->state))
-		return VCPU_EXIT_ERROR;
+		return NULL;
 	r->before = r->state;
+	r->tsc_offset_known = 0;
 	emu_cpu_flush_tlb(r->cpu);
-	rip = r->state.rip;
-	rflags = r->state.rflags;
-	res = emu_step(r->cpu);
-	insn = emu_last_insn(r->cpu);
-	name = insn && insn->len && insn->name ? insn->name : "?";
-	if (res == EMU_OK && emu_nesting(r->cpu))
-		res = emu_run(r->cpu, RESCUE_MAX_INSNS);
+	return r;
+}
+
+static enum vcpu_exit rescue_end(struct vcpu *v, struct kvm_rescue *r, enum emu_result res,
+				 int *resume)
+{
 	switch (res) {
 	case EMU_OK:
+		break;
 	case EMU_HALT:
+		r->state.mp_state = X86_MP_HALTED;
 		break;
 	case EMU_TRIPLE_FAULT:
 		kvm_dump(v, "triple fault in an instruction the host KVM could not emulate");
@@ -149,14 +197,67 @@ enum vcpu_exit kvm_rescue(struct vcpu *v, int *resume)
 					     : "instruction neither the host KVM nor vmon can emulate");
 		return VCPU_EXIT_ERROR;
 	}
-	rescue_count(d, name);
-	log_debug("vCPU %d: rescued %s at %llx, rflags %llx -> %llx", v->id, name,
-		  (unsigned long long)rip, (unsigned long long)rflags,
-		  (unsigned long long)r->state.rflags);
-	if (res == EMU_HALT)
-		r->state.mp_state = X86_MP_HALTED;
 	if (kvm_vcpu_put_cpu_state(v, &r->state, &r->before))
 		return VCPU_EXIT_ERROR;
 	*resume = 1;
 	return VCPU_EXIT_STOP;
+}
+
+enum vcpu_exit kvm_rescue(struct vcpu *v, int *resume)
+{
+	struct kvm_rescue *r = rescue_begin(v);
+	const struct x86_insn *insn;
+	const char *name;
+	enum emu_result res;
+	uint64_t rip;
+
+	*resume = 0;
+	if (!r)
+		return VCPU_EXIT_ERROR;
+	if (kvm_vm_of(v->m)->pvm && kvm_stretch_syscall_fixup(r))
+		return rescue_end(v, r, kvm_stretch(v, r), resume);
+	rip = r->state.rip;
+	res = emu_step(r->cpu);
+	insn = emu_last_insn(r->cpu);
+	name = insn && insn->len && insn->name ? insn->name : "?";
+	if (res == EMU_OK && kvm_vm_of(v->m)->pvm)
+		res = kvm_stretch(v, r);
+	else if (res == EMU_OK && emu_nesting(r->cpu))
+		res = emu_run(r->cpu, RESCUE_MAX_INSNS);
+	if (res == EMU_OK || res == EMU_HALT)
+		rescue_count(r, name);
+	log_debug("vCPU %d: rescued %s at %llx", v->id, name, (unsigned long long)rip);
+	return rescue_end(v, r, res, resume);
+}
+
+enum vcpu_exit kvm_rescue_kicked(struct vcpu *v, int *resume)
+{
+	struct kvm_vcpu_data *d = kvm_vcpu_of(v);
+	struct kvm_sregs sregs;
+	struct kvm_mp_state mp;
+	struct kvm_vcpu_events ev;
+	struct kvm_rescue *r;
+
+	*resume = 1;
+	if (!kvm_vm_of(v->m)->pvm || machine_stopping(v->m))
+		return VCPU_EXIT_STOP;
+	if (ioctl(d->fd, KVM_GET_SREGS, &sregs) < 0 || ioctl(d->fd, KVM_GET_MP_STATE, &mp) < 0 ||
+	    ioctl(d->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return VCPU_EXIT_STOP;
+	if (mp.mp_state == KVM_MP_STATE_HALTED && kvm_stretch_pv_unhalt(v)) {
+		mp.mp_state = KVM_MP_STATE_RUNNABLE;
+		if (ioctl(d->fd, KVM_SET_MP_STATE, &mp) < 0)
+			return VCPU_EXIT_STOP;
+	}
+	if (!(sregs.cr0 & X86_CR0_PE) || sregs.ss.dpl != 0 || mp.mp_state != KVM_MP_STATE_RUNNABLE)
+		return VCPU_EXIT_STOP;
+	/* An event KVM is delivering is KVM's to finish (KVM_SET_REGS would drop it). */
+	if (ev.exception.injected || ev.interrupt.injected || ev.nmi.injected)
+		return VCPU_EXIT_STOP;
+	*resume = 0;
+	r = rescue_begin(v);
+	if (!r)
+		return VCPU_EXIT_ERROR;
+	r->kicked++;
+	return rescue_end(v, r, kvm_stretch(v, r), resume);
 }
