@@ -25,6 +25,8 @@ static const char run_usage[] =
 "                      a virtio-net NIC on tap NAME, created when absent\n"
 "                      (repeatable, up to 4; default MAC 52:54:00:12:34:5N)\n"
 "  --virtio-console MODE  a virtio-console (hvc0): stdio, file:PATH, none\n"
+"  --transport pci|mmio  how virtio devices attach: PCI (default) or virtio-mmio\n"
+"                      (described in ACPI; no kernel parameters needed)\n"
 "  --rng               a virtio-rng device fed from the host's getrandom()\n"
 "  --flat[=ADDR]       --kernel is a flat binary entered in real mode at ADDR\n"
 "                      (default 0x7c00, CS:IP = 0000:ADDR)\n"
@@ -44,7 +46,7 @@ static const char main_usage[] =
 "       vmon --version\n";
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS,
-       OPT_SERIAL, OPT_ACCEL, OPT_FLAT, OPT_STATS, OPT_DISK, OPT_RNG, OPT_NET, OPT_VCON };
+       OPT_SERIAL, OPT_ACCEL, OPT_FLAT, OPT_STATS, OPT_DISK, OPT_RNG, OPT_NET, OPT_VCON, OPT_TRANSPORT };
 
 static int usage_error(const char *what, const char *arg)
 {
@@ -161,6 +163,7 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "virtio-console", required_argument, NULL, OPT_VCON },
+		{ "transport", required_argument, NULL, OPT_TRANSPORT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -222,6 +225,11 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 			cfg->ndisks++;
 			break;
 		case OPT_RNG: cfg->rng = 1; break;
+		case OPT_TRANSPORT:
+			if (strcmp(optarg, "pci") && strcmp(optarg, "mmio"))
+				return usage_error("--transport wants pci or mmio", optarg);
+			cfg->transport_mmio = !strcmp(optarg, "mmio");
+			break;
 		case OPT_VCON:
 			if (parse_serial(optarg))
 				return usage_error("--virtio-console wants stdio, file:PATH or none", optarg);

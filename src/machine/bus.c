@@ -188,9 +188,10 @@ void bus_set_eventfd_hook(struct bus *bus, bus_eventfd_fn fn, void *opaque)
 	bus->eventfd_opaque = opaque;
 }
 
-int bus_eventfd(struct bus *bus, uint64_t addr, unsigned len, int fd, int assign)
+int bus_eventfd(struct bus *bus, uint64_t addr, unsigned len, int64_t datamatch, int fd,
+		int assign)
 {
 	if (!bus->eventfd_fn)
 		return -1;
-	return bus->eventfd_fn(bus->eventfd_opaque, addr, len, fd, assign);
+	return bus->eventfd_fn(bus->eventfd_opaque, addr, len, datamatch, fd, assign);
 }

@@ -34,13 +34,16 @@ int bus_claimed(struct bus *bus, uint64_t addr);
 
 /*
  * A fast path an accelerator may offer (KVM's ioeventfd): guest writes to
- * [addr, addr+len) signal fd without leaving the kernel (len 0: any size).
+ * [addr, addr+len) signal fd without leaving the kernel (len 0: any size),
+ * or only writes of the value datamatch when it is not negative.
  * The device's own range stays registered, and its write handler signals
  * the same fd, so guests behave the same with or without the fast path.
  */
-typedef int (*bus_eventfd_fn)(void *opaque, uint64_t addr, unsigned len, int fd, int assign);
+typedef int (*bus_eventfd_fn)(void *opaque, uint64_t addr, unsigned len, int64_t datamatch,
+			      int fd, int assign);
 void bus_set_eventfd_hook(struct bus *bus, bus_eventfd_fn fn, void *opaque);
 /* 0 when the accelerator took it; -1 when there is no fast path. */
-int bus_eventfd(struct bus *bus, uint64_t addr, unsigned len, int fd, int assign);
+int bus_eventfd(struct bus *bus, uint64_t addr, unsigned len, int64_t datamatch, int fd,
+		int assign);
 
 #endif

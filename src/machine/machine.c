@@ -176,7 +176,8 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 	m->mmio = bus_new("mmio");
 	if (!m->pio || !m->mmio)
 		goto fail;
-	if (x86_boot_load(&m->mem, cfg, &m->boot_state) || acpi_build(&m->mem, m->ncpus))
+	if (x86_boot_load(&m->mem, cfg, &m->boot_state) ||
+	    acpi_build(&m->mem, m->ncpus, cfg->transport_mmio ? machine_virtio_count(cfg) : 0))
 		goto fail;
 	if (m->accel->vm_init(m) || machine_devices(m) || machine_vcpus(m) ||
 	    machine_boot_bsp(m))

@@ -44,6 +44,7 @@ struct machine_config {
 	int nnics;
 	int rng;                 /* --rng: a virtio-rng device */
 	const char *virtio_console;   /* --virtio-console SPEC, or NULL */
+	int transport_mmio;      /* --transport mmio: virtio-mmio instead of PCI */
 };
 
 struct vcpu {

@@ -10,6 +10,7 @@
 #include "virtio/console.h"
 #include "virtio/net.h"
 #include "virtio/rng.h"
+#include "virtio/virtio_mmio.h"
 #include "virtio/virtio_pci.h"
 
 #define MACHINE_VIRTIO_MAX (VMON_MAX_DISKS + VMON_MAX_NICS + 2)
@@ -17,6 +18,7 @@
 struct machine_virtio_dev {
 	struct virtio_dev *vd;
 	struct virtio_pci *pci;
+	struct virtio_mmio *mmio;
 	void (*free)(struct virtio_dev *vd);
 };
 
@@ -34,9 +36,23 @@ static int add(struct machine *m, struct virtio_dev *vd, void (*free_fn)(struct 
 	vd->mem = &m->mem;
 	d->vd = vd;
 	d->free = free_fn;
+	if (m->cfg.transport_mmio) {
+		int i = m->virtio->n;
+		struct irq_line irq = { m->irq, VIRTIO_MMIO_GSI(i) };
+
+		m->virtio->n++;
+		d->mmio = virtio_mmio_new(m->mmio, VIRTIO_MMIO_BASE + (uint64_t)i * VIRTIO_MMIO_SIZE,
+					  irq, vd);
+		return d->mmio ? 0 : -1;
+	}
 	m->virtio->n++;
 	d->pci = virtio_pci_new(m->pci, m->mmio, m->irq, vd);
 	return d->pci ? 0 : -1;
+}
+
+int machine_virtio_count(const struct machine_config *cfg)
+{
+	return cfg->ndisks + cfg->nnics + !!cfg->virtio_console + !!cfg->rng;
 }
 
 int machine_virtio_create(struct machine *m)
@@ -65,6 +81,7 @@ void machine_virtio_destroy(struct machine *m)
 	for (int i = 0; v && i < v->n; i++) {
 		v->dev[i].free(v->dev[i].vd);
 		virtio_pci_free(v->dev[i].pci);
+		virtio_mmio_free(v->dev[i].mmio);
 	}
 	free(v);
 	m->virtio = NULL;

@@ -227,11 +227,11 @@ static void update_ioeventfds(struct virtio_pci *p)
 	if (base == p->notify_base)
 		return;
 	for (unsigned q = 0; p->notify_base && q < vd->nqueues; q++)
-		bus_eventfd(p->mmio, p->notify_base + NOTIFY_OFF + q * NOTIFY_MULT, 0,
+		bus_eventfd(p->mmio, p->notify_base + NOTIFY_OFF + q * NOTIFY_MULT, 0, -1,
 			    vd->kick_fd[q], 0);
 	p->notify_base = 0;
 	for (unsigned q = 0; base && q < vd->nqueues; q++)
-		if (bus_eventfd(p->mmio, base + NOTIFY_OFF + q * NOTIFY_MULT, 0, vd->kick_fd[q], 1))
+		if (bus_eventfd(p->mmio, base + NOTIFY_OFF + q * NOTIFY_MULT, 0, -1, vd->kick_fd[q], 1))
 			return;         /* no fast path: the BAR handler kicks */
 	p->notify_base = base;
 }

@@ -35,9 +35,10 @@ ACCELS=${ACCELS:-$(default_accels)}
 # types COMMANDS; the serial log ends in $tmp/NAME.out, the status in $rc.
 session() {
 	local name=$1 accel=$2 cpus=$3 mem=$4 cmds=$5
+	shift 5
 	vm_start "$name" timeout "$T" "$VMON" run --accel "$accel" --cpus "$cpus" --mem "$mem" \
 		--kernel "$L/vmlinuz" --initrd "$L/initramfs.cpio.gz" \
-		--cmdline "console=ttyS0 quiet" --serial stdio
+		--cmdline "console=ttyS0 quiet" --serial stdio "$@"
 	vm_wait "$tmp/$name.out" 'vmon# ' "$T" && vm_send "$cmds"
 	vm_finish
 }
@@ -76,10 +77,16 @@ run_accel() {
 	fi
 	[ "$rc" = 0 ] && pass "$a/poweroff" || fail "$a/poweroff" "$(why_failed "$name")"
 
+	# Also the virtio-mmio transport, found through ACPI: a disk and the rng.
 	name=$a-reboot
-	session "$name" "$a" 1 256M 'reboot -f'
+	truncate -s 8M "$tmp/mmio.raw"
+	session "$name" "$a" 1 256M \
+		'echo "MMIO=$(ls /sys/bus/virtio/devices | wc -l) $(cat /sys/block/vda/size) $(dd if=/dev/hwrng bs=16 count=1 2>/dev/null | wc -c)"; reboot -f' \
+		--transport mmio --disk "$tmp/mmio.raw" --rng
 	[ "$rc" = 0 ] && grep -q VMON-INIT-OK "$tmp/$name.out" && pass "$a/reboot" ||
 		fail "$a/reboot" "$(why_failed "$name")"
+	[ "$(value "$name" MMIO)" = "2 16384 16" ] && pass "$a/virtio-mmio" ||
+		fail "$a/virtio-mmio" "devices, disk sectors, rng bytes: '$(value "$name" MMIO)', want '2 16384 16'"
 
 	name=$a-panic
 	session "$name" "$a" 1 256M 'echo c > /proc/sysrq-trigger'

@@ -374,7 +374,7 @@ static void check_tables(int ncpus)
 	struct dsdt_info d;
 
 	CHECK(guest_mem_init(&mem, 128ULL << 20) == 0);
-	CHECK(acpi_build(&mem, ncpus) == 0);
+	CHECK(acpi_build(&mem, ncpus, 0) == 0);
 	rsdp = find_rsdp();
 	CHECK(rsdp);
 	CHECK_EQ(rd8(rsdp + 15), 2);
@@ -463,9 +463,9 @@ static void acpi_64cpus(void)
 static void acpi_bad_ncpus(void)
 {
 	CHECK(guest_mem_init(&mem, 16ULL << 20) == 0);
-	CHECK_EQ(acpi_build(&mem, 0), -1);
-	CHECK_EQ(acpi_build(&mem, 255), -1);
-	CHECK(acpi_build(&mem, 254) == 0);
+	CHECK_EQ(acpi_build(&mem, 0, 0), -1);
+	CHECK_EQ(acpi_build(&mem, 255, 0), -1);
+	CHECK(acpi_build(&mem, 254, 0) == 0);
 	CHECK(find_rsdp());
 	guest_mem_destroy(&mem);
 }

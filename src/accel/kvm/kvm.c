@@ -91,11 +91,16 @@ static void kvm_irq_send_msi(struct irq_chip *chip, uint64_t addr, uint32_t data
 }
 
 /* The ioeventfd fast path for bus_eventfd(): writes signal fd in the kernel. */
-static int kvm_ioeventfd(struct kvm_vm *vm, uint64_t addr, unsigned len, int fd, int assign,
-			 uint32_t flags)
+static int kvm_ioeventfd(struct kvm_vm *vm, uint64_t addr, unsigned len, int64_t datamatch,
+			 int fd, int assign, uint32_t flags)
 {
 	struct kvm_ioeventfd io = { .addr = addr, .len = len, .fd = fd,
 				    .flags = flags | (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN) };
+
+	if (datamatch >= 0) {
+		io.datamatch = (uint64_t)datamatch;
+		io.flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
+	}
 
 	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0) {
 		log_debug("KVM_IOEVENTFD %#llx: %s", (unsigned long long)addr, strerror(errno));
@@ -104,14 +109,16 @@ static int kvm_ioeventfd(struct kvm_vm *vm, uint64_t addr, unsigned len, int fd,
 	return 0;
 }
 
-static int kvm_ioeventfd_mmio(void *opaque, uint64_t addr, unsigned len, int fd, int assign)
+static int kvm_ioeventfd_mmio(void *opaque, uint64_t addr, unsigned len, int64_t datamatch,
+			      int fd, int assign)
 {
-	return kvm_ioeventfd(opaque, addr, len, fd, assign, 0);
+	return kvm_ioeventfd(opaque, addr, len, datamatch, fd, assign, 0);
 }
 
-static int kvm_ioeventfd_pio(void *opaque, uint64_t addr, unsigned len, int fd, int assign)
+static int kvm_ioeventfd_pio(void *opaque, uint64_t addr, unsigned len, int64_t datamatch,
+			     int fd, int assign)
 {
-	return kvm_ioeventfd(opaque, addr, len, fd, assign, KVM_IOEVENTFD_FLAG_PIO);
+	return kvm_ioeventfd(opaque, addr, len, datamatch, fd, assign, KVM_IOEVENTFD_FLAG_PIO);
 }
 
 static int vm_ioctl_or_fail(struct kvm_vm *vm, unsigned long req, unsigned long arg,

@@ -6,6 +6,7 @@
 
 #include "arch/x86/aml.h"
 #include "pci/pci.h"
+#include "virtio/virtio_mmio.h"
 #include "hw/pvpanic.h"
 #include "util/log.h"
 
@@ -194,7 +195,32 @@ static void acpi_dsdt_pci(struct aml *a)
 	aml_end(a, dev);
 }
 
-static void acpi_dsdt_body(struct aml *a, int ncpus)
+/* virtio-mmio devices as Linux's virtio_mmio driver finds them in ACPI. */
+static void acpi_dsdt_virtio_mmio(struct aml *a, int n)
+{
+	uint8_t buf[32];
+	struct aml res;
+	char name[8];
+	size_t dev;
+
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "VR%02X", (unsigned)i & 0xff);
+		dev = aml_device_begin(a, name);
+		aml_name_decl(a, "_HID");
+		aml_string(a, "LNRO0005");
+		aml_name_decl(a, "_UID");
+		aml_integer(a, (uint64_t)i);
+		aml_init(&res, buf, sizeof(buf));
+		aml_res_mem32_fixed(&res, (uint32_t)(VIRTIO_MMIO_BASE + (uint64_t)i * VIRTIO_MMIO_SIZE),
+				    (uint32_t)VIRTIO_MMIO_SIZE);
+		aml_res_irq_level_shared(&res, VIRTIO_MMIO_GSI(i));
+		aml_name_decl(a, "_CRS");
+		aml_resource_template(a, &res);
+		aml_end(a, dev);
+	}
+}
+
+static void acpi_dsdt_body(struct aml *a, int ncpus, int nvirtio_mmio)
 {
 	size_t pkg, scope, dev;
 	char name[8];
@@ -222,17 +248,18 @@ static void acpi_dsdt_body(struct aml *a, int ncpus)
 	}
 	acpi_dsdt_pvpanic(a);
 	acpi_dsdt_pci(a);
+	acpi_dsdt_virtio_mmio(a, nvirtio_mmio);
 	aml_end(a, scope);
 }
 
-static uint64_t acpi_dsdt(struct acpi_area *ar, int ncpus)
+static uint64_t acpi_dsdt(struct acpi_area *ar, int ncpus, int nvirtio_mmio)
 {
 	uint8_t buf[ACPI_DSDT_MAX], *t;
 	struct aml a;
 	uint64_t addr;
 
 	aml_init(&a, buf, sizeof(buf));
-	acpi_dsdt_body(&a, ncpus);
+	acpi_dsdt_body(&a, ncpus, nvirtio_mmio);
 	if (a.overflow)
 		return 0;
 	/* Revision 2: integers are 64 bits wide. */
@@ -395,7 +422,7 @@ static void acpi_rsdp(uint8_t *p, uint64_t rsdt, uint64_t xsdt)
 	p[32] = (uint8_t)-acpi_sum(p, ACPI_RSDP_LEN);
 }
 
-int acpi_build(struct guest_mem *mem, int ncpus)
+int acpi_build(struct guest_mem *mem, int ncpus, int nvirtio_mmio)
 {
 	struct acpi_area ar = { .mem = mem, .next = ACPI_TABLES_START };
 	uint64_t rsdp, dsdt, facs, tables[3], rsdt, xsdt;
@@ -408,7 +435,7 @@ int acpi_build(struct guest_mem *mem, int ncpus)
 	rsdp = acpi_alloc(&ar, ACPI_RSDP_LEN, 16, &rp);
 	if (!rsdp)
 		goto full;
-	dsdt = acpi_dsdt(&ar, ncpus);
+	dsdt = acpi_dsdt(&ar, ncpus, nvirtio_mmio);
 	facs = dsdt ? acpi_facs(&ar) : 0;
 	tables[0] = facs ? acpi_fadt(&ar, dsdt, facs) : 0;
 	tables[1] = tables[0] ? acpi_madt(&ar, ncpus) : 0;

@@ -29,9 +29,9 @@
 #define ACPI_LAPIC_ADDR   0xfee00000U
 
 /*
- * Writes RSDP, RSDT, XSDT, FADT, FACS, MADT and DSDT for ncpus vCPUs into
- * [ACPI_TABLES_START, ACPI_TABLES_END).  0, or -1 after log_err().
+ * Writes RSDP, RSDT, XSDT, FADT, FACS, MADT, MCFG and DSDT for ncpus vCPUs
+ * and nvirtio_mmio virtio-mmio devices into [ACPI_TABLES_START, ACPI_TABLES_END).  0, or -1 after log_err().
  */
-int acpi_build(struct guest_mem *mem, int ncpus);
+int acpi_build(struct guest_mem *mem, int ncpus, int nvirtio_mmio);
 
 #endif

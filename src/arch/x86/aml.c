@@ -249,6 +249,24 @@ void aml_res_dword(struct aml *res, uint8_t type, uint8_t tflags, uint32_t min, 
 	aml_le(res, max - min + 1, 4);
 }
 
+void aml_res_mem32_fixed(struct aml *res, uint32_t base, uint32_t len)
+{
+	aml_byte(res, 0x86);            /* Memory32Fixed */
+	aml_le(res, 9, 2);
+	aml_byte(res, 1);               /* read/write */
+	aml_le(res, base, 4);
+	aml_le(res, len, 4);
+}
+
+void aml_res_irq_level_shared(struct aml *res, uint32_t gsi)
+{
+	aml_byte(res, 0x89);            /* Extended Interrupt */
+	aml_le(res, 6, 2);
+	aml_byte(res, 0x09);            /* consumer, level, active high, shared */
+	aml_byte(res, 1);
+	aml_le(res, gsi, 4);
+}
+
 void aml_resource_template(struct aml *a, const struct aml *res)
 {
 	size_t mark;

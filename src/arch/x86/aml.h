@@ -61,6 +61,9 @@ void aml_res_io(struct aml *res, uint16_t min, uint16_t max, uint8_t align, uint
 #define AML_MEM_RW 1
 void aml_res_word(struct aml *res, uint8_t type, uint8_t tflags, uint16_t min, uint16_t max);
 void aml_res_dword(struct aml *res, uint8_t type, uint8_t tflags, uint32_t min, uint32_t max);
+/* A device's registers, and its level-triggered, shareable interrupt. */
+void aml_res_mem32_fixed(struct aml *res, uint32_t base, uint32_t len);
+void aml_res_irq_level_shared(struct aml *res, uint32_t gsi);
 void aml_resource_template(struct aml *a, const struct aml *res);
 
 #endif
