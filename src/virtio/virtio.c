@@ -139,6 +139,37 @@ void virtio_config_write_locked(struct virtio_dev *vd, uint32_t off, unsigned si
 		vd->ops->config_written(vd, off, size);
 }
 
+static void set_half(uint64_t *v, bool hi, uint32_t val)
+{
+	*v = hi ? (*v & 0xffffffffULL) | (uint64_t)val << 32 : (*v & ~0xffffffffULL) | val;
+}
+
+void virtio_queue_write_locked(struct virtq *q, enum virtio_qreg reg, uint32_t v)
+{
+	/* Turning a queue off is allowed (virtio-mmio drivers do, on teardown);
+	 * its I/O thread then sees no more buffers. */
+	if (q->enabled && !(reg == VIRTIO_Q_ENABLE && v == 0))
+		return;
+	switch (reg) {
+	case VIRTIO_Q_SIZE:
+		if (v && !(v & (v - 1)) && v <= q->max_size)
+			q->size = (uint16_t)v;
+		break;
+	case VIRTIO_Q_ENABLE:
+		q->enabled = v == 1;
+		break;
+	case VIRTIO_Q_DESC_LO: case VIRTIO_Q_DESC_HI:
+		set_half(&q->desc_gpa, reg == VIRTIO_Q_DESC_HI, v);
+		break;
+	case VIRTIO_Q_AVAIL_LO: case VIRTIO_Q_AVAIL_HI:
+		set_half(&q->avail_gpa, reg == VIRTIO_Q_AVAIL_HI, v);
+		break;
+	case VIRTIO_Q_USED_LO: case VIRTIO_Q_USED_HI:
+		set_half(&q->used_gpa, reg == VIRTIO_Q_USED_HI, v);
+		break;
+	}
+}
+
 void virtio_kick(struct virtio_dev *vd, unsigned q)
 {
 	if (q < vd->nqueues)

@@ -91,6 +91,14 @@ void virtio_set_driver_features_locked(struct virtio_dev *vd, unsigned word, uin
 uint32_t virtio_config_read_locked(struct virtio_dev *vd, uint32_t off, unsigned size);
 void virtio_config_write_locked(struct virtio_dev *vd, uint32_t off, unsigned size,
 				uint32_t v);
+/* A queue's registers, whatever the transport calls them. */
+enum virtio_qreg {
+	VIRTIO_Q_SIZE, VIRTIO_Q_ENABLE, VIRTIO_Q_DESC_LO, VIRTIO_Q_DESC_HI,
+	VIRTIO_Q_AVAIL_LO, VIRTIO_Q_AVAIL_HI, VIRTIO_Q_USED_LO, VIRTIO_Q_USED_HI,
+};
+/* Writes one; once the queue is enabled only turning it off is taken, as
+ * drivers may not change it then.  Sizes must be powers of two up to the maximum. */
+void virtio_queue_write_locked(struct virtq *q, enum virtio_qreg reg, uint32_t v);
 /* A kick from a register write (when no ioeventfd caught it). */
 void virtio_kick(struct virtio_dev *vd, unsigned q);
 

@@ -39,11 +39,6 @@ static struct virtq *cur_queue(struct virtio_mmio *t)
 	return t->qsel < t->vd->nqueues ? &t->vd->vq[t->qsel] : NULL;
 }
 
-static void set_half(uint64_t *v, int hi, uint32_t val)
-{
-	*v = hi ? (*v & 0xffffffffULL) | (uint64_t)val << 32 : (*v & ~0xffffffffULL) | val;
-}
-
 /* The line follows InterruptStatus: up while any bit is set. */
 static void update_irq(struct virtio_mmio *t)
 {
@@ -82,28 +77,18 @@ static uint32_t reg_read_locked(struct virtio_mmio *t, uint32_t off)
 	return 0;
 }
 
+static const struct { uint32_t off; enum virtio_qreg reg; } mmio_qregs[] = {
+	{ R_Q_NUM, VIRTIO_Q_SIZE }, { R_Q_READY, VIRTIO_Q_ENABLE },
+	{ R_Q_DESC_LO, VIRTIO_Q_DESC_LO }, { R_Q_DESC_HI, VIRTIO_Q_DESC_HI },
+	{ R_Q_DRIVER_LO, VIRTIO_Q_AVAIL_LO }, { R_Q_DRIVER_HI, VIRTIO_Q_AVAIL_HI },
+	{ R_Q_DEVICE_LO, VIRTIO_Q_USED_LO }, { R_Q_DEVICE_HI, VIRTIO_Q_USED_HI },
+};
+
 static void queue_write_locked(struct virtq *q, uint32_t off, uint32_t v)
 {
-	if (q->enabled && off != R_Q_READY)
-		return;
-	switch (off) {
-	case R_Q_NUM:
-		if (v && !(v & (v - 1)) && v <= q->max_size)
-			q->size = (uint16_t)v;
-		break;
-	case R_Q_READY:
-		q->enabled = v == 1;
-		break;
-	case R_Q_DESC_LO: case R_Q_DESC_HI:
-		set_half(&q->desc_gpa, off == R_Q_DESC_HI, v);
-		break;
-	case R_Q_DRIVER_LO: case R_Q_DRIVER_HI:
-		set_half(&q->avail_gpa, off == R_Q_DRIVER_HI, v);
-		break;
-	case R_Q_DEVICE_LO: case R_Q_DEVICE_HI:
-		set_half(&q->used_gpa, off == R_Q_DEVICE_HI, v);
-		break;
-	}
+	for (size_t i = 0; i < sizeof(mmio_qregs) / sizeof(mmio_qregs[0]); i++)
+		if (mmio_qregs[i].off == off)
+			virtio_queue_write_locked(q, mmio_qregs[i].reg, v);
 }
 
 static void reg_write_locked(struct virtio_mmio *t, uint32_t off, uint32_t v)

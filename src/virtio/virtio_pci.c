@@ -59,11 +59,6 @@ static struct virtq *cur_queue(struct virtio_pci *p)
 	return p->qsel < p->vd->nqueues ? &p->vd->vq[p->qsel] : NULL;
 }
 
-static void set_half(uint64_t *v, int hi, uint32_t val)
-{
-	*v = hi ? (*v & 0xffffffffULL) | (uint64_t)val << 32 : (*v & ~0xffffffffULL) | val;
-}
-
 static uint32_t common_read_locked(struct virtio_pci *p, uint32_t off)
 {
 	struct virtio_dev *vd = p->vd;
@@ -97,33 +92,23 @@ static uint32_t common_read_locked(struct virtio_pci *p, uint32_t off)
 	return 0;
 }
 
-/* Queue registers only change while the queue is off and the driver is not
- * yet running, as the spec requires of drivers; later writes are ignored. */
+/* Where each queue register sits in the common configuration. */
+static const struct { uint32_t off; enum virtio_qreg reg; } pci_qregs[] = {
+	{ CC_Q_SIZE, VIRTIO_Q_SIZE }, { CC_Q_ENABLE, VIRTIO_Q_ENABLE },
+	{ CC_Q_DESCLO, VIRTIO_Q_DESC_LO }, { CC_Q_DESCHI, VIRTIO_Q_DESC_HI },
+	{ CC_Q_AVAILLO, VIRTIO_Q_AVAIL_LO }, { CC_Q_AVAILHI, VIRTIO_Q_AVAIL_HI },
+	{ CC_Q_USEDLO, VIRTIO_Q_USED_LO }, { CC_Q_USEDHI, VIRTIO_Q_USED_HI },
+};
+
 static void queue_write_locked(struct virtio_pci *p, struct virtq *q, uint32_t off, uint32_t v)
 {
-	if (q->enabled && off != CC_Q_MSIX)
-		return;
-	switch (off) {
-	case CC_Q_SIZE:
-		if (v && !(v & (v - 1)) && v <= q->max_size)
-			q->size = (uint16_t)v;
-		break;
-	case CC_Q_MSIX:
+	if (off == CC_Q_MSIX) {
 		q->msix_vector = v < p->msix.nvec ? (uint16_t)v : VIRTIO_NO_VECTOR;
-		break;
-	case CC_Q_ENABLE:
-		q->enabled = v == 1;
-		break;
-	case CC_Q_DESCLO: case CC_Q_DESCHI:
-		set_half(&q->desc_gpa, off == CC_Q_DESCHI, v);
-		break;
-	case CC_Q_AVAILLO: case CC_Q_AVAILHI:
-		set_half(&q->avail_gpa, off == CC_Q_AVAILHI, v);
-		break;
-	case CC_Q_USEDLO: case CC_Q_USEDHI:
-		set_half(&q->used_gpa, off == CC_Q_USEDHI, v);
-		break;
+		return;
 	}
+	for (size_t i = 0; i < sizeof(pci_qregs) / sizeof(pci_qregs[0]); i++)
+		if (pci_qregs[i].off == off)
+			virtio_queue_write_locked(q, pci_qregs[i].reg, v);
 }
 
 static void common_write_locked(struct virtio_pci *p, uint32_t off, uint32_t v)
