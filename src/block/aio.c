@@ -230,11 +230,6 @@ int blk_aio_fd(const struct blk_aio *a)
 	return a->efd;
 }
 
-bool blk_aio_uses_uring(const struct blk_aio *a)
-{
-	return a->uring_ok;
-}
-
 static void uring_init(struct blk_aio *a, unsigned depth)
 {
 	int rc;

@@ -46,7 +46,5 @@ void blk_aio_submit(struct blk_aio *a, struct blk_aio_req *r);
 void blk_aio_flush_submissions(struct blk_aio *a);
 /* Completed requests, up to max; returns how many. */
 int blk_aio_reap(struct blk_aio *a, struct blk_aio_req **out, int max);
-/* Whether io_uring carries this disk's reads and writes. */
-bool blk_aio_uses_uring(const struct blk_aio *a);
 
 #endif
