@@ -552,7 +552,6 @@ static void test_io_stop_takes_instructions_back(void)
 	CHECK(taken_back("\x8b\x04\x25\x00\x00\x10\x00", 7, EMU_IO_MMIO, 0xfee00000));
 	CHECK(taken_back("\x0f\x30", 2, EMU_IO_WRMSR, 0x4b564d01));      /* wrmsr */
 	CHECK(taken_back("\x0f\xa2", 2, EMU_IO_CPUID, 0x40000001));      /* cpuid */
-	CHECK(taken_back("\x0f\x01\xf8", 3, EMU_IO_USER, 0));            /* swapgs */
 	*emu_msr_slot(cpu, X86_MSR_STAR, 1) = (0x10ULL << 48) | (0x08ULL << 32);
 	CHECK(taken_back("\x48\x0f\x07", 3, EMU_IO_USER, 0));            /* sysretq */
 	/* iretq to user mode is taken back; to the same level it is not asked. */

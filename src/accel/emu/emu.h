@@ -19,8 +19,7 @@
 /* Accesses a caller may take back from emu (emu_env.io_stop). */
 enum emu_io_kind {
 	EMU_IO_MMIO, EMU_IO_PIO, EMU_IO_WRMSR, EMU_IO_CPUID,
-	EMU_IO_USER,    /* SWAPGS, SYSRET, IRET to an outer privilege level */
-	EMU_IO_CR,      /* MOV to CR0, CR3 or CR4 (addr: the register) */
+	EMU_IO_USER,    /* SYSRET, IRET to an outer privilege level */
 };
 
 /* What the CPU reaches outside itself.  Hooks are optional (NULL). */

@@ -105,8 +105,6 @@ static int mov_cr(struct emu_cpu *c, int load)
 		return 0;
 	}
 	v = emu_reg_get(c, in->rm, size, 0);
-	if (cr != 2 && cr != 8 && emu_io_check(c, EMU_IO_CR, (uint64_t)cr))
-		return -1;
 	switch (cr) {
 	case 0:
 		return write_cr0(c, v);
@@ -356,7 +354,7 @@ static int swapgs(struct emu_cpu *c)
 
 	if (!emu_64bit(c))
 		return emu_ud(c);
-	if (need_cpl0(c) || emu_io_check(c, EMU_IO_USER, 0))
+	if (need_cpl0(c))
 		return -1;
 	k = emu_msr_slot(c, X86_MSR_KERNEL_GS_BASE, 1);
 	t = c->s->seg[X86_GS].base;

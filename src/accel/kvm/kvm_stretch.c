@@ -68,7 +68,7 @@ int kvm_stretch_io_stop(void *opaque, enum emu_io_kind kind, uint64_t addr)
 	if (!r->stretching)
 		return 0;
 	r->io_stopped = kind;
-	if (kind == EMU_IO_CPUID || kind == EMU_IO_USER || kind == EMU_IO_CR)
+	if (kind == EMU_IO_CPUID || kind == EMU_IO_USER)
 		return 1;
 	if (kind == EMU_IO_WRMSR)
 		return !wrmsr_in_stretch((uint32_t)addr);
@@ -199,14 +199,18 @@ static int rescue_irq_pending(struct vcpu *v)
 /* ---- hypercalls ---- */
 
 #define HC_KICK_CPU    5
+#define HC_SEND_IPI    10
 #define HC_SCHED_YIELD 11
+#define HC_ENOSYS      (-1000LL)
 
 /*
- * kvm_pvm does not finish these two hypercalls: the vCPU stays on its
- * VMCALL (it runs into it again at every heartbeat), and a PV spinlock
- * waiter, halted with interrupts off until kicked, waits forever.  Both
- * ask a favour of the scheduler, which vmon can grant or skip itself: the
- * kick is a flag the halted vCPU's thread takes as a wake-up.
+ * kvm_pvm cannot run a hypercall: KVM takes the guest's VMCALL or VMMCALL
+ * for the other vendor's, rewrites it in the guest's text and runs it again
+ * (the vCPU spins there), and once the kernel's text is read-only the
+ * rewrite faults and the guest oopses.  So a stretch never hands one to KVM:
+ * vmon does the three Linux uses.  A PV IPI is an MSI to each destination
+ * APIC; a PV unhalt kick is a flag the target vCPU's thread takes as a
+ * wake-up; a directed yield is a favour the scheduler may skip.
  */
 static int insn_is_hypercall(const struct x86_insn *in)
 {
@@ -214,20 +218,40 @@ static int insn_is_hypercall(const struct x86_insn *in)
 	       (in->rm & 7) == 1 && ((in->reg & 7) == 0 || (in->reg & 7) == 3);
 }
 
+/* KVM_HC_SEND_IPI: bitmap in RBX:RCX from APIC ID RDX, ICR low half in RSI. */
+static int64_t hypercall_send_ipi(struct machine *m, const struct x86_cpu_state *s)
+{
+	uint64_t bitmap[2] = { s->gpr[X86_RBX], s->gpr[X86_RCX] }, min = s->gpr[X86_RDX];
+	uint32_t data = (uint32_t)s->gpr[X86_RSI] & 0xc7ff;   /* vector, mode, level, trigger */
+	int64_t sent = 0;
+
+	for (unsigned i = 0; i < 128; i++) {
+		if (!(bitmap[i / 64] >> (i % 64) & 1) || min + i > 0xff)
+			continue;
+		m->irq->send_msi(m->irq, 0xfee00000ULL | ((min + i) << 12), data);
+		sent++;
+	}
+	return sent;
+}
+
 static int rescue_hypercall(struct vcpu *v, struct kvm_rescue *r)
 {
 	struct x86_cpu_state *s = &r->state;
 	uint64_t nr = s->gpr[X86_RAX], apic_id = s->gpr[X86_RCX];
 	struct machine *m = v->m;
+	int64_t ret = 0;
 
-	if (!insn_is_hypercall(emu_last_insn(r->cpu)) || state_cpl(s) != 0 ||
-	    (nr != HC_KICK_CPU && nr != HC_SCHED_YIELD))
+	if (!insn_is_hypercall(emu_last_insn(r->cpu)) || state_cpl(s) != 0)
 		return 0;
 	if (nr == HC_KICK_CPU && apic_id < (uint64_t)m->ncpus) {
 		atomic_store(&kvm_vcpu_of(&m->vcpus[apic_id])->pv_unhalt, 1);
 		m->accel->vcpu_kick(&m->vcpus[apic_id]);
+	} else if (nr == HC_SEND_IPI) {
+		ret = hypercall_send_ipi(m, s);
+	} else if (nr != HC_KICK_CPU && nr != HC_SCHED_YIELD) {
+		ret = HC_ENOSYS;
 	}
-	s->gpr[X86_RAX] = 0;
+	s->gpr[X86_RAX] = (uint64_t)ret;
 	s->rip += 3;
 	r->hypercalls++;
 	return 1;
@@ -315,17 +339,14 @@ static enum emu_result stretch_stopped(struct kvm_rescue *r, enum emu_result res
 		*end = END_HALT;
 		return res;
 	case EMU_IO:
-		if (insn_invalidates_tlb(emu_last_insn(r->cpu), &r->state))
-			r->flushed = 1;
-		*end = r->io_stopped == EMU_IO_WRMSR ? END_WRMSR :
-		       r->io_stopped == EMU_IO_CPUID ? END_CPUID :
-		       r->io_stopped == EMU_IO_USER ? END_USER : END_DEVICE;
-		return EMU_OK;
 	case EMU_UNIMPLEMENTED:
 		/* KVM's own INVPCID knows nothing of emu's writes. */
 		if (insn_invalidates_tlb(emu_last_insn(r->cpu), &r->state))
 			r->flushed = 1;
-		*end = END_UNIMPLEMENTED;
+		*end = res == EMU_UNIMPLEMENTED ? END_UNIMPLEMENTED :
+		       r->io_stopped == EMU_IO_WRMSR ? END_WRMSR :
+		       r->io_stopped == EMU_IO_CPUID ? END_CPUID :
+		       r->io_stopped == EMU_IO_USER ? END_USER : END_DEVICE;
 		return EMU_OK;
 	default:
 		return res;
