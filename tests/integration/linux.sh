@@ -17,9 +17,10 @@ pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; failed=1; }
 skip() { echo "SKIP $1: $2"; }
 
-# The software KVM of this project's machines (kvm_pvm) runs guest kernel
-# code so slowly that a boot takes many minutes: too long for the suite.
-# bench/linux-boot measures it; set ACCELS=kvm to run it here anyway.
+# The software KVM of this project's machines (kvm_pvm) boots Debian's
+# kernel to the shell only with vmon running its kernel code on emu
+# (docs/linux-boot.md), in about 2 minutes: the three boots would add about
+# 6 to the suite.  Set ACCELS=kvm to run them here anyway.
 default_accels() {
 	local a=emu
 	if [ -r /dev/kvm ] && [ -w /dev/kvm ] && [ ! -e /sys/module/kvm_pvm ]; then
@@ -105,7 +106,7 @@ kvm_skip_reason() {
 	if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
 		echo "/dev/kvm cannot be opened"
 	elif [ -e /sys/module/kvm_pvm ]; then
-		echo "KVM here is kvm_pvm, which boots Linux in many minutes (docs/linux-boot.md); ACCELS=kvm runs it"
+		echo "KVM here is kvm_pvm: a boot takes about 2 minutes, the three would add 6 to the suite (docs/linux-boot.md); ACCELS=kvm runs them"
 	else
 		echo "not in ACCELS"
 	fi
