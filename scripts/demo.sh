@@ -13,7 +13,8 @@ scripts/linux-guest.sh || exit 1
 accel=${DEMO_ACCEL:-auto}
 if [ "$accel" = auto ] && [ -e /sys/module/kvm_pvm ]; then
 	# This host's KVM runs guest kernel code many times slower than vmon's
-	# own CPU does (docs/linux-boot.md): a boot would take many minutes.
+	# own CPU does; even with that code moved to emu (docs/linux-boot.md)
+	# a boot is slower under KVM than on emu alone.
 	echo "demo: the host's KVM is kvm_pvm; booting on vmon's software CPU (DEMO_ACCEL=kvm to use KVM)"
 	accel=emu
 fi

@@ -10,7 +10,7 @@
  * in-kernel devices, paravirtual MSRs, the guest's view of CPUID), can
  * take an interrupt that KVM holds for it, or after a budget of
  * instructions.  Also here: what kvm_pvm gets wrong and vmon makes up
- * for (KVM's shadow page tables, two hypercalls, SYSCALL from user mode).
+ * for (KVM's shadow page tables, hypercalls, SYSCALL from user mode).
  */
 #include <errno.h>
 #include <string.h>
@@ -81,7 +81,7 @@ int kvm_stretch_io_stop(void *opaque, enum emu_io_kind kind, uint64_t addr)
  * the guest then invalidates TLB entries (it changed a mapping), KVM must
  * forget its shadows: deleting a memslot makes it drop them all.
  */
-static int rescue_zap_shadow_mmu(struct vcpu *v, struct kvm_rescue *r)
+static int stretch_zap_shadow_mmu(struct vcpu *v, struct kvm_rescue *r)
 {
 	struct kvm_userspace_memory_region slot = {
 		.slot = (uint32_t)(ZAP_SLOT - v->id), .guest_phys_addr = ZAP_GPA + 4096ULL * v->id,
@@ -181,7 +181,7 @@ static int apic_timer_due(struct vcpu *v, const char *regs)
 }
 
 /* 2: an NMI, 1: an interrupt the guest takes once its window opens, 0: none. */
-static int rescue_irq_pending(struct vcpu *v)
+static int stretch_irq_pending(struct vcpu *v)
 {
 	int fd = kvm_vcpu_of(v)->fd;
 	struct kvm_vcpu_events ev;
@@ -234,7 +234,7 @@ static int64_t hypercall_send_ipi(struct machine *m, const struct x86_cpu_state 
 	return sent;
 }
 
-static int rescue_hypercall(struct vcpu *v, struct kvm_rescue *r)
+static int stretch_hypercall(struct vcpu *v, struct kvm_rescue *r)
 {
 	struct x86_cpu_state *s = &r->state;
 	uint64_t nr = s->gpr[X86_RAX], apic_id = s->gpr[X86_RCX];
@@ -322,7 +322,7 @@ static int stretch_interrupted(struct vcpu *v, struct kvm_rescue *r)
 		run->immediate_exit = 0;
 		if (machine_stopping(v->m))
 			return 1;
-		pending = rescue_irq_pending(v);
+		pending = stretch_irq_pending(v);
 		if (pending == 2)
 			return 1;
 		r->irq_waiting |= pending;
@@ -371,7 +371,7 @@ enum emu_result kvm_stretch(struct vcpu *v, struct kvm_rescue *r)
 			break;
 		}
 		res = emu_step(r->cpu);
-		if ((res == EMU_UNIMPLEMENTED && rescue_hypercall(v, r)) ||
+		if ((res == EMU_UNIMPLEMENTED && stretch_hypercall(v, r)) ||
 		    (res == EMU_HALT && kvm_stretch_pv_unhalt(v)))
 			res = EMU_OK;
 		if (res != EMU_OK) {
@@ -387,7 +387,7 @@ enum emu_result kvm_stretch(struct vcpu *v, struct kvm_rescue *r)
 	if (!r->flushed || res == EMU_TRIPLE_FAULT)
 		return res;
 	r->flushed = 0;
-	if (rescue_zap_shadow_mmu(v, r)) {
+	if (stretch_zap_shadow_mmu(v, r)) {
 		log_err("vCPU %d: dropping KVM's shadow page tables: %s", v->id, strerror(errno));
 		return EMU_UNIMPLEMENTED;
 	}
