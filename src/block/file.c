@@ -338,36 +338,32 @@ static int bounce_io(struct blk_file *f, const struct iovec *iov, int iovcnt,
 	return ret;
 }
 
-int file_preadv(struct blk_file *f, const struct iovec *iov, int iovcnt, uint64_t off)
+/* Whole-length vectored I/O; O_DIRECT files bounce unaligned requests. */
+static int file_iov(struct blk_file *f, const struct iovec *iov, int iovcnt, uint64_t off,
+		    bool write)
 {
 	struct iovec stack[16];
 	int ret;
 
 	if (f->direct && !iov_aligned(iov, iovcnt, off, f->align))
-		return bounce_io(f, iov, iovcnt, off, false);
+		return bounce_io(f, iov, iovcnt, off, write);
 	struct iovec *v = iov_dup(iov, iovcnt, stack, 16);
 	if (!v)
 		return -ENOMEM;
-	ret = raw_preadv_all(f->fd, v, iovcnt, off);
+	ret = write ? raw_pwritev_all(f->fd, v, iovcnt, off) : raw_preadv_all(f->fd, v, iovcnt, off);
 	if (v != stack)
 		free(v);
 	return ret;
 }
 
+int file_preadv(struct blk_file *f, const struct iovec *iov, int iovcnt, uint64_t off)
+{
+	return file_iov(f, iov, iovcnt, off, false);
+}
+
 int file_pwritev(struct blk_file *f, const struct iovec *iov, int iovcnt, uint64_t off)
 {
-	struct iovec stack[16];
-	int ret;
-
-	if (f->direct && !iov_aligned(iov, iovcnt, off, f->align))
-		return bounce_io(f, iov, iovcnt, off, true);
-	struct iovec *v = iov_dup(iov, iovcnt, stack, 16);
-	if (!v)
-		return -ENOMEM;
-	ret = raw_pwritev_all(f->fd, v, iovcnt, off);
-	if (v != stack)
-		free(v);
-	return ret;
+	return file_iov(f, iov, iovcnt, off, true);
 }
 
 int file_pread(struct blk_file *f, void *buf, size_t len, uint64_t off)

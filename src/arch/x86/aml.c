@@ -221,32 +221,30 @@ void aml_res_io(struct aml *res, uint16_t min, uint16_t max, uint8_t align, uint
 #define AML_RES_DWORD_ADDR 0x87
 #define AML_ADDR_FIXED     0x0c
 
-void aml_res_word(struct aml *res, uint8_t type, uint8_t tflags, uint16_t min, uint16_t max)
+/* width 2 (Word) or 4 (DWord): the same fields, only their size differs. */
+static void aml_res_addr(struct aml *res, uint8_t tag, int width, uint8_t type, uint8_t tflags,
+			 uint32_t min, uint32_t max)
 {
-	aml_byte(res, AML_RES_WORD_ADDR);
-	aml_le(res, 13, 2);
+	aml_byte(res, tag);
+	aml_le(res, 3 + 5 * (unsigned)width, 2);
 	aml_byte(res, type);
 	aml_byte(res, AML_ADDR_FIXED);
 	aml_byte(res, tflags);
-	aml_le(res, 0, 2);
-	aml_le(res, min, 2);
-	aml_le(res, max, 2);
-	aml_le(res, 0, 2);
-	aml_le(res, (uint16_t)(max - min + 1), 2);
+	aml_le(res, 0, width);          /* granularity */
+	aml_le(res, min, width);
+	aml_le(res, max, width);
+	aml_le(res, 0, width);          /* translation */
+	aml_le(res, max - min + 1, width);
+}
+
+void aml_res_word(struct aml *res, uint8_t type, uint8_t tflags, uint16_t min, uint16_t max)
+{
+	aml_res_addr(res, AML_RES_WORD_ADDR, 2, type, tflags, min, max);
 }
 
 void aml_res_dword(struct aml *res, uint8_t type, uint8_t tflags, uint32_t min, uint32_t max)
 {
-	aml_byte(res, AML_RES_DWORD_ADDR);
-	aml_le(res, 23, 2);
-	aml_byte(res, type);
-	aml_byte(res, AML_ADDR_FIXED);
-	aml_byte(res, tflags);
-	aml_le(res, 0, 4);
-	aml_le(res, min, 4);
-	aml_le(res, max, 4);
-	aml_le(res, 0, 4);
-	aml_le(res, max - min + 1, 4);
+	aml_res_addr(res, AML_RES_DWORD_ADDR, 4, type, tflags, min, max);
 }
 
 void aml_res_mem32_fixed(struct aml *res, uint32_t base, uint32_t len)
