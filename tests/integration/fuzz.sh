@@ -24,13 +24,15 @@ if ! blog=$(tests/fuzz/build.sh 2>&1); then
 fi
 
 # run_target NAME TARGET SECONDS MAX_LEN: new inputs go to a scratch corpus
-# under build/, the seeds in tests/fuzz/corpus_TARGET stay read-only.
+# under build/, the seeds in tests/fuzz/corpus_TARGET stay read-only.  A
+# fixed seed (FUZZ_SEED) makes a run repeatable: a slower machine explores a
+# prefix of what a faster one does, and a failure seen once is seen again.
 run_target() {
 	local name=fuzz/$1 target=$2 secs=$3 max_len=$4 log=$out/$2.log rc crash why
 	local seed=tests/fuzz/corpus_${target#fuzz_}
 	mkdir -p "$out/corpus_${target#fuzz_}"
 	rm -f "$out"/crashes/*
-	"$out/$target" -max_total_time="$secs" -max_len="$max_len" -rss_limit_mb=1024 \
+	"$out/$target" -seed="${FUZZ_SEED:-1}" -max_total_time="$secs" -max_len="$max_len" -rss_limit_mb=1024 \
 		-timeout=20 -artifact_prefix="$out/crashes/" -print_final_stats=1 \
 		"$out/corpus_${target#fuzz_}" "$seed" >"$log" 2>&1
 	rc=$?

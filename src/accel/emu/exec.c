@@ -359,8 +359,9 @@ static int dispatch(struct emu_cpu *c)
 }
 
 /* Registers an instruction may change before it faults. */
+/* cr2 and dr6 too: delivering #PF or #DB sets them before it can give up. */
 struct snapshot {
-	uint64_t gpr[X86_NR_GPRS], rip, rflags;
+	uint64_t gpr[X86_NR_GPRS], rip, rflags, cr2, dr6;
 	int has_seg;
 	struct x86_segment seg[X86_NR_SEGS];
 };
@@ -370,6 +371,8 @@ static void snap(const struct x86_cpu_state *s, struct snapshot *sn)
 	memcpy(sn->gpr, s->gpr, sizeof(sn->gpr));
 	sn->rip = s->rip;
 	sn->rflags = s->rflags;
+	sn->cr2 = s->cr2;
+	sn->dr6 = s->dr[6];
 	sn->has_seg = 0;
 }
 
@@ -400,6 +403,8 @@ static void unsnap(struct x86_cpu_state *s, const struct snapshot *sn)
 		memcpy(s->seg, sn->seg, sizeof(sn->seg));
 	s->rip = sn->rip;
 	s->rflags = sn->rflags;
+	s->cr2 = sn->cr2;
+	s->dr[6] = sn->dr6;
 }
 
 /* An instruction the executor gave up on, undone. */
@@ -457,7 +462,7 @@ enum emu_result emu_step(struct emu_cpu *c)
 		s->dr[6] |= 1ULL << 14;    /* BS: single-step trap */
 		c->insn_rip = s->rip;
 		if (emu_deliver(c, EXC_DB, EV_EXCEPTION, 0, 0, s->rip))
-			return c->unimplemented ? EMU_UNIMPLEMENTED : EMU_TRIPLE_FAULT;
+			return c->unimplemented ? undone(c, &sn) : EMU_TRIPLE_FAULT;
 	}
 	return c->halted ? EMU_HALT : EMU_OK;
 }
