@@ -8,6 +8,8 @@
 
 struct machine;
 struct vcpu;
+struct snap_out;
+struct snap_in;
 
 /* Why vcpu_run returned: everything else is handled inside the accelerator. */
 enum vcpu_exit {
@@ -38,6 +40,14 @@ struct accel_ops {
 	enum vcpu_exit (*vcpu_run)(struct vcpu *v);
 	/* From any thread: makes vcpu_run notice machine_stopping() soon. */
 	void (*vcpu_kick)(struct vcpu *v);
+	/*
+	 * Snapshots, with every vCPU parked: the VM-wide state the accelerator
+	 * owns beyond vcpu_get_state (interrupt controllers, PIT, clock).
+	 * vm_load runs after vcpu_set_state on every vCPU; -1 with the error
+	 * recorded in the snap_in.
+	 */
+	void (*vm_save)(struct machine *m, struct snap_out *o);
+	int (*vm_load)(struct machine *m, struct snap_in *in);
 	/* Logs counters worth knowing (--stats), after the vCPUs stopped. */
 	void (*print_stats)(struct machine *m);
 };
