@@ -82,7 +82,7 @@ static void setup64(void)
 		x86_seg_flat(&st.seg[i], 0x10, 0, 64);
 	x86_seg_flat(&st.seg[X86_CS], 0x08, 1, 64);
 	st.seg[X86_SS].db = 1;
-	emu_desc_to_seg(seg_desc(TSS, 0x67, 0xb, 0, 0, 0, 0, 0), 0, 0x28, &st.seg[X86_TR]);
+	emu_desc_to_seg(seg_desc(TSS, 0x67, 0xb, 0, 0, 0, 0, 0), 0, 0x28, &st.seg[X86_TR], 1);
 	st.gdt = (struct x86_dtable){ GDT, 0x37 };
 	st.idt = (struct x86_dtable){ IDT, 256 * 16 - 1 };
 	st.rip = CODE;

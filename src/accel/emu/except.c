@@ -156,7 +156,7 @@ static int gate_target(struct emu_cpu *c, const struct gate *g, int ext, struct 
 		return emu_gp(c, ext);
 	if (emu_read_desc(c, g->sel, &d, EXC_GP))
 		return -1;
-	emu_desc_to_seg(d, 0, g->sel, cs);
+	emu_desc_to_seg(d, 0, g->sel, cs, emu_long_mode(c));
 	if (!cs->s || !(cs->type & 8) || cs->dpl > emu_cpl(c))
 		return emu_gp(c, err);
 	if (!cs->present)
@@ -199,7 +199,7 @@ static int deliver_protected(struct emu_cpu *c, int vec, int kind, int has_err,
 
 			if (emu_read_desc(c, ss_sel, &d, EXC_TS))
 				return -1;
-			emu_desc_to_seg(d, 0, ss_sel, &ss);
+			emu_desc_to_seg(d, 0, ss_sel, &ss, emu_long_mode(c));
 			if ((ss_sel & 3) != new_cpl || ss.dpl != new_cpl || !ss.s ||
 			    (ss.type & 8) || !(ss.type & 2))
 				return emu_raise(c, EXC_TS, ss_sel & ~3u, 1);

@@ -2,7 +2,7 @@
 /* Descriptor tables and segment register loads with protected-mode checks. */
 #include "accel/emu/emu_int.h"
 
-void emu_desc_to_seg(uint64_t lo, uint64_t hi, uint16_t sel, struct x86_segment *seg)
+void emu_desc_to_seg(uint64_t lo, uint64_t hi, uint16_t sel, struct x86_segment *seg, int lma)
 {
 	uint32_t limit = (lo & 0xffff) | (((lo >> 48) & 0xf) << 16);
 
@@ -13,7 +13,7 @@ void emu_desc_to_seg(uint64_t lo, uint64_t hi, uint16_t sel, struct x86_segment 
 	seg->dpl = (lo >> 45) & 3;
 	seg->present = (lo >> 47) & 1;
 	seg->avl = (lo >> 52) & 1;
-	seg->l = (lo >> 53) & 1;
+	seg->l = lma && ((lo >> 53) & 1);   /* VM entry refuses CS.L outside IA-32e mode */
 	seg->db = (lo >> 54) & 1;
 	seg->g = (lo >> 55) & 1;
 	seg->limit = seg->g ? (limit << 12) | 0xfff : limit;
@@ -121,7 +121,7 @@ int emu_load_seg(struct emu_cpu *c, int sreg, uint16_t sel)
 			return emu_raise(c, EXC_NP, sel & ~3u, 1);
 	}
 	set_accessed(c, sel, d);
-	emu_desc_to_seg(d | (1ULL << 40), 0, sel, seg);
+	emu_desc_to_seg(d | (1ULL << 40), 0, sel, seg, emu_long_mode(c));
 	return 0;
 }
 
@@ -152,7 +152,7 @@ int emu_load_cs(struct emu_cpu *c, uint16_t sel, int new_cpl)
 	if (!((d >> 47) & 1))
 		return emu_raise(c, EXC_NP, sel & ~3u, 1);
 	set_accessed(c, sel, d);
-	emu_desc_to_seg(d | (1ULL << 40), 0, (sel & ~3u) | new_cpl, cs);
+	emu_desc_to_seg(d | (1ULL << 40), 0, (sel & ~3u) | new_cpl, cs, emu_long_mode(c));
 	cs->dpl = new_cpl;    /* the CPU tracks CPL in the cached DPL for conforming code */
 	return 0;
 }
@@ -178,7 +178,7 @@ int emu_load_system_seg(struct emu_cpu *c, int sreg, uint16_t sel)
 		return emu_gp(c, sel & ~3u);
 	if (!((d[0] >> 47) & 1))
 		return emu_raise(c, EXC_NP, sel & ~3u, 1);
-	emu_desc_to_seg(d[0], emu_long_mode(c) ? d[1] : 0, sel, &c->s->seg[sreg]);
+	emu_desc_to_seg(d[0], emu_long_mode(c) ? d[1] : 0, sel, &c->s->seg[sreg], emu_long_mode(c));
 	if (!want_ldt) {
 		/* LTR marks the TSS busy, in memory and in TR. */
 		uint8_t b = ((d[0] >> 40) & 0xff) | 2;
