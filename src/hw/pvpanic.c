@@ -22,7 +22,7 @@ static void pvpanic_write(void *opaque, uint64_t offset, unsigned size, uint64_t
 	(void)size;
 	if (events & PVPANIC_PANICKED) {
 		log_err("guest panicked (pvpanic)");
-		machine_request_exit(m, VMON_EXIT_CRASH);
+		machine_shutdown(m, VMON_EXIT_CRASH, "guest-panic");
 		return;
 	}
 	/* The guest handles this panic itself (kdump): record it, let it run. */

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arch/x86/acpi.h"
 #include "arch/x86/boot.h"
@@ -46,7 +47,7 @@ static const struct accel_ops *machine_pick_accel(struct machine *m, enum accel_
 static void machine_quit(void *opaque)
 {
 	log_info("quit requested on the console");
-	machine_request_exit(opaque, VMON_EXIT_OK);
+	machine_shutdown(opaque, VMON_EXIT_OK, "host-ui");
 }
 
 /* What QEMU's firmware interface tells about the machine. */
@@ -188,19 +189,150 @@ fail:
 	return -1;
 }
 
-void machine_request_exit(struct machine *m, int status)
+static void machine_event(struct machine *m, enum machine_event ev, const char *reason)
 {
+	if (m->event_fn)
+		m->event_fn(m->event_opaque, ev, reason);
+}
+
+void machine_set_event_hook(struct machine *m, machine_event_fn fn, void *opaque)
+{
+	m->event_fn = fn;
+	m->event_opaque = opaque;
+}
+
+/* Under lock: makes every started vCPU leave vcpu_run soon. */
+static void kick_all_locked(struct machine *m)
+{
+	atomic_store_explicit(&m->stopping, 1, memory_order_release);
+	for (int i = 0; i < m->ncpus; i++)
+		if (m->vcpus[i].started)
+			m->accel->vcpu_kick(&m->vcpus[i]);
+}
+
+void machine_shutdown(struct machine *m, int status, const char *reason)
+{
+	int first;
+
 	pthread_mutex_lock(&m->lock);
-	if (!m->exit_requested) {
+	first = !m->exit_requested;
+	if (first) {
 		m->exit_requested = 1;
 		m->exit_status = status;
-		atomic_store_explicit(&m->stopping, 1, memory_order_release);
-		for (int i = 0; i < m->ncpus; i++)
-			if (m->vcpus[i].started)
-				m->accel->vcpu_kick(&m->vcpus[i]);
+		m->run_state = MACHINE_SHUTDOWN;
+		kick_all_locked(m);
 		pthread_cond_broadcast(&m->cond);
 	}
 	pthread_mutex_unlock(&m->lock);
+	if (first)
+		machine_event(m, MACHINE_EV_SHUTDOWN, reason);
+}
+
+void machine_request_exit(struct machine *m, int status)
+{
+	machine_shutdown(m, status, status == VMON_EXIT_CRASH ? "host-error" : "guest-shutdown");
+}
+
+static int started_vcpus(const struct machine *m)
+{
+	int n = 0;
+
+	for (int i = 0; i < m->ncpus; i++)
+		n += m->vcpus[i].started;
+	return n;
+}
+
+int machine_pause(struct machine *m)
+{
+	int was_running;
+
+	pthread_mutex_lock(&m->lock);
+	if (m->exit_requested) {
+		pthread_mutex_unlock(&m->lock);
+		return -1;
+	}
+	was_running = m->run_state == MACHINE_RUNNING;
+	m->pause_requested = 1;
+	kick_all_locked(m);
+	while (m->parked < started_vcpus(m) && !m->exit_requested)
+		pthread_cond_wait(&m->cond, &m->lock);
+	if (m->exit_requested) {
+		pthread_mutex_unlock(&m->lock);
+		return -1;
+	}
+	if (was_running)
+		m->run_state = MACHINE_PAUSED;
+	pthread_mutex_unlock(&m->lock);
+	if (was_running)
+		machine_event(m, MACHINE_EV_STOP, NULL);
+	return 0;
+}
+
+int machine_resume(struct machine *m)
+{
+	pthread_mutex_lock(&m->lock);
+	if (m->exit_requested) {
+		pthread_mutex_unlock(&m->lock);
+		return -1;
+	}
+	if (m->run_state == MACHINE_RUNNING) {
+		pthread_mutex_unlock(&m->lock);
+		return 0;
+	}
+	m->run_state = MACHINE_RUNNING;
+	m->pause_requested = 0;
+	atomic_store_explicit(&m->stopping, 0, memory_order_release);
+	pthread_cond_broadcast(&m->cond);
+	/* Parked threads leave before a new pause may count them. */
+	while (m->parked > 0 && !m->exit_requested)
+		pthread_cond_wait(&m->cond, &m->lock);
+	pthread_mutex_unlock(&m->lock);
+	machine_event(m, MACHINE_EV_RESUME, NULL);
+	return 0;
+}
+
+enum machine_run_state machine_run_state(struct machine *m)
+{
+	enum machine_run_state st;
+
+	pthread_mutex_lock(&m->lock);
+	st = m->run_state;
+	pthread_mutex_unlock(&m->lock);
+	return st;
+}
+
+void machine_powerdown(struct machine *m)
+{
+	machine_event(m, MACHINE_EV_POWERDOWN, NULL);
+	acpi_pm_power_button(m->acpi_pm);
+}
+
+void machine_reset(struct machine *m)
+{
+	machine_event(m, MACHINE_EV_RESET, "host-qmp-system-reset");
+	log_info("system reset requested");
+	machine_shutdown(m, VMON_EXIT_OK, "host-qmp-system-reset");
+}
+
+/*
+ * A vCPU thread out of vcpu_run for a pause waits here; 1 to run again,
+ * 0 if the machine is ending.
+ */
+static int vcpu_park(struct vcpu *v)
+{
+	struct machine *m = v->m;
+	int run;
+
+	pthread_mutex_lock(&m->lock);
+	m->parked++;
+	pthread_cond_broadcast(&m->cond);
+	while (m->pause_requested && !m->exit_requested)
+		pthread_cond_wait(&m->cond, &m->lock);
+	m->parked--;
+	pthread_cond_broadcast(&m->cond);
+	run = !m->exit_requested;
+	pthread_mutex_unlock(&m->lock);
+	return run;
 }
 
 /* With -v, where each vCPU was when the machine stopped. */
@@ -222,8 +354,12 @@ static void vcpu_log_stop(struct vcpu *v)
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
+	enum vcpu_exit e;
 
-	switch (v->m->accel->vcpu_run(v)) {
+	v->tid = (int)gettid();
+	while ((e = v->m->accel->vcpu_run(v)) == VCPU_EXIT_STOP && vcpu_park(v))
+		;
+	switch (e) {
 	case VCPU_EXIT_STOP:
 		vcpu_log_stop(v);
 		break;
@@ -233,7 +369,7 @@ static void *vcpu_thread(void *arg)
 		break;
 	case VCPU_EXIT_RESET:
 		log_info("guest requested reset");
-		machine_request_exit(v->m, VMON_EXIT_OK);
+		machine_shutdown(v->m, VMON_EXIT_OK, "guest-reset");
 		break;
 	case VCPU_EXIT_SHUTDOWN:
 	case VCPU_EXIT_ERROR:
@@ -276,7 +412,7 @@ static void *signal_thread(void *arg)
 	stop_signals(&set);
 	if (sigwait(&set, &sig) == 0) {
 		log_info("terminating on signal %d", sig);
-		machine_request_exit(m, 128 + sig);
+		machine_shutdown(m, 128 + sig, "host-signal");
 	}
 	return NULL;
 }

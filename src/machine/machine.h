@@ -51,6 +51,7 @@ struct vcpu {
 	struct machine *m;
 	int id;
 	pthread_t thread;
+	int tid;                /* the thread's id (query-cpus-fast); 0 until it runs */
 	int started;            /* thread running; guarded by machine.lock */
 	void *accel_data;
 };
@@ -64,6 +65,20 @@ struct acpi_pm;
 struct port80;
 struct pci_host;
 struct machine_virtio;
+
+/* What the control socket (QMP) hears about, with QEMU's event names. */
+enum machine_event {
+	MACHINE_EV_STOP, MACHINE_EV_RESUME, MACHINE_EV_SHUTDOWN,
+	MACHINE_EV_POWERDOWN, MACHINE_EV_RESET,
+};
+
+/* reason: QEMU's ShutdownCause ("guest-shutdown", "host-qmp-quit", ...). */
+typedef void (*machine_event_fn)(void *opaque, enum machine_event ev, const char *reason);
+
+/* The run states query-status reports, QEMU's names. */
+enum machine_run_state {
+	MACHINE_RUNNING, MACHINE_PAUSED, MACHINE_POSTMIGRATE, MACHINE_SHUTDOWN,
+};
 
 struct machine {
 	struct machine_config cfg;
@@ -87,11 +102,17 @@ struct machine {
 	struct pci_host *pci;
 	struct machine_virtio *virtio;
 
+	/* Set to make every vCPU leave vcpu_run: to end, or to park (pause). */
 	atomic_int stopping;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int exit_status;
 	int exit_requested;
+	int pause_requested;           /* the rest guarded by lock */
+	int parked;                    /* vCPU threads waiting out a pause */
+	enum machine_run_state run_state;
+	machine_event_fn event_fn;
+	void *event_opaque;
 };
 
 /*
@@ -109,9 +130,32 @@ void machine_destroy(struct machine *m);
 
 /*
  * Any thread: ends the machine with this exit status.  The first request
- * wins; every vCPU is kicked out of its run loop.
+ * wins; every vCPU is kicked out of its run loop.  reason is QEMU's
+ * ShutdownCause for the SHUTDOWN event ("guest-shutdown", "guest-reset",
+ * "guest-panic", "host-signal", "host-qmp-quit", "host-error", ...).
  */
+void machine_shutdown(struct machine *m, int status, const char *reason);
+/* machine_shutdown with "guest-shutdown", or "host-error" for VMON_EXIT_CRASH. */
 void machine_request_exit(struct machine *m, int status);
+
+/* Called, from any thread, for every event; set before machine_run. */
+void machine_set_event_hook(struct machine *m, machine_event_fn fn, void *opaque);
+
+/*
+ * The control socket's verbs; any thread but a vCPU's.  machine_pause
+ * returns once every vCPU is parked outside the guest and the devices' I/O
+ * has gone quiet (in-flight requests completed); 0, or -1 if the machine is
+ * ending.  machine_resume undoes it.  Both emit STOP/RESUME when the state
+ * changes.
+ */
+int machine_pause(struct machine *m);
+int machine_resume(struct machine *m);
+enum machine_run_state machine_run_state(struct machine *m);
+/* The ACPI power button (POWERDOWN); the guest decides what to do. */
+void machine_powerdown(struct machine *m);
+/* A host-requested system reset: RESET, then the machine ends as a guest's
+ * own reset ends it (vmon does not reboot in place). */
+void machine_reset(struct machine *m);
 
 static inline int machine_stopping(const struct machine *m)
 {
