@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "machine/machine_snapshot.h"
 #include "util/log.h"
 #include "util/parse.h"
 
 static const char run_usage[] =
 "usage: vmon run --kernel PATH [options]\n"
+"       vmon run --restore FILE [options]\n"
 "\n"
 "  --kernel PATH       guest to boot: multiboot ELF or a.out-kludge image\n"
 "  --initrd PATH[,..]  multiboot modules (comma-separated)\n"
@@ -29,6 +31,8 @@ static const char run_usage[] =
 "                      (described in ACPI; no kernel parameters needed)\n"
 "  --rng               a virtio-rng device fed from the host's getrandom()\n"
 "  --flat[=ADDR]       --kernel is a flat binary entered in real mode at ADDR\n"
+"  --restore FILE      continue the VM saved in FILE (QMP migrate file:); --disk\n"
+"                      and --net may point a clone at its own overlays and taps\n"
 "                      (default 0x7c00, CS:IP = 0000:ADDR)\n"
 "  --stats             at exit, print accelerator counters (instructions\n"
 "                      vmon emulated because the host KVM could not)\n"
@@ -46,7 +50,8 @@ static const char main_usage[] =
 "       vmon --version\n";
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS,
-       OPT_SERIAL, OPT_ACCEL, OPT_FLAT, OPT_STATS, OPT_DISK, OPT_RNG, OPT_NET, OPT_VCON, OPT_TRANSPORT };
+       OPT_SERIAL, OPT_ACCEL, OPT_FLAT, OPT_STATS, OPT_DISK, OPT_RNG, OPT_NET, OPT_VCON, OPT_TRANSPORT,
+       OPT_RESTORE };
 
 static int usage_error(const char *what, const char *arg)
 {
@@ -147,6 +152,15 @@ static int parse_net(const char *arg, struct virtio_net_opts *o, int n)
 	return 0;
 }
 
+static int console_clash(const struct machine_config *cfg)
+{
+	if (cfg->virtio_console && !strcmp(cfg->virtio_console, "stdio") &&
+	    !strcmp(cfg->serial, "stdio"))
+		return usage_error("--virtio-console stdio needs --serial elsewhere (file:PATH or none)",
+				   NULL);
+	return 0;
+}
+
 int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 {
 	static const struct option opts[] = {
@@ -164,6 +178,7 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "virtio-console", required_argument, NULL, OPT_VCON },
 		{ "transport", required_argument, NULL, OPT_TRANSPORT },
+		{ "restore", required_argument, NULL, OPT_RESTORE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -188,11 +203,13 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 			    (v & 0xfff))
 				return usage_error("--mem wants a page-aligned size from 2M to 1T", optarg);
 			cfg->mem_size = v;
+			cfg->mem_given = 1;
 			break;
 		case OPT_CPUS:
 			if (!parse_u64(optarg, &v) || v < 1 || v > VMON_MAX_CPUS)
 				return usage_error("--cpus wants a number from 1 to 64", optarg);
 			cfg->cpus = (int)v;
+			cfg->cpus_given = 1;
 			break;
 		case OPT_SERIAL:
 			if (parse_serial(optarg))
@@ -242,6 +259,7 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 				return VMON_EXIT_USAGE;
 			cfg->nnics++;
 			break;
+		case OPT_RESTORE: cfg->restore_path = optarg; break;
 		case 'v': verbosity = LOG_DEBUG; break;
 		case 'q': verbosity = LOG_ERROR; break;
 		case 'h':
@@ -255,14 +273,29 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument", argv[optind]);
-	if (!cfg->kernel)
+	if (cfg->restore_path && (cfg->kernel || cfg->initrd || cfg->flat || cfg->cmdline[0]))
+		return usage_error("--restore takes the guest from the snapshot: no --kernel, "
+				   "--initrd, --cmdline or --flat", NULL);
+	if (!cfg->kernel && !cfg->restore_path)
 		return usage_error("--kernel is required", NULL);
-	if (cfg->virtio_console && !strcmp(cfg->virtio_console, "stdio") &&
-	    !strcmp(cfg->serial, "stdio"))
-		return usage_error("--virtio-console stdio needs --serial elsewhere (file:PATH or none)",
-				   NULL);
+	if (console_clash(cfg))
+		return VMON_EXIT_USAGE;
 	log_set_level(verbosity);
 	return 0;
+}
+
+/* --restore: the rest of the configuration comes from the snapshot. */
+static int restore_config(struct machine_config *cfg)
+{
+	char err[512];
+	struct machine_snapshot *s = machine_snapshot_open(cfg->restore_path, err, sizeof(err));
+
+	if (!s || machine_snapshot_config(s, cfg, err, sizeof(err))) {
+		log_err("--restore: %s", err);
+		machine_snapshot_close(s);
+		return VMON_EXIT_USAGE;
+	}
+	return console_clash(cfg) ? VMON_EXIT_USAGE : 0;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -275,11 +308,16 @@ static int cmd_run(int argc, char **argv)
 		return VMON_EXIT_OK;    /* --help */
 	if (rc)
 		return rc;
+	if (cfg.restore_path && (rc = restore_config(&cfg)))
+		return rc;
 	machine_block_signals();
-	if (machine_create(&m, &cfg))
+	if (machine_create(&m, &cfg)) {
+		machine_snapshot_close(cfg.restore);
 		return VMON_EXIT_USAGE;
+	}
 	rc = machine_run(&m);
 	machine_destroy(&m);
+	machine_snapshot_close(cfg.restore);
 	return rc;
 }
 

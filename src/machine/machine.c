@@ -19,6 +19,7 @@
 #include "hw/pvpanic.h"
 #include "hw/rtc.h"
 #include "hw/uart.h"
+#include "machine/machine_snapshot.h"
 #include "machine/machine_virtio.h"
 #include "util/log.h"
 
@@ -177,11 +178,14 @@ int machine_create(struct machine *m, const struct machine_config *cfg)
 	m->mmio = bus_new("mmio");
 	if (!m->pio || !m->mmio)
 		goto fail;
-	if (x86_boot_load(&m->mem, cfg, &m->boot_state) ||
-	    acpi_build(&m->mem, m->ncpus, cfg->transport_mmio ? machine_virtio_count(cfg) : 0))
+	/* A restore finds the loaded kernel and the ACPI tables in the RAM image. */
+	if (cfg->restore ? machine_snapshot_map_ram(m, cfg->restore)
+			 : x86_boot_load(&m->mem, cfg, &m->boot_state) ||
+			   acpi_build(&m->mem, m->ncpus,
+				      cfg->transport_mmio ? machine_virtio_count(cfg) : 0))
 		goto fail;
 	if (m->accel->vm_init(m) || machine_devices(m) || machine_vcpus(m) ||
-	    machine_boot_bsp(m))
+	    (cfg->restore ? machine_snapshot_load(m, cfg->restore) : machine_boot_bsp(m)))
 		goto fail;
 	return 0;
 fail:
@@ -299,6 +303,14 @@ enum machine_run_state machine_run_state(struct machine *m)
 	st = m->run_state;
 	pthread_mutex_unlock(&m->lock);
 	return st;
+}
+
+void machine_set_run_state(struct machine *m, enum machine_run_state st)
+{
+	pthread_mutex_lock(&m->lock);
+	if (m->run_state != MACHINE_SHUTDOWN)
+		m->run_state = st;
+	pthread_mutex_unlock(&m->lock);
 }
 
 void machine_powerdown(struct machine *m)

@@ -27,6 +27,8 @@ enum {
 
 enum accel_choice { ACCEL_AUTO, ACCEL_KVM, ACCEL_EMU };
 
+struct machine_snapshot;
+
 struct machine_config {
 	const char *kernel;
 	const char *initrd;      /* multiboot: comma-separated modules */
@@ -45,6 +47,9 @@ struct machine_config {
 	int rng;                 /* --rng: a virtio-rng device */
 	const char *virtio_console;   /* --virtio-console SPEC, or NULL */
 	int transport_mmio;      /* --transport mmio: virtio-mmio instead of PCI */
+	int mem_given, cpus_given;    /* --mem/--cpus given: a restore checks them */
+	const char *restore_path;          /* --restore FILE */
+	struct machine_snapshot *restore;  /* opened: state and RAM come from here */
 };
 
 struct vcpu {
@@ -151,6 +156,7 @@ void machine_set_event_hook(struct machine *m, machine_event_fn fn, void *opaque
 int machine_pause(struct machine *m);
 int machine_resume(struct machine *m);
 enum machine_run_state machine_run_state(struct machine *m);
+void machine_set_run_state(struct machine *m, enum machine_run_state st);
 /* The ACPI power button (POWERDOWN); the guest decides what to do. */
 void machine_powerdown(struct machine *m);
 /* A host-requested system reset: RESET, then the machine ends as a guest's

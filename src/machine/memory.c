@@ -10,6 +10,7 @@ int guest_mem_init(struct guest_mem *mem, uint64_t size)
 	uint64_t low;
 
 	memset(mem, 0, sizeof(*mem));
+	mem->file_fd = -1;
 	if (size < MEM_MIN_SIZE || size > MEM_MAX_SIZE || (size & 0xfff)) {
 		errno = EINVAL;
 		return -1;
@@ -39,6 +40,18 @@ void guest_mem_destroy(struct guest_mem *mem)
 	if (mem->base)
 		munmap(mem->base, mem->size);
 	memset(mem, 0, sizeof(*mem));
+	mem->file_fd = -1;
+}
+
+int guest_mem_map_file(struct guest_mem *mem, int fd, uint64_t off)
+{
+	void *p = mmap(mem->base, mem->size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, (off_t)off);
+
+	if (p == MAP_FAILED)
+		return -1;
+	mem->file_fd = fd;
+	return 0;
 }
 
 void *guest_mem_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len)

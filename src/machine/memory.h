@@ -26,11 +26,19 @@ struct guest_mem {
 	uint64_t size;     /* bytes of RAM */
 	struct mem_region region[2];
 	int nregions;
+	int file_fd;       /* RAM mapped from a snapshot file, or -1 */
 };
 
 /* Maps size bytes of RAM; -1 with errno on failure. */
 int guest_mem_init(struct guest_mem *mem, uint64_t size);
 void guest_mem_destroy(struct guest_mem *mem);
+/*
+ * Replaces the RAM's contents with the size bytes of fd at off, mapped
+ * copy-on-write: pages load on first touch, writes stay private, the file
+ * is never changed.  Before any slot or device uses the mapping; -1 with
+ * errno.
+ */
+int guest_mem_map_file(struct guest_mem *mem, int fd, uint64_t off);
 
 /*
  * Host pointer for [gpa, gpa+len), or NULL unless the whole range lies in

@@ -394,6 +394,20 @@ static enum vcpu_exit kvm_system_event(struct vcpu *v, struct kvm_run *run)
 	}
 }
 
+/*
+ * The I/O or MMIO exit just handled completes inside the next KVM_RUN
+ * (an IN's value reaches RAX there): one with immediate_exit finishes it
+ * without running the guest, so the state a pause or snapshot reads is
+ * whole.
+ */
+static enum vcpu_exit kvm_vcpu_stop(struct kvm_vcpu_data *d)
+{
+	d->run->immediate_exit = 1;
+	ioctl(d->fd, KVM_RUN, 0);
+	d->run->immediate_exit = 0;
+	return VCPU_EXIT_STOP;
+}
+
 static enum vcpu_exit kvm_vcpu_run(struct vcpu *v)
 {
 	struct kvm_vcpu_data *d = kvm_vcpu_of(v);
@@ -402,7 +416,7 @@ static enum vcpu_exit kvm_vcpu_run(struct vcpu *v)
 
 	for (;;) {
 		if (machine_stopping(m))
-			return VCPU_EXIT_STOP;
+			return kvm_vcpu_stop(d);
 		if (ioctl(d->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				int resume;
@@ -476,5 +490,7 @@ const struct accel_ops accel_kvm = {
 	.vcpu_set_state = kvm_vcpu_set_state,
 	.vcpu_run = kvm_vcpu_run,
 	.vcpu_kick = kvm_vcpu_kick,
+	.vm_save = kvm_vm_save,
+	.vm_load = kvm_vm_load,
 	.print_stats = kvm_rescue_print_stats,
 };

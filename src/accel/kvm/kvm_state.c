@@ -139,6 +139,9 @@ static const uint32_t wanted_msrs[] = {
 	0x4b564d00, 0x4b564d01,     /* kvm-clock: wall clock, system time */
 	0x4b564d02, 0x4b564d03,     /* async PF, steal time */
 	0x4b564d04,                 /* PV EOI */
+	0x4b564d05,                 /* PV poll control */
+	0x3b, 0x48,                 /* TSC adjust, speculation control */
+	0x6e0,                      /* TSC deadline: after the TSC and the LAPIC */
 };
 
 int kvm_pick_msrs(struct kvm_vm *vm)
@@ -261,7 +264,9 @@ int kvm_vcpu_get_state(struct vcpu *v, struct x86_cpu_state *s)
 
 /*
  * Order matters: MSRs and XCR0 before XSAVE (its contents depend on XCR0),
- * sregs before events, MP state last so an AP is not woken by the rest.
+ * the LAPIC before MSRs (KVM drops a TSC deadline unless the LAPIC timer
+ * is in deadline mode), sregs before both (APIC base) and before events,
+ * MP state last so an AP is not woken by the rest.
  */
 int kvm_vcpu_set_state(struct vcpu *v, const struct x86_cpu_state *s)
 {
@@ -285,11 +290,11 @@ int kvm_vcpu_set_state(struct vcpu *v, const struct x86_cpu_state *s)
 		dregs.db[i] = s->dr[i];
 
 	if ((what = "sregs", ioctl(fd, KVM_SET_SREGS, &sregs) < 0) ||
+	    (what = "LAPIC", ioctl(fd, KVM_SET_LAPIC, &lapic) < 0) ||
 	    (what = "MSRs", set_msrs(v, s, NULL) < 0) ||
 	    (what = "XCRs", ioctl(fd, KVM_SET_XCRS, &xcrs) < 0) ||
 	    (what = "XSAVE", ioctl(fd, KVM_SET_XSAVE, &xsave) < 0) ||
 	    (what = "regs", ioctl(fd, KVM_SET_REGS, &regs) < 0) ||
-	    (what = "LAPIC", ioctl(fd, KVM_SET_LAPIC, &lapic) < 0) ||
 	    (what = "events", ioctl(fd, KVM_SET_VCPU_EVENTS, &events) < 0) ||
 	    (what = "debug registers", ioctl(fd, KVM_SET_DEBUGREGS, &dregs) < 0) ||
 	    (what = "MP state", ioctl(fd, KVM_SET_MP_STATE, &mp) < 0)) {
