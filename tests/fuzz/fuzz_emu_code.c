@@ -279,8 +279,15 @@ static void check_step(struct fuzz_vm *vm, struct emu_cpu *cpu, enum emu_result 
 	const struct x86_cpu_state *s = &vm->st, *b = &vm->before;
 
 	if (r == EMU_UNIMPLEMENTED) {
-		if (memcmp(s, b, sizeof(*s)))
+		if (memcmp(s, b, sizeof(*s))) {
+			const uint8_t *p = (const void *)s, *q = (const void *)b;
+			size_t at = 0;
+
+			while (p[at] == q[at])
+				at++;
+			fprintf(stderr, "fuzz_emu_code: first changed byte at offset %zu of the state\n", at);
 			fail(s, "EMU_UNIMPLEMENTED changed the state");
+		}
 		return;
 	}
 	if ((s->cr0 != b->cr0 || s->cr4 != b->cr4 || s->efer != b->efer) &&

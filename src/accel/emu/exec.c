@@ -359,9 +359,13 @@ static int dispatch(struct emu_cpu *c)
 }
 
 /* Registers an instruction may change before it faults. */
-/* cr2 and dr6 too: delivering #PF or #DB sets them before it can give up. */
+/*
+ * cr2 and dr6 too: delivering #PF or #DB sets them before it can give up;
+ * and XINUSE, which SSE and x87 instructions set before they are done.
+ */
 struct snapshot {
 	uint64_t gpr[X86_NR_GPRS], rip, rflags, cr2, dr6;
+	uint8_t xinuse;
 	int has_seg;
 	struct x86_segment seg[X86_NR_SEGS];
 };
@@ -373,6 +377,7 @@ static void snap(const struct x86_cpu_state *s, struct snapshot *sn)
 	sn->rflags = s->rflags;
 	sn->cr2 = s->cr2;
 	sn->dr6 = s->dr[6];
+	sn->xinuse = s->xsave[EMU_XSTATE_BV];
 	sn->has_seg = 0;
 }
 
@@ -405,6 +410,7 @@ static void unsnap(struct x86_cpu_state *s, const struct snapshot *sn)
 	s->rflags = sn->rflags;
 	s->cr2 = sn->cr2;
 	s->dr[6] = sn->dr6;
+	s->xsave[EMU_XSTATE_BV] = sn->xinuse;
 }
 
 /* An instruction the executor gave up on, undone. */
