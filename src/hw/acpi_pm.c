@@ -7,10 +7,12 @@
 
 #include "arch/x86/acpi.h"
 #include "machine/machine.h"
+#include "snapshot/snap.h"
 #include "util/log.h"
 
 #define PM_TIMER_HZ   3579545ULL
 #define PM_TIMER_BITS 24
+#define PM_TICKS_MAX  (1ULL << 60)     /* ~10000 years: the start fits a time_t */
 
 /* PM1 status / enable bits. */
 #define PM1_TMR     (1u << 0)
@@ -210,6 +212,68 @@ static void rst_write(void *opaque, uint64_t off, unsigned size, uint64_t value)
 	pthread_mutex_unlock(&pm->lock);
 	if (value & RST_CPU)
 		pm_act(pm, PM_RESET);
+}
+
+/* ---- snapshots: the timer as ticks counted, so it runs on in any process ---- */
+
+void acpi_pm_save(struct acpi_pm *pm, struct snap_out *o)
+{
+	pthread_mutex_lock(&pm->lock);
+	snap_begin(o, "acpi_pm", 0, 1);
+	snap_put_u32(o, "sts", pm->sts);
+	snap_put_u32(o, "en", pm->en);
+	snap_put_u32(o, "cnt", pm->cnt);
+	snap_put_u8(o, "rst", pm->rst);
+	snap_put_u64(o, "ticks", pm_ticks(pm));
+	snap_put_u64(o, "last_ticks", pm->last_ticks);
+	pthread_mutex_unlock(&pm->lock);
+}
+
+/* Moves the start back so that the timer reads ticks now (rounded up to the ns). */
+static void pm_set_ticks(struct acpi_pm *pm, uint64_t ticks)
+{
+	uint64_t ns = (ticks % PM_TIMER_HZ * 1000000000ULL + PM_TIMER_HZ - 1) / PM_TIMER_HZ;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pm->start.tv_sec = now.tv_sec - (time_t)(ticks / PM_TIMER_HZ);
+	pm->start.tv_nsec = now.tv_nsec - (long)ns;
+	if (pm->start.tv_nsec < 0) {
+		pm->start.tv_sec--;
+		pm->start.tv_nsec += 1000000000L;
+	}
+}
+
+int acpi_pm_load(struct acpi_pm *pm, struct snap_in *in)
+{
+	struct snap_sec *sec = snap_section(in, "acpi_pm", 0, 1, NULL);
+	uint32_t sts, en, cnt;
+	uint64_t ticks, last;
+	uint8_t rst;
+
+	if (!sec || snap_get_u32(sec, "sts", &sts) || snap_get_u32(sec, "en", &en) ||
+	    snap_get_u32(sec, "cnt", &cnt) || snap_get_u8(sec, "rst", &rst) ||
+	    snap_get_u64(sec, "ticks", &ticks) || snap_get_u64(sec, "last_ticks", &last))
+		return -1;
+	if ((sts & ~PM1_STS_MASK) || (en & ~PM1_EN_MASK) || (cnt & ~PM1_CNT_MASK) ||
+	    !(cnt & PM1_SCI_EN) || (rst & ~(RST_SYS | RST_FULL)))
+		return snap_fail(sec, "sts %#x, en %#x, cnt %#x or rst %#x impossible", sts, en, cnt,
+				 rst);
+	if (ticks > PM_TICKS_MAX || last > ticks)
+		return snap_fail(sec, "timer at %llu ticks, last seen at %llu",
+				 (unsigned long long)ticks, (unsigned long long)last);
+	pthread_mutex_lock(&pm->lock);
+	pm->sts = (uint16_t)sts;
+	pm->en = (uint16_t)en;
+	pm->cnt = (uint16_t)cnt;
+	pm->rst = rst;
+	pm_set_ticks(pm, ticks);
+	pm->last_ticks = last;
+	/* Unknown level: the SCI is driven to what the status says. */
+	pm->sci_level = -1;
+	pm_update_sci(pm);
+	pthread_mutex_unlock(&pm->lock);
+	return 0;
 }
 
 static const struct bus_ops pm_ops = { .read = pm_read, .write = pm_write };

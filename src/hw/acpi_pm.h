@@ -25,4 +25,11 @@ void acpi_pm_free(struct acpi_pm *pm);
  * management "powerdown" request; any thread. */
 void acpi_pm_power_button(struct acpi_pm *pm);
 
+struct snap_out;
+struct snap_in;
+/* Section "acpi_pm": PM1 registers, reset register, the PM timer's count
+ * (it runs on from there).  Load drives the SCI; -1 with the error in in. */
+void acpi_pm_save(struct acpi_pm *pm, struct snap_out *o);
+int acpi_pm_load(struct acpi_pm *pm, struct snap_in *in);
+
 #endif

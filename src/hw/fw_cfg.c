@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "snapshot/snap.h"
 #include "util/log.h"
 
 #define FW_CFG_DIR_ENTRY 64
@@ -43,17 +44,22 @@ struct fw_cfg {
 
 static const uint8_t fw_cfg_dma_signature[8] = { 'Q', 'E', 'M', 'U', ' ', 'C', 'F', 'G' };
 
-/* The selected item, or NULL when the key names nothing. */
-static const struct fw_cfg_item *fw_cfg_cur(const struct fw_cfg *f)
+/* The item key selects, or NULL when it names nothing. */
+static const struct fw_cfg_item *fw_cfg_item_of(const struct fw_cfg *f, uint16_t key)
 {
-	unsigned arch = !!(f->key & FW_CFG_ARCH_LOCAL);
-	unsigned idx = f->key & 0x3fff;
+	unsigned arch = !!(key & FW_CFG_ARCH_LOCAL);
+	unsigned idx = key & 0x3fff;
 
 	if (idx < FW_CFG_FILE_FIRST)
 		return f->items[arch][idx].data ? &f->items[arch][idx] : NULL;
 	if (!arch && idx - FW_CFG_FILE_FIRST < f->nfiles)
 		return &f->files[idx - FW_CFG_FILE_FIRST].item;
 	return NULL;
+}
+
+static const struct fw_cfg_item *fw_cfg_cur(const struct fw_cfg *f)
+{
+	return fw_cfg_item_of(f, f->key);
 }
 
 static void fw_cfg_select(struct fw_cfg *f, uint16_t key)
@@ -210,6 +216,54 @@ static const struct bus_ops fw_cfg_dma_ops = {
 	.read = fw_cfg_dma_read,
 	.write = fw_cfg_dma_write,
 };
+
+/* ---- snapshots ---- */
+
+/*
+ * The items are configuration, rebuilt by machine_create from the same
+ * configuration; the selected one's length is kept to catch a mismatch.
+ */
+void fw_cfg_save(struct fw_cfg *f, struct snap_out *o)
+{
+	const struct fw_cfg_item *it;
+
+	pthread_mutex_lock(&f->lock);
+	it = fw_cfg_cur(f);
+	snap_begin(o, "fw_cfg", 0, 1);
+	snap_put_u32(o, "key", f->key);
+	snap_put_u32(o, "offset", f->offset);
+	snap_put_u64(o, "dma_addr", f->dma_addr);
+	snap_put_u32(o, "item_len", it ? it->len : 0);
+	pthread_mutex_unlock(&f->lock);
+}
+
+int fw_cfg_load(struct fw_cfg *f, struct snap_in *in)
+{
+	struct snap_sec *sec = snap_section(in, "fw_cfg", 0, 1, NULL);
+	uint32_t key, offset, item_len, len;
+	const struct fw_cfg_item *it;
+	uint64_t dma_addr;
+
+	if (!sec || snap_get_u32(sec, "key", &key) || snap_get_u32(sec, "offset", &offset) ||
+	    snap_get_u64(sec, "dma_addr", &dma_addr) || snap_get_u32(sec, "item_len", &item_len))
+		return -1;
+	if (key > 0xffff || (key & FW_CFG_WRITE_CHANNEL) || (dma_addr & 0xffffffffULL))
+		return snap_fail(sec, "selector %#x or DMA address %#llx impossible", key,
+				 (unsigned long long)dma_addr);
+	pthread_mutex_lock(&f->lock);
+	it = fw_cfg_item_of(f, (uint16_t)key);
+	len = it ? it->len : 0;
+	if (len != item_len || offset > len) {
+		pthread_mutex_unlock(&f->lock);
+		return snap_fail(sec, "item %#x has %u bytes here, %u in the snapshot (at offset %u)",
+				 key, len, item_len, offset);
+	}
+	f->key = (uint16_t)key;
+	f->offset = offset;
+	f->dma_addr = dma_addr;
+	pthread_mutex_unlock(&f->lock);
+	return 0;
+}
 
 static int fw_cfg_set_item(struct fw_cfg_item *it, const void *data, size_t len)
 {

@@ -91,4 +91,14 @@ int fw_cfg_add_u64(struct fw_cfg *f, uint16_t key, uint64_t v);
  */
 int fw_cfg_add_file(struct fw_cfg *f, const char *name, const void *data, size_t len);
 
+struct snap_out;
+struct snap_in;
+/*
+ * Section "fw_cfg": selector, offset and DMA address; the items are
+ * configuration, added again before the load, which checks that the
+ * selected one is as long as it was.  -1 with the error recorded in in.
+ */
+void fw_cfg_save(struct fw_cfg *f, struct snap_out *o);
+int fw_cfg_load(struct fw_cfg *f, struct snap_in *in);
+
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "machine/machine.h"
+#include "snapshot/snap.h"
 #include "util/log.h"
 
 #define I8042_DATA   0x60
@@ -311,6 +312,80 @@ static void port_a_write(void *opaque, uint64_t offset, unsigned size, uint64_t 
 	pthread_mutex_unlock(&k->lock);
 	if (value & PORT_A_RESET)
 		i8042_reset(k);
+}
+
+/* ---- snapshots ---- */
+
+void i8042_save(struct i8042 *k, struct snap_out *o)
+{
+	uint8_t q[2 * I8042_QUEUE];
+
+	pthread_mutex_lock(&k->lock);
+	for (unsigned i = 0; i < k->count; i++) {
+		const struct i8042_byte *b = &k->queue[(k->head + i) % I8042_QUEUE];
+
+		q[2 * i] = b->data;
+		q[2 * i + 1] = b->aux;
+	}
+	snap_begin(o, "i8042", 0, 1);
+	snap_put_u8(o, "status", k->status);
+	snap_put_u8(o, "mode", k->mode);
+	snap_put_u8(o, "outport", k->outport);
+	snap_put_u8(o, "port_a", k->port_a);
+	snap_put_u8(o, "pending", k->pending);
+	snap_put_u8(o, "last", k->last);
+	snap_put(o, "queue", q, 2 * k->count);
+	pthread_mutex_unlock(&k->lock);
+}
+
+static int i8042_snap_check(struct snap_sec *sec, const struct i8042 *v, const uint8_t *q,
+			    size_t qlen)
+{
+	uint8_t p = v->pending;
+
+	if (v->status & ~(STAT_SYS | STAT_CMD | STAT_UNLOCKED) || (v->port_a & PORT_A_RESET) ||
+	    (p && p != 0x60 && (p < 0xd1 || p > 0xd4)))
+		return snap_fail(sec, "status %#x, port A %#x or pending command %#x impossible",
+				 v->status, v->port_a, p);
+	if (qlen % 2 || qlen / 2 > I8042_QUEUE)
+		return snap_fail(sec, "a queue of %zu bytes is not at most %d entries", qlen,
+				 I8042_QUEUE);
+	for (size_t i = 1; i < qlen; i += 2)
+		if (q[i] > 1)
+			return snap_fail(sec, "queue entry %zu: aux flag %u", i / 2, q[i]);
+	return 0;
+}
+
+int i8042_load(struct i8042 *k, struct snap_in *in)
+{
+	struct snap_sec *sec = snap_section(in, "i8042", 0, 1, NULL);
+	struct i8042 v;
+	const uint8_t *q;
+	size_t qlen;
+
+	if (!sec || snap_get_u8(sec, "status", &v.status) || snap_get_u8(sec, "mode", &v.mode) ||
+	    snap_get_u8(sec, "outport", &v.outport) || snap_get_u8(sec, "port_a", &v.port_a) ||
+	    snap_get_u8(sec, "pending", &v.pending) || snap_get_u8(sec, "last", &v.last) ||
+	    !(q = snap_get_var(sec, "queue", &qlen)))
+		return -1;
+	if (i8042_snap_check(sec, &v, q, qlen))
+		return -1;
+	pthread_mutex_lock(&k->lock);
+	k->status = v.status;
+	k->mode = v.mode;
+	k->outport = v.outport;
+	k->port_a = v.port_a;
+	k->pending = v.pending;
+	k->last = v.last;
+	k->head = 0;
+	k->count = (unsigned)(qlen / 2);
+	for (unsigned i = 0; i < k->count; i++)
+		k->queue[i] = (struct i8042_byte){ q[2 * i], q[2 * i + 1] };
+	/* Unknown levels: both lines are driven to what the queue says. */
+	k->kbd_level = k->aux_level = -1;
+	i8042_update_irq(k);
+	pthread_mutex_unlock(&k->lock);
+	return 0;
 }
 
 static const struct bus_ops i8042_data_ops = { .read = i8042_data_read, .write = i8042_data_write };

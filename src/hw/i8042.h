@@ -24,4 +24,11 @@ void i8042_free(struct i8042 *k);
 /* Whether the A20 gate is open: output port bit 1 or port 0x92 bit 1. */
 int i8042_a20_enabled(struct i8042 *k);
 
+struct snap_out;
+struct snap_in;
+/* Section "i8042": controller registers and the output queue.  Load drives
+ * GSI 1 and 12 to the restored state; -1 with the error recorded in in. */
+void i8042_save(struct i8042 *k, struct snap_out *o);
+int i8042_load(struct i8042 *k, struct snap_in *in);
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "snapshot/snap.h"
 #include "util/log.h"
 
 enum {
@@ -436,6 +437,71 @@ static void rtc_io_write(void *opaque, uint64_t offset, unsigned size, uint64_t 
 	else
 		rtc_write_data(r, r->index, (uint8_t)value);
 	pthread_mutex_unlock(&r->lock);
+}
+
+/* ---- snapshots: the clock as RTC time, so it runs on from there in any process ---- */
+
+void rtc_save(struct rtc *r, struct snap_out *o)
+{
+	int32_t f[6];
+
+	pthread_mutex_lock(&r->lock);
+	f[0] = r->frozen.sec;
+	f[1] = r->frozen.min;
+	f[2] = r->frozen.hour;
+	f[3] = r->frozen.mday;
+	f[4] = r->frozen.mon;
+	f[5] = r->frozen.year;
+	snap_begin(o, "rtc", 0, 1);
+	snap_put_u64(o, "time_ns", (uint64_t)rtc_now(r));
+	snap_put_u64(o, "accounted_ns", (uint64_t)r->accounted);
+	snap_put(o, "cmos", r->cmos, RTC_CMOS_SIZE);
+	snap_put_u8(o, "index", r->index);
+	snap_put(o, "frozen", f, sizeof(f));
+	pthread_mutex_unlock(&r->lock);
+}
+
+static int rtc_snap_check(struct snap_sec *sec, uint64_t time, uint64_t accounted,
+			  const uint8_t *cmos, uint8_t index, const int32_t *f)
+{
+	if (time > (uint64_t)RTC_MAX_SECONDS * NSEC || accounted > time)
+		return snap_fail(sec, "time %llu ns or accounted %llu ns out of range",
+				 (unsigned long long)time, (unsigned long long)accounted);
+	if (index >= RTC_CMOS_SIZE || (cmos[RTC_REG_A] & REG_A_UIP) || cmos[RTC_REG_D] ||
+	    (cmos[RTC_REG_C] & ~(REG_C_IRQF | REG_C_PF | REG_C_AF | REG_C_UF)))
+		return snap_fail(sec, "index %#x or registers A, C, D impossible", index);
+	for (int i = 0; i < 6; i++)
+		if (f[i] < 0 || f[i] > 0xffff)
+			return snap_fail(sec, "held clock field %d is %d", i, f[i]);
+	return 0;
+}
+
+int rtc_load(struct rtc *r, struct snap_in *in)
+{
+	struct snap_sec *sec = snap_section(in, "rtc", 0, 1, NULL);
+	uint8_t cmos[RTC_CMOS_SIZE], index;
+	uint64_t time, accounted;
+	int32_t f[6];
+
+	if (!sec || snap_get_u64(sec, "time_ns", &time) ||
+	    snap_get_u64(sec, "accounted_ns", &accounted) ||
+	    snap_get(sec, "cmos", cmos, sizeof(cmos)) || snap_get_u8(sec, "index", &index) ||
+	    snap_get(sec, "frozen", f, sizeof(f)))
+		return -1;
+	if (rtc_snap_check(sec, time, accounted, cmos, index, f))
+		return -1;
+	pthread_mutex_lock(&r->lock);
+	r->offset = (int64_t)time - rtc_mono_ns();
+	r->accounted = (int64_t)accounted;
+	memcpy(r->cmos, cmos, sizeof(cmos));
+	r->index = index;
+	r->frozen = (struct rtc_fields){ f[0], f[1], f[2], f[3], f[4], f[5] };
+	/* Unknown level: the line is driven to what register C says. */
+	r->irq_level = -1;
+	rtc_update_irq(r);
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	return 0;
 }
 
 static const struct bus_ops rtc_ops = {

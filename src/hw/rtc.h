@@ -26,4 +26,11 @@ struct rtc *rtc_new(struct bus *pio, struct irq_line irq);
 void rtc_set_cmos(struct rtc *r, unsigned index, uint8_t value);
 void rtc_free(struct rtc *r);
 
+struct snap_out;
+struct snap_in;
+/* Section "rtc": the clock as RTC time (it runs on from there), CMOS RAM and
+ * registers.  Load drives the IRQ line to register C; -1 with the error in in. */
+void rtc_save(struct rtc *r, struct snap_out *o);
+int rtc_load(struct rtc *r, struct snap_in *in);
+
 #endif

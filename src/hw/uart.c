@@ -3,8 +3,10 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "chardev/chardev.h"
+#include "snapshot/snap.h"
 #include "util/log.h"
 
 enum uart_reg {
@@ -121,10 +123,14 @@ static uint8_t uart_iir_id(const struct uart *u)
  * by OUT2, and loopback forces OUT2 inactive.  Linux sets OUT2 for ISA ports;
  * QEMU does not model the gate, real hardware does, and so does vmon.
  */
+static int uart_irq_wanted(const struct uart *u)
+{
+	return uart_iir_id(u) != IIR_NONE && (u->mcr & (MCR_OUT2 | MCR_LOOP)) == MCR_OUT2;
+}
+
 static void uart_update_irq(struct uart *u)
 {
-	int level = uart_iir_id(u) != IIR_NONE &&
-		    (u->mcr & (MCR_OUT2 | MCR_LOOP)) == MCR_OUT2;
+	int level = uart_irq_wanted(u);
 
 	if (level == u->irq_level)
 		return;
@@ -353,6 +359,88 @@ static void uart_write(void *opaque, uint64_t offset, unsigned size, uint64_t va
 	/* Outside the lock: a stalled terminal must not stall input or other vCPUs. */
 	if (nout && u->chr)
 		chardev_write(u->chr, out, nout);
+}
+
+/* ---- snapshots ---- */
+
+void uart_save(struct uart *u, struct snap_out *o)
+{
+	uint8_t rx[UART_FIFO_SIZE];
+
+	pthread_mutex_lock(&u->lock);
+	for (unsigned i = 0; i < u->rx_count; i++)
+		rx[i] = u->rx[(u->rx_head + i) % UART_FIFO_SIZE];
+	snap_begin(o, "uart", 0, 1);
+	snap_put_u32(o, "divisor", u->divisor);
+	snap_put_u8(o, "ier", u->ier);
+	snap_put_u8(o, "lcr", u->lcr);
+	snap_put_u8(o, "mcr", u->mcr);
+	snap_put_u8(o, "lsr_err", u->lsr_err);
+	snap_put_u8(o, "msr", u->msr);
+	snap_put_u8(o, "scr", u->scr);
+	snap_put_u8(o, "fcr", u->fcr);
+	snap_put_u8(o, "rbr", u->rbr);
+	snap_put_u8(o, "thr_ipending", (uint8_t)u->thr_ipending);
+	snap_put(o, "rx", rx, u->rx_count);
+	pthread_mutex_unlock(&u->lock);
+}
+
+/* The registers as the guest can have left them, nothing a write would mask off. */
+static int uart_snap_check(struct snap_sec *sec, const struct uart *v, size_t rx_len)
+{
+	if (v->ier & ~0x0f || v->mcr & ~MCR_MASK ||
+	    v->lsr_err & ~LSR_ERRORS || v->thr_ipending > 1 ||
+	    v->fcr & ~(FCR_ENABLE | FCR_DMA | FCR_TRIGGER) ||
+	    (!(v->fcr & FCR_ENABLE) && v->fcr))
+		return snap_fail(sec, "a register holds a value the 16550A cannot");
+	if (rx_len > uart_rx_capacity(v))
+		return snap_fail(sec, "%zu bytes in a receive FIFO of %u", rx_len,
+				 uart_rx_capacity(v));
+	return 0;
+}
+
+int uart_load(struct uart *u, struct snap_in *in)
+{
+	struct snap_sec *sec = snap_section(in, "uart", 0, 1, NULL);
+	struct uart v = { 0 };
+	const uint8_t *rx;
+	uint32_t divisor;
+	uint8_t thr;
+	size_t rx_len;
+
+	if (!sec || snap_get_u32(sec, "divisor", &divisor) || snap_get_u8(sec, "ier", &v.ier) ||
+	    snap_get_u8(sec, "lcr", &v.lcr) || snap_get_u8(sec, "mcr", &v.mcr) ||
+	    snap_get_u8(sec, "lsr_err", &v.lsr_err) || snap_get_u8(sec, "msr", &v.msr) ||
+	    snap_get_u8(sec, "scr", &v.scr) || snap_get_u8(sec, "fcr", &v.fcr) ||
+	    snap_get_u8(sec, "rbr", &v.rbr) || snap_get_u8(sec, "thr_ipending", &thr) ||
+	    !(rx = snap_get_var(sec, "rx", &rx_len)))
+		return -1;
+	if (divisor > 0xffff)
+		return snap_fail(sec, "divisor %u above 0xffff", divisor);
+	v.divisor = (uint16_t)divisor;
+	v.thr_ipending = thr;
+	if (uart_snap_check(sec, &v, rx_len))
+		return -1;
+	pthread_mutex_lock(&u->lock);
+	u->divisor = v.divisor;
+	u->ier = v.ier;
+	u->lcr = v.lcr;
+	u->mcr = v.mcr;
+	u->lsr_err = v.lsr_err;
+	u->msr = v.msr;
+	u->scr = v.scr;
+	u->fcr = v.fcr;
+	u->rbr = v.rbr;
+	u->thr_ipending = v.thr_ipending;
+	memcpy(u->rx, rx, rx_len);
+	u->rx_head = 0;
+	u->rx_count = (unsigned)rx_len;
+	/* The line is driven to what the state says, whatever it was before. */
+	u->irq_level = !uart_irq_wanted(u);
+	uart_update_irq(u);
+	uart_kick_input(u);
+	pthread_mutex_unlock(&u->lock);
+	return 0;
 }
 
 static const struct bus_ops uart_ops = {

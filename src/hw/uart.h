@@ -23,4 +23,11 @@ struct chardev;
 struct uart *uart_new(struct bus *pio, uint16_t base, struct irq_line irq, struct chardev *chr);
 void uart_free(struct uart *u);
 
+struct snap_out;
+struct snap_in;
+/* Section "uart": registers and the receive FIFO.  Load drives the IRQ line
+ * to the restored state; -1 with the error recorded in in. */
+void uart_save(struct uart *u, struct snap_out *o);
+int uart_load(struct uart *u, struct snap_in *in);
+
 #endif
