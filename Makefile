@@ -5,7 +5,7 @@ CC      ?= gcc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror
 BASEFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Isrc -MMD -MP -pthread
-LDLIBS  := -pthread -luring -llz4 -llzma -lz -lzstd -lbz2
+LDLIBS  := -pthread -luring -llz4 -llzma -lz -lzstd -lbz2 -ljansson
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 

@@ -4,8 +4,8 @@
 # Usage: scripts/deps.sh [build|test|bench]   (default: test, which includes build)
 set -eu
 
-build_pkgs=(gcc make binutils libc6-dev liblz4-dev liblzma-dev zlib1g-dev libzstd-dev libbz2-dev liburing-dev)
-test_pkgs=(clang libclang-rt-14-dev qemu-utils)
+build_pkgs=(gcc make binutils libc6-dev liblz4-dev liblzma-dev zlib1g-dev libzstd-dev libbz2-dev liburing-dev libjansson-dev)
+test_pkgs=(clang libclang-rt-14-dev qemu-utils socat python3)
 bench_pkgs=(qemu-system-x86 time fio iperf3)
 
 case "${1:-test}" in

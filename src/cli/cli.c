@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "control/qmp.h"
 #include "machine/machine_snapshot.h"
 #include "util/log.h"
 #include "util/parse.h"
@@ -30,6 +31,9 @@ static const char run_usage[] =
 "  --transport pci|mmio  how virtio devices attach: PCI (default) or virtio-mmio\n"
 "                      (described in ACPI; no kernel parameters needed)\n"
 "  --rng               a virtio-rng device fed from the host's getrandom()\n"
+"  --qmp unix:PATH[,server=on][,wait=off]\n"
+"                      a QMP control socket at PATH (docs/qmp.md); the guest\n"
+"                      starts at once, clients connect one after another\n"
 "  --flat[=ADDR]       --kernel is a flat binary entered in real mode at ADDR\n"
 "  --restore FILE      continue the VM saved in FILE (QMP migrate file:); --disk\n"
 "                      and --net may point a clone at its own overlays and taps\n"
@@ -51,7 +55,7 @@ static const char main_usage[] =
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS,
        OPT_SERIAL, OPT_ACCEL, OPT_FLAT, OPT_STATS, OPT_DISK, OPT_RNG, OPT_NET, OPT_VCON, OPT_TRANSPORT,
-       OPT_RESTORE };
+       OPT_RESTORE, OPT_QMP };
 
 static int usage_error(const char *what, const char *arg)
 {
@@ -161,7 +165,7 @@ static int console_clash(const struct machine_config *cfg)
 	return 0;
 }
 
-int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
+int cli_parse_run(int argc, char **argv, struct machine_config *cfg, struct cli_run_opts *run)
 {
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -179,11 +183,13 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 		{ "virtio-console", required_argument, NULL, OPT_VCON },
 		{ "transport", required_argument, NULL, OPT_TRANSPORT },
 		{ "restore", required_argument, NULL, OPT_RESTORE },
+		{ "qmp", required_argument, NULL, OPT_QMP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	char err[256];
 	uint64_t v;
 	int c, verbosity = LOG_INFO;
 
@@ -191,6 +197,7 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 		.cmdline = "", .mem_size = 256ULL << 20, .cpus = 1,
 		.serial = "stdio", .accel = ACCEL_AUTO, .flat_addr = 0x7c00,
 	};
+	*run = (struct cli_run_opts){ 0 };
 	optind = 0;     /* 0, not 1: glibc then forgets a half-scanned "-abc" of an earlier call */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":vqh", opts, NULL)) != -1) {
@@ -260,6 +267,10 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg)
 			cfg->nnics++;
 			break;
 		case OPT_RESTORE: cfg->restore_path = optarg; break;
+		case OPT_QMP:
+			if (qmp_parse_spec(optarg, &run->qmp, err, sizeof(err)))
+				return usage_error(err, optarg);
+			break;
 		case 'v': verbosity = LOG_DEBUG; break;
 		case 'q': verbosity = LOG_ERROR; break;
 		case 'h':
@@ -298,11 +309,39 @@ static int restore_config(struct machine_config *cfg)
 	return console_clash(cfg) ? VMON_EXIT_USAGE : 0;
 }
 
+/* --qmp: the socket now, so a bad PATH is a usage error before any VM exists. */
+static int qmp_open_opt(const struct cli_run_opts *run, struct qmp_server **q)
+{
+	char err[512];
+
+	*q = NULL;
+	if (!run->qmp.path[0])
+		return 0;
+	*q = qmp_open(&run->qmp, err, sizeof(err));
+	if (!*q) {
+		log_err("%s", err);
+		return VMON_EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int qmp_start_opt(struct qmp_server *q, struct machine *m)
+{
+	char err[512];
+
+	if (!q || !qmp_start(q, m, err, sizeof(err)))
+		return 0;
+	log_err("%s", err);
+	return VMON_EXIT_USAGE;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct machine_config cfg;
+	struct cli_run_opts run;
+	struct qmp_server *qmp;
 	struct machine m;
-	int rc = cli_parse_run(argc, argv, &cfg);
+	int rc = cli_parse_run(argc, argv, &cfg, &run);
 
 	if (rc < 0)
 		return VMON_EXIT_OK;    /* --help */
@@ -311,12 +350,23 @@ static int cmd_run(int argc, char **argv)
 	if (cfg.restore_path && (rc = restore_config(&cfg)))
 		return rc;
 	machine_block_signals();
+	if ((rc = qmp_open_opt(&run, &qmp))) {
+		machine_snapshot_close(cfg.restore);
+		return rc;
+	}
 	if (machine_create(&m, &cfg)) {
+		qmp_close(qmp);
 		machine_snapshot_close(cfg.restore);
 		return VMON_EXIT_USAGE;
 	}
-	rc = machine_run(&m);
+	rc = qmp_start_opt(qmp, &m);
+	if (!rc) {
+		rc = machine_run(&m);
+		/* Joined before teardown: the SHUTDOWN event reaches the client first. */
+		qmp_stop(qmp);
+	}
 	machine_destroy(&m);
+	qmp_close(qmp);
 	machine_snapshot_close(cfg.restore);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #define MAX_ARGS 16
 
 static struct machine_config cfg;
+static struct cli_run_opts run;
 static char err_text[4096];
 
 /* cli_parse_run with stderr captured into err_text. */
@@ -25,7 +26,7 @@ static int parse_argv(int argc, char **argv)
 	saved = dup(STDERR_FILENO);
 	if (f)
 		dup2(fileno(f), STDERR_FILENO);
-	rc = cli_parse_run(argc, argv, &cfg);
+	rc = cli_parse_run(argc, argv, &cfg, &run);
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
@@ -77,6 +78,7 @@ static void defaults(void)
 	CHECK_EQ(cfg.accel, ACCEL_AUTO);
 	CHECK_EQ(cfg.flat, 0);
 	CHECK_EQ(cfg.stats, 0);
+	CHECK_EQ(run.qmp.path[0], 0);
 	CHECK_EQ(log_get_level(), LOG_INFO);
 	CHECK_EQ(err_text[0], 0);
 }
@@ -212,6 +214,66 @@ static void flat(void)
 	CHECK(one_error_line("0x1000"));
 }
 
+static void qmp_socket(void)
+{
+	static const struct { const char *arg, *path; } ok[] = {
+		{ "unix:/tmp/q.sock", "/tmp/q.sock" },
+		{ "unix:q.sock,server=on,wait=off", "q.sock" },
+		{ "unix:/run/vm/qmp,server,nowait", "/run/vm/qmp" },
+		{ "unix:a,server", "a" },
+		{ "unix:a,nowait,server=on", "a" },
+		{ "unix:a,,b,,,wait=off", "a,b," },         /* ",," is a comma in PATH */
+		{ "unix:/x y/\xc3\xa9", "/x y/\xc3\xa9" },
+	};
+	static const struct { const char *arg, *why; } bad[] = {
+		{ "/tmp/q.sock", "unix:PATH" },
+		{ "tcp:localhost:4444,server,nowait", "unix:PATH" },
+		{ "unix", "unix:PATH" },
+		{ "", "unix:PATH" },
+		{ "unix:", "socket path" },
+		{ "unix:,server", "socket path" },
+		{ "unix:a,server=off", "server=off" },
+		{ "unix:a,noserver", "server=off" },
+		{ "unix:a,wait=on", "wait=on" },
+		{ "unix:a,server,wait", "wait=on" },
+		{ "unix:a,bogus", "bogus" },
+		{ "unix:a,server=yes", "server=yes" },
+		{ "unix:a,", "unknown option" },
+		{ "unix:a,server,,", "unknown option" },
+		{ "unix:a,server=onnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn", "unknown option" },
+	};
+	char longest[QMP_PATH_MAX + 8], *too_long;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		CHECK_EQ(parse("--kernel", "k", "--qmp", ok[i].arg, NULL), 0);
+		CHECK(!strcmp(run.qmp.path, ok[i].path));
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (parse("--kernel", "k", "--qmp", bad[i].arg, NULL) != VMON_EXIT_USAGE ||
+		    !one_error_line("--qmp") || !strstr(err_text, bad[i].why)) {
+			printf("FAIL %s: --qmp '%s' not rejected with one line naming '%s': %s\n",
+			       test_current, bad[i].arg, bad[i].why, err_text);
+			test_failed = 1;
+		}
+	}
+	/* sun_path holds 107 bytes and the NUL. */
+	memcpy(longest, "unix:", 5);
+	memset(longest + 5, 'p', QMP_PATH_MAX - 1);
+	longest[5 + QMP_PATH_MAX - 1] = 0;
+	CHECK_EQ(parse("--kernel", "k", "--qmp", longest, NULL), 0);
+	CHECK_EQ(strlen(run.qmp.path), QMP_PATH_MAX - 1);
+	too_long = strcat(longest, "p");
+	CHECK_EQ(parse("--kernel", "k", "--qmp", too_long, NULL), VMON_EXIT_USAGE);
+	CHECK(one_error_line("longer than 107 bytes"));
+	/* Each parse starts without a socket; the last --qmp wins. */
+	CHECK_EQ(parse("--kernel", "k", NULL), 0);
+	CHECK_EQ(run.qmp.path[0], 0);
+	CHECK_EQ(parse("--qmp=unix:a", "--kernel", "k", "--qmp", "unix:b", NULL), 0);
+	CHECK(!strcmp(run.qmp.path, "b"));
+	CHECK_EQ(parse("--kernel", "k", "--qmp", NULL), VMON_EXIT_USAGE);
+	CHECK(one_error_line("--qmp"));
+}
+
 static void usage_errors(void)
 {
 	CHECK_EQ(parse(NULL), VMON_EXIT_USAGE);
@@ -315,6 +377,7 @@ int main(void)
 	RUN(cpu_counts);
 	RUN(serial_and_accel);
 	RUN(flat);
+	RUN(qmp_socket);
 	RUN(usage_errors);
 	RUN(verbosity);
 	RUN(help);
