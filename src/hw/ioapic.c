@@ -4,7 +4,9 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "snapshot/snap.h"
 #include "util/log.h"
 
 #define IOAPIC_SIZE    0x1000
@@ -161,6 +163,63 @@ static void ioapic_mmio_write(void *opaque, uint64_t offset, unsigned size, uint
 	else if (offset == REG_WIN)
 		reg_write_locked(io, (uint32_t)value);
 	pthread_mutex_unlock(&io->lock);
+}
+
+/* ---- snapshots ---- */
+
+void ioapic_save(struct ioapic *io, struct snap_out *o)
+{
+	uint64_t rte[IOAPIC_PINS];
+	uint32_t sel, id, levels;
+
+	pthread_mutex_lock(&io->lock);
+	memcpy(rte, io->rte, sizeof(rte));
+	sel = io->sel;
+	id = io->id;
+	levels = io->levels;
+	pthread_mutex_unlock(&io->lock);
+	snap_begin(o, "ioapic", 0, 1);
+	snap_put_u32(o, "sel", sel);
+	snap_put_u32(o, "id", id);
+	snap_put_u32(o, "levels", levels);
+	snap_put(o, "rte", rte, sizeof(rte));
+}
+
+static int rte_check(struct snap_sec *sec, const uint64_t *rte)
+{
+	for (unsigned pin = 0; pin < IOAPIC_PINS; pin++) {
+		if (rte[pin] & ~(RTE_WRITABLE | RTE_REMOTE_IRR))
+			return snap_fail(sec, "pin %u: reserved bits set in %#llx", pin,
+					 (unsigned long long)rte[pin]);
+		if ((rte[pin] & RTE_REMOTE_IRR) && !(rte[pin] & RTE_LEVEL))
+			return snap_fail(sec, "pin %u: Remote IRR on an edge pin", pin);
+	}
+	return 0;
+}
+
+int ioapic_load(struct ioapic *io, struct snap_in *in)
+{
+	struct snap_sec *sec = snap_section(in, "ioapic", 0, 1, NULL);
+	uint64_t rte[IOAPIC_PINS];
+	uint32_t sel, id, levels;
+
+	if (!sec || snap_get_u32(sec, "sel", &sel) || snap_get_u32(sec, "id", &id) ||
+	    snap_get_u32(sec, "levels", &levels) || snap_get(sec, "rte", rte, sizeof(rte)))
+		return -1;
+	if (sel > 0xff || id > 0xf || levels >> IOAPIC_PINS)
+		return snap_fail(sec, "sel %#x, id %#x or levels %#x out of range", sel, id, levels);
+	if (rte_check(sec, rte))
+		return -1;
+	pthread_mutex_lock(&io->lock);
+	memcpy(io->rte, rte, sizeof(rte));
+	io->sel = sel;
+	io->id = id;
+	io->levels = levels;
+	/* As after an RTE write: an asserted level pin not yet in service fires. */
+	for (unsigned pin = 0; pin < IOAPIC_PINS; pin++)
+		service_level_locked(io, pin);
+	pthread_mutex_unlock(&io->lock);
+	return 0;
 }
 
 static const struct bus_ops ioapic_ops = {

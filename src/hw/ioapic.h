@@ -28,4 +28,11 @@ void ioapic_set_irq(struct ioapic *io, unsigned pin, int level);
 /* The EOI broadcast for vector (lapic_bus_set_eoi_hook's shape). */
 void ioapic_eoi(void *io, uint8_t vector);
 
+struct snap_out;
+struct snap_in;
+/* Section "ioapic": selector, ID, pin levels, redirection table.  Load fires
+ * asserted level pins not in service; -1 with the error recorded in in. */
+void ioapic_save(struct ioapic *io, struct snap_out *o);
+int ioapic_load(struct ioapic *io, struct snap_in *in);
+
 #endif

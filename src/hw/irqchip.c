@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 
+#include "snapshot/snap.h"
+
 #define ISA_IRQS 16
 #define PIT_GSI 0
 #define PIT_IOAPIC_PIN 2
@@ -21,6 +23,10 @@ static void irqchip_set_level(struct irq_chip *chip, unsigned gsi, int level)
 
 	if (gsi == CASCADE_IRQ || gsi >= IOAPIC_PINS)
 		return;
+	if (level)
+		atomic_fetch_or(&ic->levels, 1u << gsi);
+	else
+		atomic_fetch_and(&ic->levels, ~(1u << gsi));
 	if (gsi < ISA_IRQS && ic->pic)
 		pic_set_irq(ic->pic, gsi, level);
 	if (ic->ioapic)
@@ -44,6 +50,25 @@ struct irqchip *irqchip_new(struct pic *pic, struct ioapic *ioapic, struct lapic
 	ic->ioapic = ioapic;
 	ic->lapics = lapics;
 	return ic;
+}
+
+void irqchip_save(struct irqchip *ic, struct snap_out *o)
+{
+	snap_begin(o, "irqchip", 0, 1);
+	snap_put_u32(o, "levels", atomic_load(&ic->levels));
+}
+
+int irqchip_load(struct irqchip *ic, struct snap_in *in)
+{
+	struct snap_sec *sec = snap_section(in, "irqchip", 0, 1, NULL);
+	uint32_t levels;
+
+	if (!sec || snap_get_u32(sec, "levels", &levels))
+		return -1;
+	if (levels >> IOAPIC_PINS || (levels & (1u << CASCADE_IRQ)))
+		return snap_fail(sec, "levels %#x name lines that do not exist", levels);
+	atomic_store(&ic->levels, levels);
+	return 0;
 }
 
 void irqchip_free(struct irqchip *ic)

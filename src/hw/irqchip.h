@@ -2,6 +2,9 @@
 #ifndef VMON_HW_IRQCHIP_H
 #define VMON_HW_IRQCHIP_H
 
+#include <stdatomic.h>
+#include <stdint.h>
+
 #include "hw/ioapic.h"
 #include "hw/lapic.h"
 #include "hw/pic.h"
@@ -19,10 +22,21 @@ struct irqchip {
 	struct pic *pic;
 	struct ioapic *ioapic;
 	struct lapic_bus *lapics;
+	_Atomic uint32_t levels;   /* GSI line levels as the devices drive them */
 };
 
 /* NULL on ENOMEM. */
 struct irqchip *irqchip_new(struct pic *pic, struct ioapic *ioapic, struct lapic_bus *lapics);
 void irqchip_free(struct irqchip *ic);
+
+struct snap_out;
+struct snap_in;
+/*
+ * Section "irqchip": the line levels.  They are the wires' record only: the
+ * PIC and IOAPIC restore their own inputs, and devices re-drive their lines
+ * after this (a level already up is no new edge).  -1 with the error in in.
+ */
+void irqchip_save(struct irqchip *ic, struct snap_out *o);
+int irqchip_load(struct irqchip *ic, struct snap_in *in);
 
 #endif

@@ -102,4 +102,14 @@ uint64_t lapic_get_tsc_deadline(struct lapic *l);
 void lapic_save(struct lapic *l, uint8_t page[LAPIC_PAGE]);
 void lapic_load(struct lapic *l, const uint8_t page[LAPIC_PAGE]);
 
+struct snap_out;
+struct snap_in;
+/*
+ * The rest of a LAPIC's state, section "lapic" with its ID as instance
+ * (lapic_snap.c): the timer as time left, pending NMI/INIT/SIPI, the TSC
+ * deadline.  Load after lapic_load; -1 with the error recorded in in.
+ */
+void lapic_snap_save(struct lapic *l, struct snap_out *o);
+int lapic_snap_load(struct lapic *l, struct snap_in *in);
+
 #endif

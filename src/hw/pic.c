@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "snapshot/snap.h"
 #include "util/log.h"
 
 #define MASTER_PORT 0x20
 #define SLAVE_PORT  0xa0
 #define ELCR_PORT   0x4d0
 #define CASCADE_IRQ 2
+#define CHIP_BYTES  16             /* one 8259 in a snapshot */
 
 struct i8259 {
 	uint8_t irr, isr, imr;
@@ -333,6 +335,72 @@ static void elcr_write(void *opaque, uint64_t offset, unsigned size, uint64_t va
 		c->elcr = (uint8_t)(value >> (8 * i)) & c->elcr_mask;
 	}
 	finish(p);
+}
+
+/* ---- snapshots: each chip as CHIP_BYTES in a fixed order ---- */
+
+static void chip_pack(uint8_t *b, const struct i8259 *c)
+{
+	const uint8_t v[CHIP_BYTES] = {
+		c->irr, c->isr, c->imr, c->last_level, c->elcr, c->base, c->priority_add,
+		c->init_state, c->icw4_needed, c->single, c->auto_eoi, c->rotate_auto_eoi,
+		c->special_mask, c->sfnm, c->read_isr, c->poll,
+	};
+
+	memcpy(b, v, CHIP_BYTES);
+}
+
+/* The ELCR mask is the board's wiring, not state: it stays as created. */
+static int chip_unpack(struct i8259 *c, const uint8_t *b)
+{
+	for (int i = 8; i < CHIP_BYTES; i++)
+		if (b[i] > 1)
+			return -1;
+	if ((b[4] & ~c->elcr_mask) || (b[5] & 7) || b[6] > 7 || b[7] > 3)
+		return -1;
+	*c = (struct i8259){
+		.irr = b[0], .isr = b[1], .imr = b[2], .last_level = b[3], .elcr = b[4],
+		.elcr_mask = c->elcr_mask, .base = b[5], .priority_add = b[6], .init_state = b[7],
+		.icw4_needed = b[8], .single = b[9], .auto_eoi = b[10], .rotate_auto_eoi = b[11],
+		.special_mask = b[12], .sfnm = b[13], .read_isr = b[14], .poll = b[15],
+	};
+	return 0;
+}
+
+void pic_save(struct pic *p, struct snap_out *o)
+{
+	uint8_t b[2][CHIP_BYTES];
+
+	pthread_mutex_lock(&p->lock);
+	chip_pack(b[0], &p->chip[0]);
+	chip_pack(b[1], &p->chip[1]);
+	pthread_mutex_unlock(&p->lock);
+	snap_begin(o, "pic", 0, 1);
+	snap_put(o, "master", b[0], CHIP_BYTES);
+	snap_put(o, "slave", b[1], CHIP_BYTES);
+}
+
+int pic_load(struct pic *p, struct snap_in *in)
+{
+	struct snap_sec *sec = snap_section(in, "pic", 0, 1, NULL);
+	uint8_t b[2][CHIP_BYTES];
+	struct i8259 c[2];
+
+	if (!sec || snap_get(sec, "master", b[0], CHIP_BYTES) ||
+	    snap_get(sec, "slave", b[1], CHIP_BYTES))
+		return -1;
+	pthread_mutex_lock(&p->lock);
+	memcpy(c, p->chip, sizeof(c));
+	for (int i = 0; i < 2; i++) {
+		if (chip_unpack(&c[i], b[i])) {
+			pthread_mutex_unlock(&p->lock);
+			return snap_fail(sec, "%s: a register is out of range", i ? "slave" : "master");
+		}
+	}
+	memcpy(p->chip, c, sizeof(c));
+	/* An interrupt the restored chips hold up reaches the CPU again. */
+	finish(p);
+	return 0;
 }
 
 static const struct bus_ops master_ops = { .read = master_read, .write = master_write };

@@ -26,4 +26,11 @@ int pic_has_interrupt(struct pic *p);
 /* The interrupt acknowledge cycle: the vector (spurious IRQ7/15 if none). */
 uint8_t pic_ack(struct pic *p);
 
+struct snap_out;
+struct snap_in;
+/* Section "pic": both chips.  Load raises INTR if the state holds it up; -1
+ * with the error recorded in in. */
+void pic_save(struct pic *p, struct snap_out *o);
+int pic_load(struct pic *p, struct snap_in *in);
+
 #endif

@@ -7,12 +7,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "snapshot/snap.h"
 #include "util/log.h"
 
 #define PIT_PORT      0x40
 #define PORT61        0x61
 #define NSEC          1000000000ULL
 #define MIN_IRQ_TICKS 100          /* ~84 us: a guest cannot make us spin */
+#define CH_BYTES      28           /* one channel in a snapshot */
+#define MAX_TICKS     (1ULL << 53) /* ~240 years of counting */
 
 enum { RW_LATCH, RW_LO, RW_HI, RW_LOHI };
 
@@ -44,8 +47,8 @@ struct pit {
 	uint8_t port61;            /* bits 0-3 as written */
 	uint64_t irq_ticks;        /* channel 0: the tick of the last edge sent */
 	int irq_level;             /* modes 0/4: output level sent */
-	int irq_wanted;            /* what the thread should send next: level */
 	unsigned generation;       /* bumps on every reprogramming of channel 0 */
+	unsigned gen_seen;         /* the generation the thread has acted on */
 };
 
 static uint64_t pit_now(void)
@@ -305,6 +308,119 @@ static void port61_write(void *opaque, uint64_t offset, unsigned size, uint64_t 
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* ---- snapshots: counts as ticks elapsed, so they run on in any process ---- */
+
+static void ch_pack(uint8_t *b, const struct pit_channel *c, uint64_t now)
+{
+	uint64_t t = elapsed(c, now);
+
+	memset(b, 0, CH_BYTES);
+	b[0] = c->mode;
+	b[1] = c->rw;
+	b[2] = c->bcd;
+	b[3] = c->loaded;
+	b[4] = c->null_count;
+	b[5] = c->write_hi;
+	b[6] = c->read_hi;
+	b[7] = c->latched;
+	b[8] = c->status_latched;
+	b[9] = c->status;
+	memcpy(b + 10, &c->latch, 2);
+	b[12] = c->pending_lo;
+	b[13] = (uint8_t)c->gate;
+	memcpy(b + 16, &c->reload, 4);
+	memcpy(b + 20, &t, 8);
+}
+
+static int ch_unpack(struct pit_channel *c, const uint8_t *b, int n, uint64_t now)
+{
+	uint64_t t;
+
+	memset(c, 0, sizeof(*c));
+	memcpy(&c->latch, b + 10, 2);
+	memcpy(&c->reload, b + 16, 4);
+	memcpy(&t, b + 20, 8);
+	if (b[0] > 5 || b[1] > 3 || b[7] > 2 || (b[2] | b[3] | b[4] | b[5] | b[6] | b[8]) > 1 ||
+	    b[13] > 1 || (n < 2 && !b[13]) || c->reload > 0x10000 || (b[3] && !c->reload) ||
+	    t > MAX_TICKS)
+		return -1;
+	c->mode = b[0];
+	c->rw = b[1];
+	c->bcd = b[2];
+	c->loaded = b[3];
+	c->null_count = b[4];
+	c->write_hi = b[5];
+	c->read_hi = b[6];
+	c->latched = b[7];
+	c->status_latched = b[8];
+	c->status = b[9];
+	c->pending_lo = b[12];
+	c->gate = b[13];
+	c->ticks_before = c->loaded ? t : 0;
+	c->start_ns = now;
+	return 0;
+}
+
+void pit_save(struct pit *p, struct snap_out *o)
+{
+	static const char *const names[3] = { "ch0", "ch1", "ch2" };
+	uint8_t b[3][CH_BYTES];
+	uint64_t irq_ticks, now;
+	uint8_t port61, level;
+
+	pthread_mutex_lock(&p->lock);
+	now = pit_now();
+	for (int i = 0; i < 3; i++)
+		ch_pack(b[i], &p->ch[i], now);
+	irq_ticks = p->irq_ticks;
+	level = (uint8_t)p->irq_level;
+	/* Reprogrammed, and the thread has yet to drop the output: as if it had. */
+	if (p->gen_seen != p->generation)
+		irq_ticks = level = 0;
+	port61 = p->port61;
+	pthread_mutex_unlock(&p->lock);
+	snap_begin(o, "pit", 0, 1);
+	for (int i = 0; i < 3; i++)
+		snap_put(o, names[i], b[i], CH_BYTES);
+	snap_put_u8(o, "port61", port61);
+	snap_put_u64(o, "irq_ticks", irq_ticks);
+	snap_put_u8(o, "irq_level", level);
+}
+
+int pit_load(struct pit *p, struct snap_in *in)
+{
+	struct snap_sec *sec = snap_section(in, "pit", 0, 1, NULL);
+	uint8_t b[3][CH_BYTES], port61, level;
+	struct pit_channel ch[3];
+	uint64_t irq_ticks, now;
+
+	if (!sec || snap_get(sec, "ch0", b[0], CH_BYTES) || snap_get(sec, "ch1", b[1], CH_BYTES) ||
+	    snap_get(sec, "ch2", b[2], CH_BYTES) || snap_get_u8(sec, "port61", &port61) ||
+	    snap_get_u64(sec, "irq_ticks", &irq_ticks) || snap_get_u8(sec, "irq_level", &level))
+		return -1;
+	if (port61 > 0x0f || irq_ticks > MAX_TICKS || level > 1)
+		return snap_fail(sec, "port61 %#x, irq_ticks or irq_level out of range", port61);
+	now = pit_now();
+	for (int i = 0; i < 3; i++)
+		if (ch_unpack(&ch[i], b[i], i, now))
+			return snap_fail(sec, "channel %d: a field is out of range", i);
+	pthread_mutex_lock(&p->lock);
+	memcpy(p->ch, ch, sizeof(ch));
+	p->port61 = port61;
+	p->irq_ticks = irq_ticks;
+	p->irq_level = level;
+	/* Not a reprogramming: the thread keeps the edges already sent. */
+	p->gen_seen = p->generation;
+	pthread_cond_signal(&p->cond);
+	/*
+	 * Under the lock, so the thread's next edge comes after this one; the
+	 * irqchip never calls back into the PIT, so no lock order is at stake.
+	 */
+	irq_line_set(&p->irq, level);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
 static const struct bus_ops pit_ops = { .read = pit_read, .write = pit_write };
 static const struct bus_ops port61_ops = { .read = port61_read, .write = port61_write };
 
@@ -349,16 +465,15 @@ static void timed_wait(struct pit *p, uint64_t when)
 static void *pit_thread(void *arg)
 {
 	struct pit *p = arg;
-	unsigned gen = 0;
 
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop) {
 		uint64_t now = pit_now(), tick = 0, when;
 		int pulse, lower = 0, raise = 0;
 
-		if (gen != p->generation) {
+		if (p->gen_seen != p->generation) {
 			/* Reprogrammed: the output drops, edges count afresh. */
-			gen = p->generation;
+			p->gen_seen = p->generation;
 			p->irq_ticks = 0;
 			lower = p->irq_level;
 			p->irq_level = 0;

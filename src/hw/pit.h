@@ -26,4 +26,11 @@ struct pit;
 struct pit *pit_new(struct bus *pio, struct irq_line irq0);
 void pit_free(struct pit *p);
 
+struct snap_out;
+struct snap_in;
+/* Section "pit": counts as ticks elapsed, so they continue from where they
+ * were; load sets irq0 to the level it had.  -1 with the error in in. */
+void pit_save(struct pit *p, struct snap_out *o);
+int pit_load(struct pit *p, struct snap_in *in);
+
 #endif

@@ -150,16 +150,22 @@ static int emu_rdmsr_hook(void *opaque, uint32_t index, uint64_t *value)
 	return lapic_rdmsr(d->lapic, index, value);
 }
 
+/* Arms the TSC-deadline timer for the guest TSC value deadline. */
+static void emu_set_tsc_deadline(struct emu_vcpu *d, uint64_t deadline)
+{
+	/* The TSC runs at 1 GHz: TSC units are host nanoseconds. */
+	uint64_t now = emu_now(), tsc = emu_guest_tsc(d);
+
+	lapic_set_tsc_deadline(d->lapic, deadline, deadline > tsc ? now + (deadline - tsc) : now);
+}
+
 static int emu_wrmsr_hook(void *opaque, uint32_t index, uint64_t value)
 {
 	struct emu_vcpu *d = opaque;
 
 	emu_sync_apic_base(d);
 	if (index == LAPIC_MSR_TSC_DEADLINE) {
-		/* The TSC runs at 1 GHz: TSC units are host nanoseconds. */
-		uint64_t now = emu_now(), tsc = emu_guest_tsc(d);
-
-		lapic_set_tsc_deadline(d->lapic, value, value > tsc ? now + (value - tsc) : now);
+		emu_set_tsc_deadline(d, value);
 		return 0;
 	}
 	return lapic_wrmsr(d->lapic, index, value);
@@ -468,6 +474,44 @@ static enum vcpu_exit emu_vcpu_run(struct vcpu *v)
 	}
 }
 
+/*
+ * The vCPUs' LAPICs beyond their register pages, then the VM's controllers
+ * in the order a load needs them: a controller that re-raises an interrupt
+ * finds what it delivers to restored, and the PIT drives a restored irqchip.
+ */
+static void emu_vm_save(struct machine *m, struct snap_out *o)
+{
+	struct emu_vm *vm = emu_vm_of(m);
+
+	for (int i = 0; i < vm->ncpus; i++)
+		lapic_snap_save(emu_vcpu_of(&m->vcpus[i])->lapic, o);
+	pic_save(vm->pic, o);
+	ioapic_save(vm->ioapic, o);
+	irqchip_save(vm->irq, o);
+	pit_save(vm->pit, o);
+}
+
+static int emu_vm_load(struct machine *m, struct snap_in *in)
+{
+	struct emu_vm *vm = emu_vm_of(m);
+
+	for (int i = 0; i < vm->ncpus; i++) {
+		struct emu_vcpu *d = emu_vcpu_of(&m->vcpus[i]);
+		uint64_t deadline;
+
+		if (lapic_snap_load(d->lapic, in))
+			return -1;
+		/* Against the TSC vcpu_set_state restored, not the time left at the save. */
+		deadline = lapic_get_tsc_deadline(d->lapic);
+		if (deadline)
+			emu_set_tsc_deadline(d, deadline);
+	}
+	if (pic_load(vm->pic, in) || ioapic_load(vm->ioapic, in) || irqchip_load(vm->irq, in) ||
+	    pit_load(vm->pit, in))
+		return -1;
+	return 0;
+}
+
 static void emu_vcpu_kick(struct vcpu *v)
 {
 	struct emu_vm *vm = emu_vm_of(v->m);
@@ -499,5 +543,7 @@ const struct accel_ops accel_emu = {
 	.vcpu_set_state = emu_vcpu_set_state,
 	.vcpu_run = emu_vcpu_run,
 	.vcpu_kick = emu_vcpu_kick,
+	.vm_save = emu_vm_save,
+	.vm_load = emu_vm_load,
 	.print_stats = emu_print_stats,
 };
