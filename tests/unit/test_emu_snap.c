@@ -246,7 +246,7 @@ static void test_emu_round_trip(void)
 	left_a = field_u64(&x, "timer_left_ns");
 	left_b = field_u64(&y, "timer_left_ns");
 	CHECK(left_a > 200000000ULL && left_a < 300000000ULL);
-	CHECK(left_b <= left_a + 1000000ULL && left_b + 20000000ULL > left_a);
+	CHECK(left_b <= left_a + 1000000ULL && left_b + 50000000ULL > left_a);
 	/* vCPU 1's periodic timer: within one period. */
 	CHECK(!harness_find(&s2, "lapic", 1, &y));
 	CHECK(field_u64(&y, "timer_left_ns") <= 3000000ULL);
