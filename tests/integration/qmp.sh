@@ -9,7 +9,8 @@
 #              client's session (every command, stop/cont against the serial
 #              output, events, bad input of many kinds, split and batched
 #              input, floods, clients one after another, migrate), ending
-#              in quit: status 0, SHUTDOWN host-qmp-quit, the socket removed
+#              in quit: status 0, SHUTDOWN host-qmp-quit, the socket removed;
+#              then vmon run --restore of the migrate file goes on ticking
 #   powerdown  system_powerdown: POWERDOWN, the guest powers off, status 0
 #   reset      system_reset (RESET, SHUTDOWN) from a socket left stale by
 #              an earlier process, then quit through socat
@@ -27,7 +28,7 @@ T=${RUN_TIMEOUT:-60}
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done     # timeout passes it on
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -162,6 +163,34 @@ run_session() {
 	finish "$accel/session-exit" "$accel-session"
 }
 
+# The session's migrate file: vmon run --restore continues the guest (its
+# ticks resume where the snapshot left them) and quits through QMP.
+run_restore() {
+	local accel=$1 name=$1-restore out=$tmp/restore-quit.out i
+	if [ ! -s "$tmp/$accel.snap" ]; then
+		fail "$accel/restore" "the session left no snapshot"
+		return
+	fi
+	: >"$tmp/$name.serial"
+	timeout "$T" "$VMON" run -q --restore "$tmp/$accel.snap" --serial "file:$tmp/$name.serial" \
+		--qmp "unix:$tmp/$name.sock" </dev/null >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	PID=$!
+	pids+=("$PID")
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$tmp/$name.sock" ] && grep -q 'tick' "$tmp/$name.serial" && break
+		sleep 0.1
+	done
+	printf '%s\n' '{"execute":"qmp_capabilities"}' '{"execute":"query-status"}' \
+		'{"execute":"quit"}' | qmp_socat "$tmp/$name.sock" >"$out"
+	if grep -q '^ticker: tick' "$tmp/$name.serial" && ! grep -q '^ticker: running' "$tmp/$name.serial" &&
+		line 3 "$out" | grep -q '"status": "running"'; then
+		pass "$accel/restore"
+	else
+		fail "$accel/restore" "serial '$(head -c 80 "$tmp/$name.serial")', status '$(line 3 "$out")', stderr '$(head -n 1 "$tmp/$name.err")'"
+	fi
+	finish "$accel/restore-exit" "$name"
+}
+
 run_powerdown() {
 	local accel=$1
 	if ! start "$accel-pd" "$accel"; then
@@ -268,6 +297,7 @@ for accel in $ACCELS; do
 		continue
 	fi
 	run_session "$accel"
+	run_restore "$accel"
 	run_powerdown "$accel"
 	run_reset "$accel"
 done
