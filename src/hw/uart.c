@@ -399,6 +399,24 @@ static int uart_snap_check(struct snap_sec *sec, const struct uart *v, size_t rx
 	return 0;
 }
 
+/*
+ * The console is read from the UART's creation on: what was typed before
+ * the load is newer than the restored FIFO and goes after it.
+ */
+static void uart_load_rx(struct uart *u, const uint8_t *rx, unsigned n)
+{
+	uint8_t early[UART_FIFO_SIZE];
+	unsigned nearly = u->rx_count;
+
+	for (unsigned i = 0; i < nearly; i++)
+		early[i] = u->rx[(u->rx_head + i) % UART_FIFO_SIZE];
+	memcpy(u->rx, rx, n);
+	u->rx_head = 0;
+	u->rx_count = n;
+	for (unsigned i = 0; i < nearly; i++)
+		uart_rx_push(u, early[i]);
+}
+
 int uart_load(struct uart *u, struct snap_in *in)
 {
 	struct snap_sec *sec = snap_section(in, "uart", 0, 1, NULL);
@@ -432,9 +450,7 @@ int uart_load(struct uart *u, struct snap_in *in)
 	u->fcr = v.fcr;
 	u->rbr = v.rbr;
 	u->thr_ipending = v.thr_ipending;
-	memcpy(u->rx, rx, rx_len);
-	u->rx_head = 0;
-	u->rx_count = (unsigned)rx_len;
+	uart_load_rx(u, rx, (unsigned)rx_len);
 	/* The line is driven to what the state says, whatever it was before. */
 	u->irq_level = !uart_irq_wanted(u);
 	uart_update_irq(u);
