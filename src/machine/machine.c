@@ -283,15 +283,19 @@ int machine_resume(struct machine *m)
 		pthread_mutex_unlock(&m->lock);
 		return 0;
 	}
+	pthread_mutex_unlock(&m->lock);
+	/* Said before the guest runs, so none of its events can come first. */
+	machine_event(m, MACHINE_EV_RESUME, NULL);
+	pthread_mutex_lock(&m->lock);
 	m->run_state = MACHINE_RUNNING;
 	m->pause_requested = 0;
-	atomic_store_explicit(&m->stopping, 0, memory_order_release);
+	if (!m->exit_requested)
+		atomic_store_explicit(&m->stopping, 0, memory_order_release);
 	pthread_cond_broadcast(&m->cond);
 	/* Parked threads leave before a new pause may count them. */
 	while (m->parked > 0 && !m->exit_requested)
 		pthread_cond_wait(&m->cond, &m->lock);
 	pthread_mutex_unlock(&m->lock);
-	machine_event(m, MACHINE_EV_RESUME, NULL);
 	return 0;
 }
 
