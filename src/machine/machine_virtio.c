@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "machine/machine_virtio.h"
 
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "machine/machine.h"
 #include "pci/pci.h"
+#include "snapshot/snap.h"
 #include "util/log.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
@@ -14,6 +17,7 @@
 #include "virtio/virtio_pci.h"
 
 #define MACHINE_VIRTIO_MAX (VMON_MAX_DISKS + VMON_MAX_NICS + 2)
+#define VIRTIO_SNAP_VERSION 1
 
 struct machine_virtio_dev {
 	struct virtio_dev *vd;
@@ -79,12 +83,104 @@ void machine_virtio_destroy(struct machine *m)
 	struct machine_virtio *v = m->virtio;
 
 	for (int i = 0; v && i < v->n; i++) {
-		v->dev[i].free(v->dev[i].vd);
+		/* Quiet first: I/O threads notify through the transport, and the
+		 * transport unbinds the device's kick eventfds. */
+		virtio_dev_pause(v->dev[i].vd);
 		virtio_pci_free(v->dev[i].pci);
 		virtio_mmio_free(v->dev[i].mmio);
+		v->dev[i].free(v->dev[i].vd);
 	}
 	free(v);
 	m->virtio = NULL;
 	pci_host_free(m->pci);
 	m->pci = NULL;
+}
+
+int machine_virtio_pause(struct machine *m)
+{
+	struct machine_virtio *v = m->virtio;
+	int rc = 0;
+
+	for (int i = 0; v && i < v->n; i++)
+		if (virtio_dev_pause(v->dev[i].vd))
+			rc = -1;
+	return rc;
+}
+
+void machine_virtio_resume(struct machine *m)
+{
+	struct machine_virtio *v = m->virtio;
+
+	for (int i = 0; v && i < v->n; i++)
+		virtio_dev_resume(v->dev[i].vd);
+}
+
+void machine_virtio_save(struct machine *m, struct snap_out *o)
+{
+	struct machine_virtio *v = m->virtio;
+
+	pci_host_save(m->pci, o);
+	for (int i = 0; v && i < v->n; i++) {
+		struct machine_virtio_dev *d = &v->dev[i];
+
+		snap_begin(o, d->vd->name, (uint32_t)i, VIRTIO_SNAP_VERSION);
+		snap_put_u8(o, "transport", d->mmio ? 1 : 0);
+		if (d->pci)
+			virtio_pci_save(d->pci, o);
+		else
+			virtio_mmio_save(d->mmio, o);
+	}
+}
+
+/* A section for device index i of some kind other than name; NULL if none. */
+static struct snap_sec *other_kind(struct snap_in *in, uint32_t i, const char *name)
+{
+	static const char *const kinds[] = {
+		"virtio-blk", "virtio-net", "virtio-console", "virtio-rng",
+	};
+
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		if ((!name || strcmp(kinds[k], name)) && snap_has(in, kinds[k], i))
+			return snap_section(in, kinds[k], i, UINT32_MAX, NULL);
+	return NULL;
+}
+
+static const char *transport_name(uint8_t mmio)
+{
+	return mmio ? "virtio-mmio" : "PCI";
+}
+
+static int load_dev(struct machine_virtio_dev *d, struct snap_in *in, uint32_t i)
+{
+	const char *name = d->vd->name;
+	struct snap_sec *s = snap_has(in, name, i) ? NULL : other_kind(in, i, name);
+	uint8_t mmio;
+
+	if (s)
+		return snap_fail(s, "device %u is a %s on this machine", i, name);
+	s = snap_section(in, name, i, VIRTIO_SNAP_VERSION, NULL);
+	if (!s || snap_get_u8(s, "transport", &mmio))
+		return -1;
+	if (mmio != (d->mmio != NULL))
+		return snap_fail(s, "the device is on %s in the snapshot, on %s here",
+				 mmio > 1 ? "an unknown transport" : transport_name(mmio),
+				 transport_name(d->mmio != NULL));
+	return d->pci ? virtio_pci_load(d->pci, s) : virtio_mmio_load(d->mmio, s);
+}
+
+int machine_virtio_load(struct machine *m, struct snap_in *in)
+{
+	struct machine_virtio *v = m->virtio;
+	int n = v ? v->n : 0;
+	struct snap_sec *extra;
+
+	if (pci_host_load(m->pci, in))
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (load_dev(&v->dev[i], in, (uint32_t)i))
+			return -1;
+	extra = other_kind(in, (uint32_t)n, NULL);
+	if (extra)
+		return snap_fail(extra, "the snapshot has more virtio devices than the %d here", n);
+	return 0;
 }

@@ -12,4 +12,25 @@ int machine_virtio_create(struct machine *m);
 /* Stops the devices' I/O (disks flushed) and frees them. */
 void machine_virtio_destroy(struct machine *m);
 
+/*
+ * With every vCPU parked, from another thread: each device stops taking
+ * work, completes what it took (used entries pushed, guest notified),
+ * stops its I/O threads; disks are flushed.  -1 if a flush failed (all
+ * paused anyway).  Resume restarts them; both may be repeated.
+ */
+int machine_virtio_pause(struct machine *m);
+void machine_virtio_resume(struct machine *m);
+
+struct snap_out;
+struct snap_in;
+/*
+ * The PCI host ("pci-host") and one section per device, named by kind
+ * ("virtio-blk", ...), instance = its index here.  Save: paused.  Load: on
+ * a fresh machine of the same configuration before any vCPU runs; every
+ * value checked, -1 with the error recorded in in.  Devices the snapshot
+ * had running run again.
+ */
+void machine_virtio_save(struct machine *m, struct snap_out *o);
+int machine_virtio_load(struct machine *m, struct snap_in *in);
+
 #endif

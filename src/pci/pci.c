@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "snapshot/snap.h"
 #include "util/log.h"
 
 #define PCI_CF8_PORT   0xcf8
@@ -14,6 +15,9 @@
 #define HOST_VENDOR    0x8086       /* Q35's host bridge, as QEMU shows it */
 #define HOST_DEVICE    0x29c0
 #define CLASS_HOST     0x060000
+
+#define PCI_SNAP_VERSION 1
+#define SLOT_EMPTY     0xffffffffu
 
 struct pci_host {
 	pthread_mutex_t lock;       /* config accesses and BAR (un)mapping */
@@ -96,6 +100,35 @@ static uint64_t bar_addr(const struct pci_dev *d, int n)
 	return lo;
 }
 
+/* Where BAR n decodes, if COMMAND lets it and the address is usable. */
+static bool bar_on(const struct pci_dev *d, int n, uint64_t *addr)
+{
+	const struct pci_bar *b = &d->bar[n];
+	bool io = b->kind == PCI_BAR_IO;
+	uint16_t cmd = pci_cfg_get16(d, PCI_COMMAND);
+
+	*addr = bar_addr(d, n);
+	return b->kind != PCI_BAR_NONE && (cmd & (io ? PCI_CMD_IO : PCI_CMD_MEM)) && *addr &&
+	       *addr + b->size > *addr && (!io || *addr + b->size <= PCI_IO_END);
+}
+
+/* Puts BAR n on its bus at addr (0: off the bus); -1 if addr is taken. */
+static int bar_place(struct pci_host *h, struct pci_dev *d, int n, uint64_t addr)
+{
+	struct pci_bar *b = &d->bar[n];
+	struct bus *bus = b->kind == PCI_BAR_IO ? h->pio : h->mmio;
+
+	if (b->mapped == addr)
+		return 0;
+	if (b->mapped)
+		bus_unregister(bus, b->mapped);
+	b->mapped = 0;
+	if (addr && bus_register(bus, addr, b->size, b->ops, b->opaque, d->name))
+		return -1;
+	b->mapped = addr;
+	return 0;
+}
+
 /*
  * Puts each BAR where COMMAND and the BAR register say, or takes it off the
  * bus.  A BAR the guest put on top of something else stays unmapped (Linux
@@ -103,24 +136,14 @@ static uint64_t bar_addr(const struct pci_dev *d, int n)
  */
 static void pci_update_bars(struct pci_host *h, struct pci_dev *d)
 {
-	uint16_t cmd = pci_cfg_get16(d, PCI_COMMAND);
-
 	for (int n = 0; n < PCI_BARS; n++) {
 		struct pci_bar *b = &d->bar[n];
-		bool io = b->kind == PCI_BAR_IO;
-		struct bus *bus = io ? h->pio : h->mmio;
-		uint64_t addr = bar_addr(d, n);
-		bool on = (cmd & (io ? PCI_CMD_IO : PCI_CMD_MEM)) && addr &&
-			  addr + b->size > addr && (!io || addr + b->size <= PCI_IO_END);
+		uint64_t addr;
+		bool on = bar_on(d, n, &addr);
 
 		if (b->kind == PCI_BAR_NONE || (on && b->mapped == addr) || (!on && !b->mapped))
 			continue;
-		if (b->mapped)
-			bus_unregister(bus, b->mapped);
-		b->mapped = 0;
-		if (on && bus_register(bus, addr, b->size, b->ops, b->opaque, d->name) == 0)
-			b->mapped = addr;
-		else if (on)
+		if (bar_place(h, d, n, on ? addr : 0) && on)
 			log_debug("pci: %s BAR%d at %#llx overlaps another range; unmapped",
 				  d->name, n, (unsigned long long)addr);
 		b->addr = addr;
@@ -373,4 +396,130 @@ void pci_host_free(struct pci_host *h)
 		return;
 	pthread_mutex_destroy(&h->lock);
 	free(h);
+}
+
+/* ---- snapshots ---- */
+
+void pci_dev_save(struct pci_dev *d, struct snap_out *o)
+{
+	uint8_t intx;
+
+	uint64_t mapped[PCI_BARS];
+
+	pthread_mutex_lock(&d->host->lock);
+	snap_put(o, "pci.cfg", d->cfg, sizeof(d->cfg));
+	for (int n = 0; n < PCI_BARS; n++)
+		mapped[n] = d->bar[n].mapped;
+	pthread_mutex_unlock(&d->host->lock);
+	snap_put(o, "pci.bars", mapped, sizeof(mapped));
+	pthread_mutex_lock(&d->intx_lock);
+	intx = d->intx_level;
+	pthread_mutex_unlock(&d->intx_lock);
+	snap_put_u8(o, "pci.intx", intx);
+}
+
+/* The bits of config byte off a snapshot gives: what the guest may change.
+ * The INTx status bit follows pci.intx instead. */
+static uint8_t restorable(const struct pci_dev *d, unsigned off)
+{
+	return d->wmask[off] | d->w1c[off];
+}
+
+static uint8_t compared(const struct pci_dev *d, unsigned off)
+{
+	uint8_t skip = off == PCI_STATUS ? PCI_STATUS_INTX : 0;
+
+	return (uint8_t)~(restorable(d, off) | skip);
+}
+
+/*
+ * Each BAR where the snapshot had it: on the bus exactly when it was there
+ * (of two BARs the guest put on one address, the one mapped first won),
+ * and only where the restored COMMAND and BAR register put it.
+ */
+static int bars_load(struct pci_dev *d, struct snap_sec *s, const uint64_t mapped[PCI_BARS])
+{
+	for (int n = 0; n < PCI_BARS; n++) {
+		uint64_t addr;
+		bool on = bar_on(d, n, &addr);
+
+		if (mapped[n] && (!on || mapped[n] != addr))
+			return snap_fail(s, "BAR%d mapped at %#llx, which its register and COMMAND "
+					 "do not say", n, (unsigned long long)mapped[n]);
+		d->bar[n].addr = addr;
+		if (d->bar[n].kind != PCI_BAR_NONE && bar_place(d->host, d, n, mapped[n]))
+			return snap_fail(s, "BAR%d at %#llx overlaps another range here", n,
+					 (unsigned long long)mapped[n]);
+	}
+	return 0;
+}
+
+int pci_dev_load(struct pci_dev *d, struct snap_sec *s)
+{
+	uint8_t cfg[PCI_CFG_SIZE], intx;
+	uint64_t mapped[PCI_BARS];
+	int rc;
+
+	if (snap_get(s, "pci.cfg", cfg, sizeof(cfg)) || snap_get_u8(s, "pci.intx", &intx) ||
+	    snap_get(s, "pci.bars", mapped, sizeof(mapped)))
+		return -1;
+	if (intx > 1)
+		return snap_fail(s, "INTx level %u", intx);
+	for (unsigned off = 0; off < PCI_CFG_SIZE; off++)
+		if ((cfg[off] ^ d->cfg[off]) & compared(d, off))
+			return snap_fail(s, "config byte %#x is %#x, %#x on this %s: another device",
+					 off, cfg[off], d->cfg[off], d->name);
+	pthread_mutex_lock(&d->host->lock);
+	for (unsigned off = 0; off < PCI_CFG_SIZE; off++) {
+		uint8_t m = restorable(d, off);
+
+		__atomic_store_n(&d->cfg[off], (uint8_t)((d->cfg[off] & ~m) | (cfg[off] & m)),
+				 __ATOMIC_RELEASE);
+	}
+	rc = bars_load(d, s, mapped);
+	pthread_mutex_unlock(&d->host->lock);
+	pci_set_intx(d, intx);
+	return rc;
+}
+
+static void slot_ids(struct pci_host *h, uint32_t ids[PCI_SLOTS])
+{
+	pthread_mutex_lock(&h->lock);
+	for (unsigned i = 0; i < PCI_SLOTS; i++) {
+		const struct pci_dev *d = h->dev[i];
+
+		ids[i] = d ? (uint32_t)pci_cfg_get16(d, PCI_VENDOR_ID) |
+			     (uint32_t)pci_cfg_get16(d, PCI_DEVICE_ID) << 16 : SLOT_EMPTY;
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
+void pci_host_save(struct pci_host *h, struct snap_out *o)
+{
+	uint32_t ids[PCI_SLOTS];
+
+	slot_ids(h, ids);
+	snap_begin(o, "pci-host", 0, PCI_SNAP_VERSION);
+	snap_put_u32(o, "cf8", __atomic_load_n(&h->cf8, __ATOMIC_ACQUIRE));
+	snap_put(o, "slots", ids, sizeof(ids));
+	pci_dev_save(&h->bridge, o);
+}
+
+int pci_host_load(struct pci_host *h, struct snap_in *in)
+{
+	struct snap_sec *s = snap_section(in, "pci-host", 0, PCI_SNAP_VERSION, NULL);
+	uint32_t cf8, ids[PCI_SLOTS], mine[PCI_SLOTS];
+
+	if (!s || snap_get_u32(s, "cf8", &cf8) || snap_get(s, "slots", ids, sizeof(ids)))
+		return -1;
+	slot_ids(h, mine);
+	for (unsigned i = 0; i < PCI_SLOTS; i++)
+		if (ids[i] != mine[i])
+			return snap_fail(s, "slot %u holds %04x:%04x in the snapshot, %04x:%04x here "
+					 "(ffff:ffff: nothing)", i, ids[i] & 0xffff, ids[i] >> 16,
+					 mine[i] & 0xffff, mine[i] >> 16);
+	if (pci_dev_load(&h->bridge, s))
+		return -1;
+	__atomic_store_n(&h->cf8, cf8, __ATOMIC_RELEASE);
+	return 0;
 }

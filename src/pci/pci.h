@@ -114,6 +114,22 @@ int pci_register(struct pci_host *h, struct pci_dev *d);
 /* INTx (pin A): level from the device's point of view; gated by COMMAND. */
 void pci_set_intx(struct pci_dev *d, bool level);
 
+/*
+ * Snapshots.  The host's own section ("pci-host"): the CF8 latch, what each
+ * slot holds (a load refuses another layout), the bridge's config space.
+ * A function's config space and INTx level go into its device's section
+ * (fields "pci.cfg", "pci.intx"); a load refuses bits the guest cannot
+ * write that differ (another device), then maps the BARs as the restored
+ * COMMAND and addresses say and drives INTx to the restored level.
+ */
+struct snap_out;
+struct snap_in;
+struct snap_sec;
+void pci_host_save(struct pci_host *h, struct snap_out *o);
+int pci_host_load(struct pci_host *h, struct snap_in *in);
+void pci_dev_save(struct pci_dev *d, struct snap_out *o);
+int pci_dev_load(struct pci_dev *d, struct snap_sec *s);
+
 static inline uint16_t pci_cfg_get16(const struct pci_dev *d, unsigned off)
 {
 	return (uint16_t)(d->cfg[off] | d->cfg[off + 1] << 8);

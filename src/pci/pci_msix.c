@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "snapshot/snap.h"
+
 #define MSIX_CAP_LEN      12
 #define MSIX_CTRL_ENABLE  0x8000
 #define MSIX_CTRL_MASK    0x4000
@@ -60,18 +62,23 @@ bool pci_msix_enabled(struct pci_msix *x)
 	return on;
 }
 
-void pci_msix_cfg_written(struct pci_msix *x, uint32_t off, unsigned size)
+/* Message Control, as the guest last wrote it, takes effect. */
+static void msix_sync_ctrl(struct pci_msix *x)
 {
-	uint16_t ctrl;
+	uint16_t ctrl = pci_cfg_get16(x->dev, x->cap + 2u);
 
-	if (off + size <= x->cap + 2u || off >= x->cap + 4u)
-		return;
-	ctrl = pci_cfg_get16(x->dev, x->cap + 2u);
 	pthread_mutex_lock(&x->lock);
 	x->enabled = ctrl & MSIX_CTRL_ENABLE;
 	x->masked = ctrl & MSIX_CTRL_MASK;
 	msix_flush_pending_locked(x);
 	pthread_mutex_unlock(&x->lock);
+}
+
+void pci_msix_cfg_written(struct pci_msix *x, uint32_t off, unsigned size)
+{
+	if (off + size <= x->cap + 2u || off >= x->cap + 4u)
+		return;
+	msix_sync_ctrl(x);
 }
 
 /* The table takes 4- and 8-byte accesses; the PBA is read-only. */
@@ -133,4 +140,31 @@ void pci_msix_init(struct pci_msix *x, struct pci_dev *d, struct irq_chip *irq,
 void pci_msix_destroy(struct pci_msix *x)
 {
 	pthread_mutex_destroy(&x->lock);
+}
+
+void pci_msix_save(struct pci_msix *x, struct snap_out *o)
+{
+	pthread_mutex_lock(&x->lock);
+	snap_put(o, "msix.table", x->table, x->nvec * sizeof(x->table[0]));
+	snap_put(o, "msix.pba", x->pending, sizeof(x->pending));
+	pthread_mutex_unlock(&x->lock);
+}
+
+int pci_msix_load(struct pci_msix *x, struct snap_sec *s)
+{
+	struct pci_msix_entry table[PCI_MSIX_MAX_VECTORS];
+	uint64_t pending[PCI_MSIX_MAX_VECTORS / 64];
+
+	if (snap_get(s, "msix.table", table, x->nvec * sizeof(table[0])) ||
+	    snap_get(s, "msix.pba", pending, sizeof(pending)))
+		return -1;
+	for (unsigned v = x->nvec; v < PCI_MSIX_MAX_VECTORS; v++)
+		if (pending[v / 64] & (1ULL << (v % 64)))
+			return snap_fail(s, "MSI-X vector %u pending; the function has %u", v, x->nvec);
+	pthread_mutex_lock(&x->lock);
+	memcpy(x->table, table, x->nvec * sizeof(table[0]));
+	memcpy(x->pending, pending, sizeof(pending));
+	pthread_mutex_unlock(&x->lock);
+	msix_sync_ctrl(x);
+	return 0;
 }

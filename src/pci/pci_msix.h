@@ -40,4 +40,13 @@ bool pci_msix_enabled(struct pci_msix *x);
 /* Raises vector vec; false when MSI-X is off (the caller falls back to INTx). */
 bool pci_msix_notify(struct pci_msix *x, unsigned vec);
 
+/* Snapshots: the vector table and pending bits, in the device's open section
+ * ("msix.table", "msix.pba").  The enable and function-mask bits live in
+ * config space: load after pci_dev_load.  Pending vectors that are no
+ * longer masked fire, as they would on an unmask. */
+struct snap_out;
+struct snap_sec;
+void pci_msix_save(struct pci_msix *x, struct snap_out *o);
+int pci_msix_load(struct pci_msix *x, struct snap_sec *s);
+
 #endif

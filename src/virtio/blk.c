@@ -6,11 +6,13 @@
 #include "virtio/blk.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 
 #include "block/aio.h"
+#include "snapshot/snap.h"
 #include "util/iothread.h"
 #include "util/iov.h"
 #include "util/log.h"
@@ -57,6 +59,7 @@ struct vblk {
 	struct iothread *io;
 	struct blk_aio *aio;
 	struct vblk_req *reqs, *free_reqs;
+	unsigned inflight;             /* requests handed to the block layer */
 	bool notify;
 };
 
@@ -95,6 +98,7 @@ static void req_submit(struct vblk *b, struct vblk_req *r, enum blk_aio_op op,
 {
 	r->aio = (struct blk_aio_req){ .op = op, .offset = offset, .len = len,
 				       .iov = r->data, .iovcnt = niov, .opaque = r };
+	b->inflight++;
 	blk_aio_submit(b->aio, &r->aio);
 }
 
@@ -119,6 +123,7 @@ static uint8_t req_zero(struct vblk *b, struct vblk_req *r, uint32_t type, size_
 							     : BLK_AIO_WRITE_ZEROES,
 				       .offset = sector * SECTOR, .len = (uint64_t)num * SECTOR,
 				       .unmap = flags & 1, .opaque = r };
+	b->inflight++;
 	blk_aio_submit(b->aio, &r->aio);
 	return 0xff;
 }
@@ -234,22 +239,29 @@ static void vblk_on_kick(void *opaque, uint32_t events)
 	vblk_flush_notify(b);
 }
 
-static void vblk_on_complete(void *opaque, uint32_t events)
+/* Completes what the block layer has finished; how many. */
+static int vblk_reap(struct vblk *b)
 {
-	struct vblk *b = opaque;
 	struct blk_aio_req *done[64];
-	int n;
+	int n = blk_aio_reap(b->aio, done, 64);
 
-	(void)events;
-	n = blk_aio_reap(b->aio, done, 64);
 	for (int i = 0; i < n; i++) {
 		struct vblk_req *r = done[i]->opaque;
 
 		if (done[i]->ret < 0)
 			log_debug("%s: request failed: %s", b->vd.name, strerror(-done[i]->ret));
+		b->inflight--;
 		req_finish(b, r, done[i]->ret < 0 ? S_IOERR : S_OK);
 	}
-	if (n)
+	return n;
+}
+
+static void vblk_on_complete(void *opaque, uint32_t events)
+{
+	struct vblk *b = opaque;
+
+	(void)events;
+	if (vblk_reap(b))
 		vblk_pop_all(b);    /* requests may have waited for a free slot */
 	vblk_flush_notify(b);
 }
@@ -265,6 +277,48 @@ static void vblk_stop(struct virtio_dev *vd)
 	b->io = NULL;
 	b->aio = NULL;
 	b->reqs = b->free_reqs = NULL;
+	b->inflight = 0;
+}
+
+/* With the I/O thread gone: every request in flight completes into the
+ * used ring, none is started. */
+static void vblk_drain(struct vblk *b)
+{
+	while (b->inflight) {
+		struct pollfd p = { .fd = blk_aio_fd(b->aio), .events = POLLIN };
+
+		blk_aio_flush_submissions(b->aio);
+		if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+			log_err("%s: waiting for requests: %s", b->vd.name, strerror(errno));
+			return;
+		}
+		vblk_reap(b);
+	}
+}
+
+/*
+ * The guest may have been told a write is done that is only in the page
+ * cache (or qcow2's caches): the flush makes it so on disk too, whether
+ * or not the device runs now (a reset does not flush).
+ */
+static int vblk_pause(struct virtio_dev *vd)
+{
+	struct vblk *b = vd->opaque;
+	int rc;
+
+	if (b->io) {
+		iothread_free(b->io);
+		b->io = NULL;
+		vblk_drain(b);
+		vblk_flush_notify(b);
+		vblk_stop(vd);
+	}
+	rc = blk_flush(b->blk);
+	if (rc < 0) {
+		log_err("%s: flushing %s: %s", vd->name, b->opts.path, strerror(-rc));
+		return -1;
+	}
+	return 0;
 }
 
 static int vblk_start(struct virtio_dev *vd)
@@ -293,7 +347,32 @@ static int vblk_start(struct virtio_dev *vd)
 	return 0;
 }
 
-static const struct virtio_dev_ops vblk_ops = { .start = vblk_start, .stop = vblk_stop };
+/* The disk must be the one the guest knows, as large. */
+static void vblk_save(struct virtio_dev *vd, struct snap_out *o)
+{
+	struct vblk *b = vd->opaque;
+
+	snap_put_u64(o, "blk.sectors", b->sectors);
+}
+
+static int vblk_load(struct virtio_dev *vd, struct snap_sec *s)
+{
+	struct vblk *b = vd->opaque;
+	uint64_t sectors;
+
+	if (snap_get_u64(s, "blk.sectors", &sectors))
+		return -1;
+	if (sectors != b->sectors)
+		return snap_fail(s, "the disk had %llu sectors, %s has %llu",
+				 (unsigned long long)sectors, b->opts.path,
+				 (unsigned long long)b->sectors);
+	return 0;
+}
+
+static const struct virtio_dev_ops vblk_ops = {
+	.start = vblk_start, .stop = vblk_stop, .pause = vblk_pause,
+	.save = vblk_save, .load = vblk_load,
+};
 
 static void vblk_config(struct vblk *b)
 {

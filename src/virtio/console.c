@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "chardev/chardev.h"
+#include "snapshot/snap.h"
 #include "util/iothread.h"
 #include "util/iov.h"
 #include "util/log.h"
@@ -158,7 +159,41 @@ static int vcon_start(struct virtio_dev *vd)
 	return 0;
 }
 
-static const struct virtio_dev_ops vcon_ops = { .start = vcon_start, .stop = vcon_stop };
+/* Input typed before the snapshot that the guest has not taken yet. */
+static void vcon_save(struct virtio_dev *vd, struct snap_out *o)
+{
+	struct vcon *c = vd->opaque;
+
+	pthread_mutex_lock(&c->lock);
+	snap_put(o, "con.input", c->inbuf, c->in_len);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static int vcon_load(struct virtio_dev *vd, struct snap_sec *s)
+{
+	struct vcon *c = vd->opaque;
+	const void *p;
+	size_t len;
+
+	p = snap_get_var(s, "con.input", &len);
+	if (!p)
+		return -1;
+	if (len > INBUF)
+		return snap_fail(s, "%zu bytes of input; the buffer holds %d", len, INBUF);
+	/* Before whatever the backend has typed since this vmon started. */
+	pthread_mutex_lock(&c->lock);
+	if (c->in_len > INBUF - len)
+		c->in_len = INBUF - len;
+	memmove(c->inbuf + len, c->inbuf, c->in_len);
+	memcpy(c->inbuf, p, len);
+	c->in_len += len;
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+static const struct virtio_dev_ops vcon_ops = {
+	.start = vcon_start, .stop = vcon_stop, .save = vcon_save, .load = vcon_load,
+};
 
 struct virtio_dev *virtio_console_new(struct chardev *chr)
 {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "net/tap.h"
+#include "snapshot/snap.h"
 #include "util/iothread.h"
 #include "util/iov.h"
 #include "util/log.h"
@@ -225,12 +226,21 @@ static unsigned tap_offloads(const struct virtio_dev *vd)
 	return f;
 }
 
-static void vnet_stop(struct virtio_dev *vd)
+/* A frame read from the tap but not delivered waits for the resume. */
+static int vnet_pause(struct virtio_dev *vd)
 {
 	struct vnet *n = vd->opaque;
 
 	iothread_free(n->io);
 	n->io = NULL;
+	return 0;
+}
+
+static void vnet_stop(struct virtio_dev *vd)
+{
+	struct vnet *n = vd->opaque;
+
+	vnet_pause(vd);
 	n->rx_len = 0;
 }
 
@@ -249,11 +259,43 @@ static int vnet_start(struct virtio_dev *vd)
 		vnet_stop(vd);
 		return -1;
 	}
+	/* Frames queued before the threads came up, and one held over a pause. */
 	eventfd_signal(vd->kick_fd[TXQ]);
+	eventfd_signal(vd->kick_fd[RXQ]);
 	return 0;
 }
 
-static const struct virtio_dev_ops vnet_ops = { .start = vnet_start, .stop = vnet_stop };
+/* The MAC and link status the guest has read; a restored NIC keeps them. */
+static void vnet_save(struct virtio_dev *vd, struct snap_out *o)
+{
+	struct vnet *n = vd->opaque;
+
+	snap_put(o, "net.mac", n->config, 6);
+	snap_put_u8(o, "net.status", n->config[CFG_STATUS_OFF]);
+}
+
+static int vnet_load(struct virtio_dev *vd, struct snap_sec *s)
+{
+	struct vnet *n = vd->opaque;
+	uint8_t mac[6], status;
+
+	if (snap_get(s, "net.mac", mac, 6) || snap_get_u8(s, "net.status", &status))
+		return -1;
+	if (mac[0] & 1)
+		return snap_fail(s, "MAC %02x:%02x:%02x:%02x:%02x:%02x is not unicast", mac[0],
+				 mac[1], mac[2], mac[3], mac[4], mac[5]);
+	if (status & ~LINK_UP)
+		return snap_fail(s, "link status %#x has undefined bits", status);
+	memcpy(n->config, mac, 6);
+	memcpy(n->opts.mac, mac, 6);
+	n->config[CFG_STATUS_OFF] = status;
+	return 0;
+}
+
+static const struct virtio_dev_ops vnet_ops = {
+	.start = vnet_start, .stop = vnet_stop, .pause = vnet_pause,
+	.save = vnet_save, .load = vnet_load,
+};
 
 struct virtio_dev *virtio_net_new(const struct virtio_net_opts *opts)
 {

@@ -70,13 +70,6 @@ static void virtio_reset_locked(struct virtio_dev *vd)
 	__atomic_store_n(&vd->status, 0, __ATOMIC_RELEASE);
 }
 
-/* FEATURES_OK only sticks for a subset of what we offered, with VERSION_1. */
-static bool features_ok(const struct virtio_dev *vd)
-{
-	return !(vd->driver_features & ~vd->features) &&
-	       (vd->driver_features & (1ULL << VIRTIO_F_VERSION_1));
-}
-
 static int virtio_start_locked(struct virtio_dev *vd)
 {
 	for (unsigned q = 0; q < vd->nqueues; q++) {
@@ -88,7 +81,9 @@ static int virtio_start_locked(struct virtio_dev *vd)
 			return -1;
 		}
 	}
-	if (vd->ops->start && vd->ops->start(vd))
+	/* Paused (a reset and setup while the machine stands still): the
+	 * threads come up at the resume. */
+	if (!vd->paused && vd->ops->start && vd->ops->start(vd))
 		return -1;
 	vd->running = true;
 	return 0;
@@ -102,8 +97,10 @@ void virtio_set_status_locked(struct virtio_dev *vd, uint8_t status)
 		virtio_reset_locked(vd);
 		return;
 	}
+	/* Undefined bits are not kept, so a snapshot holding one is refused. */
+	status &= VIRTIO_STATUS_DEFINED;
 	if ((status & VIRTIO_STATUS_FEATURES_OK) && !(old & VIRTIO_STATUS_FEATURES_OK) &&
-	    !features_ok(vd))
+	    !virtio_features_ok(vd, vd->driver_features))
 		status &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
 	/* NEEDS_RESET is the device's to set; only a reset clears it. */
 	status = (uint8_t)((status & ~VIRTIO_STATUS_NEEDS_RESET) | (old & VIRTIO_STATUS_NEEDS_RESET));
@@ -111,6 +108,35 @@ void virtio_set_status_locked(struct virtio_dev *vd, uint8_t status)
 	if ((status & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK) &&
 	    !vd->running && virtio_start_locked(vd))
 		virtio_broken(vd, "cannot start");
+}
+
+int virtio_dev_pause(struct virtio_dev *vd)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&vd->lock);
+	if (!vd->paused) {
+		if (vd->ops->pause)
+			rc = vd->ops->pause(vd);
+		else if (vd->running && vd->ops->stop)
+			vd->ops->stop(vd);
+		vd->paused = true;
+	}
+	pthread_mutex_unlock(&vd->lock);
+	return rc;
+}
+
+void virtio_dev_resume(struct virtio_dev *vd)
+{
+	pthread_mutex_lock(&vd->lock);
+	if (vd->paused) {
+		vd->paused = false;
+		if (vd->running && vd->ops->start && vd->ops->start(vd)) {
+			vd->running = false;
+			virtio_broken(vd, "cannot restart after a pause");
+		}
+	}
+	pthread_mutex_unlock(&vd->lock);
 }
 
 void virtio_set_driver_features_locked(struct virtio_dev *vd, unsigned word, uint32_t v)

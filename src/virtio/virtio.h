@@ -37,15 +37,35 @@
 #define VIRTIO_MAX_QUEUES 8
 #define VIRTIO_NO_VECTOR  0xffff
 
+#define VIRTIO_STATUS_DEFINED (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | \
+			       VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FEATURES_OK | \
+			       VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED)
+
 struct virtio_dev;
+struct snap_out;
+struct snap_sec;
 
 struct virtio_dev_ops {
-	/* DRIVER_OK: start the I/O threads; -1 marks the device broken. */
+	/* DRIVER_OK, a resume, a load: start the I/O threads on the queues as
+	 * they are; -1 marks the device broken.  Must not drop a kick that
+	 * arrived while the threads were down. */
 	int (*start)(struct virtio_dev *vd);
-	/* Reset: stop the I/O threads, finishing or dropping in-flight work. */
+	/* Reset: stop the I/O threads, finishing or dropping in-flight work.
+	 * Also called on a paused device, whose threads are gone already. */
 	void (*stop)(struct virtio_dev *vd);
+	/*
+	 * A machine pause, running or not (vd->running): stop the I/O threads
+	 * without dropping anything (requests in flight complete, their used
+	 * entries pushed and the guest notified), and make what the guest was
+	 * told is done durable; -1 if that failed.  NULL: stop is enough.
+	 */
+	int (*pause)(struct virtio_dev *vd);
 	/* The guest wrote the config space (after the bytes changed). */
 	void (*config_written)(struct virtio_dev *vd, uint32_t off, unsigned len);
+	/* Snapshot fields of the device model, in the device's open section;
+	 * load checks everything before it changes anything. */
+	void (*save)(struct virtio_dev *vd, struct snap_out *o);
+	int (*load)(struct virtio_dev *vd, struct snap_sec *s);
 };
 
 /* What a transport provides to the core. */
@@ -72,7 +92,8 @@ struct virtio_dev {
 	uint8_t status;
 	uint8_t config_generation;
 	uint64_t driver_features;
-	bool running;                  /* ops->start succeeded */
+	bool running;                  /* started: I/O threads up unless paused */
+	bool paused;                   /* machine paused: I/O threads down */
 	unsigned nqueues;
 	struct virtq vq[VIRTIO_MAX_QUEUES];
 	int kick_fd[VIRTIO_MAX_QUEUES];
@@ -101,6 +122,33 @@ enum virtio_qreg {
 void virtio_queue_write_locked(struct virtq *q, enum virtio_qreg reg, uint32_t v);
 /* A kick from a register write (when no ioeventfd caught it). */
 void virtio_kick(struct virtio_dev *vd, unsigned q);
+
+/*
+ * Machine pause (any thread but a vCPU's, with the vCPUs parked): the I/O
+ * threads stop after completing what they took, the guest is told, disks
+ * are flushed; -1 if a flush failed (paused all the same).  Repeating it
+ * is harmless.  Resume restarts the threads, which pick up kicks that
+ * arrived meanwhile (the kick eventfds kept counting).
+ */
+int virtio_dev_pause(struct virtio_dev *vd);
+void virtio_dev_resume(struct virtio_dev *vd);
+
+/*
+ * Snapshots (virtio_snap.c), into and out of the device's open section.
+ * save: on a paused device.  load: on a device nobody has used, checking
+ * every value (queue vectors below nvec, 0 with no MSI-X) before changing
+ * anything; the transport then loads its own fields, and
+ * virtio_dev_load_finish starts a device the snapshot had running.
+ */
+void virtio_dev_save(struct virtio_dev *vd, struct snap_out *o);
+int virtio_dev_load(struct virtio_dev *vd, struct snap_sec *s, unsigned nvec);
+int virtio_dev_load_finish(struct virtio_dev *vd, struct snap_sec *s);
+
+/* FEATURES_OK only sticks for a subset of what was offered, with VERSION_1. */
+static inline bool virtio_features_ok(const struct virtio_dev *vd, uint64_t driver)
+{
+	return !(driver & ~vd->features) && (driver & (1ULL << VIRTIO_F_VERSION_1));
+}
 
 /* Device side, from its I/O threads. */
 static inline bool virtio_has(const struct virtio_dev *vd, unsigned bit)

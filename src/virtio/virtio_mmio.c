@@ -9,6 +9,8 @@
 
 #include <stdlib.h>
 
+#include "snapshot/snap.h"
+
 #include "util/log.h"
 
 #define MMIO_MAGIC   0x74726976     /* "virt" */
@@ -187,4 +189,44 @@ void virtio_mmio_free(struct virtio_mmio *t)
 	bus_unregister(t->mmio, t->base);
 	pthread_mutex_destroy(&t->irq_lock);
 	free(t);
+}
+
+void virtio_mmio_save(struct virtio_mmio *t, struct snap_out *o)
+{
+	struct virtio_dev *vd = t->vd;
+	uint32_t df_sel, gf_sel, qsel;
+
+	virtio_dev_save(vd, o);
+	pthread_mutex_lock(&vd->lock);
+	df_sel = t->df_sel;
+	gf_sel = t->gf_sel;
+	qsel = t->qsel;
+	pthread_mutex_unlock(&vd->lock);
+	snap_put_u64(o, "mmio.base", t->base);
+	snap_put_u32(o, "mmio.df_sel", df_sel);
+	snap_put_u32(o, "mmio.gf_sel", gf_sel);
+	snap_put_u32(o, "mmio.qsel", qsel);
+}
+
+int virtio_mmio_load(struct virtio_mmio *t, struct snap_sec *s)
+{
+	struct virtio_dev *vd = t->vd;
+	uint32_t df_sel, gf_sel, qsel;
+	uint64_t base;
+
+	if (snap_get_u64(s, "mmio.base", &base) || snap_get_u32(s, "mmio.df_sel", &df_sel) ||
+	    snap_get_u32(s, "mmio.gf_sel", &gf_sel) || snap_get_u32(s, "mmio.qsel", &qsel))
+		return -1;
+	if (base != t->base)
+		return snap_fail(s, "registers at %#llx in the snapshot, %#llx here",
+				 (unsigned long long)base, (unsigned long long)t->base);
+	if (virtio_dev_load(vd, s, 0))
+		return -1;
+	pthread_mutex_lock(&vd->lock);
+	t->df_sel = df_sel;
+	t->gf_sel = gf_sel;
+	t->qsel = qsel;
+	pthread_mutex_unlock(&vd->lock);
+	update_irq(t);
+	return virtio_dev_load_finish(vd, s);
 }

@@ -21,4 +21,13 @@ struct virtio_mmio *virtio_mmio_new(struct bus *mmio, uint64_t base, struct irq_
 				    struct virtio_dev *vd);
 void virtio_mmio_free(struct virtio_mmio *t);
 
+/* The whole device in and out of its open snapshot section (the virtio
+ * core, the device model, the selectors); a load checks the device sits
+ * at the same address, drives the interrupt line to the restored
+ * InterruptStatus and starts a device the snapshot had running. */
+struct snap_out;
+struct snap_sec;
+void virtio_mmio_save(struct virtio_mmio *t, struct snap_out *o);
+int virtio_mmio_load(struct virtio_mmio *t, struct snap_sec *s);
+
 #endif

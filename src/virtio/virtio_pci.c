@@ -12,6 +12,7 @@
 
 #include "pci/pci.h"
 #include "pci/pci_msix.h"
+#include "snapshot/snap.h"
 #include "util/iothread.h"
 #include "util/log.h"
 
@@ -334,4 +335,51 @@ void virtio_pci_free(struct virtio_pci *p)
 		return;
 	pci_msix_destroy(&p->msix);
 	free(p);
+}
+
+void virtio_pci_save(struct virtio_pci *p, struct snap_out *o)
+{
+	struct virtio_dev *vd = p->vd;
+	uint16_t msix_config, qsel;
+	uint32_t dfselect, gfselect;
+
+	virtio_dev_save(vd, o);
+	pthread_mutex_lock(&vd->lock);
+	dfselect = p->dfselect;
+	gfselect = p->gfselect;
+	msix_config = p->msix_config;
+	qsel = p->qsel;
+	pthread_mutex_unlock(&vd->lock);
+	snap_put_u32(o, "vpci.dfselect", dfselect);
+	snap_put_u32(o, "vpci.gfselect", gfselect);
+	snap_put(o, "vpci.msix_config", &msix_config, 2);
+	snap_put(o, "vpci.qsel", &qsel, 2);
+	pci_dev_save(&p->pci, o);
+	pci_msix_save(&p->msix, o);
+}
+
+int virtio_pci_load(struct virtio_pci *p, struct snap_sec *s)
+{
+	struct virtio_dev *vd = p->vd;
+	uint16_t msix_config, qsel;
+	uint32_t dfselect, gfselect;
+
+	if (snap_get_u32(s, "vpci.dfselect", &dfselect) ||
+	    snap_get_u32(s, "vpci.gfselect", &gfselect) ||
+	    snap_get(s, "vpci.msix_config", &msix_config, 2) || snap_get(s, "vpci.qsel", &qsel, 2))
+		return -1;
+	if (msix_config != VIRTIO_NO_VECTOR && msix_config >= p->msix.nvec)
+		return snap_fail(s, "configuration MSI-X vector %u, the device has %u", msix_config,
+				 p->msix.nvec);
+	if (virtio_dev_load(vd, s, p->msix.nvec) || pci_dev_load(&p->pci, s) ||
+	    pci_msix_load(&p->msix, s))
+		return -1;
+	pthread_mutex_lock(&vd->lock);
+	p->dfselect = dfselect;
+	p->gfselect = gfselect;
+	__atomic_store_n(&p->msix_config, msix_config, __ATOMIC_RELEASE);
+	p->qsel = qsel;
+	pthread_mutex_unlock(&vd->lock);
+	update_ioeventfds(p);
+	return virtio_dev_load_finish(vd, s);
 }

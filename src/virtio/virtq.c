@@ -33,18 +33,27 @@ static struct desc desc_load(const uint8_t *table, unsigned i)
 	return d;
 }
 
-int virtq_start(struct virtq *q, const struct guest_mem *mem)
+int virtq_map(struct virtq *q, const struct guest_mem *mem)
 {
 	size_t n = q->size;
 
 	q->mem = mem;
+	q->desc = q->avail = q->used = NULL;
 	if (!n || (n & (n - 1)) || n > q->max_size || (q->desc_gpa & 15) ||
 	    (q->avail_gpa & 1) || (q->used_gpa & 3))
 		return -1;
 	q->desc = guest_mem_ptr(mem, q->desc_gpa, n * DESC_SIZE);
 	q->avail = guest_mem_ptr(mem, q->avail_gpa, 6 + 2 * n);
 	q->used = guest_mem_ptr(mem, q->used_gpa, 6 + 8 * n);
-	if (!q->desc || !q->avail || !q->used)
+	if (q->desc && q->avail && q->used)
+		return 0;
+	q->desc = q->avail = q->used = NULL;
+	return -1;
+}
+
+int virtq_start(struct virtq *q, const struct guest_mem *mem)
+{
+	if (virtq_map(q, mem))
 		return -1;
 	q->last_avail = 0;
 	q->used_idx = 0;

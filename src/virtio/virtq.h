@@ -49,9 +49,12 @@ struct virtq_elem {
 	struct iovec iov[VIRTQ_MAX_SIZE];
 };
 
-/* Resolves the rings once the queue is enabled; -1 if they are not in RAM
- * or misaligned. */
+/* Resolves the rings once the queue is enabled and starts the indices at 0;
+ * -1 if they are not in RAM or misaligned. */
 int virtq_start(struct virtq *q, const struct guest_mem *mem);
+/* The same without touching the indices (a restored queue); on failure no
+ * ring pointer is left set. */
+int virtq_map(struct virtq *q, const struct guest_mem *mem);
 void virtq_reset(struct virtq *q);
 
 /* 1: a chain in elem; 0: nothing available; -1: the guest broke the rules. */
