@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "snapshot/snap.h"
+#include "util/log.h"
 
 #define ISR_BITS 3u                 /* queue (1) and configuration (2) */
 
@@ -55,6 +56,9 @@ void virtio_dev_save(struct virtio_dev *vd, struct snap_out *o)
 
 	memset(&f, 0, sizeof(f));
 	pthread_mutex_lock(&vd->lock);
+	if (vd->running && !vd->paused)
+		log_warn("%s: saved while its I/O threads run; the queue state may be torn",
+			 vd->name);
 	fields_from_queues(vd, &f);
 	snap_put_u32(o, "nqueues", vd->nqueues);
 	snap_put_u8(o, "status", __atomic_load_n(&vd->status, __ATOMIC_ACQUIRE));
