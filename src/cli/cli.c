@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "control/qmp.h"
 #include "machine/machine_snapshot.h"
@@ -335,14 +336,25 @@ static int qmp_start_opt(struct qmp_server *q, struct machine *m)
 	return VMON_EXIT_USAGE;
 }
 
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct machine_config cfg;
 	struct cli_run_opts run;
 	struct qmp_server *qmp;
 	struct machine m;
-	int rc = cli_parse_run(argc, argv, &cfg, &run);
+	struct timespec t0;
+	int rc;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = cli_parse_run(argc, argv, &cfg, &run);
 	if (rc < 0)
 		return VMON_EXIT_OK;    /* --help */
 	if (rc)
@@ -359,6 +371,8 @@ static int cmd_run(int argc, char **argv)
 		machine_snapshot_close(cfg.restore);
 		return VMON_EXIT_USAGE;
 	}
+	if (cfg.restore)
+		log_info("restored %s in %.1f ms; running", cfg.restore_path, ms_since(&t0));
 	rc = qmp_start_opt(qmp, &m);
 	if (!rc) {
 		rc = machine_run(&m);

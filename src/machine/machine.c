@@ -267,8 +267,11 @@ int machine_pause(struct machine *m)
 	if (was_running)
 		m->run_state = MACHINE_PAUSED;
 	pthread_mutex_unlock(&m->lock);
-	if (was_running)
-		machine_event(m, MACHINE_EV_STOP, NULL);
+	if (!was_running)
+		return 0;
+	if (machine_virtio_pause(m))
+		log_warn("a disk could not be flushed while pausing");
+	machine_event(m, MACHINE_EV_STOP, NULL);
 	return 0;
 }
 
@@ -284,6 +287,7 @@ int machine_resume(struct machine *m)
 		return 0;
 	}
 	pthread_mutex_unlock(&m->lock);
+	machine_virtio_resume(m);
 	/* Said before the guest runs, so none of its events can come first. */
 	machine_event(m, MACHINE_EV_RESUME, NULL);
 	pthread_mutex_lock(&m->lock);

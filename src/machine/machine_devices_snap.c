@@ -12,6 +12,7 @@
 #include "hw/rtc.h"
 #include "hw/uart.h"
 #include "machine/machine.h"
+#include "machine/machine_virtio.h"
 
 void machine_devices_save(struct machine *m, struct snap_out *o)
 {
@@ -20,10 +21,12 @@ void machine_devices_save(struct machine *m, struct snap_out *o)
 	rtc_save(m->rtc, o);
 	acpi_pm_save(m->acpi_pm, o);
 	fw_cfg_save(m->fw_cfg, o);
+	machine_virtio_save(m, o);
 }
 
 int machine_devices_load(struct machine *m, struct snap_in *in)
 {
 	return uart_load(m->uart, in) || i8042_load(m->i8042, in) || rtc_load(m->rtc, in) ||
-	       acpi_pm_load(m->acpi_pm, in) || fw_cfg_load(m->fw_cfg, in) ? -1 : 0;
+	       acpi_pm_load(m->acpi_pm, in) || fw_cfg_load(m->fw_cfg, in) ||
+	       machine_virtio_load(m, in) ? -1 : 0;
 }
