@@ -28,19 +28,6 @@
 /* How long vmon's exit waits for a slow client to take the last events. */
 #define QMP_FINAL_FLUSH_MS 2000
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* ---- --qmp unix:PATH[,option...] ---------------------------------------- */
 
 static int spec_option(const char *opt, char *err, size_t errlen)
@@ -49,11 +36,11 @@ static int spec_option(const char *opt, char *err, size_t errlen)
 	    !strcmp(opt, "wait=off"))
 		return 0;
 	if (!strcmp(opt, "server=off") || !strcmp(opt, "noserver"))
-		return fail(err, errlen, "--qmp: the QMP socket is always a server (no server=off)");
+		return log_to_buf(err, errlen, "--qmp: the QMP socket is always a server (no server=off)");
 	if (!strcmp(opt, "wait") || !strcmp(opt, "wait=on"))
-		return fail(err, errlen, "--qmp: wait=on is not supported: vmon starts the guest "
+		return log_to_buf(err, errlen, "--qmp: wait=on is not supported: vmon starts the guest "
 			    "without waiting for a client");
-	return fail(err, errlen, "--qmp: unknown option '%s' (server=on and wait=off are accepted)",
+	return log_to_buf(err, errlen, "--qmp: unknown option '%s' (server=on and wait=off are accepted)",
 		    opt);
 }
 
@@ -64,19 +51,19 @@ int qmp_parse_spec(const char *arg, struct qmp_spec *spec, char *err, size_t err
 
 	*spec = (struct qmp_spec){ 0 };
 	if (strncmp(arg, "unix:", 5))
-		return fail(err, errlen, "--qmp wants unix:PATH[,server=on][,wait=off] "
+		return log_to_buf(err, errlen, "--qmp wants unix:PATH[,server=on][,wait=off] "
 			    "(QMP on a Unix socket only)");
 	/* The path runs to the first lone comma; ",," is a comma in it (QEMU's rule). */
 	for (p = arg + 5; *p && !(p[0] == ',' && p[1] != ','); p++) {
 		if (*p == ',')
 			p++;
 		if (n + 1 >= sizeof(spec->path))
-			return fail(err, errlen, "--qmp: the socket path is longer than %d bytes",
+			return log_to_buf(err, errlen, "--qmp: the socket path is longer than %d bytes",
 				    QMP_PATH_MAX - 1);
 		spec->path[n++] = *p;
 	}
 	if (!n)
-		return fail(err, errlen, "--qmp wants a socket path after unix:");
+		return log_to_buf(err, errlen, "--qmp wants a socket path after unix:");
 	while (*p == ',') {
 		const char *end = strchr(++p, ',');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
@@ -107,24 +94,24 @@ static int remove_stale(const char *path, char *err, size_t errlen)
 	int fd, busy;
 
 	if (lstat(path, &st))
-		return errno == ENOENT ? 0 : fail(err, errlen, "--qmp: %s: %s", path, strerror(errno));
+		return errno == ENOENT ? 0 : log_to_buf(err, errlen, "--qmp: %s: %s", path, strerror(errno));
 	if (!S_ISSOCK(st.st_mode))
-		return fail(err, errlen, "--qmp: %s exists and is not a socket", path);
+		return log_to_buf(err, errlen, "--qmp: %s exists and is not a socket", path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return fail(err, errlen, "--qmp: socket: %s", strerror(errno));
+		return log_to_buf(err, errlen, "--qmp: socket: %s", strerror(errno));
 	unix_addr(path, &sa);
 	busy = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 	if (!busy && errno != ECONNREFUSED) {
-		fail(err, errlen, "--qmp: %s: %s", path, strerror(errno));
+		log_to_buf(err, errlen, "--qmp: %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	close(fd);
 	if (busy)
-		return fail(err, errlen, "--qmp: %s: another process is serving this socket", path);
+		return log_to_buf(err, errlen, "--qmp: %s: another process is serving this socket", path);
 	if (unlink(path) && errno != ENOENT)
-		return fail(err, errlen, "--qmp: cannot remove the stale socket %s: %s", path,
+		return log_to_buf(err, errlen, "--qmp: cannot remove the stale socket %s: %s", path,
 			    strerror(errno));
 	return 0;
 }
@@ -139,12 +126,12 @@ static int listen_on(struct qmp_server *q, char *err, size_t errlen)
 		return -1;
 	q->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (q->listen_fd < 0)
-		return fail(err, errlen, "--qmp: socket: %s", strerror(errno));
+		return log_to_buf(err, errlen, "--qmp: socket: %s", strerror(errno));
 	unix_addr(path, &sa);
 	if (bind(q->listen_fd, (struct sockaddr *)&sa, sizeof(sa)))
-		return fail(err, errlen, "--qmp: %s: %s", path, strerror(errno));
+		return log_to_buf(err, errlen, "--qmp: %s: %s", path, strerror(errno));
 	if (lstat(path, &st) || listen(q->listen_fd, 4)) {
-		fail(err, errlen, "--qmp: %s: %s", path, strerror(errno));
+		log_to_buf(err, errlen, "--qmp: %s: %s", path, strerror(errno));
 		unlink(path);
 		return -1;
 	}
@@ -158,7 +145,7 @@ struct qmp_server *qmp_open(const struct qmp_spec *spec, char *err, size_t errle
 	struct qmp_server *q = calloc(1, sizeof(*q));
 
 	if (!q) {
-		fail(err, errlen, "--qmp: out of memory");
+		log_to_buf(err, errlen, "--qmp: out of memory");
 		return NULL;
 	}
 	q->spec = *spec;
@@ -173,7 +160,7 @@ struct qmp_server *qmp_open(const struct qmp_spec *spec, char *err, size_t errle
 	}
 	q->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (q->wake_fd < 0) {
-		fail(err, errlen, "--qmp: eventfd: %s", strerror(errno));
+		log_to_buf(err, errlen, "--qmp: eventfd: %s", strerror(errno));
 		qmp_close(q);
 		return NULL;
 	}
@@ -532,7 +519,7 @@ int qmp_start(struct qmp_server *q, struct machine *m, char *err, size_t errlen)
 	rc = pthread_create(&q->thread, NULL, qmp_thread, q);
 	if (rc) {
 		machine_set_event_hook(m, NULL, NULL);
-		return fail(err, errlen, "--qmp: cannot start the server thread: %s", strerror(rc));
+		return log_to_buf(err, errlen, "--qmp: cannot start the server thread: %s", strerror(rc));
 	}
 	q->thread_running = 1;
 	log_debug("qmp: serving unix:%s", q->spec.path);

@@ -8,7 +8,6 @@
 #include "machine/machine_snapshot.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -54,18 +53,6 @@ struct machine_snapshot {
 		char console[4096 + 8];
 	} str;
 };
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
@@ -122,7 +109,7 @@ static int save_state(struct machine *m, struct snap_out *o, char *err, size_t e
 	save_machine(m, o);
 	for (int i = 0; i < m->ncpus; i++) {
 		if (m->accel->vcpu_get_state(&m->vcpus[i], &s))
-			return fail(err, errlen, "cannot read the state of vCPU %d", i);
+			return log_to_buf(err, errlen, "cannot read the state of vCPU %d", i);
 		snap_cpu_save(o, (uint32_t)i, &s);
 	}
 	if (m->accel->vm_save)
@@ -205,20 +192,20 @@ static int write_file(struct machine *m, const char *path, const void *state, si
 	h.ram_size = m->mem.size;
 	h.header_crc = (uint32_t)crc32(0, (const void *)&h, offsetof(struct snap_header, header_crc));
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return fail(err, errlen, "%s: path too long", path);
+		return log_to_buf(err, errlen, "%s: path too long", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return fail(err, errlen, "%s: %s", tmp, strerror(errno));
+		return log_to_buf(err, errlen, "%s: %s", tmp, strerror(errno));
 	if (write_all(fd, &h, sizeof(h), 0) || write_all(fd, state, len, h.state_off) ||
 	    save_ram(&m->mem, fd, h.ram_off) || fdatasync(fd)) {
-		fail(err, errlen, "%s: %s", tmp, strerror(errno));
+		log_to_buf(err, errlen, "%s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
 		return -1;
 	}
 	close(fd);
 	if (rename(tmp, path)) {
-		fail(err, errlen, "%s: %s", path, strerror(errno));
+		log_to_buf(err, errlen, "%s: %s", path, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
@@ -233,15 +220,15 @@ int machine_snapshot_save(struct machine *m, const char *path, char *err, size_t
 	int rc;
 
 	if (machine_pause(m))
-		return fail(err, errlen, "the machine is shutting down");
+		return log_to_buf(err, errlen, "the machine is shutting down");
 	o = snap_out_new();
 	if (!o)
-		return fail(err, errlen, "out of memory");
+		return log_to_buf(err, errlen, "out of memory");
 	rc = save_state(m, o, err, errlen);
 	if (!rc) {
 		state = snap_out_data(o, &len);
 		rc = state ? write_file(m, path, state, len, err, errlen)
-			   : fail(err, errlen, "out of memory");
+			   : log_to_buf(err, errlen, "out of memory");
 	}
 	snap_out_free(o);
 	if (!rc)
@@ -272,18 +259,18 @@ static int read_all(int fd, void *p, size_t n, uint64_t off)
 static int check_header(const struct snap_header *h, uint64_t file_size, char *err, size_t errlen)
 {
 	if (memcmp(h->magic, SNAP_MAGIC, 8))
-		return fail(err, errlen, "not a vmon snapshot (bad magic)");
+		return log_to_buf(err, errlen, "not a vmon snapshot (bad magic)");
 	if (h->header_crc != (uint32_t)crc32(0, (const void *)h, offsetof(struct snap_header, header_crc)))
-		return fail(err, errlen, "snapshot header is corrupt (checksum mismatch)");
+		return log_to_buf(err, errlen, "snapshot header is corrupt (checksum mismatch)");
 	if (h->format != SNAP_FORMAT)
-		return fail(err, errlen, "snapshot format %u; this vmon reads format %u", h->format,
+		return log_to_buf(err, errlen, "snapshot format %u; this vmon reads format %u", h->format,
 			    SNAP_FORMAT);
 	if (h->state_off != SNAP_STATE_OFF || h->state_len > SNAP_STATE_MAX ||
 	    h->ram_off < h->state_off + h->state_len || h->ram_off % PAGE ||
 	    h->ram_size < MEM_MIN_SIZE || h->ram_size > MEM_MAX_SIZE || h->ram_size % PAGE)
-		return fail(err, errlen, "snapshot header is inconsistent");
+		return log_to_buf(err, errlen, "snapshot header is inconsistent");
 	if (file_size < h->ram_off || file_size - h->ram_off < h->ram_size)
-		return fail(err, errlen, "snapshot is truncated (%llu bytes, RAM ends at %llu)",
+		return log_to_buf(err, errlen, "snapshot is truncated (%llu bytes, RAM ends at %llu)",
 			    (unsigned long long)file_size,
 			    (unsigned long long)(h->ram_off + h->ram_size));
 	return 0;
@@ -296,28 +283,28 @@ struct machine_snapshot *machine_snapshot_open(const char *path, char *err, size
 	void *state = NULL;
 
 	if (!s) {
-		fail(err, errlen, "out of memory");
+		log_to_buf(err, errlen, "out of memory");
 		return NULL;
 	}
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	s->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (s->fd < 0) {
-		fail(err, errlen, "%s: %s", path, strerror(errno));
+		log_to_buf(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (fstat(s->fd, &st) || read_all(s->fd, &s->h, sizeof(s->h), 0)) {
-		fail(err, errlen, "%s: snapshot is truncated (no header)", path);
+		log_to_buf(err, errlen, "%s: snapshot is truncated (no header)", path);
 		goto out;
 	}
 	if (check_header(&s->h, (uint64_t)st.st_size, err, errlen))
 		goto out;
 	state = malloc(s->h.state_len ? s->h.state_len : 1);
 	if (!state || read_all(s->fd, state, s->h.state_len, s->h.state_off)) {
-		fail(err, errlen, "%s: cannot read the device state", path);
+		log_to_buf(err, errlen, "%s: cannot read the device state", path);
 		goto out;
 	}
 	if (s->h.state_crc != (uint32_t)crc32(0, state, (uInt)s->h.state_len)) {
-		fail(err, errlen, "%s: device state is corrupt (checksum mismatch)", path);
+		log_to_buf(err, errlen, "%s: device state is corrupt (checksum mismatch)", path);
 		goto out;
 	}
 	s->in = snap_in_parse(state, s->h.state_len, err, errlen);
@@ -362,7 +349,7 @@ static int config_disks(struct machine_snapshot *s, struct machine_config *cfg, 
 	static const char *const formats[] = { "raw", "qcow2" };
 
 	if (cfg->ndisks && (uint32_t)cfg->ndisks != n)
-		return fail(err, errlen, "the snapshot has %u disks, the command line %d", n,
+		return log_to_buf(err, errlen, "the snapshot has %u disks, the command line %d", n,
 			    cfg->ndisks);
 	for (uint32_t i = 0; i < n; i++) {
 		struct snap_sec *sec = snap_section(s->in, "disk", i, 1, NULL);
@@ -383,7 +370,7 @@ static int config_disks(struct machine_snapshot *s, struct machine_config *cfg, 
 		if (!cfg->ndisks)
 			cfg->disk[i] = d;
 		else if (cfg->disk[i].readonly != d.readonly)
-			return fail(err, errlen, "disk %u: readonly differs from the snapshot's", i);
+			return log_to_buf(err, errlen, "disk %u: readonly differs from the snapshot's", i);
 	}
 	cfg->ndisks = (int)n;
 	return 0;
@@ -400,7 +387,7 @@ static int config_nics(struct machine_snapshot *s, struct machine_config *cfg, c
 	if (n > VMON_MAX_NICS)
 		return snap_fail(sec, "%u NICs; at most %d", n, VMON_MAX_NICS);
 	if (cfg->nnics && (uint32_t)cfg->nnics != n)
-		return fail(err, errlen, "the snapshot has %u NICs, the command line %d", n,
+		return log_to_buf(err, errlen, "the snapshot has %u NICs, the command line %d", n,
 			    cfg->nnics);
 	for (uint32_t i = 0; i < n; i++) {
 		char key[16];
@@ -426,7 +413,7 @@ static int config_nics(struct machine_snapshot *s, struct machine_config *cfg, c
 static int shape_error(char *err, size_t errlen, const char *what, unsigned long long snap,
 		       unsigned long long given)
 {
-	return fail(err, errlen, "restore onto a different machine: %s is %llu in the snapshot, "
+	return log_to_buf(err, errlen, "restore onto a different machine: %s is %llu in the snapshot, "
 		    "%llu on the command line", what, snap, given);
 }
 
@@ -447,7 +434,7 @@ int machine_snapshot_config(struct machine_snapshot *s, struct machine_config *c
 	    snap_get_u32(sec, "disks", &ndisks))
 		goto stream;
 	if (mem != s->h.ram_size)
-		return fail(err, errlen, "snapshot is inconsistent: %llu bytes of RAM, %llu in the header",
+		return log_to_buf(err, errlen, "snapshot is inconsistent: %llu bytes of RAM, %llu in the header",
 			    (unsigned long long)mem, (unsigned long long)s->h.ram_size);
 	if (cpus < 1 || cpus > VMON_MAX_CPUS || ndisks > VMON_MAX_DISKS || mmio > 1 || rng > 1 ||
 	    (strcmp(accel, "kvm") && strcmp(accel, "emu"))) {
@@ -460,13 +447,13 @@ int machine_snapshot_config(struct machine_snapshot *s, struct machine_config *c
 		return shape_error(err, errlen, "the vCPU count", cpus, (unsigned)cfg->cpus);
 	if ((cfg->accel == ACCEL_KVM && strcmp(accel, "kvm")) ||
 	    (cfg->accel == ACCEL_EMU && strcmp(accel, "emu")))
-		return fail(err, errlen, "the snapshot was taken under --accel %s", accel);
+		return log_to_buf(err, errlen, "the snapshot was taken under --accel %s", accel);
 	if (cfg->transport_mmio && !mmio)
-		return fail(err, errlen, "the snapshot's virtio devices are on PCI, not MMIO");
+		return log_to_buf(err, errlen, "the snapshot's virtio devices are on PCI, not MMIO");
 	if (cfg->rng && !rng)
-		return fail(err, errlen, "the snapshot has no virtio-rng");
+		return log_to_buf(err, errlen, "the snapshot has no virtio-rng");
 	if (cfg->virtio_console && !s->str.console[0])
-		return fail(err, errlen, "the snapshot has no virtio-console");
+		return log_to_buf(err, errlen, "the snapshot has no virtio-console");
 	cfg->mem_size = mem;
 	cfg->cpus = (int)cpus;
 	cfg->accel = strcmp(accel, "kvm") ? ACCEL_EMU : ACCEL_KVM;
@@ -485,7 +472,7 @@ stream_or_err:
 	if (!snap_in_error(s->in)[0])
 		return -1;
 stream:
-	return fail(err, errlen, "%s: %s", s->path, snap_in_error(s->in));
+	return log_to_buf(err, errlen, "%s: %s", s->path, snap_in_error(s->in));
 }
 
 int machine_snapshot_map_ram(struct machine *m, struct machine_snapshot *s)

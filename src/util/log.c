@@ -37,3 +37,13 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	/* A raw-mode terminal does not turn \n into \r\n for us. */
 	fprintf(stderr, "%s%s", line, isatty(STDERR_FILENO) ? "\r\n" : "\n");
 }
+
+int log_to_buf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
