@@ -14,8 +14,6 @@
 #include "test.h"
 #include "virtio_rig.h"
 
-#define D_WRITE 2
-#define RNG_BUF (RIG_DATA - 0x1000)
 #define MOVED   0xd0000000ULL
 
 static char disk_path[64] = "/tmp/vmon-test-psnap-XXXXXX";
@@ -44,27 +42,6 @@ static struct machine_config *config(bool disk)
 	}
 	c.rng = 1;
 	return &c;
-}
-
-static int rng_setup(struct drv *d, bool msix)
-{
-	if (drv_negotiate(d, F_VERSION_1))
-		return -1;
-	if (msix)
-		drv_msix_on(d);
-	drv_queue(d, 0, 8, msix ? 1 : 0xffff);
-	drv_driver_ok(d);
-	return drv_status(d) == 15 ? 0 : -1;
-}
-
-static int rng_do(struct drv *d)
-{
-	uint32_t id, n;
-
-	drv_desc(d, 0, 0, RNG_BUF, 64, D_WRITE, 0);
-	drv_publish(d, 0, 0);
-	drv_kick(d, 0);
-	return drv_wait(d, 0, &id, &n, 3000) || id != 0 || n != 64 ? -1 : 0;
 }
 
 static struct saved sv;
@@ -115,7 +92,7 @@ static void test_bar_moved(void)
 	CHECK(!bus_claimed(r->m.mmio, old) && bus_claimed(r->m.mmio, MOVED));
 	CHECK(!bus_claimed(r->m.mmio, blk_bar));
 	CHECK(rig_bound(r, MOVED + PCI_NOTIFY) == 1 && rig_bound(r, old + PCI_NOTIFY) == 0);
-	CHECK(rng_setup(&d, true) == 0 && rng_do(&d) == 0);
+	CHECK(drv_rng_setup(&d, true) == 0 && drv_rng_read(&d) == 0);
 	bus_write(r->m.pio, 0xcf8, 4, 0x8000f8fcu);
 	r = snapshot(r, c);
 	CHECK(r);
@@ -125,12 +102,12 @@ static void test_bar_moved(void)
 	CHECK(!bus_claimed(r->m.mmio, blk_bar));
 	CHECK(rig_bound(r, MOVED + PCI_NOTIFY) == 1 && rig_bound(r, old + PCI_NOTIFY) == 0);
 	CHECK(cfg_read(r, 2, PCI_BAR0, 4) == MOVED);
-	CHECK(rng_do(&d) == 0);
+	CHECK(drv_rng_read(&d) == 0);
 	/* The guest moves it back; the restored host follows. */
 	cfg_write(r, 2, PCI_BAR0, 4, (uint32_t)old);
 	d.base = old;
 	CHECK(!bus_claimed(r->m.mmio, MOVED) && rig_bound(r, old + PCI_NOTIFY) == 1);
-	CHECK(rng_do(&d) == 0);
+	CHECK(drv_rng_read(&d) == 0);
 	rig_free(r);
 }
 
@@ -160,7 +137,7 @@ static void test_bar_overlap(void)
 	CHECK(r);
 	rng.r = r;
 	CHECK(rd(&rng, CC_DF, 4) == rng_df && !bus_claimed(r->m.mmio, blk_old));
-	CHECK(rng_setup(&rng, false) == 0 && rng_do(&rng) == 0);
+	CHECK(drv_rng_setup(&rng, false) == 0 && drv_rng_read(&rng) == 0);
 	/* Once the rng moves away the disk's BAR is free to decode there. */
 	cfg_write(r, 2, PCI_BAR0, 4, (uint32_t)MOVED);
 	cfg_write(r, 1, PCI_COMMAND, 2, PCI_CMD_MEM | PCI_CMD_MASTER);
@@ -179,10 +156,10 @@ static void test_msix_pending(void)
 
 	CHECK(r);
 	drv_attach_pci(&d, r, 1);
-	CHECK(rng_setup(&d, true) == 0);
+	CHECK(drv_rng_setup(&d, true) == 0);
 	cap = cfg_find_cap(r, 1, PCI_CAP_MSIX);
 	cfg_write(r, 1, cap + 3u, 1, 0xc0);
-	CHECK(rng_do(&d) == 0);
+	CHECK(drv_rng_read(&d) == 0);
 	CHECK(atomic_load(&r->msis) == 0);
 	CHECK(bus_read(r->m.mmio, d.msix_bar + 0x800, 8) == 2);
 	r = snapshot(r, c);
@@ -193,7 +170,7 @@ static void test_msix_pending(void)
 	cfg_write(r, 1, cap + 3u, 1, 0x80);
 	CHECK(atomic_load(&r->msis) == 1 && atomic_load(&r->msi_data) == RIG_MSI_BASE + 1);
 	CHECK(bus_read(r->m.mmio, d.msix_bar + 0x800, 8) == 0);
-	CHECK(rng_do(&d) == 0 && atomic_load(&r->msis) == 2);
+	CHECK(drv_rng_read(&d) == 0 && atomic_load(&r->msis) == 2);
 	rig_free(r);
 }
 
@@ -208,7 +185,7 @@ static void test_intx(void)
 
 	CHECK(r);
 	drv_attach_pci(&d, r, 1);
-	CHECK(rng_setup(&d, false) == 0 && rng_do(&d) == 0);
+	CHECK(drv_rng_setup(&d, false) == 0 && drv_rng_read(&d) == 0);
 	CHECK(atomic_load(&r->level[gsi]) == 1);
 	cfg_write(r, 1, PCI_COMMAND, 2, PCI_CMD_MEM | PCI_CMD_MASTER | PCI_CMD_INTX_OFF);
 	CHECK(atomic_load(&r->level[gsi]) == 0);

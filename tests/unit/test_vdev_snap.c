@@ -18,7 +18,6 @@
 #include "test.h"
 #include "virtio_rig.h"
 
-#define D_WRITE   2
 #define F_MAC     (1ULL << 5)
 #define RXQ       0
 #define TXQ       1

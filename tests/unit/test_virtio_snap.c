@@ -28,8 +28,6 @@
 #define T_IN         0u
 #define T_OUT        1u
 #define D_NEXT       1
-#define D_WRITE      2
-#define RNG_BUF      (RIG_DATA - 0x1000)
 
 static char disk_path[64] = "/tmp/vmon-test-vsnap-XXXXXX";
 
@@ -163,26 +161,6 @@ static int blk_setup(struct drv *d, uint16_t qsize)
 	return drv_status(d) == 15 ? 0 : -1;
 }
 
-/* No event index, no MSI-X: INTx and the ISR. */
-static int rng_setup(struct drv *d)
-{
-	if (drv_negotiate(d, F_VERSION_1))
-		return -1;
-	drv_queue(d, 0, 8, 0xffff);
-	drv_driver_ok(d);
-	return drv_status(d) == 15 ? 0 : -1;
-}
-
-static int rng_do(struct drv *d)
-{
-	uint32_t id, n;
-
-	drv_desc(d, 0, 0, RNG_BUF, 64, D_WRITE, 0);
-	drv_publish(d, 0, 0);
-	drv_kick(d, 0);
-	return drv_wait(d, 0, &id, &n, 3000) || id != 0 || n != 64 ? -1 : 0;
-}
-
 /* ---- every register a guest can read without side effects ---- */
 
 struct dump {
@@ -310,12 +288,12 @@ static void roundtrip(bool mmio)
 	attach(&b, r, 0, mmio);
 	attach(&g, r, 1, mmio);
 	CHECK(blk_setup(&b, 8) == 0);
-	CHECK(rng_setup(&g) == 0);
+	CHECK(drv_rng_setup(&g, false) == 0);
 	for (unsigned s = 0; s < 6; s++) {
 		CHECK(sector_write(&b, 100 + s, 1) == 0);
 		CHECK(sector_check(&b, 100 + s, 1) == 0);
 	}
-	CHECK(rng_do(&g) == 0);
+	CHECK(drv_rng_read(&g) == 0);
 	CHECK(atomic_load(&r->level[gsi]) == 1);
 	CHECK(machine_virtio_pause(&r->m) == 0);
 	head = req_make(&b, 1, T_IN, 102, SECTOR);
@@ -361,7 +339,7 @@ static void roundtrip(bool mmio)
 		CHECK(atomic_load(&r->msis) >= 15 && atomic_load(&r->msi_data) == RIG_MSI_BASE + 1);
 		CHECK(atomic_load(&r->msi_addr) == 0xfee00000u);
 	}
-	CHECK(rng_do(&g) == 0);
+	CHECK(drv_rng_read(&g) == 0);
 	CHECK(atomic_load(&r->level[gsi]) == 1);
 	rig_free(r);
 }
@@ -475,7 +453,7 @@ static void unstarted_broken(bool mmio)
 	CHECK(drv_wait(&b, 0, &id, &n, 30) == -1);
 	CHECK(blk_setup(&b, 8) == 0);
 	CHECK(sector_check(&b, 7, 0) == 0);
-	CHECK(rng_setup(&g) == 0 && rng_do(&g) == 0);
+	CHECK(drv_rng_setup(&g, false) == 0 && drv_rng_read(&g) == 0);
 	rig_free(r);
 }
 
@@ -681,18 +659,18 @@ static int bench_good(struct bench *b, struct saved *out)
 	drv_driver_ok(&d);
 	if (bench_kind == K_RNG)
 		for (int i = 0; i < 3; i++)
-			if (rng_do(&d))
+			if (drv_rng_read(&d))
 				return -1;
 	if (bench_kind == K_BLK && (sector_check(&d, 3, 0) || sector_check(&d, 4, 0)))
 		return -1;
 	if (bench_kind == K_CON) {
-		memcpy(rig_ptr(b->r, RNG_BUF, 5), "hello", 5);
-		drv_desc(&d, 1, 0, RNG_BUF, 5, 0, 0);
+		memcpy(rig_ptr(b->r, RIG_RNG_BUF, 5), "hello", 5);
+		drv_desc(&d, 1, 0, RIG_RNG_BUF, 5, 0, 0);
 		drv_publish(&d, 1, 0);
 		drv_kick(&d, 1);
 		if (drv_wait(&d, 1, &id, &n, 3000))
 			return -1;
-		drv_desc(&d, 0, 0, RNG_BUF + 64, 64, D_WRITE, 0);
+		drv_desc(&d, 0, 0, RIG_RNG_BUF + 64, 64, D_WRITE, 0);
 		drv_publish(&d, 0, 0);        /* a receive buffer, for input */
 		drv_kick(&d, 0);
 	}

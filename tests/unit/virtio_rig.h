@@ -204,6 +204,7 @@ enum {
 
 #define F_EVENT_IDX  (1ULL << 29)
 #define F_VERSION_1  (1ULL << 32)
+#define D_WRITE      VIRTQ_DESC_F_WRITE
 
 struct drv {
 	struct rig *r;
@@ -432,6 +433,31 @@ static inline int drv_wait(struct drv *d, unsigned q, uint32_t *id, uint32_t *le
 	d->used_idx[q]++;
 	st16(drv_avail(d, q) + 4 + 2 * d->qsize, d->used_idx[q]);
 	return 0;
+}
+
+/* virtio-rng: one 64-byte buffer at RIG_RNG_BUF, queue 0 of 8 entries. */
+#define RIG_RNG_BUF (RIG_DATA - 0x1000)
+
+static inline int drv_rng_setup(struct drv *d, bool msix)
+{
+	if (drv_negotiate(d, F_VERSION_1))
+		return -1;
+	if (msix)
+		drv_msix_on(d);
+	drv_queue(d, 0, 8, msix ? 1 : 0xffff);
+	drv_driver_ok(d);
+	return drv_status(d) == 15 ? 0 : -1;
+}
+
+/* One request: 64 bytes back in descriptor 0. */
+static inline int drv_rng_read(struct drv *d)
+{
+	uint32_t id, n;
+
+	drv_desc(d, 0, 0, RIG_RNG_BUF, 64, D_WRITE, 0);
+	drv_publish(d, 0, 0);
+	drv_kick(d, 0);
+	return drv_wait(d, 0, &id, &n, 3000) || id != 0 || n != 64 ? -1 : 0;
 }
 
 #endif
