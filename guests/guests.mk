@@ -17,7 +17,7 @@ GUEST_CFLAGS64 := $(GUEST_CFLAGS) -m64 -mcmodel=small
 GUEST_LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack \
 	--no-warn-rwx-segments -T guests/boot/guest.ld
 
-GUEST_LIB_SRC := acpi.c exit.c fw_cfg.c lapic.c pci.c printf.c serial.c string.c
+GUEST_LIB_SRC := acpi.c exit.c fw_cfg.c lapic.c pci.c pic.c printf.c serial.c string.c
 GUEST_LIB32 := $(GUEST_LIB_SRC:%.c=$(GUEST_OUT)/lib32/%.o) \
 	$(GUEST_OUT)/lib32/idt.o $(GUEST_OUT)/lib32/isr.o
 GUEST_LIB64 := $(GUEST_LIB_SRC:%.c=$(GUEST_OUT)/lib64/%.o)

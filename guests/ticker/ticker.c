@@ -15,29 +15,15 @@
 #include "guest.h"
 #include "idt.h"
 #include "multiboot.h"
+#include "pic.h"
 
 #define NAME "ticker"
-#define PIC_VECTOR_BASE 0x20
 #define PIT_HZ          1193182u
 #define TICK_HZ         100u
 #define FADT_PM1A_EVT   56
 #define PM1_PWRBTN      (1u << 8)   /* in PM1_STS and in PM1_EN (port + 2) */
 
 static volatile uint32_t ticks;
-
-static void pic_init(uint8_t master_mask)
-{
-	outb(0x20, 0x11);
-	outb(0xa0, 0x11);
-	outb(0x21, PIC_VECTOR_BASE);
-	outb(0xa1, PIC_VECTOR_BASE + 8);
-	outb(0x21, 1 << 2);
-	outb(0xa1, 2);
-	outb(0x21, 0x01);
-	outb(0xa1, 0x01);
-	outb(0x21, master_mask);
-	outb(0xa1, 0xff);
-}
 
 static void tick(struct idt_frame *f)
 {
@@ -90,7 +76,7 @@ uint32_t guest_main(uint32_t magic, uint32_t mbi_addr)
 	outw(evt + 2, PM1_PWRBTN);
 	idt_set_handler(PIC_VECTOR_BASE + 7, ignore_irq);
 	idt_set_handler(PIC_VECTOR_BASE, tick);
-	pic_init(0xfe);
+	pic_init(0xfe, 0xff);
 	outb(0x43, 0x34);               /* channel 0, lobyte/hibyte, mode 2 */
 	outb(0x40, (uint8_t)div);
 	outb(0x40, (uint8_t)(div >> 8));

@@ -12,9 +12,9 @@
 #include "idt.h"
 #include "lapic.h"
 #include "multiboot.h"
+#include "pic.h"
 
 #define NAME "timer"
-#define PIC_VECTOR_BASE 0x20
 #define IOAPIC_VECTOR   0x30
 #define IOAPIC_DEFAULT  0xfec00000u
 #define PIT_HZ          1193182u
@@ -23,20 +23,6 @@
 
 static volatile uint32_t ticks;
 static int use_ioapic, busy;
-
-static void pic_init(uint8_t master_mask)
-{
-	outb(0x20, 0x11);
-	outb(0xa0, 0x11);
-	outb(0x21, PIC_VECTOR_BASE);
-	outb(0xa1, PIC_VECTOR_BASE + 8);
-	outb(0x21, 1 << 2);
-	outb(0xa1, 2);
-	outb(0x21, 0x01);
-	outb(0xa1, 0x01);
-	outb(0x21, master_mask);
-	outb(0xa1, 0xff);
-}
 
 static void ioapic_route_timer(void)
 {
@@ -103,11 +89,11 @@ uint32_t guest_main(uint32_t magic, uint32_t mbi_addr)
 	idt_set_handler(PIC_VECTOR_BASE + 7, ignore_irq);
 	idt_set_handler(LAPIC_SPURIOUS_VECTOR, ignore_irq);
 	if (use_ioapic) {
-		pic_init(0xff);
+		pic_init(0xff, 0xff);
 		ioapic_route_timer();
 		idt_set_handler(IOAPIC_VECTOR, tick);
 	} else {
-		pic_init(0xfe);
+		pic_init(0xfe, 0xff);
 		idt_set_handler(PIC_VECTOR_BASE, tick);
 	}
 	outb(0x43, 0x34);               /* channel 0, lobyte/hibyte, mode 2 */

@@ -10,9 +10,9 @@
 #include "idt.h"
 #include "lapic.h"
 #include "multiboot.h"
+#include "pic.h"
 
 #define NAME "uart-echo"
-#define PIC_VECTOR_BASE 0x20
 #define IOAPIC_VECTOR   0x34
 #define UART_IRQ        4
 #define IOAPIC_DEFAULT  0xfec00000u
@@ -28,20 +28,6 @@
 static volatile int done;
 static uint32_t bytes, irqs;
 static int use_ioapic;
-
-static void pic_init(uint8_t master_mask, uint8_t slave_mask)
-{
-	outb(0x20, 0x11);               /* ICW1: edge, cascade, ICW4 follows */
-	outb(0xa0, 0x11);
-	outb(0x21, PIC_VECTOR_BASE);    /* ICW2: vectors 0x20-0x2f, off the exceptions */
-	outb(0xa1, PIC_VECTOR_BASE + 8);
-	outb(0x21, 1 << 2);             /* ICW3: slave on IRQ2 */
-	outb(0xa1, 2);
-	outb(0x21, 0x01);               /* ICW4: 8086 mode */
-	outb(0xa1, 0x01);
-	outb(0x21, master_mask);
-	outb(0xa1, slave_mask);
-}
 
 static void ioapic_write(uint32_t base, uint32_t reg, uint32_t v)
 {
