@@ -259,24 +259,11 @@ void qmp_events_discard(struct qmp_server *q)
 
 static void out_append(struct qmp_client *c, const char *s, size_t n)
 {
-	if (c->out_len + n > c->out_cap) {
-		size_t cap = c->out_cap ? c->out_cap : 4096;
-		char *b;
-
-		while (cap < c->out_len + n)
-			cap *= 2;
-		b = realloc(c->out, cap);
-		if (!b) {
-			log_warn("qmp: out of memory for the client's output; disconnecting it");
-			c->eof = 1;
-			c->out_len = 0;
-			return;
-		}
-		c->out = b;
-		c->out_cap = cap;
+	if (buf_append(&c->out, s, n)) {
+		log_warn("qmp: out of memory for the client's output; disconnecting it");
+		c->eof = 1;
+		c->out.len = 0;
 	}
-	memcpy(c->out + c->out_len, s, n);
-	c->out_len += n;
 }
 
 /* QEMU ends every message with CRLF. */
@@ -318,8 +305,8 @@ static int client_write(struct qmp_client *c)
 	size_t done = 0;
 	int rc = 0;
 
-	while (done < c->out_len) {
-		ssize_t n = send(c->fd, c->out + done, c->out_len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (done < c->out.len) {
+		ssize_t n = send(c->fd, c->out.data + done, c->out.len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -329,8 +316,8 @@ static int client_write(struct qmp_client *c)
 		}
 		done += (size_t)n;
 	}
-	memmove(c->out, c->out + done, c->out_len - done);
-	c->out_len -= done;
+	memmove(c->out.data, c->out.data + done, c->out.len - done);
+	c->out.len -= done;
 	return rc;
 }
 
@@ -384,7 +371,7 @@ static void client_read(struct qmp_server *q)
 	if (qmp_frame_feed(&c->frame, buf, (size_t)n, on_message, q)) {
 		log_warn("qmp: out of memory for the client's input; disconnecting it");
 		c->eof = 1;
-		c->out_len = 0;
+		c->out.len = 0;
 	}
 }
 
@@ -398,7 +385,7 @@ static void client_close(struct qmp_server *q)
 		return;
 	close(c->fd);
 	c->fd = -1;
-	c->out_len = 0;
+	c->out.len = 0;
 	qmp_frame_reset(&c->frame);
 	log_debug("qmp: client disconnected");
 }
@@ -420,7 +407,7 @@ static void client_accept(struct qmp_server *q)
 	c->fd = fd;
 	c->command_mode = 0;
 	c->eof = 0;
-	c->out_len = 0;
+	c->out.len = 0;
 	qmp_frame_reset(&c->frame);
 	greeting = json_pack("{s:{s:o,s:[]}}", "QMP", "version", qmp_version_json(), "capabilities");
 	send_json(c, greeting);
@@ -438,8 +425,8 @@ static void serve_once(struct qmp_server *q)
 	if (c->fd >= 0) {
 		p[1].fd = c->fd;
 		/* A client that does not read its replies is not read either. */
-		p[1].events = (c->eof || c->out_len >= QMP_OUT_THROTTLE ? 0 : POLLIN) |
-			      (c->out_len ? POLLOUT : 0);
+		p[1].events = (c->eof || c->out.len >= QMP_OUT_THROTTLE ? 0 : POLLIN) |
+			      (c->out.len ? POLLOUT : 0);
 	} else {
 		p[1].fd = q->listen_fd;
 		p[1].events = POLLIN;
@@ -455,19 +442,19 @@ static void serve_once(struct qmp_server *q)
 	}
 	if (p[1].revents & POLLIN)
 		client_read(q);
-	else if ((p[1].revents & (POLLHUP | POLLERR)) && !c->out_len)
+	else if ((p[1].revents & (POLLHUP | POLLERR)) && !c->out.len)
 		c->eof = 1;
 	if (client_write(c)) {
-		c->out_len = 0;         /* gone: nobody to send the rest to */
+		c->out.len = 0;         /* gone: nobody to send the rest to */
 		c->eof = 1;
 	}
-	if (c->out_len > QMP_OUT_DROP) {
+	if (c->out.len > QMP_OUT_DROP) {
 		log_warn("qmp: the client reads nothing of %zu bytes of replies and events; "
-			 "disconnecting it", c->out_len);
-		c->out_len = 0;
+			 "disconnecting it", c->out.len);
+		c->out.len = 0;
 		c->eof = 1;
 	}
-	if (c->eof && !c->out_len)
+	if (c->eof && !c->out.len)
 		client_close(q);
 }
 
@@ -487,7 +474,7 @@ static void final_flush(struct qmp_server *q)
 	int64_t end = now_ms() + QMP_FINAL_FLUSH_MS;
 
 	drain_events(q);
-	while (c->fd >= 0 && c->out_len && !client_write(c) && c->out_len) {
+	while (c->fd >= 0 && c->out.len && !client_write(c) && c->out.len) {
 		struct pollfd p = { .fd = c->fd, .events = POLLOUT };
 		int64_t left = end - now_ms();
 
@@ -558,7 +545,7 @@ void qmp_close(struct qmp_server *q)
 	remove_socket(q);
 	qmp_events_discard(q);
 	qmp_frame_free(&q->client.frame);
-	free(q->client.out);
+	buf_free(&q->client.out);
 	json_decref(q->disks);
 	pthread_mutex_destroy(&q->ev_lock);
 	free(q);

@@ -12,6 +12,7 @@
 
 #include "control/qmp.h"
 #include "control/qmp_frame.h"
+#include "util/buf.h"
 
 struct machine;
 struct machine_config;
@@ -32,8 +33,7 @@ struct qmp_client {
 	int command_mode;       /* qmp_capabilities done */
 	int eof;                /* the client shut its side: close once flushed */
 	struct qmp_frame frame;
-	char *out;              /* replies and events not yet sent */
-	size_t out_len, out_cap;
+	struct buf out;         /* replies and events not yet sent */
 };
 
 enum qmp_mig_status { QMP_MIG_NONE, QMP_MIG_COMPLETED, QMP_MIG_FAILED };

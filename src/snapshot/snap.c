@@ -13,11 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
+
 #define SNAP_NAME_MAX 31
 
 struct snap_out {
-	uint8_t *buf;
-	size_t len, cap;
+	struct buf b;
 	size_t body_at;      /* where the open section's body_len sits; 0 if none */
 	int oom;
 };
@@ -48,30 +49,14 @@ void snap_out_free(struct snap_out *o)
 {
 	if (!o)
 		return;
-	free(o->buf);
+	buf_free(&o->b);
 	free(o);
 }
 
 static void out_bytes(struct snap_out *o, const void *p, size_t n)
 {
-	if (o->oom)
-		return;
-	if (o->len + n > o->cap) {
-		size_t cap = o->cap ? o->cap : 4096;
-		uint8_t *b;
-
-		while (cap < o->len + n)
-			cap *= 2;
-		b = realloc(o->buf, cap);
-		if (!b) {
-			o->oom = 1;
-			return;
-		}
-		o->buf = b;
-		o->cap = cap;
-	}
-	memcpy(o->buf + o->len, p, n);
-	o->len += n;
+	if (!o->oom && buf_append(&o->b, p, n))
+		o->oom = 1;
 }
 
 static void out_u32(struct snap_out *o, uint32_t v)
@@ -94,8 +79,8 @@ static void out_close(struct snap_out *o)
 
 	if (!o->body_at || o->oom)
 		return;
-	body = (uint32_t)(o->len - o->body_at - 4);
-	memcpy(o->buf + o->body_at, &body, 4);
+	body = (uint32_t)(o->b.len - o->body_at - 4);
+	memcpy(o->b.data + o->body_at, &body, 4);
 	o->body_at = 0;
 }
 
@@ -105,7 +90,7 @@ void snap_begin(struct snap_out *o, const char *name, uint32_t instance, uint32_
 	out_name(o, name);
 	out_u32(o, instance);
 	out_u32(o, version);
-	o->body_at = o->len;
+	o->body_at = o->b.len;
 	out_u32(o, 0);
 }
 
@@ -136,8 +121,8 @@ const void *snap_out_data(struct snap_out *o, size_t *len)
 	out_close(o);
 	if (o->oom)
 		return NULL;
-	*len = o->len;
-	return o->buf ? (const void *)o->buf : (const void *)"";
+	*len = o->b.len;
+	return o->b.data ? (const void *)o->b.data : (const void *)"";
 }
 
 /* ---- reading ---- */
