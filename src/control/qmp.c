@@ -39,9 +39,9 @@ static int spec_option(const char *opt, char *err, size_t errlen)
 		return log_to_buf(err, errlen, "--qmp: the QMP socket is always a server (no server=off)");
 	if (!strcmp(opt, "wait") || !strcmp(opt, "wait=on"))
 		return log_to_buf(err, errlen, "--qmp: wait=on is not supported: vmon starts the guest "
-			    "without waiting for a client");
+				  "without waiting for a client");
 	return log_to_buf(err, errlen, "--qmp: unknown option '%s' (server=on and wait=off are accepted)",
-		    opt);
+			  opt);
 }
 
 int qmp_parse_spec(const char *arg, struct qmp_spec *spec, char *err, size_t errlen)
@@ -52,14 +52,14 @@ int qmp_parse_spec(const char *arg, struct qmp_spec *spec, char *err, size_t err
 	*spec = (struct qmp_spec){ 0 };
 	if (strncmp(arg, "unix:", 5))
 		return log_to_buf(err, errlen, "--qmp wants unix:PATH[,server=on][,wait=off] "
-			    "(QMP on a Unix socket only)");
+				  "(QMP on a Unix socket only)");
 	/* The path runs to the first lone comma; ",," is a comma in it (QEMU's rule). */
 	for (p = arg + 5; *p && !(p[0] == ',' && p[1] != ','); p++) {
 		if (*p == ',')
 			p++;
 		if (n + 1 >= sizeof(spec->path))
 			return log_to_buf(err, errlen, "--qmp: the socket path is longer than %d bytes",
-				    QMP_PATH_MAX - 1);
+					  QMP_PATH_MAX - 1);
 		spec->path[n++] = *p;
 	}
 	if (!n)
@@ -112,7 +112,7 @@ static int remove_stale(const char *path, char *err, size_t errlen)
 		return log_to_buf(err, errlen, "--qmp: %s: another process is serving this socket", path);
 	if (unlink(path) && errno != ENOENT)
 		return log_to_buf(err, errlen, "--qmp: cannot remove the stale socket %s: %s", path,
-			    strerror(errno));
+				  strerror(errno));
 	return 0;
 }
 

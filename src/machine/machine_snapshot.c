@@ -61,11 +61,6 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 
 /* ---- saving ---- */
 
-static const char *accel_name(const struct machine *m)
-{
-	return m->accel->name;
-}
-
 static void save_machine(struct machine *m, struct snap_out *o)
 {
 	const struct machine_config *c = &m->cfg;
@@ -73,7 +68,7 @@ static void save_machine(struct machine *m, struct snap_out *o)
 	snap_begin(o, "machine", 0, 1);
 	snap_put_u64(o, "mem_size", m->mem.size);
 	snap_put_u32(o, "cpus", (uint32_t)m->ncpus);
-	snap_put(o, "accel", accel_name(m), strlen(accel_name(m)));
+	snap_put(o, "accel", m->accel->name, strlen(m->accel->name));
 	snap_put(o, "cmdline", c->cmdline, strlen(c->cmdline));
 	snap_put_u8(o, "transport_mmio", (uint8_t)!!c->transport_mmio);
 	snap_put_u8(o, "rng", (uint8_t)!!c->rng);
@@ -264,15 +259,15 @@ static int check_header(const struct snap_header *h, uint64_t file_size, char *e
 		return log_to_buf(err, errlen, "snapshot header is corrupt (checksum mismatch)");
 	if (h->format != SNAP_FORMAT)
 		return log_to_buf(err, errlen, "snapshot format %u; this vmon reads format %u", h->format,
-			    SNAP_FORMAT);
+				  SNAP_FORMAT);
 	if (h->state_off != SNAP_STATE_OFF || h->state_len > SNAP_STATE_MAX ||
 	    h->ram_off < h->state_off + h->state_len || h->ram_off % PAGE ||
 	    h->ram_size < MEM_MIN_SIZE || h->ram_size > MEM_MAX_SIZE || h->ram_size % PAGE)
 		return log_to_buf(err, errlen, "snapshot header is inconsistent");
 	if (file_size < h->ram_off || file_size - h->ram_off < h->ram_size)
 		return log_to_buf(err, errlen, "snapshot is truncated (%llu bytes, RAM ends at %llu)",
-			    (unsigned long long)file_size,
-			    (unsigned long long)(h->ram_off + h->ram_size));
+				  (unsigned long long)file_size,
+				  (unsigned long long)(h->ram_off + h->ram_size));
 	return 0;
 }
 
@@ -350,7 +345,7 @@ static int config_disks(struct machine_snapshot *s, struct machine_config *cfg, 
 
 	if (cfg->ndisks && (uint32_t)cfg->ndisks != n)
 		return log_to_buf(err, errlen, "the snapshot has %u disks, the command line %d", n,
-			    cfg->ndisks);
+				  cfg->ndisks);
 	for (uint32_t i = 0; i < n; i++) {
 		struct snap_sec *sec = snap_section(s->in, "disk", i, 1, NULL);
 		struct virtio_blk_opts d = { 0 };
@@ -388,7 +383,7 @@ static int config_nics(struct machine_snapshot *s, struct machine_config *cfg, c
 		return snap_fail(sec, "%u NICs; at most %d", n, VMON_MAX_NICS);
 	if (cfg->nnics && (uint32_t)cfg->nnics != n)
 		return log_to_buf(err, errlen, "the snapshot has %u NICs, the command line %d", n,
-			    cfg->nnics);
+				  cfg->nnics);
 	for (uint32_t i = 0; i < n; i++) {
 		char key[16];
 		uint8_t mac[6];
@@ -410,11 +405,17 @@ static int config_nics(struct machine_snapshot *s, struct machine_config *cfg, c
 	return 0;
 }
 
+/* The stream's own error, as the one line a restore prints. */
+static int stream_error(const struct machine_snapshot *s, char *err, size_t errlen)
+{
+	return log_to_buf(err, errlen, "%s: %s", s->path, snap_in_error(s->in));
+}
+
 static int shape_error(char *err, size_t errlen, const char *what, unsigned long long snap,
 		       unsigned long long given)
 {
 	return log_to_buf(err, errlen, "restore onto a different machine: %s is %llu in the snapshot, "
-		    "%llu on the command line", what, snap, given);
+			  "%llu on the command line", what, snap, given);
 }
 
 int machine_snapshot_config(struct machine_snapshot *s, struct machine_config *cfg,
@@ -432,14 +433,14 @@ int machine_snapshot_config(struct machine_snapshot *s, struct machine_config *c
 	    snap_get_u8(sec, "transport_mmio", &mmio) || snap_get_u8(sec, "rng", &rng) ||
 	    get_str(sec, "console", s->str.console, sizeof(s->str.console)) ||
 	    snap_get_u32(sec, "disks", &ndisks))
-		goto stream;
+		return stream_error(s, err, errlen);
 	if (mem != s->h.ram_size)
 		return log_to_buf(err, errlen, "snapshot is inconsistent: %llu bytes of RAM, %llu in the header",
-			    (unsigned long long)mem, (unsigned long long)s->h.ram_size);
+				  (unsigned long long)mem, (unsigned long long)s->h.ram_size);
 	if (cpus < 1 || cpus > VMON_MAX_CPUS || ndisks > VMON_MAX_DISKS || mmio > 1 || rng > 1 ||
 	    (strcmp(accel, "kvm") && strcmp(accel, "emu"))) {
 		snap_fail(sec, "a field is out of range");
-		goto stream;
+		return stream_error(s, err, errlen);
 	}
 	if (cfg->mem_given && cfg->mem_size != mem)
 		return shape_error(err, errlen, "RAM", mem, cfg->mem_size);
@@ -464,15 +465,11 @@ int machine_snapshot_config(struct machine_snapshot *s, struct machine_config *c
 		cfg->virtio_console = NULL;
 	else if (!cfg->virtio_console)
 		cfg->virtio_console = s->str.console;
+	/* Their own errors are in err already; the stream's are not. */
 	if (config_disks(s, cfg, ndisks, err, errlen) || config_nics(s, cfg, err, errlen))
-		goto stream_or_err;
+		return snap_in_error(s->in)[0] ? stream_error(s, err, errlen) : -1;
 	cfg->restore = s;
 	return 0;
-stream_or_err:
-	if (!snap_in_error(s->in)[0])
-		return -1;
-stream:
-	return log_to_buf(err, errlen, "%s: %s", s->path, snap_in_error(s->in));
 }
 
 int machine_snapshot_map_ram(struct machine *m, struct machine_snapshot *s)
