@@ -43,10 +43,11 @@ struct accel_ops {
 	/*
 	 * Snapshots, with every vCPU parked: the VM-wide state the accelerator
 	 * owns beyond vcpu_get_state (interrupt controllers, PIT, clock).
+	 * vm_save: -1 after an error line if the state cannot be read.
 	 * vm_load runs after vcpu_set_state on every vCPU; -1 with the error
 	 * recorded in the snap_in.
 	 */
-	void (*vm_save)(struct machine *m, struct snap_out *o);
+	int (*vm_save)(struct machine *m, struct snap_out *o);
 	int (*vm_load)(struct machine *m, struct snap_in *in);
 	/* Logs counters worth knowing (--stats), after the vCPUs stopped. */
 	void (*print_stats)(struct machine *m);

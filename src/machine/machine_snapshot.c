@@ -107,8 +107,8 @@ static int save_state(struct machine *m, struct snap_out *o, char *err, size_t e
 			return log_to_buf(err, errlen, "cannot read the state of vCPU %d", i);
 		snap_cpu_save(o, (uint32_t)i, &s);
 	}
-	if (m->accel->vm_save)
-		m->accel->vm_save(m, o);
+	if (m->accel->vm_save && m->accel->vm_save(m, o))
+		return log_to_buf(err, errlen, "cannot read the %s accelerator's state", m->accel->name);
 	machine_devices_save(m, o);
 	return 0;
 }

@@ -157,7 +157,10 @@ static int save_vm(struct machine *m, struct saved *s)
 		accel_emu.vcpu_get_state(&m->vcpus[i], &st);
 		snap_cpu_save(o, (uint32_t)i, &st);
 	}
-	accel_emu.vm_save(m, o);
+	if (accel_emu.vm_save(m, o)) {
+		snap_out_free(o);
+		return -1;
+	}
 	return saved_take(s, o);
 }
 

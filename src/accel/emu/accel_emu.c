@@ -479,7 +479,7 @@ static enum vcpu_exit emu_vcpu_run(struct vcpu *v)
  * in the order a load needs them: a controller that re-raises an interrupt
  * finds what it delivers to restored, and the PIT drives a restored irqchip.
  */
-static void emu_vm_save(struct machine *m, struct snap_out *o)
+static int emu_vm_save(struct machine *m, struct snap_out *o)
 {
 	struct emu_vm *vm = emu_vm_of(m);
 
@@ -489,6 +489,7 @@ static void emu_vm_save(struct machine *m, struct snap_out *o)
 	ioapic_save(vm->ioapic, o);
 	irqchip_save(vm->irq, o);
 	pit_save(vm->pit, o);
+	return 0;
 }
 
 static int emu_vm_load(struct machine *m, struct snap_in *in)

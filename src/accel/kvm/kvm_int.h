@@ -69,7 +69,7 @@ int kvm_pick_msrs(struct kvm_vm *vm);
 struct snap_out;
 struct snap_in;
 /* Snapshots: the in-kernel PIC, IOAPIC, PIT and kvm-clock (kvm_snap.c). */
-void kvm_vm_save(struct machine *m, struct snap_out *o);
+int kvm_vm_save(struct machine *m, struct snap_out *o);
 int kvm_vm_load(struct machine *m, struct snap_in *in);
 /* A zeroed KVM_GET/SET_MSRS argument for n entries (free() it). */
 struct kvm_msrs *kvm_msrs_new(uint32_t n);

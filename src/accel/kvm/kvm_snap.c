@@ -14,7 +14,7 @@
 
 static const char *const chip_names[] = { "pic-master", "pic-slave", "ioapic" };
 
-void kvm_vm_save(struct machine *m, struct snap_out *o)
+int kvm_vm_save(struct machine *m, struct snap_out *o)
 {
 	struct kvm_vm *vm = kvm_vm_of(m);
 	struct kvm_pit_state2 pit;
@@ -24,18 +24,21 @@ void kvm_vm_save(struct machine *m, struct snap_out *o)
 	for (uint32_t i = 0; i < 3; i++) {
 		struct kvm_irqchip chip = { .chip_id = i };
 
-		if (ioctl(vm->vm_fd, KVM_GET_IRQCHIP, &chip) < 0)
-			log_warn("KVM_GET_IRQCHIP %s: %s", chip_names[i], strerror(errno));
+		if (ioctl(vm->vm_fd, KVM_GET_IRQCHIP, &chip) < 0) {
+			log_err("KVM_GET_IRQCHIP %s: %s", chip_names[i], strerror(errno));
+			return -1;
+		}
 		snap_put(o, chip_names[i], &chip.chip, sizeof(chip.chip));
 	}
 	memset(&pit, 0, sizeof(pit));
-	if (ioctl(vm->vm_fd, KVM_GET_PIT2, &pit) < 0)
-		log_warn("KVM_GET_PIT2: %s", strerror(errno));
-	snap_put(o, "pit", &pit, sizeof(pit));
 	memset(&clock, 0, sizeof(clock));
-	if (ioctl(vm->vm_fd, KVM_GET_CLOCK, &clock) < 0)
-		log_warn("KVM_GET_CLOCK: %s", strerror(errno));
+	if (ioctl(vm->vm_fd, KVM_GET_PIT2, &pit) < 0 || ioctl(vm->vm_fd, KVM_GET_CLOCK, &clock) < 0) {
+		log_err("reading KVM's PIT or clock: %s", strerror(errno));
+		return -1;
+	}
+	snap_put(o, "pit", &pit, sizeof(pit));
 	snap_put_u64(o, "clock", clock.clock);
+	return 0;
 }
 
 int kvm_vm_load(struct machine *m, struct snap_in *in)
