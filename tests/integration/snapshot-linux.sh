@@ -64,29 +64,22 @@ pass snapshot-linux/saved
 base_sum=$(sha256sum <"$tmp/base.qcow2")
 
 # Two clones at once, each on its own overlay.
+declare -A pid
 for c in a b; do
 	qemu-img create -q -f qcow2 -b "$tmp/base.qcow2" -F qcow2 "$tmp/$c.qcow2"
 	mkfifo "$tmp/$c.in"
 	"$VMON" run --restore "$tmp/vm.snap" --disk "$tmp/$c.qcow2,format=qcow2" \
 		--qmp "unix:$tmp/$c.sock" <"$tmp/$c.in" >"$tmp/$c.out" 2>"$tmp/$c.err" &
 	pids="$pids $!"
+	pid[$c]=$!
 done
 exec 4>"$tmp/a.in" 5>"$tmp/b.in"
-
-# wait_for FILE PATTERN SECONDS
-wait_for() {
-	local left=$(($3 * 2))
-	while ! tr -d '\r' <"$1" | grep -qE "$2"; do
-		left=$((left - 1))
-		[ "$left" -gt 0 ] || return 1
-		sleep 0.5
-	done
-}
 
 fd=4
 for c in a b; do
 	# The first tick after the restore follows the last one before it.
-	if wait_for "$tmp/$c.out" '^tick=[0-9]+$' 60; then
+	# vm_wait watches VM_PID: this clone's.
+	if VM_PID=${pid[$c]} vm_wait "$tmp/$c.out" '^tick=[0-9]+$' 60; then
 		first=$(tr -d '\r' <"$tmp/$c.out" | sed -n 's/^tick=\([0-9]*\)$/\1/p' | head -1)
 		if [ "$first" -gt "$last" ] && [ "$first" -le $((last + 2)) ]; then
 			pass "snapshot-linux/clone-$c/counter-continues"
@@ -100,7 +93,7 @@ for c in a b; do
 	fd=$((fd + 1))
 done
 for c in a b; do
-	wait_for "$tmp/$c.out" "^FILES_$c=" 60
+	VM_PID=${pid[$c]} vm_wait "$tmp/$c.out" "^FILES_$c=" 60
 	v=$(tr -d '\r' <"$tmp/$c.out" | sed -n "s/^BEFORE_$c=//p" | head -1)
 	[ "$v" = snapshot-data-42 ] && pass "snapshot-linux/clone-$c/file-intact" ||
 		fail "snapshot-linux/clone-$c/file-intact" "got '$v'"

@@ -62,7 +62,7 @@ restore() {
 	vm_start "$name" "$VMON" run --restore "$snap" "$@"
 	vm_send def
 	vm_wait "$tmp/$name.out" '^DEF$' 30
-	printf q >&3
+	printf q >&3 2>/dev/null
 	vm_finish
 	VM_PID=
 	out=$(tr -d '\r' <"$tmp/$name.out")

@@ -5,6 +5,10 @@
 # Input sent before Linux opens a console is lost (opening the 8250 clears
 # its FIFO, as on hardware): wait for the shell's prompt first.
 
+# A guest that died must fail the test, not kill it: writes to its FIFO
+# then fail with EPIPE instead of raising SIGPIPE.
+trap '' PIPE
+
 # vm_start NAME CMD...: runs CMD (vmon and its arguments) with stdout in
 # $tmp/NAME.out and stderr in $tmp/NAME.err.  Sets VM_PID.
 vm_start() {
