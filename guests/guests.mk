@@ -33,7 +33,7 @@ GUEST_OBJS_portbench := portbench/portbench.o
 GUEST_OBJS_timer     := timer/timer.o
 GUEST_OBJS_ticker    := ticker/ticker.o
 GUEST_OBJS_virtio    := virtio/virtio.o virtio/vdev.o virtio/garbage.o virtio/net.o \
-	virtio/pci_garbage.o
+	virtio/pci_garbage.o virtio/msix.o
 
 GUEST_BIN := $(GUEST32:%=$(GUEST_OUT)/%.elf) $(GUEST_OUT)/longmode.elf $(GUEST_OUT)/usermode.elf \
 	$(GUEST_OUT)/realmode.bin $(GUEST_OUT)/triple.elf $(GUEST_OUT)/protmode-aout.bin

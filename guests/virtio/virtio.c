@@ -249,6 +249,7 @@ uint32_t guest_main(uint32_t magic, uint32_t mbi_addr)
 	vdev_probe(&ro, "blk-ro", VIRTIO_DEV_BLK, 1, common | 1ULL << F_RO, &rings[1]);
 	vdev_probe(&rng, "rng", VIRTIO_DEV_RNG, 0, common | 1ULL << F_EVENT_IDX, &rings[2]);
 	blk_legit(&blk, cmdline);
+	msix_tests(&blk);
 	blk_readonly(&ro);
 	blk_garbage(&blk);
 	vdev_start(&rng);

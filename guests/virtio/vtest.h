@@ -52,6 +52,9 @@ void rng_hammer(struct vdev *d, unsigned rounds);
 /* net.c: only if there is a virtio-net device. */
 void net_tests(uint64_t features, struct vring_pages *ring);
 
+/* msix.c: interrupts from the disk's queue 0; leaves MSI-X off. */
+void msix_tests(struct vdev *d);
+
 /* pci_garbage.c: leaves every device in any state. */
 void pci_hammer(const struct vdev *const *devs, unsigned ndevs, unsigned rounds);
 

@@ -2,6 +2,7 @@
 #ifndef VMON_MACHINE_IRQ_H
 #define VMON_MACHINE_IRQ_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -10,9 +11,21 @@
  * GSIs 0-15 are the ISA IRQs, routed to the PIC and the IOAPIC; 16-23 are
  * further IOAPIC pins (PCI INTx).
  */
+struct irq_msi;
+
 struct irq_chip {
 	void (*set_level)(struct irq_chip *chip, unsigned gsi, int level);
 	void (*send_msi)(struct irq_chip *chip, uint64_t addr, uint32_t data);
+	/*
+	 * Optional fast path for MSI sources (KVM: a GSI route and an irqfd).
+	 * msi_bind makes the binding follow src's message and armed state;
+	 * -1 when it cannot, and the source falls back to send_msi.
+	 * msi_signal delivers through a binding msi_bind accepted while armed;
+	 * msi_unbind releases it.  NULL hooks: every MSI goes to send_msi.
+	 */
+	int (*msi_bind)(struct irq_chip *chip, struct irq_msi *src);
+	void (*msi_signal)(struct irq_chip *chip, struct irq_msi *src);
+	void (*msi_unbind)(struct irq_chip *chip, struct irq_msi *src);
 };
 
 struct irq_line {
@@ -25,5 +38,26 @@ static inline void irq_line_set(const struct irq_line *line, int level)
 	if (line->chip)
 		line->chip->set_level(line->chip, line->gsi, level);
 }
+
+/*
+ * One MSI a device raises (an MSI-X vector): its message as the guest
+ * programmed it, and whether it may fire now (enabled and unmasked).  The
+ * owner serialises calls on one source (the MSI-X lock does).
+ */
+struct irq_msi {
+	struct irq_chip *chip;
+	uint64_t addr;
+	uint32_t data;
+	bool armed;
+	bool slow;         /* the chip's fast path refused: send_msi */
+	void *binding;     /* the chip's, made by msi_bind; NULL while none */
+};
+
+void irq_msi_init(struct irq_msi *src, struct irq_chip *chip);
+/* The guest rewrote the message or the masking; cheap when nothing changed. */
+void irq_msi_update(struct irq_msi *src, uint64_t addr, uint32_t data, bool armed);
+/* Raises the message; the caller keeps masked sources pending instead. */
+void irq_msi_fire(struct irq_msi *src);
+void irq_msi_release(struct irq_msi *src);
 
 #endif

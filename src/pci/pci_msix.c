@@ -15,15 +15,30 @@
 
 static void msix_fire_locked(struct pci_msix *x, unsigned vec)
 {
-	const struct pci_msix_entry *e = &x->table[vec];
-
-	if (x->irq)
-		x->irq->send_msi(x->irq, (uint64_t)e->addr_hi << 32 | e->addr_lo, e->data);
+	irq_msi_fire(&x->src[vec]);
 }
 
-/* Pending vectors whose mask just went away fire now. */
+/*
+ * Each vector's source follows its table entry and whether it may fire, so
+ * that under KVM a masked vector has no irqfd attached and an unmasked one
+ * is routed to the message the guest last wrote.
+ */
+static void msix_sync_sources_locked(struct pci_msix *x)
+{
+	for (unsigned v = 0; v < x->nvec; v++) {
+		const struct pci_msix_entry *e = &x->table[v];
+		bool armed = x->enabled && !x->masked && !(e->ctrl & MSIX_ENTRY_MASKED);
+
+		irq_msi_update(&x->src[v], (uint64_t)e->addr_hi << 32 | e->addr_lo, e->data,
+			       armed);
+	}
+}
+
+/* The sources catch up with the table, then pending vectors whose mask
+ * just went away fire. */
 static void msix_flush_pending_locked(struct pci_msix *x)
 {
+	msix_sync_sources_locked(x);
 	if (!x->enabled || x->masked)
 		return;
 	for (unsigned v = 0; v < x->nvec; v++) {
@@ -127,8 +142,10 @@ void pci_msix_init(struct pci_msix *x, struct pci_dev *d, struct irq_chip *irq,
 	x->dev = d;
 	x->irq = irq;
 	x->nvec = nvec;
-	for (unsigned v = 0; v < nvec; v++)
+	for (unsigned v = 0; v < nvec; v++) {
 		x->table[v].ctrl = MSIX_ENTRY_MASKED;
+		irq_msi_init(&x->src[v], irq);
+	}
 	x->cap = pci_add_cap(d, PCI_CAP_MSIX, MSIX_CAP_LEN);
 	pci_cfg_set16(d, x->cap + 2u, (uint16_t)(nvec - 1));
 	d->wmask[x->cap + 3u] = (MSIX_CTRL_ENABLE | MSIX_CTRL_MASK) >> 8;
@@ -139,6 +156,8 @@ void pci_msix_init(struct pci_msix *x, struct pci_dev *d, struct irq_chip *irq,
 
 void pci_msix_destroy(struct pci_msix *x)
 {
+	for (unsigned v = 0; v < x->nvec; v++)
+		irq_msi_release(&x->src[v]);
 	pthread_mutex_destroy(&x->lock);
 }
 

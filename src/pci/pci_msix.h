@@ -6,12 +6,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "machine/irq.h"
 #include "pci/pci.h"
 
 /*
  * MSI-X for a PCI function: the capability, and a BAR of its own holding the
  * vector table and the pending-bit array.  Vectors may be raised from any
  * thread (device I/O threads do); masked vectors stay pending until unmasked.
+ * Each vector is an irq_msi source: under KVM a GSI route and an irqfd,
+ * attached only while the vector is enabled and unmasked.
  */
 #define PCI_MSIX_MAX_VECTORS 128
 
@@ -28,6 +31,7 @@ struct pci_msix {
 	bool enabled, masked;        /* Message Control: enable, function mask */
 	struct pci_msix_entry table[PCI_MSIX_MAX_VECTORS];
 	uint64_t pending[PCI_MSIX_MAX_VECTORS / 64];
+	struct irq_msi src[PCI_MSIX_MAX_VECTORS];   /* how each vector is raised */
 };
 
 /* Adds the capability and BAR bar; nvec 1..PCI_MSIX_MAX_VECTORS. */

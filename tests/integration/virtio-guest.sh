@@ -8,6 +8,9 @@
 # what the guest wrote and not one other byte changed.  As root, vmon also
 # gets --net on a tap in a network namespace made here, where a sender
 # broadcasts a frame every 20 ms for the guest's receive-queue cases.
+# The guest also takes MSI-X interrupts from the disk (masked, unmasked,
+# rerouted); under KVM, vmon's --stats must show them raised through irqfds
+# and none through KVM_SIGNAL_MSI.
 # Prints PASS/FAIL/SKIP lines for tests/run.sh; exits 1 on any FAIL.
 set -u
 cd "$(dirname "$0")/../.."
@@ -53,6 +56,10 @@ PATTERNS=(
 	"^virtio: serial '$SERIAL'$"
 	'^virtio: flush: ok$'
 	'^virtio: indirect read: ok$'
+	'^virtio: msix completion interrupt: ok$'
+	'^virtio: msix masked entry pends, fires on unmask: ok$'
+	'^virtio: msix function mask pends, fires on unmask: ok$'
+	'^virtio: msix message rewritten: ok$'
 	'^virtio: readonly write: ioerr$'
 	'^virtio: case data-in-own-bar: (needs-reset|ioerr|dropped)$'
 	'^virtio: case chain-longer-than-queue: (needs-reset|ioerr|dropped)$'
@@ -135,7 +142,18 @@ verdict() {
 	[ "$n" -ge $MIN_CASES ] || { echo "$n garbage cases reported, expected $MIN_CASES"; return; }
 	cmp -s "$tmp/disk.img" "$tmp/disk.want" ||
 		{ echo "disk.img differs from the expected contents: $(cmp "$tmp/disk.img" "$tmp/disk.want" 2>&1)"; return; }
-	cmp -s "$tmp/ro.img" "$tmp/disk.orig" || echo "the readonly=on disk changed"
+	cmp -s "$tmp/ro.img" "$tmp/disk.orig" || { echo "the readonly=on disk changed"; return; }
+	[ "$accel" = kvm ] && irqfd_verdict "$out.err"
+}
+
+# Why the --stats line in ERR does not show MSIs through irqfd only, or nothing.
+irqfd_verdict() {
+	local line fd msi
+	line=$(grep -m 1 'stats: interrupts raised:' "$1")
+	[ -n "$line" ] || { echo "no 'interrupts raised' line from --stats"; return; }
+	fd=$(sed -E 's/.*raised: ([0-9]+) MSIs through irqfd.*/\1/' <<<"$line")
+	msi=$(sed -E 's/.*, ([0-9]+) KVM_SIGNAL_MSI.*/\1/' <<<"$line")
+	[ "$fd" -ge 4 ] && [ "$msi" = 0 ] || echo "under KVM MSIs must go through irqfd: $line"
 }
 
 no_net=$(net_reason)
@@ -161,7 +179,7 @@ for accel in $ACCELS; do
 		sender=$!
 	fi
 	# -k: a vmon stuck on a device thread may not end on SIGTERM.
-	timeout -k 5 "$RUN_TIMEOUT" "${in_ns[@]}" "$VMON" run -q --accel "$accel" --mem 64M \
+	timeout -k 5 "$RUN_TIMEOUT" "${in_ns[@]}" "$VMON" run --stats --accel "$accel" --mem 64M \
 		--kernel "$GUEST" --cmdline "serial=$SERIAL" --disk "$tmp/disk.img,serial=$SERIAL" \
 		--disk "$tmp/ro.img,readonly=on" --rng "${net_args[@]}" --serial "file:$out" \
 		</dev/null >/dev/null 2>"$out.err"
@@ -171,11 +189,12 @@ for accel in $ACCELS; do
 	why=$(verdict "$out" "$rc")
 	if [ -z "$why" ]; then
 		echo "$label: $(grep -c '^virtio: case ' "$out") garbage cases, $(grep -o '[0-9]* rounds' "$out")"
+		grep -m 1 -o 'interrupts raised: .*' "$out.err"
 		echo "PASS $label"
 		continue
 	fi
 	echo "FAIL $label: $why"
-	{ tail -n 5 "$out"; grep -v 'needs a reset' "$out.err" | head -n 5; } 2>/dev/null | sed 's/^/    /'
+	{ tail -n 5 "$out"; grep -v '^vmon: \(stats\|accelerator\|warning\)' "$out.err" | head -n 5; } 2>/dev/null | sed 's/^/    /'
 	failed=1
 done
 exit $failed

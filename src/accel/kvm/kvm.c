@@ -71,25 +71,6 @@ static int kvm_probe(char *why, size_t len)
 	return 1;
 }
 
-static void kvm_irq_set_level(struct irq_chip *chip, unsigned gsi, int level)
-{
-	struct kvm_vm *vm = (struct kvm_vm *)((char *)chip - offsetof(struct kvm_vm, irq));
-	struct kvm_irq_level irq = { .irq = gsi, .level = (uint32_t)level };
-
-	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
-		log_warn("KVM_IRQ_LINE %u: %s", gsi, strerror(errno));
-}
-
-static void kvm_irq_send_msi(struct irq_chip *chip, uint64_t addr, uint32_t data)
-{
-	struct kvm_vm *vm = (struct kvm_vm *)((char *)chip - offsetof(struct kvm_vm, irq));
-	struct kvm_msi msi = { .address_lo = (uint32_t)addr,
-			       .address_hi = (uint32_t)(addr >> 32), .data = data };
-
-	if (ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0)
-		log_warn("KVM_SIGNAL_MSI: %s", strerror(errno));
-}
-
 /* The ioeventfd fast path for bus_eventfd(): writes signal fd in the kernel. */
 static int kvm_ioeventfd(struct kvm_vm *vm, uint64_t addr, unsigned len, int64_t datamatch,
 			 int fd, int assign, uint32_t flags)
@@ -129,40 +110,6 @@ static int vm_ioctl_or_fail(struct kvm_vm *vm, unsigned long req, unsigned long 
 		return -1;
 	}
 	return 0;
-}
-
-/*
- * A PC's interrupt wiring: ISA IRQs reach both the PIC and the IOAPIC, but
- * the PIT (GSI 0) is wired to IOAPIC pin 2, and pin 2's own ISA IRQ is the
- * PIC cascade.  The MADT says the same (IRQ0 -> GSI 2 override).  KVM's
- * default table sends GSI 0 to pin 0, where Linux never listens.
- */
-#define KVM_IOAPIC_PINS 24
-
-static int kvm_irq_routing(struct kvm_vm *vm)
-{
-	struct kvm_irq_routing *r;
-	int n = 0, rc;
-
-	r = calloc(1, sizeof(*r) + 64 * sizeof(r->entries[0]));
-	if (!r)
-		return -1;
-	for (uint32_t gsi = 0; gsi < 16; gsi++)
-		r->entries[n++] = (struct kvm_irq_routing_entry){
-			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
-				       gsi % 8 } };
-	for (uint32_t gsi = 0; gsi < KVM_IOAPIC_PINS; gsi++) {
-		if (gsi == 2)
-			continue;
-		r->entries[n++] = (struct kvm_irq_routing_entry){
-			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { KVM_IRQCHIP_IOAPIC, gsi == 0 ? 2 : gsi } };
-	}
-	r->nr = (uint32_t)n;
-	rc = vm_ioctl_or_fail(vm, KVM_SET_GSI_ROUTING, (unsigned long)r, "KVM_SET_GSI_ROUTING");
-	free(r);
-	return rc;
 }
 
 static int kvm_map_memory(struct machine *m)
@@ -250,6 +197,7 @@ static void kvm_vm_destroy(struct machine *m)
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
 	free(vm->cpuid);
+	pthread_mutex_destroy(&vm->route_lock);
 	free(vm);
 	m->accel_data = NULL;
 	m->irq = NULL;
@@ -264,6 +212,7 @@ static int kvm_vm_init(struct machine *m)
 	if (!vm)
 		return -1;
 	vm->vm_fd = -1;
+	pthread_mutex_init(&vm->route_lock, NULL);
 	m->accel_data = vm;
 	vm->kvm_fd = kvm_open(why, sizeof(why));
 	if (vm->kvm_fd < 0) {
@@ -286,12 +235,10 @@ static int kvm_vm_init(struct machine *m)
 			goto fail;
 	}
 	if (vm_ioctl_or_fail(vm, KVM_CREATE_IRQCHIP, 0, "KVM_CREATE_IRQCHIP") ||
-	    kvm_irq_routing(vm) ||
+	    kvm_irq_init(vm) ||
 	    vm_ioctl_or_fail(vm, KVM_CREATE_PIT2, (unsigned long)&pit, "KVM_CREATE_PIT2") ||
 	    kvm_map_memory(m) || kvm_get_cpuid(vm) || kvm_pick_msrs(vm))
 		goto fail;
-	vm->irq.set_level = kvm_irq_set_level;
-	vm->irq.send_msi = kvm_irq_send_msi;
 	m->irq = &vm->irq;
 	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) > 0 &&
 	    ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD_ANY_LENGTH) > 0) {
@@ -479,6 +426,12 @@ static void kvm_vcpu_kick(struct vcpu *v)
 	pthread_kill(v->thread, SIGUSR1);
 }
 
+static void kvm_print_stats(struct machine *m)
+{
+	kvm_irq_print_stats(m);
+	kvm_rescue_print_stats(m);
+}
+
 const struct accel_ops accel_kvm = {
 	.name = "kvm",
 	.probe = kvm_probe,
@@ -492,5 +445,5 @@ const struct accel_ops accel_kvm = {
 	.vcpu_kick = kvm_vcpu_kick,
 	.vm_save = kvm_vm_save,
 	.vm_load = kvm_vm_load,
-	.print_stats = kvm_rescue_print_stats,
+	.print_stats = kvm_print_stats,
 };

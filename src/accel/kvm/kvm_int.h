@@ -12,11 +12,21 @@
 #include "machine/machine.h"
 
 #define KVM_MAX_CPUID_ENTRIES 256
+/* MSI routes (one per device vector bound to an irqfd) take GSIs from here,
+ * above the PC's 24 IOAPIC pins. */
+#define KVM_MSI_GSI_BASE 24
+#define KVM_MSI_GSIS     1024
 
 struct kvm_vm {
 	int kvm_fd, vm_fd;
 	int run_size;
 	struct irq_chip irq;
+	/* kvm_irq.c: the MSI half of the routing table, under route_lock */
+	pthread_mutex_t route_lock;
+	struct kvm_irq_routing_entry msi_route[KVM_MSI_GSIS];
+	uint8_t msi_used[KVM_MSI_GSIS];    /* msi_route[i] is in KVM's table */
+	uint8_t msi_taken[KVM_MSI_GSIS];   /* GSI base + i belongs to an irqfd */
+	atomic_ullong n_irqfd, n_signal_msi, n_irq_line;   /* --stats */
 	struct kvm_cpuid2 *cpuid;   /* what KVM supports; adjusted per vCPU */
 	uint32_t msr_list[X86_MAX_MSRS];  /* MSRs saved with the vCPU state */
 	int nmsrs;
@@ -63,6 +73,9 @@ enum vcpu_exit kvm_rescue(struct vcpu *v, int *resume);
 enum vcpu_exit kvm_rescue_kicked(struct vcpu *v, int *resume);
 void kvm_rescue_free(struct vcpu *v);
 void kvm_rescue_print_stats(struct machine *m);
+/* The routing table and irq_chip (kvm_irq.c); after KVM_CREATE_IRQCHIP. */
+int kvm_irq_init(struct kvm_vm *vm);
+void kvm_irq_print_stats(struct machine *m);
 int kvm_setup_cpuid(struct vcpu *v);
 int kvm_pick_msrs(struct kvm_vm *vm);
 

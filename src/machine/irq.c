@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* MSI sources: the accelerator's fast path when it has one, else send_msi. */
+#include "machine/irq.h"
+
+#include <string.h>
+
+void irq_msi_init(struct irq_msi *src, struct irq_chip *chip)
+{
+	memset(src, 0, sizeof(*src));
+	src->chip = chip;
+}
+
+static bool has_fast_path(const struct irq_msi *src)
+{
+	return src->chip && src->chip->msi_bind && !src->slow;
+}
+
+void irq_msi_update(struct irq_msi *src, uint64_t addr, uint32_t data, bool armed)
+{
+	if (src->addr == addr && src->data == data && src->armed == armed)
+		return;
+	src->addr = addr;
+	src->data = data;
+	src->armed = armed;
+	/* Nothing to bind until the source is first armed. */
+	if (!has_fast_path(src) || (!armed && !src->binding))
+		return;
+	if (src->chip->msi_bind(src->chip, src))
+		src->slow = true;
+}
+
+void irq_msi_fire(struct irq_msi *src)
+{
+	if (!src->chip)
+		return;
+	if (has_fast_path(src) && src->binding && src->armed)
+		src->chip->msi_signal(src->chip, src);
+	else
+		src->chip->send_msi(src->chip, src->addr, src->data);
+}
+
+void irq_msi_release(struct irq_msi *src)
+{
+	if (src->binding && src->chip->msi_unbind)
+		src->chip->msi_unbind(src->chip, src);
+	src->binding = NULL;
+}
