@@ -29,6 +29,14 @@
 #define RIG_DATA_SLOT  (256u << 10)
 #define RIG_MAX_EV     32
 #define RIG_MSI_BASE   0x30              /* vector v sends data 0x30 + v */
+#define RIG_MAX_BIND   64
+
+/* An MSI source's binding as the recorder's fast path (KVM's irqfd) keeps it. */
+struct rig_binding {
+	bool armed;
+	uint64_t addr;
+	uint32_t data;
+};
 
 struct rig {
 	struct irq_chip chip;            /* first: the recorder finds the rig from it */
@@ -36,6 +44,11 @@ struct rig {
 	atomic_int msis;
 	atomic_uint msi_data;
 	atomic_ullong msi_addr;
+	/* The MSI fast path: bindings made, sources bound and armed now, MSIs
+	 * signalled through a binding, and any signalled while disarmed. */
+	struct rig_binding bind[RIG_MAX_BIND];
+	int nbind;
+	atomic_int fast_msis, bad_signals;
 	pthread_mutex_t ev_lock;
 	int nev;                         /* ioeventfds bound now */
 	uint64_t ev_addr[RIG_MAX_EV];
@@ -60,6 +73,56 @@ static inline void rig_send_msi(struct irq_chip *chip, uint64_t addr, uint32_t d
 	atomic_store(&r->msi_addr, addr);
 	atomic_store(&r->msi_data, data);
 	atomic_fetch_add(&r->msis, 1);
+}
+
+/* Like KVM's irqfd: a binding keeps the message it was routed to, and
+ * signals deliver that one, not whatever the table holds by then. */
+static inline int rig_msi_bind(struct irq_chip *chip, struct irq_msi *src)
+{
+	struct rig *r = (struct rig *)chip;
+	struct rig_binding *b = src->binding;
+
+	pthread_mutex_lock(&r->ev_lock);
+	if (!b && r->nbind < RIG_MAX_BIND)
+		b = src->binding = &r->bind[r->nbind++];
+	pthread_mutex_unlock(&r->ev_lock);
+	if (!b)
+		return -1;
+	b->armed = src->armed;
+	if (src->armed) {
+		b->addr = src->addr;
+		b->data = src->data;
+	}
+	return 0;
+}
+
+static inline void rig_msi_signal(struct irq_chip *chip, struct irq_msi *src)
+{
+	struct rig *r = (struct rig *)chip;
+	const struct rig_binding *b = src->binding;
+
+	if (!b->armed)
+		atomic_fetch_add(&r->bad_signals, 1);
+	atomic_fetch_add(&r->fast_msis, 1);
+	rig_send_msi(chip, b->addr, b->data);
+}
+
+static inline void rig_msi_unbind(struct irq_chip *chip, struct irq_msi *src)
+{
+	(void)chip;
+	((struct rig_binding *)src->binding)->armed = false;
+}
+
+/* How many bindings are armed now. */
+static inline int rig_armed(struct rig *r)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&r->ev_lock);
+	for (int i = 0; i < r->nbind; i++)
+		n += r->bind[i].armed;
+	pthread_mutex_unlock(&r->ev_lock);
+	return n;
 }
 
 /* The accelerator's ioeventfd hook: records what is bound where. */
@@ -105,6 +168,9 @@ static inline struct rig *rig_bare(void)
 		return NULL;
 	r->chip.set_level = rig_set_level;
 	r->chip.send_msi = rig_send_msi;
+	r->chip.msi_bind = rig_msi_bind;
+	r->chip.msi_signal = rig_msi_signal;
+	r->chip.msi_unbind = rig_msi_unbind;
 	pthread_mutex_init(&r->ev_lock, NULL);
 	r->m.irq = &r->chip;
 	r->m.pio = bus_new("pio");
