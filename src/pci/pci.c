@@ -19,8 +19,12 @@
 #define PCI_SNAP_VERSION 1
 #define SLOT_EMPTY     0xffffffffu
 
+#define PCI_INTX_LINES 4
+
 struct pci_host {
 	pthread_mutex_t lock;       /* config accesses and BAR (un)mapping */
+	pthread_mutex_t intx_lock;  /* intx_slots and the lines they drive */
+	uint32_t intx_slots[PCI_INTX_LINES];   /* per shared GSI: slots driving it */
 	struct bus *pio, *mmio;
 	struct irq_chip *irq;
 	uint32_t cf8;
@@ -150,6 +154,30 @@ static void pci_update_bars(struct pci_host *h, struct pci_dev *d)
 	}
 }
 
+/*
+ * Slots share the four INTx GSIs, wired-OR as on a real bus: a line stays
+ * up while any function drives it, so one function lowering its pin does
+ * not hide another's interrupt.
+ */
+static void pci_drive_intx(struct pci_dev *d, bool level)
+{
+	struct pci_host *h = d->host;
+	uint32_t *slots;
+
+	if (!h || d->intx.gsi < PCI_INTX_GSI(0, 0) || d->intx.gsi >= PCI_INTX_GSI(0, 0) + PCI_INTX_LINES) {
+		irq_line_set(&d->intx, level);
+		return;
+	}
+	slots = &h->intx_slots[d->intx.gsi - PCI_INTX_GSI(0, 0)];
+	pthread_mutex_lock(&h->intx_lock);
+	if (level)
+		*slots |= 1u << d->slot;
+	else
+		*slots &= ~(1u << d->slot);
+	irq_line_set(&d->intx, *slots != 0);
+	pthread_mutex_unlock(&h->intx_lock);
+}
+
 /* The INTx status bit and COMMAND's disable bit are single bytes of cfg,
  * read and written atomically, so I/O threads need not take the host lock. */
 static void pci_update_intx_locked(struct pci_dev *d)
@@ -157,7 +185,8 @@ static void pci_update_intx_locked(struct pci_dev *d)
 	uint8_t cmd_hi = __atomic_load_n(&d->cfg[PCI_COMMAND + 1], __ATOMIC_ACQUIRE);
 	bool off = cmd_hi & (PCI_CMD_INTX_OFF >> 8);
 
-	irq_line_set(&d->intx, d->intx_level && !off);
+	if (d->intx.chip)
+		pci_drive_intx(d, d->intx_level && !off);
 }
 
 static void pci_update_intx(struct pci_dev *d)
@@ -373,6 +402,7 @@ struct pci_host *pci_host_new(struct bus *pio, struct bus *mmio, struct irq_chip
 	if (!h)
 		return NULL;
 	pthread_mutex_init(&h->lock, NULL);
+	pthread_mutex_init(&h->intx_lock, NULL);
 	h->pio = pio;
 	h->mmio = mmio;
 	h->irq = irq;
@@ -395,6 +425,7 @@ void pci_host_free(struct pci_host *h)
 	if (!h)
 		return;
 	pthread_mutex_destroy(&h->lock);
+	pthread_mutex_destroy(&h->intx_lock);
 	free(h);
 }
 

@@ -2,9 +2,10 @@
 /*
  * The PCI host in snapshots: BARs the guest moved, turned off or put on top
  * of each other are on the buses exactly as before; MSI-X pending bits and
- * masks, INTx levels and the INTx disable bit, the CF8 latch; a config
- * space from another device is refused; hostile pci-host sections are
- * refused with an error and leave a host that still works.
+ * masks, INTx levels (shared lines wired-OR) and the INTx disable bit,
+ * the CF8 latch; a config space from another device is refused; hostile
+ * pci-host sections are refused with an error and leave a host that still
+ * works.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -258,6 +259,45 @@ static void test_intx(void)
 	rig_free(r);
 }
 
+/* Until the line is at level, up to a second; the level then. */
+static int line_level(struct rig *r, unsigned gsi, int level)
+{
+	for (int t = 0; t < 10000 && atomic_load(&r->level[gsi]) != level; t++)
+		rig_sleep_us(100);
+	return atomic_load(&r->level[gsi]);
+}
+
+/* Slots 1 and 5 share INTA's GSI: the line stays up while the rng (slot 5)
+ * drives it, whatever the disk (slot 1) does with its own pin, and the
+ * snapshot keeps it so. */
+static void test_intx_shared(void)
+{
+	struct machine_config *c = config(true);
+	unsigned gsi = PCI_INTX_GSI(5, 0);
+	struct drv rng, disk;
+	struct rig *r;
+
+	c->ndisks = 4;
+	for (int i = 1; i < 4; i++)
+		c->disk[i] = c->disk[0];
+	r = rig_new(c);
+	CHECK(r && gsi == PCI_INTX_GSI(1, 0));
+	drv_attach_pci(&rng, r, 5);
+	drv_attach_pci(&disk, r, 1);
+	CHECK(drv_rng_setup(&rng, false) == 0 && drv_rng_read(&rng) == 0);
+	CHECK(line_level(r, gsi, 1) == 1);
+	CHECK(rd(&disk, PCI_ISR, 1) == 0 && atomic_load(&r->level[gsi]) == 1);
+	cfg_write(r, 1, PCI_COMMAND, 2, PCI_CMD_MEM | PCI_CMD_MASTER | PCI_CMD_INTX_OFF);
+	CHECK(atomic_load(&r->level[gsi]) == 1);
+	r = snapshot(r, c);
+	CHECK(r);
+	rng.r = disk.r = r;
+	CHECK(atomic_load(&r->level[gsi]) == 1);
+	CHECK(rd(&disk, PCI_ISR, 1) == 0 && atomic_load(&r->level[gsi]) == 1);
+	CHECK(rd(&rng, PCI_ISR, 1) == 1 && atomic_load(&r->level[gsi]) == 0);
+	rig_free(r);
+}
+
 /* Loads sv with byte off of section name's field pci.cfg changed. */
 static const char *load_edited(const char *name, unsigned off, uint8_t v)
 {
@@ -378,6 +418,7 @@ int main(void)
 	RUN(test_msix_pending);
 	RUN(test_msix_sources);
 	RUN(test_intx);
+	RUN(test_intx_shared);
 	RUN(test_other_config);
 	RUN(test_hostile_host);
 	unlink(disk_path);
