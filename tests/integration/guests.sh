@@ -67,6 +67,9 @@ row timer-busy 33 '^timer: [0-9]+ ticks via ioapic, busy$;;^timer: ok$' = - \
 	-- --kernel $G/timer.elf --cmdline 'ioapic busy'
 row portbench 33 '^exit cycles: user=[0-9]+$;;^exit cycles: kernel=[0-9]+$;;^portbench: ok$' = - \
 	-- --kernel $G/portbench.elf --cmdline n=1000
+# The checksum is the loop's result, the same on every CPU (QEMU TCG too).
+row emubench 33 '^emubench: n=100000 insns=2000000 checksum=7d3f2ccdd132ad05$;;^emubench: ok$' = - \
+	-- --kernel $G/emubench.elf --cmdline n=100000
 row triple 3 '^triple: faulting now$' = - -- --kernel $G/triple.elf
 
 # ---- runners ----------------------------------------------------------
