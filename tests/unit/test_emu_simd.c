@@ -390,6 +390,30 @@ static void test_not_in_model(void)
 	CHECK_EQ(st.rip, HANDLER + EXC_GP);
 }
 
+/* AES/PCLMUL need 66, SHA none; MOVBE has no register form and no F3 form. */
+static void test_crypto_faults(void)
+{
+	fresh_fpu();
+	CHECK_EQ(run_faulting("\x0f\x38\xdc\xc1", 4), EMU_OK);       /* aesenc without 66 */
+	CHECK_EQ(st.rip, HANDLER + EXC_UD);
+	CHECK_EQ(run_faulting("\x66\x0f\x38\xc8\xc1", 5), EMU_OK);   /* sha1nexte with 66 */
+	CHECK_EQ(st.rip, HANDLER + EXC_UD);
+	CHECK_EQ(run_faulting("\x66\x0f\x38\xdc\x43\x01", 6), EMU_OK); /* aesenc xmm0, [rbx+1] */
+	CHECK_EQ(st.rip, HANDLER + EXC_GP);
+	CHECK_EQ(run_faulting("\x0f\x3a\xcc\x43\x08\x00", 6), EMU_OK); /* sha1rnds4 [rbx+8] */
+	CHECK_EQ(st.rip, HANDLER + EXC_GP);
+	CHECK_EQ(run_faulting("\x0f\x38\xf0\xc1", 4), EMU_OK);       /* movbe eax, ecx */
+	CHECK_EQ(st.rip, HANDLER + EXC_UD);
+	CHECK_EQ(run_faulting("\xf3\x0f\x38\xf0\x03", 5), EMU_OK);   /* movbe with F3 */
+	CHECK_EQ(st.rip, HANDLER + EXC_UD);
+	st.cr0 |= X86_CR0_TS;
+	CHECK_EQ(run_faulting("\x66\x0f\x3a\x44\xc1\x00", 6), EMU_OK); /* pclmulqdq: #NM */
+	CHECK_EQ(st.rip, HANDLER + EXC_NM);
+	CHECK_EQ(run_faulting("\x0f\x38\xf0\x03", 4), EMU_OK);       /* movbe: not SSE state */
+	CHECK_EQ(st.rip, CODE + 4);
+	st.cr0 &= ~X86_CR0_TS;
+}
+
 /* PINSRB reads the low byte of r32 (ESP here), not AH as a byte ModRM would. */
 static void test_pinsrb_register(void)
 {
@@ -452,6 +476,7 @@ int main(void)
 	RUN(test_x87_pending_exception);
 	RUN(test_device_not_available);
 	RUN(test_not_in_model);
+	RUN(test_crypto_faults);
 	RUN(test_pinsrb_register);
 	RUN(test_xinuse);
 	RUN(test_xsave_compacted_round_trip);

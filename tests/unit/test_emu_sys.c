@@ -425,6 +425,89 @@ static void test_syscall_sysret_swapgs(void)
 	CHECK(st.rflags & X86_RFLAGS_IF);
 }
 
+static void test_sysenter_sysexit(void)
+{
+	setup64();
+	idt_gate(13, HANDLER + 0x40, 0, 0);
+	put(CODE, "\x0f\x34", 2);                      /* sysenter: SYSENTER_CS is 0 */
+	to_user();
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + 0x40);
+	setup64();
+	*emu_msr_slot(cpu, X86_MSR_SYSENTER_CS, 1) = 0x0b;  /* RPL bits are ignored */
+	*emu_msr_slot(cpu, X86_MSR_SYSENTER_ESP, 1) = RSP0;
+	*emu_msr_slot(cpu, X86_MSR_SYSENTER_EIP, 1) = HANDLER;
+	put(CODE, "\x0f\x34", 2);
+	put(HANDLER, "\x48\x0f\x35\x0f\x35", 5);      /* sysexitq; sysexit */
+	to_user();
+	st.rflags |= X86_RFLAGS_IF;
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER);
+	CHECK_EQ(st.gpr[X86_RSP], RSP0);
+	CHECK_EQ(emu_cpl(cpu), 0);
+	CHECK_EQ(st.seg[X86_CS].selector, 0x08);
+	CHECK(st.seg[X86_CS].l);
+	CHECK_EQ(st.seg[X86_SS].selector, 0x10);
+	CHECK(!(st.rflags & X86_RFLAGS_IF));
+	st.gpr[X86_RDX] = 0x0000800000000000ULL;          /* not canonical: #GP */
+	idt_gate(13, HANDLER + 0x40, 0, 0);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + 0x40);
+	st.rip = HANDLER;
+	st.gpr[X86_RDX] = CODE + 2;
+	st.gpr[X86_RCX] = STACK;
+	CHECK_EQ(emu_step(cpu), EMU_OK);                  /* sysexitq */
+	CHECK_EQ(st.rip, CODE + 2);
+	CHECK_EQ(st.gpr[X86_RSP], STACK);
+	CHECK_EQ(emu_cpl(cpu), 3);
+	CHECK_EQ(st.seg[X86_CS].selector, 0x2b);
+	CHECK(st.seg[X86_CS].l);
+	CHECK_EQ(st.seg[X86_SS].selector, 0x33);
+	put(CODE + 2, "\x0f\x35", 2);                  /* sysexit at CPL 3: #GP */
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + 0x40);
+	CHECK_EQ(emu_cpl(cpu), 0);
+	/* From compatibility mode SYSENTER enters 64-bit code; SYSEXIT returns to 32-bit. */
+	st.rip = HANDLER + 3;
+	st.gpr[X86_RDX] = 0xffffffff00001234ULL;
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, 0x1234);
+	CHECK_EQ(st.seg[X86_CS].selector, 0x1b);
+	CHECK(!st.seg[X86_CS].l && st.seg[X86_CS].db);
+	CHECK_EQ(st.seg[X86_SS].selector, 0x23);
+	put(0x1234, "\x0f\x34", 2);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER);
+	CHECK(st.seg[X86_CS].l);
+	/* Legacy protected mode: 32-bit CS, EIP and ESP truncated. */
+	st.cr0 &= ~X86_CR0_PG;
+	st.efer = 0;
+	emu_cpu_flush_tlb(cpu);
+	*emu_msr_slot(cpu, X86_MSR_SYSENTER_EIP, 1) = 0x100002000ULL;
+	put(CODE, "\x0f\x34", 2);
+	st.rip = CODE;
+	x86_seg_flat(&st.seg[X86_CS], 0x1b, 1, 32);
+	st.seg[X86_CS].dpl = 3;
+	x86_seg_flat(&st.seg[X86_SS], 0x23, 0, 32);
+	st.seg[X86_SS].dpl = 3;
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, 0x2000);
+	CHECK(!st.seg[X86_CS].l && st.seg[X86_CS].db);
+	CHECK_EQ(emu_cpl(cpu), 0);
+	/* WRMSR refuses a non-canonical SYSENTER_EIP. */
+	st.efer = X86_EFER_LME | X86_EFER_LMA;
+	st.cr0 |= X86_CR0_PG;
+	emu_cpu_flush_tlb(cpu);
+	x86_seg_flat(&st.seg[X86_CS], 0x08, 1, 64);
+	st.gpr[X86_RCX] = X86_MSR_SYSENTER_EIP;
+	st.gpr[X86_RDX] = 0x8000;
+	st.gpr[X86_RAX] = 0;
+	put(CODE, "\x0f\x30", 2);
+	st.rip = CODE;
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + 0x40);
+}
+
 static void test_real_mode_int(void)
 {
 	struct emu_env env = { .mem = &mem };
@@ -458,7 +541,7 @@ static void test_unimplemented_leaves_state(void)
 	struct x86_cpu_state before;
 
 	setup64();
-	put(CODE, "\x66\x0f\x3a\x44\xc1\x00", 6);       /* pclmulqdq: not implemented */
+	put(CODE, "\x0f\x01\xc1", 3);                   /* vmcall: not implemented */
 	st.gpr[X86_RAX] = 42;
 	memcpy(&before, &st, sizeof(st));
 	CHECK_EQ(emu_step(cpu), EMU_UNIMPLEMENTED);
@@ -628,6 +711,7 @@ int main(void)
 	RUN(test_clac_stac);
 	RUN(test_xrstor_xsave);
 	RUN(test_syscall_sysret_swapgs);
+	RUN(test_sysenter_sysexit);
 	RUN(test_real_mode_int);
 	RUN(test_unimplemented_leaves_state);
 	RUN(test_code_rewrite_and_remap);

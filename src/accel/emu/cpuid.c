@@ -35,9 +35,11 @@ static void leaf_1(struct emu_cpu *c, uint32_t out[4])
 {
 	out[0] = 0x000606a0;     /* family 6 */
 	out[1] = 0x00000800 | apic_id(c) << 24;     /* CLFLUSH line 64, APIC ID */
-	/* SSE3 SSSE3 CX16 SSE4.1 SSE4.2 x2APIC POPCNT TSC-deadline XSAVE RDRAND HV */
-	out[2] = (1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 21) |
-		 (1u << 23) | (1u << 24) | (1u << 26) | (1u << 30) | (1u << 31);
+	/* SSE3 PCLMULQDQ SSSE3 CX16 SSE4.1 SSE4.2 x2APIC MOVBE POPCNT TSC-deadline AES
+	 * XSAVE RDRAND HV */
+	out[2] = (1u << 0) | (1u << 1) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) |
+		 (1u << 21) | (1u << 22) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26) |
+		 (1u << 30) | (1u << 31);
 	if (c->s->cr4 & X86_CR4_OSXSAVE)
 		out[2] |= 1u << 27;
 	out[3] = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
@@ -98,9 +100,9 @@ void emu_cpuid_model(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t ou
 	case 7:
 		if (sub == 0) {
 			/* SMEP, FCS/FDS deprecated (zero in FNSTENV), RDSEED, SMAP,
-			 * CLFLUSHOPT, CLWB */
+			 * CLFLUSHOPT, CLWB, SHA */
 			out[1] = (1u << 7) | (1u << 13) | (1u << 18) | (1u << 20) | (1u << 23) |
-				 (1u << 24);
+				 (1u << 24) | (1u << 29);
 			out[2] = 1u << 22;                 /* RDPID */
 			out[3] = 1u << 29;                 /* IA32_ARCH_CAPABILITIES */
 		}

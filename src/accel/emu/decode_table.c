@@ -224,8 +224,8 @@ const struct emu_opdesc emu_map_0f[256] = {
 	[0x31] = { "rdtsc", OP_RDTSC, 0 },
 	[0x32] = { "rdmsr", OP_RDMSR, 0 },
 	[0x33] = UN("rdpmc", 0),
-	[0x34] = UN("sysenter", 0),
-	[0x35] = UN("sysexit", 0),
+	[0x34] = { "sysenter", OP_SYSENTER, 0 },
+	[0x35] = { "sysexit", OP_SYSEXIT, 0 },
 	[0x36] = INV,
 	[0x37] = UN("getsec", 0),
 	[0x38] = INV, [0x3a] = INV,     /* escapes */
@@ -393,7 +393,11 @@ const struct emu_opdesc emu_map_0f38[256] = {
 	[0x38 ... 0x3f] = { "pmin/pmax", OP_SSE, SSE },
 	[0x40] = { "pmulld", OP_SSE, SSE },
 	[0x41] = { "phminposuw", OP_SSE, SSE },
-	[0x42 ... 0xef] = UN("0f38", M),
+	[0x42 ... 0xc7] = UN("0f38", M),
+	[0xc8 ... 0xcd] = { "sha1nexte/msg1/msg2/sha256rnds2/msg1/msg2", OP_SSE, SSE },
+	[0xce ... 0xda] = UN("0f38", M),
+	[0xdb ... 0xdf] = { "aesimc/aesenc/enclast/dec/declast", OP_SSE, SSE },
+	[0xe0 ... 0xef] = UN("0f38", M),
 	[0xf0 ... 0xf1] = { "movbe/crc32", OP_SSE, M },
 	[0xf2 ... 0xff] = UN("0f38", M),
 };
@@ -409,9 +413,15 @@ const struct emu_opdesc emu_map_0f3a[256] = {
 	[0x20 ... 0x22] = { "pinsrb/insertps/pinsrd/q", OP_SSE, SSE | IB },
 	[0x23 ... 0x3f] = UN("0f3a", M | IB),
 	[0x40 ... 0x42] = { "dpps/dppd/mpsadbw", OP_SSE, SSE | IB },
-	[0x43 ... 0x5f] = UN("0f3a", M | IB),
+	[0x43] = UN("0f3a", M | IB),
+	[0x44] = { "pclmulqdq", OP_SSE, SSE | IB },
+	[0x45 ... 0x5f] = UN("0f3a", M | IB),
 	[0x60 ... 0x63] = { "pcmpestrm/estri/istrm/istri", OP_SSE, SSE | IB },
-	[0x64 ... 0xff] = UN("0f3a", M | IB),
+	[0x64 ... 0xcb] = UN("0f3a", M | IB),
+	[0xcc] = { "sha1rnds4", OP_SSE, SSE | IB },
+	[0xcd ... 0xde] = UN("0f3a", M | IB),
+	[0xdf] = { "aeskeygenassist", OP_SSE, SSE | IB },
+	[0xe0 ... 0xff] = UN("0f3a", M | IB),
 };
 
 static const struct emu_opdesc grp7_mod3[64] = {

@@ -95,7 +95,8 @@ enum emu_op {
 	OP_LGDT, OP_LIDT, OP_SGDT, OP_SIDT, OP_LLDT, OP_SLDT, OP_LTR, OP_STR,
 	OP_LMSW, OP_SMSW, OP_INVLPG, OP_CLTS, OP_WBINVD, OP_INVD,
 	OP_RDMSR, OP_WRMSR, OP_RDTSC, OP_RDTSCP, OP_RDPID, OP_CPUID,
-	OP_SWAPGS, OP_SYSCALL, OP_SYSRET, OP_XGETBV, OP_XSETBV,
+	OP_SWAPGS, OP_SYSCALL, OP_SYSRET, OP_SYSENTER, OP_SYSEXIT,
+	OP_XGETBV, OP_XSETBV,
 	OP_FXSAVE, OP_FXRSTOR, OP_XSAVE, OP_XRSTOR, OP_XSAVEOPT, OP_XSAVEC,
 	OP_XSAVES, OP_XRSTORS, OP_LDMXCSR, OP_STMXCSR, OP_FENCE, OP_CLFLUSH,
 	OP_SSE,      /* MMX/SSE/SSE2 (exec_sse.c, exec_sse_fp.c) */
@@ -272,6 +273,8 @@ int emu_sse_fp_3a(struct emu_cpu *c, const uint8_t src[16]);
 int emu_exec_ssse3(struct emu_cpu *c);    /* exec_ssse3.c: 0F38/0F3A maps */
 int emu_exec_sse4(struct emu_cpu *c);     /* exec_sse4.c */
 int emu_exec_pcmpstr(struct emu_cpu *c);  /* exec_pcmpstr.c */
+int emu_is_crypto(const struct x86_insn *in);   /* exec_crypto.c: AES-NI PCLMULQDQ SHA */
+int emu_exec_crypto(struct emu_cpu *c);
 int emu_mmx_usable(struct emu_cpu *c);
 /* exec_sse.c helpers: mandatory prefix (0 none, 1 66, 2 F3, 3 F2), #UD/#NM checks, r/m source. */
 int emu_sse_prefix(const struct x86_insn *in);

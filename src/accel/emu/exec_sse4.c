@@ -3,7 +3,8 @@
  * SSE4.1 and SSE4.2 (66-prefixed 0F38/0F3A): blends, PTEST, PMOVSX/ZX,
  * the new min/max/multiplies/compares, PACKUSDW, PHMINPOSUW, MOVNTDQA,
  * PEXTRB/W/D/Q, PINSRB/D/Q, EXTRACTPS, INSERTPS, MPSADBW; ROUNDPS/PD/SS/SD and
- * DPPS/DPPD on the host FPU (exec_sse_fp.c); PCMPGTQ, CRC32 (F2 0F38 F0/F1);
+ * DPPS/DPPD on the host FPU (exec_sse_fp.c); PCMPGTQ, CRC32 (F2 0F38 F0/F1),
+ * MOVBE (0F38 F0/F1 without F2); AES/PCLMUL/SHA go to exec_crypto.c;
  * the string compares are exec_pcmpstr.c.
  */
 #include <string.h>
@@ -33,6 +34,27 @@ static int crc32_insn(struct emu_cpu *c)
 		return -1;
 	crc = crc32c((uint32_t)emu_reg_get(c, in->reg, 4, 0), o.val, size);
 	emu_reg_set(c, in->reg, dsize, 0, crc);
+	return 0;
+}
+
+/* MOVBE: 0F38 F0 loads Gv from memory, F1 stores it, bytes reversed. */
+static int movbe(struct emu_cpu *c)
+{
+	const struct x86_insn *in = &c->insn;
+	unsigned size = in->opsize;
+	struct emu_operand o;
+	uint64_t v;
+
+	if (in->mod == 3)
+		return emu_ud(c);
+	emu_opnd_decode(c, OPND_E, size, &o);
+	if (in->opcode == 0xf1) {
+		v = emu_reg_get(c, in->reg, size, 0);
+		return emu_opnd_write(c, &o, __builtin_bswap64(v) >> (64 - 8 * size));
+	}
+	if (emu_opnd_read(c, &o))
+		return -1;
+	emu_reg_set(c, in->reg, size, 0, __builtin_bswap64(o.val) >> (64 - 8 * size));
 	return 0;
 }
 
@@ -273,10 +295,12 @@ int emu_exec_sse4(struct emu_cpu *c)
 	int pfx = emu_sse_prefix(in);
 
 	if (in->map == X86_MAP_0F38 && (in->opcode == 0xf0 || in->opcode == 0xf1)) {
-		if (pfx != P_F2)
-			return emu_unimpl(c);    /* MOVBE: not in the CPUID model */
-		return crc32_insn(c);
+		if (pfx == P_F2)
+			return crc32_insn(c);
+		return pfx == P_F3 ? emu_ud(c) : movbe(c);
 	}
+	if (emu_is_crypto(in))
+		return emu_exec_crypto(c);
 	if (pfx != P_66)
 		return emu_ud(c);
 	if (emu_sse_usable(c))

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * System instructions: software interrupts and IRET, segment and control
- * register moves, descriptor tables, INVLPG, HLT, SYSCALL/SYSRET, SWAPGS,
+ * register moves, descriptor tables, INVLPG, HLT, SYSCALL/SYSRET,
+ * SYSENTER/SYSEXIT, SWAPGS,
  * RDTSC(P), RDMSR/WRMSR and CPUID (msr.c, cpuid.c).
  */
 #include <sys/random.h>
@@ -348,6 +349,60 @@ static int sysret_insn(struct emu_cpu *c)
 	return 0;
 }
 
+/* An MSR SYSENTER/SYSEXIT read; one never written reads 0 (a #GP for CS). */
+static uint64_t kept_msr(struct emu_cpu *c, uint32_t idx)
+{
+	const uint64_t *slot = emu_msr_slot(c, idx, 0);
+
+	return slot ? *slot : 0;
+}
+
+static int canonical(uint64_t v)
+{
+	return (uint64_t)((int64_t)(v << 16) >> 16) == v;
+}
+
+/* SYSENTER as Intel defines it: also in 64-bit mode, where AMD has #UD. */
+static int sysenter_insn(struct emu_cpu *c)
+{
+	struct x86_cpu_state *s = c->s;
+	uint16_t sel = kept_msr(c, X86_MSR_SYSENTER_CS) & 0xfffc;
+	uint64_t rsp = kept_msr(c, X86_MSR_SYSENTER_ESP), rip = kept_msr(c, X86_MSR_SYSENTER_EIP);
+	int lma = emu_long_mode(c);
+
+	if (!emu_protected(c) || !sel)
+		return emu_gp(c, 0);
+	s->rflags &= ~(FL(VM) | FL(IF) | FL(RF));
+	x86_seg_flat(&s->seg[X86_CS], sel, 1, lma ? 64 : 32);
+	x86_seg_flat(&s->seg[X86_SS], sel + 8, 0, 32);
+	s->gpr[X86_RSP] = lma ? rsp : rsp & 0xffffffffULL;
+	s->rip = lma ? rip : rip & 0xffffffffULL;
+	return 0;
+}
+
+/* SYSEXIT, or with REX.W back to 64-bit code: CS and SS from SYSENTER_CS + 16/32. */
+static int sysexit_insn(struct emu_cpu *c)
+{
+	struct x86_cpu_state *s = c->s;
+	uint16_t base = kept_msr(c, X86_MSR_SYSENTER_CS);
+	int to64 = c->insn.opsize == 8;
+	uint64_t rip = s->gpr[X86_RDX], rsp = s->gpr[X86_RCX];
+
+	if (!emu_protected(c) || !(base & 0xfffc) || emu_cpl(c))
+		return emu_gp(c, 0);
+	if (to64 && (!canonical(rip) || !canonical(rsp)))
+		return emu_gp(c, 0);
+	if (emu_io_check(c, EMU_IO_USER, 0))
+		return -1;
+	x86_seg_flat(&s->seg[X86_CS], (uint16_t)(base + (to64 ? 32 : 16)) | 3, 1, to64 ? 64 : 32);
+	s->seg[X86_CS].dpl = 3;
+	x86_seg_flat(&s->seg[X86_SS], (uint16_t)(base + (to64 ? 40 : 24)) | 3, 0, 32);
+	s->seg[X86_SS].dpl = 3;
+	s->gpr[X86_RSP] = to64 ? rsp : rsp & 0xffffffffULL;
+	s->rip = to64 ? rip : rip & 0xffffffffULL;
+	return 0;
+}
+
 static int swapgs(struct emu_cpu *c)
 {
 	uint64_t *k, t;
@@ -537,6 +592,10 @@ int emu_exec_sys(struct emu_cpu *c)
 		return syscall_insn(c);
 	case OP_SYSRET:
 		return sysret_insn(c);
+	case OP_SYSENTER:
+		return sysenter_insn(c);
+	case OP_SYSEXIT:
+		return sysexit_insn(c);
 	}
 	return emu_unimpl(c);
 }

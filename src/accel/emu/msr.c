@@ -143,6 +143,8 @@ int emu_wrmsr(struct emu_cpu *c, uint32_t idx, uint64_t v)
 	case X86_MSR_KERNEL_GS_BASE:
 	case X86_MSR_LSTAR:
 	case X86_MSR_CSTAR:
+	case X86_MSR_SYSENTER_ESP:
+	case X86_MSR_SYSENTER_EIP:
 		if (!canonical(v))
 			return emu_gp(c, 0);
 		if (idx == X86_MSR_FS_BASE || idx == X86_MSR_GS_BASE) {
