@@ -290,7 +290,9 @@ static void check_step(struct fuzz_vm *vm, struct emu_cpu *cpu, enum emu_result 
 		}
 		return;
 	}
-	if ((s->cr0 != b->cr0 || s->cr4 != b->cr4 || s->efer != b->efer) &&
+	/* A task switch sets CR0.TS, and any event can go through a task gate. */
+	if (((s->cr0 & ~(uint64_t)X86_CR0_TS) != (b->cr0 & ~(uint64_t)X86_CR0_TS) ||
+	     ((s->cr0 ^ b->cr0) & X86_CR0_TS & b->cr0) || s->cr4 != b->cr4 || s->efer != b->efer) &&
 	    !may_change_control(emu_last_insn(cpu)))
 		fail(s, "CR0/CR4/EFER changed by an instruction that may not");
 	check_segments(s);

@@ -253,6 +253,26 @@ int emu_load_seg(struct emu_cpu *c, int sreg, uint16_t sel);
 int emu_load_cs(struct emu_cpu *c, uint16_t sel, int new_cpl);
 int emu_load_system_seg(struct emu_cpu *c, int sreg, uint16_t sel);
 
+/* Stack pointer for privilege dpl (or IST n in long mode) from the TSS; #TS beyond its limit. */
+int emu_tss_stack(struct emu_cpu *c, int dpl, int ist, uint64_t *sp, uint16_t *ss);
+/* ES, DS, FS, GS the new, less privileged CPL may not use become null. */
+void emu_null_data_segs(struct emu_cpu *c, int cpl);
+
+/* ---- call gates and tasks (callgate.c, task.c) ---- */
+enum { EMU_TASK_JMP, EMU_TASK_CALL, EMU_TASK_IRET, EMU_TASK_INT };
+/* Far JMP/CALL to sel: 1 when it is not a system descriptor (the caller goes
+ * on with a plain far transfer), else 0 done or -1 fault. */
+int emu_far_system(struct emu_cpu *c, uint16_t sel, int call);
+/* The checks of loading sel into sreg at privilege cpl with the given LDT,
+ * bad descriptors as #TS; the descriptor in *seg.  Changes nothing. */
+int emu_seg_check(struct emu_cpu *c, int sreg, uint16_t sel, int cpl,
+		  const struct x86_segment *ldt, struct x86_segment *seg);
+/* An available TSS in the GDT for a task gate or JMP/CALL; #GP/#NP(sel | ext). */
+int emu_task_target(struct emu_cpu *c, uint16_t sel, uint32_t ext, uint64_t *desc);
+int emu_task_switch(struct emu_cpu *c, uint16_t sel, uint64_t desc, int source,
+		    uint64_t ret_eip, int has_err, uint32_t err);
+int emu_task_return(struct emu_cpu *c);     /* IRET with NT */
+
 /* ---- stack (exec_stack.c) ---- */
 unsigned emu_stack_size(const struct emu_cpu *c);
 int emu_push(struct emu_cpu *c, uint64_t v, unsigned size);

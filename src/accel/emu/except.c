@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Exception and interrupt delivery through the real-mode IVT, the 32-bit
- * IDT and the 64-bit IDT (IST, stack switch through the TSS), #DF and
- * triple fault; and IRET, its inverse.  The whole stack frame is written
+ * IDT (task gates: task.c) and the 64-bit IDT (IST, stack switch through
+ * the TSS), #DF and triple fault; and IRET, its inverse (with NT: task.c).  The whole stack frame is written
  * before any register changes, so a fault while delivering leaves the
  * registers as they were and can escalate cleanly.
  */
 #include <string.h>
 
 #include "accel/emu/emu_int.h"
-#include "util/log.h"
 
 int emu_raise(struct emu_cpu *c, int vec, uint32_t err, int has_err)
 {
@@ -108,16 +107,12 @@ static int read_gate(struct emu_cpu *c, int vec, int ext, struct gate *g)
 	g->present = (d[0] >> 47) & 1;
 	g->ist = lm ? (d[0] >> 32) & 7 : 0;
 	if (lm ? (g->type != 0xe && g->type != 0xf) :
-		 (g->type != 6 && g->type != 7 && g->type != 0xe && g->type != 0xf)) {
-		if (g->type == 5)
-			log_warn("emu: task gate for vector %d not supported", vec);
+		 (g->type != 5 && g->type != 6 && g->type != 7 && g->type != 0xe && g->type != 0xf))
 		return emu_gp(c, err);
-	}
 	return 0;
 }
 
-/* Stack pointer for privilege level dpl (or IST n) from the TSS. */
-static int tss_stack(struct emu_cpu *c, int dpl, int ist, uint64_t *sp, uint16_t *ss)
+int emu_tss_stack(struct emu_cpu *c, int dpl, int ist, uint64_t *sp, uint16_t *ss)
 {
 	const struct x86_segment *tr = &c->s->seg[X86_TR];
 	unsigned off, size;
@@ -187,12 +182,19 @@ static int deliver_protected(struct emu_cpu *c, int vec, int kind, int has_err,
 		return emu_gp(c, vec * 8 + 2);
 	if (!g.present)
 		return emu_raise(c, EXC_NP, vec * 8 + 2 + ext, 1);
+	if (g.type == 5) {
+		uint64_t d;
+
+		if (emu_task_target(c, g.sel, ext, &d))
+			return -1;
+		return emu_task_switch(c, g.sel, d, EMU_TASK_INT, ret_rip, has_err, err);
+	}
 	if (gate_target(c, &g, ext, &cs))
 		return -1;
 	new_cpl = (cs.type & 4) ? cpl : cs.dpl;
 	slot = lm ? 8 : (g.type & 8) ? 4 : 2;
 	if (new_cpl < cpl || (lm && g.ist)) {
-		if (tss_stack(c, new_cpl, g.ist, &sp, &ss_sel))
+		if (emu_tss_stack(c, new_cpl, g.ist, &sp, &ss_sel))
 			return -1;
 		if (!lm) {
 			uint64_t d;
@@ -323,8 +325,7 @@ static uint64_t iret_flags(struct emu_cpu *c, uint64_t newf, unsigned size, int 
 	return (f & 0x3f7fd7ULL) | X86_RFLAGS_FIXED;
 }
 
-/* Data segments the new, less privileged code may not use become null. */
-static void null_data_segs(struct emu_cpu *c, int cpl)
+void emu_null_data_segs(struct emu_cpu *c, int cpl)
 {
 	static const int segs[] = { X86_ES, X86_DS, X86_FS, X86_GS };
 
@@ -364,8 +365,10 @@ int emu_iret(struct emu_cpu *c)
 
 	if (!emu_protected(c))
 		return iret_real(c, size);
-	if (emu_v86(c) || (!emu_long_mode(c) && (s->rflags & X86_RFLAGS_NT)))
+	if (emu_v86(c))
 		return emu_unimpl(c);
+	if (!emu_long_mode(c) && (s->rflags & X86_RFLAGS_NT))
+		return emu_task_return(c);
 	if (emu_long_mode(c) && (s->rflags & X86_RFLAGS_NT))
 		return emu_gp(c, 0);
 	if (pop_n(c, v, 3, size))
@@ -406,7 +409,7 @@ int emu_iret(struct emu_cpu *c)
 	if (size == 2)
 		s->rip &= 0xffff;
 	if (rpl > cpl)
-		null_data_segs(c, rpl);
+		emu_null_data_segs(c, rpl);
 	return 0;
 undo:
 	if (!c->unimplemented) {

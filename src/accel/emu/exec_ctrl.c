@@ -119,7 +119,7 @@ static int seg_of_opcode(const struct x86_insn *in)
 	return in->opcode >> 3;
 }
 
-/* Far transfer to sel:off at the current privilege (no call gates). */
+/* Far transfer to sel:off at the current privilege (gates and tasks: callgate.c). */
 static int far_jump(struct emu_cpu *c, uint16_t sel, uint64_t off, unsigned size)
 {
 	if (emu_load_cs(c, sel, emu_cpl(c)))
@@ -168,6 +168,7 @@ static int retf(struct emu_cpu *c)
 	if (emu_load_seg(c, X86_SS, ss))
 		return -1;
 	s->gpr[X86_RSP] = (sp + (c->insn.imm & 0xffff)) & emu_mask(size);
+	emu_null_data_segs(c, rpl);
 	return set_rip(c, ip, size);
 }
 
@@ -261,6 +262,9 @@ int emu_exec_ctrl(struct emu_cpu *c)
 		} else if (far_pointer(c, &sel, &v, size)) {
 			return -1;
 		}
+		r = emu_far_system(c, sel, in->op == OP_CALLF || in->op == OP_CALLF_IND);
+		if (r <= 0)
+			return r;
 		if (far_jump(c, sel, v, size))
 			return -1;
 		if (in->op == OP_CALLF || in->op == OP_CALLF_IND)
