@@ -33,6 +33,7 @@
 #define IDT  0x6000
 #define TSS  0x7000
 #define PT2  0x8000
+#define TSS2 0x7100
 #define CODE 0x10000
 #define HANDLER 0x20000
 #define STACK 0x30000
@@ -132,6 +133,30 @@ static void setup_64(struct fuzz_vm *vm, int user)
 	s->xcr0 = 3;
 }
 
+/*
+ * For task switches and call gates: 0x48 an available 32-bit TSS whose task
+ * runs the code page again, 0x50 a ring-3 call gate to ring 0 with two
+ * parameters, and INT 0x41 a task gate to 0x48.
+ */
+static void setup_tasks_32(struct fuzz_vm *vm)
+{
+	struct x86_cpu_state *s = &vm->st;
+
+	for (uint32_t off = 0; off < 0x68; off += 4)
+		w32(vm, TSS2 + off, 0);
+	w32(vm, TSS2 + 0x1c, s->cr3);
+	w32(vm, TSS2 + 0x20, CODE);
+	w32(vm, TSS2 + 0x24, 2);
+	w32(vm, TSS2 + 0x38, STACK);
+	for (int i = 0; i < 6; i++)
+		w32(vm, TSS2 + 0x48 + 4 * i, i == X86_CS ? 0x38 : 0x10);
+	w64(vm, GDT + 0x48, seg_desc(TSS2, 0x67, 0x9, 0, 0, 0, 0, 0));
+	w64(vm, GDT + 0x50, (HANDLER & 0xffff) | (0x38ULL << 16) | (2ULL << 32) | (0xcULL << 40) |
+			    (3ULL << 45) | (1ULL << 47) | ((uint64_t)(HANDLER >> 16) << 48));
+	w64(vm, IDT + 0x41 * 8, (0x48ULL << 16) | (0x5ULL << 40) | (3ULL << 45) | (1ULL << 47));
+	s->gdt.limit = 0x57;
+}
+
 static void setup_32(struct fuzz_vm *vm, int user, int paging)
 {
 	struct x86_cpu_state *s = &vm->st;
@@ -163,6 +188,7 @@ static void setup_32(struct fuzz_vm *vm, int user, int paging)
 		set_seg(&s->seg[X86_SS], 0x1b, 0, 32, 3);
 	}
 	s->idt = (struct x86_dtable){ IDT, 256 * 8 - 1 };
+	setup_tasks_32(vm);
 }
 
 static void setup_real(struct fuzz_vm *vm)
