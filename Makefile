@@ -19,7 +19,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 UNIT_SAN := $(UNIT_SRC:tests/unit/%.c=build/tests/san/%)
 
-.PHONY: all test unit guests clean deps demo
+.PHONY: all test unit tools guests clean deps demo
 all: build/vmon build/vmon-img
 
 # The libraries vmon links: installed once per build tree when missing.
@@ -62,12 +62,20 @@ build/tests/san/%: tests/unit/%.c build/libvmon-san.a tests/unit/test.h
 
 unit: $(UNIT_BIN) $(UNIT_SAN)
 
+# Helpers the integration tests run.
+TOOLS := build/tests/extract-vmlinux
+build/tests/extract-vmlinux: tests/tools/extract_vmlinux.c build/libvmon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< build/libvmon.a $(LDLIBS)
+
+tools: $(TOOLS)
+
 include guests/guests.mk
 
 # The README's test command: installs what it needs, builds, runs everything.
 test:
 	@scripts/deps.sh test
-	@$(MAKE) --no-print-directory all unit guests
+	@$(MAKE) --no-print-directory all unit tools guests
 	@scripts/linux-guest.sh
 	@tests/run.sh
 

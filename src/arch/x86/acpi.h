@@ -8,6 +8,8 @@
  * where an OS scans for the RSDP. */
 #define ACPI_TABLES_START 0xe0000ULL
 #define ACPI_TABLES_END   0x100000ULL
+/* The RSDP is the first of them. */
+#define ACPI_RSDP_ADDR    ACPI_TABLES_START
 
 /* The fixed-hardware register blocks the FADT describes (I/O ports). */
 #define ACPI_PM_BASE      0x600

@@ -11,6 +11,7 @@
 #include "arch/x86/bzimage.h"
 #include "arch/x86/e820.h"
 #include "arch/x86/multiboot.h"
+#include "arch/x86/pvh.h"
 #include "util/log.h"
 
 int boot_open(const char *path, uint64_t max, uint64_t *size)
@@ -58,6 +59,58 @@ int boot_read(int fd, const char *path, void *dst, uint64_t size)
 		size -= (uint64_t)n;
 	}
 	return 0;
+}
+
+/* Guest RAM, below 4 GiB, and clear of the EBDA/BIOS hole under 1 MiB. */
+int boot_check_range(struct guest_mem *mem, const char *path, const char *what,
+		     uint64_t addr, uint64_t len)
+{
+	if (addr >= BOOT_4G || len > BOOT_4G - addr || !guest_mem_ptr(mem, addr, len)) {
+		log_err("%s: %s at %#llx (%#llx bytes) is outside guest RAM", path, what,
+			(unsigned long long)addr, (unsigned long long)len);
+		return -1;
+	}
+	if (addr < E820_HIGH_START && addr + len > E820_EBDA_START) {
+		log_err("%s: %s at %#llx (%#llx bytes) overlaps the reserved area [%#llx, %#llx)",
+			path, what, (unsigned long long)addr, (unsigned long long)len,
+			(unsigned long long)E820_EBDA_START, (unsigned long long)E820_HIGH_START);
+		return -1;
+	}
+	return 0;
+}
+
+void boot32_tables(uint8_t gdt[BOOT32_GDT_SIZE], uint64_t tss)
+{
+	/* Accessed bits preset so the CPU never writes to the table. */
+	const uint64_t desc[BOOT32_GDT_SIZE / 8] = {
+		0,
+		0x00cf9b000000ffffULL,
+		0x00cf93000000ffffULL,
+		(BOOT32_TSS_SIZE - 1) | (tss & 0xffffff) << 16 | 0x8bULL << 40 |
+			(tss >> 24 & 0xff) << 56,
+	};
+
+	memcpy(gdt, desc, sizeof(desc));
+}
+
+void boot32_entry_state(struct x86_cpu_state *s, uint64_t entry, uint64_t gdt, uint64_t tss)
+{
+	x86_cpu_state_reset(s, 1);
+	s->rip = entry;
+	s->rflags = X86_RFLAGS_FIXED;
+	x86_seg_flat(&s->seg[X86_CS], BOOT32_CS, 1, 32);
+	for (int i = 0; i < X86_NR_SEGS; i++)
+		if (i != X86_CS && i != X86_TR && i != X86_LDTR)
+			x86_seg_flat(&s->seg[i], BOOT32_DS, 0, 32);
+	s->seg[X86_TR] = (struct x86_segment){
+		.base = tss, .limit = BOOT32_TSS_SIZE - 1, .selector = BOOT32_TR,
+		.type = 0xb, .present = 1,
+	};
+	s->gdt = (struct x86_dtable){ .base = gdt, .limit = BOOT32_GDT_SIZE - 1 };
+	/* No IDT yet: an early fault should shut down, not jump through the
+	 * real-mode vector table. */
+	s->idt = (struct x86_dtable){ .base = 0, .limit = 0 };
+	s->cr0 = X86_CR0_PE | X86_CR0_ET;
 }
 
 /*
@@ -118,6 +171,7 @@ static const struct boot_format {
 } boot_formats[] = {
 	{ multiboot_probe, multiboot_load },
 	{ bzimage_probe, bzimage_load },
+	{ pvh_probe, pvh_load },
 };
 
 static int boot_dispatch(struct guest_mem *mem, const struct machine_config *cfg,
@@ -128,7 +182,7 @@ static int boot_dispatch(struct guest_mem *mem, const struct machine_config *cfg
 	for (size_t i = 0; i < sizeof(boot_formats) / sizeof(boot_formats[0]); i++)
 		if (boot_formats[i].probe(img))
 			return boot_formats[i].load(mem, cfg, img, bsp);
-	log_err("%s: not a bootable image (no multiboot header, not a bzImage)", img->path);
+	log_err("%s: not a bootable image (no multiboot header, not a bzImage, no PVH entry note)", img->path);
 	return -1;
 }
 

@@ -11,17 +11,14 @@
 #include <unistd.h>
 
 #include "arch/x86/e820.h"
+#include "arch/x86/elf_load.h"
 #include "util/log.h"
 
-#define MB_4G          (1ULL << 32)
 #define MB_PAGE        4096ULL
-#define MB_MAX_PHDRS   256
 #define MB_MAX_MODS    64
 #define MB_INFO_SIZE   120      /* the MBI up to and including the framebuffer fields */
 #define MB_MMAP_ENTRY  24
 #define MB_MOD_ENTRY   16
-#define MB_TSS_SIZE    104
-#define MB_GDT_ENTRIES 4
 #define MB_LOADER_NAME "vmon"
 
 /* Flags vmon can honour; any other in the low 16 (the "required" half) is fatal. */
@@ -31,19 +28,6 @@ struct mb_header {
 	uint64_t offset;              /* of the magic, in the file */
 	uint32_t flags;
 	uint32_t header_addr, load_addr, load_end_addr, bss_end_addr, entry_addr;
-};
-
-/* One piece of the kernel image to place in guest RAM. */
-struct mb_seg {
-	uint64_t offset, filesz;      /* in the file */
-	uint64_t paddr, vaddr, memsz;
-};
-
-struct mb_kernel {
-	struct mb_seg seg[MB_MAX_PHDRS];
-	int nsegs;
-	uint64_t entry;
-	uint64_t lo, hi;              /* hull of everything loaded */
 };
 
 struct mb_module {
@@ -155,7 +139,7 @@ static int mb_find_header(const struct boot_image *img, struct mb_header *h)
 
 /* The a.out kludge: one contiguous piece described by the header itself. */
 static int mb_aout_segments(const struct boot_image *img, const struct mb_header *h,
-			    struct mb_kernel *k)
+			    struct elf_kernel *k)
 {
 	uint64_t off, filesz, memend;
 
@@ -185,203 +169,12 @@ static int mb_aout_segments(const struct boot_image *img, const struct mb_header
 	}
 	if (h->bss_end_addr)
 		memend = h->bss_end_addr;
-	k->seg[0] = (struct mb_seg){
+	k->seg[0] = (struct elf_seg){
 		.offset = off, .filesz = filesz, .paddr = h->load_addr,
 		.vaddr = h->load_addr, .memsz = memend - h->load_addr,
 	};
 	k->nsegs = 1;
 	k->entry = h->entry_addr;
-	return 0;
-}
-
-/* ELF32 and ELF64 headers reduced to what the loader needs. */
-struct mb_elf {
-	int is64;
-	uint16_t type, machine, phentsize, phnum;
-	uint64_t entry, phoff;
-};
-
-static int mb_elf_header(const struct boot_image *img, struct mb_elf *e)
-{
-	const uint8_t *id = img->data;
-
-	if (img->size < EI_NIDENT || memcmp(id, ELFMAG, SELFMAG)) {
-		log_err("%s: not an ELF file, and its multiboot header has no load addresses",
-			img->path);
-		return -1;
-	}
-	if (id[EI_CLASS] != ELFCLASS32 && id[EI_CLASS] != ELFCLASS64) {
-		log_err("%s: unknown ELF class %u", img->path, id[EI_CLASS]);
-		return -1;
-	}
-	if (id[EI_DATA] != ELFDATA2LSB) {
-		log_err("%s: not a little-endian ELF file", img->path);
-		return -1;
-	}
-	e->is64 = id[EI_CLASS] == ELFCLASS64;
-	if (img->size < (e->is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr))) {
-		log_err("%s: truncated ELF header", img->path);
-		return -1;
-	}
-	if (e->is64) {
-		Elf64_Ehdr h;
-
-		memcpy(&h, img->data, sizeof(h));
-		*e = (struct mb_elf){ 1, h.e_type, h.e_machine, h.e_phentsize,
-				      h.e_phnum, h.e_entry, h.e_phoff };
-	} else {
-		Elf32_Ehdr h;
-
-		memcpy(&h, img->data, sizeof(h));
-		*e = (struct mb_elf){ 0, h.e_type, h.e_machine, h.e_phentsize,
-				      h.e_phnum, h.e_entry, h.e_phoff };
-	}
-	if (e->type != ET_EXEC) {
-		log_err("%s: ELF type %u is not an executable", img->path, e->type);
-		return -1;
-	}
-	if (e->machine != (e->is64 ? EM_X86_64 : EM_386)) {
-		log_err("%s: ELF machine %u is not x86", img->path, e->machine);
-		return -1;
-	}
-	return 0;
-}
-
-static void mb_elf_phdr(const struct boot_image *img, const struct mb_elf *e, int i,
-			uint32_t *type, struct mb_seg *s)
-{
-	const uint8_t *p = img->data + e->phoff + (uint64_t)i * e->phentsize;
-
-	if (e->is64) {
-		Elf64_Phdr ph;
-
-		memcpy(&ph, p, sizeof(ph));
-		*type = ph.p_type;
-		*s = (struct mb_seg){ ph.p_offset, ph.p_filesz, ph.p_paddr,
-				      ph.p_vaddr, ph.p_memsz };
-	} else {
-		Elf32_Phdr ph;
-
-		memcpy(&ph, p, sizeof(ph));
-		*type = ph.p_type;
-		*s = (struct mb_seg){ ph.p_offset, ph.p_filesz, ph.p_paddr,
-				      ph.p_vaddr, ph.p_memsz };
-	}
-}
-
-static int mb_elf_check_seg(const struct boot_image *img, int i, const struct mb_seg *s)
-{
-	if (s->filesz > s->memsz) {
-		log_err("%s: ELF segment %d has more file bytes than memory bytes", img->path, i);
-		return -1;
-	}
-	if (s->offset > img->size || s->filesz > img->size - s->offset) {
-		log_err("%s: ELF segment %d lies outside the file (truncated?)", img->path, i);
-		return -1;
-	}
-	if (s->paddr >= MB_4G || s->memsz > MB_4G - s->paddr) {
-		log_err("%s: ELF segment %d at %#llx (%#llx bytes) reaches beyond 4 GiB",
-			img->path, i, (unsigned long long)s->paddr,
-			(unsigned long long)s->memsz);
-		return -1;
-	}
-	return 0;
-}
-
-/* The entry point is virtual: translate it through the segment holding it,
- * so that kernels linked high but loaded low start where they were put. */
-static uint64_t mb_elf_entry(const struct mb_kernel *k, uint64_t entry)
-{
-	for (int i = 0; i < k->nsegs; i++) {
-		const struct mb_seg *s = &k->seg[i];
-
-		if (entry >= s->vaddr && entry - s->vaddr < s->memsz)
-			return entry - s->vaddr + s->paddr;
-	}
-	return entry;
-}
-
-static int mb_elf_segments(const struct boot_image *img, struct mb_kernel *k)
-{
-	struct mb_elf e;
-	uint32_t type;
-	struct mb_seg s;
-
-	if (mb_elf_header(img, &e))
-		return -1;
-	if (e.phentsize < (e.is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr))) {
-		log_err("%s: ELF program header size %u is too small", img->path, e.phentsize);
-		return -1;
-	}
-	if (!e.phnum || e.phnum > MB_MAX_PHDRS) {
-		log_err("%s: ELF program header count %u (1 to %d supported)", img->path,
-			e.phnum, MB_MAX_PHDRS);
-		return -1;
-	}
-	if (e.phoff > img->size ||
-	    (uint64_t)e.phnum * e.phentsize > img->size - e.phoff) {
-		log_err("%s: ELF program headers lie outside the file", img->path);
-		return -1;
-	}
-	k->nsegs = 0;
-	for (int i = 0; i < e.phnum; i++) {
-		mb_elf_phdr(img, &e, i, &type, &s);
-		if (type != PT_LOAD || !s.memsz)
-			continue;
-		if (mb_elf_check_seg(img, i, &s))
-			return -1;
-		k->seg[k->nsegs++] = s;
-	}
-	if (!k->nsegs) {
-		log_err("%s: ELF file has no loadable segments", img->path);
-		return -1;
-	}
-	k->entry = mb_elf_entry(k, e.entry);
-	return 0;
-}
-
-/* Guest RAM, below 4 GiB, and clear of the EBDA/BIOS hole under 1 MiB. */
-static int mb_check_range(struct guest_mem *mem, const char *path, const char *what,
-			  uint64_t addr, uint64_t len)
-{
-	if (addr >= MB_4G || len > MB_4G - addr || !guest_mem_ptr(mem, addr, len)) {
-		log_err("%s: %s at %#llx (%#llx bytes) is outside guest RAM", path, what,
-			(unsigned long long)addr, (unsigned long long)len);
-		return -1;
-	}
-	if (addr < E820_HIGH_START && addr + len > E820_EBDA_START) {
-		log_err("%s: %s at %#llx (%#llx bytes) overlaps the reserved area [%#llx, %#llx)",
-			path, what, (unsigned long long)addr, (unsigned long long)len,
-			(unsigned long long)E820_EBDA_START, (unsigned long long)E820_HIGH_START);
-		return -1;
-	}
-	return 0;
-}
-
-static int mb_load_kernel(struct guest_mem *mem, const struct boot_image *img,
-			  struct mb_kernel *k)
-{
-	k->lo = UINT64_MAX;
-	k->hi = 0;
-	for (int i = 0; i < k->nsegs; i++) {
-		const struct mb_seg *s = &k->seg[i];
-		uint8_t *p;
-
-		if (mb_check_range(mem, img->path, "kernel segment", s->paddr, s->memsz))
-			return -1;
-		p = guest_mem_ptr(mem, s->paddr, s->memsz);
-		memcpy(p, img->data + s->offset, s->filesz);
-		memset(p + s->filesz, 0, s->memsz - s->filesz);
-		if (s->paddr < k->lo)
-			k->lo = s->paddr;
-		if (s->paddr + s->memsz > k->hi)
-			k->hi = s->paddr + s->memsz;
-	}
-	if (k->entry >= MB_4G) {
-		log_err("%s: entry point %#llx is above 4 GiB", img->path,
-			(unsigned long long)k->entry);
-		return -1;
-	}
 	return 0;
 }
 
@@ -475,22 +268,6 @@ static uint64_t mb_put_str(struct mb_area *a, const char *s)
 	return mb_put(a, s, strlen(s) + 1, 1);
 }
 
-static void mb_gdt(uint8_t gdt[MB_GDT_ENTRIES * 8], uint64_t tss)
-{
-	/* Flat 4 GiB 32-bit code and data, accessed bits preset so the CPU
-	 * never writes to the table; then the busy 32-bit TSS that TR holds. */
-	uint64_t desc[MB_GDT_ENTRIES] = {
-		0,
-		0x00cf9b000000ffffULL,
-		0x00cf93000000ffffULL,
-		(MB_TSS_SIZE - 1) | (tss & 0xffffff) << 16 | 0x8bULL << 40 |
-			(tss >> 24 & 0xff) << 56,
-	};
-
-	for (int i = 0; i < MB_GDT_ENTRIES; i++)
-		put64(gdt + 8 * i, desc[i]);
-}
-
 /*
  * Writes (or, with a->mem NULL, measures) the GDT, TSS, MBI, memory map,
  * module list and strings, in this order, and returns their addresses.
@@ -499,8 +276,8 @@ static void mb_write_info(struct mb_area *a, const struct guest_mem *ram,
 			  const char *kernel, const char *cmdline,
 			  const struct mb_modules *ms, struct mb_layout *out)
 {
-	static const uint8_t tss[MB_TSS_SIZE];
-	uint8_t gdt[MB_GDT_ENTRIES * 8], mbi[MB_INFO_SIZE] = { 0 }, ent[MB_MMAP_ENTRY];
+	static const uint8_t tss[BOOT32_TSS_SIZE];
+	uint8_t gdt[BOOT32_GDT_SIZE], mbi[MB_INFO_SIZE] = { 0 }, ent[MB_MMAP_ENTRY];
 	struct e820_entry map[E820_MAX_ENTRIES];
 	uint32_t flags = MULTIBOOT_INFO_MEMORY | MULTIBOOT_INFO_CMDLINE |
 			 MULTIBOOT_INFO_MODS | MULTIBOOT_INFO_MEM_MAP | MULTIBOOT_INFO_LOADER;
@@ -509,7 +286,7 @@ static void mb_write_info(struct mb_area *a, const struct guest_mem *ram,
 
 	out->gdt = align_up(a->next, 16);
 	out->tss = out->gdt + sizeof(gdt);
-	mb_gdt(gdt, out->tss);
+	boot32_tables(gdt, out->tss);
 	mb_put(a, gdt, sizeof(gdt), 16);
 	mb_put(a, tss, sizeof(tss), 8);
 	out->mbi = mb_put(a, mbi, sizeof(mbi), 16);       /* filled in below */
@@ -561,7 +338,7 @@ static void mb_write_info(struct mb_area *a, const struct guest_mem *ram,
 /* Low memory unless the kernel sits there or it is too small, else right
  * after the modules. */
 static int mb_place_info(struct guest_mem *mem, const struct boot_image *img,
-			 const char *cmdline, const struct mb_kernel *k,
+			 const char *cmdline, const struct elf_kernel *k,
 			 const struct mb_modules *ms, struct mb_layout *lay)
 {
 	struct mb_area a = { .mem = NULL, .next = 0 };
@@ -571,7 +348,7 @@ static int mb_place_info(struct guest_mem *mem, const struct boot_image *img,
 	size = a.next;
 	if (size > E820_EBDA_START - base || (k->lo < base + size && k->hi > base))
 		base = ms->end;
-	if (mb_check_range(mem, img->path, "boot information", base, size))
+	if (boot_check_range(mem, img->path, "boot information", base, size))
 		return -1;
 	a = (struct mb_area){ .mem = mem, .next = base };
 	mb_write_info(&a, mem, img->path, cmdline, ms, lay);
@@ -579,36 +356,19 @@ static int mb_place_info(struct guest_mem *mem, const struct boot_image *img,
 }
 
 /* 32-bit protected mode, paging off, flat segments, as the spec demands. */
-static void mb_entry_state(struct x86_cpu_state *bsp, const struct mb_kernel *k,
+static void mb_entry_state(struct x86_cpu_state *bsp, const struct elf_kernel *k,
 			   const struct mb_layout *lay)
 {
-	x86_cpu_state_reset(bsp, 1);
+	boot32_entry_state(bsp, k->entry, lay->gdt, lay->tss);
 	bsp->gpr[X86_RAX] = MULTIBOOT_BOOTLOADER_MAGIC;
 	bsp->gpr[X86_RBX] = lay->mbi;
-	bsp->rip = k->entry;
-	bsp->rflags = X86_RFLAGS_FIXED;
-	x86_seg_flat(&bsp->seg[X86_CS], MULTIBOOT_CS, 1, 32);
-	x86_seg_flat(&bsp->seg[X86_DS], MULTIBOOT_DS, 0, 32);
-	x86_seg_flat(&bsp->seg[X86_ES], MULTIBOOT_DS, 0, 32);
-	x86_seg_flat(&bsp->seg[X86_FS], MULTIBOOT_DS, 0, 32);
-	x86_seg_flat(&bsp->seg[X86_GS], MULTIBOOT_DS, 0, 32);
-	x86_seg_flat(&bsp->seg[X86_SS], MULTIBOOT_DS, 0, 32);
-	bsp->seg[X86_TR] = (struct x86_segment){
-		.base = lay->tss, .limit = MB_TSS_SIZE - 1, .selector = MULTIBOOT_TR,
-		.type = 0xb, .present = 1,
-	};
-	bsp->gdt = (struct x86_dtable){ .base = lay->gdt, .limit = MB_GDT_ENTRIES * 8 - 1 };
-	/* No IDT yet: an early fault should shut down, not jump through the
-	 * real-mode vector table. */
-	bsp->idt = (struct x86_dtable){ .base = 0, .limit = 0 };
-	bsp->cr0 = X86_CR0_PE | X86_CR0_ET;
 }
 
 int multiboot_load(struct guest_mem *mem, const struct machine_config *cfg,
 		   const struct boot_image *img, struct x86_cpu_state *bsp)
 {
 	struct mb_header h;
-	struct mb_kernel *k;
+	struct elf_kernel *k;
 	struct mb_modules ms;
 	struct mb_layout lay;
 	int rc = -1;
@@ -629,10 +389,22 @@ int multiboot_load(struct guest_mem *mem, const struct machine_config *cfg,
 	}
 	if (mb_modules_parse(cfg->initrd, &ms))
 		goto out_kernel;
-	if (h.flags & MULTIBOOT_AOUT_KLUDGE ? mb_aout_segments(img, &h, k) :
-					      mb_elf_segments(img, k))
+	if (!(h.flags & MULTIBOOT_AOUT_KLUDGE) && !elf_probe(img)) {
+		log_err("%s: not an ELF file, and its multiboot header has no load addresses",
+			img->path);
 		goto out;
-	if (mb_load_kernel(mem, img, k) || mb_modules_load(mem, &ms, k->hi))
+	}
+	if (h.flags & MULTIBOOT_AOUT_KLUDGE ? mb_aout_segments(img, &h, k) :
+					      elf_kernel_parse(img, k))
+		goto out;
+	if (elf_kernel_load(mem, img, k))
+		goto out;
+	if (k->entry >= BOOT_4G) {
+		log_err("%s: entry point %#llx is above 4 GiB", img->path,
+			(unsigned long long)k->entry);
+		goto out;
+	}
+	if (mb_modules_load(mem, &ms, k->hi))
 		goto out;
 	if (mb_place_info(mem, img, cfg->cmdline ? cfg->cmdline : "", k, &ms, &lay))
 		goto out;

@@ -27,11 +27,6 @@
  */
 #define MULTIBOOT_INFO_LOW     0x9000ULL
 
-/* Boot GDT selectors (the GDT lives with the boot information). */
-#define MULTIBOOT_CS 0x08
-#define MULTIBOOT_DS 0x10
-#define MULTIBOOT_TR 0x18
-
 /* 1 if the image carries the multiboot magic in its first 8 KiB. */
 int multiboot_probe(const struct boot_image *img);
 

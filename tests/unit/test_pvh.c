@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <elf.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "arch/x86/acpi.h"
+#include "arch/x86/boot.h"
+#include "arch/x86/e820.h"
+#include "arch/x86/pvh.h"
+#include "test.h"
+
+#define MiB (1ULL << 20)
+#define KBASE 0x100000ULL
+#define NOTE_OFF 0x200
+
+static char dir[] = "/tmp/vmon-test-pvh-XXXXXX";
+static struct guest_mem mem;
+static struct x86_cpu_state st;
+static uint8_t img[0x4000];
+
+static const char *tmpfile_with(const char *name, const void *data, size_t len)
+{
+	static char paths[4][256];
+	static int next;
+	char *path = paths[next++ % 4];
+	FILE *f;
+
+	snprintf(path, 256, "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f)
+		return NULL;
+	if (len && fwrite(data, 1, len, f) != len)
+		len = 0;
+	fclose(f);
+	return path;
+}
+
+static uint32_t rd32(uint64_t gpa)
+{
+	uint32_t v = 0xdeadbeef;
+
+	guest_mem_read(&mem, gpa, &v, 4);
+	return v;
+}
+
+static uint64_t rd64(uint64_t gpa)
+{
+	uint64_t v = 0xdeadbeefdeadbeefULL;
+
+	guest_mem_read(&mem, gpa, &v, 8);
+	return v;
+}
+
+/* Appends a note at *off: returns the offset of its descriptor. */
+static size_t note(size_t *off, const char *name, uint32_t type, const void *desc,
+		   uint32_t descsz)
+{
+	uint32_t namesz = (uint32_t)strlen(name) + 1, hdr[3] = { namesz, descsz, type };
+	size_t d;
+
+	memcpy(img + *off, hdr, sizeof(hdr));
+	memcpy(img + *off + 12, name, namesz);
+	d = *off + 12 + ((namesz + 3) & ~3u);
+	memcpy(img + d, desc, descsz);
+	*off = d + ((descsz + 3) & ~3u);
+	return d;
+}
+
+/*
+ * An ELF64 vmlinux in miniature: one PT_LOAD of 0x1000 bytes at paddr
+ * (linked at the kernel's virtual address), a PT_NOTE with an unrelated Xen
+ * note and then the PVH entry, entry_len bytes wide.
+ */
+static size_t kernel(uint64_t paddr, uint64_t entry, uint32_t entry_len)
+{
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)img;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(img + sizeof(*eh));
+	size_t off = NOTE_OFF;
+
+	memset(img, 0, sizeof(img));
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_type = ET_EXEC;
+	eh->e_machine = EM_X86_64;
+	eh->e_entry = 0xffffffff80000000ULL + paddr;
+	eh->e_phoff = sizeof(*eh);
+	eh->e_phentsize = sizeof(Elf64_Phdr);
+	eh->e_phnum = 2;
+	note(&off, "Xen", 6, "linux", 6);
+	note(&off, "Xen", 18, &entry, entry_len);
+	ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = 0x1000, .p_paddr = paddr,
+			      .p_vaddr = 0xffffffff80000000ULL + paddr, .p_filesz = 0x1000,
+			      .p_memsz = 0x2000 };
+	ph[1] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = NOTE_OFF,
+			      .p_filesz = off - NOTE_OFF };
+	for (size_t i = 0x1000; i < 0x2000; i++)
+		img[i] = (uint8_t)(i * 3);
+	return 0x2000;
+}
+
+static int boot(const char *path, const char *initrd, const char *cmdline, uint64_t ram)
+{
+	struct machine_config cfg = {
+		.kernel = path, .initrd = initrd, .cmdline = cmdline, .mem_size = ram, .cpus = 1,
+	};
+
+	guest_mem_destroy(&mem);
+	if (guest_mem_init(&mem, ram))
+		return -2;
+	return x86_boot_load(&mem, &cfg, &st);
+}
+
+static void loads_and_enters(void)
+{
+	static uint8_t rd[5000];
+	struct e820_entry map[E820_MAX_ENTRIES];
+	const char *k, *initrd;
+	uint64_t si = PVH_START_INFO_ADDR, mods, mmap;
+	const uint8_t *p;
+
+	for (size_t i = 0; i < sizeof(rd); i++)
+		rd[i] = (uint8_t)(i ^ 0x5a);
+	k = tmpfile_with("vmlinux", img, kernel(KBASE, KBASE + 0x10, 8));
+	initrd = tmpfile_with("initrd", rd, sizeof(rd));
+	CHECK_EQ(boot(k, initrd, "console=ttyS0 quiet", 64 * MiB), 0);
+	/* The entry the specification asks for. */
+	CHECK_EQ(st.rip, KBASE + 0x10);
+	CHECK_EQ(st.gpr[X86_RBX], si);
+	CHECK((st.cr0 & X86_CR0_PE) && !(st.cr0 & X86_CR0_PG));
+	CHECK(st.seg[X86_CS].db && !st.seg[X86_CS].l && st.seg[X86_CS].limit == 0xffffffff);
+	CHECK(st.seg[X86_DS].db && st.seg[X86_SS].limit == 0xffffffff);
+	CHECK_EQ(st.seg[X86_TR].type, 0xb);
+	CHECK_EQ(st.rflags, X86_RFLAGS_FIXED);
+	/* The kernel, by physical address; its bss zeroed. */
+	p = guest_mem_ptr(&mem, KBASE, 0x2000);
+	CHECK(p && !memcmp(p, img + 0x1000, 0x1000) && !p[0x1000] && !p[0x1fff]);
+	/* hvm_start_info. */
+	CHECK_EQ(rd32(si), PVH_START_MAGIC);
+	CHECK_EQ(rd32(si + 4), 1);
+	CHECK_EQ(rd32(si + 12), 1);
+	CHECK_EQ(rd64(si + 32), ACPI_RSDP_ADDR);
+	CHECK(!strcmp(guest_mem_ptr(&mem, rd64(si + 24), 1), "console=ttyS0 quiet"));
+	mmap = rd64(si + 40);
+	CHECK_EQ(rd32(si + 48), e820_build(&mem, map, E820_MAX_ENTRIES));
+	for (uint32_t i = 0; i < rd32(si + 48); i++) {
+		CHECK_EQ(rd64(mmap + 24 * i), map[i].addr);
+		CHECK_EQ(rd64(mmap + 24 * i + 8), map[i].size);
+		CHECK_EQ(rd32(mmap + 24 * i + 16), map[i].type);
+	}
+	/* The initrd is module 0: page-aligned, above the kernel, intact. */
+	mods = rd64(si + 16);
+	CHECK_EQ(rd64(mods + 8), sizeof(rd));
+	CHECK(!(rd64(mods) & 0xfff) && rd64(mods) >= KBASE + 0x2000);
+	p = guest_mem_ptr(&mem, rd64(mods), sizeof(rd));
+	CHECK(p && !memcmp(p, rd, sizeof(rd)));
+}
+
+/* A 32-bit note, no initrd, no command line. */
+static void minimal(void)
+{
+	uint32_t entry = KBASE + 0x20;
+	size_t len = kernel(KBASE, 0, 8);
+	size_t off = NOTE_OFF;
+
+	note(&off, "Xen", 6, "linux", 6);
+	note(&off, "Xen", 18, &entry, 4);
+	CHECK_EQ(boot(tmpfile_with("k32", img, len), NULL, NULL, 16 * MiB), 0);
+	CHECK_EQ(st.rip, KBASE + 0x20);
+	CHECK_EQ(rd32(PVH_START_INFO_ADDR + 12), 0);
+	CHECK_EQ(*(const char *)guest_mem_ptr(&mem, PVH_CMDLINE_ADDR, 1), 0);
+}
+
+static void bad_input(void)
+{
+	static char longcmd[PVH_CMDLINE_MAX + 1];
+	static uint8_t big[MiB + MiB / 2];
+	size_t len;
+
+	/* Entry outside the loaded segment. */
+	len = kernel(KBASE, KBASE + 0x4000, 8);
+	CHECK_EQ(boot(tmpfile_with("far", img, len), NULL, NULL, 16 * MiB), -1);
+	/* A kernel among vmon's boot structures. */
+	len = kernel(0x10000, 0x10010, 8);
+	CHECK_EQ(boot(tmpfile_with("low", img, len), NULL, NULL, 16 * MiB), -1);
+	/* Command line over the kernel's limit. */
+	memset(longcmd, 'x', PVH_CMDLINE_MAX);
+	len = kernel(KBASE, KBASE, 8);
+	CHECK_EQ(boot(tmpfile_with("k", img, len), NULL, longcmd, 16 * MiB), -1);
+	longcmd[PVH_CMDLINE_MAX - 1] = 0;
+	CHECK_EQ(boot(tmpfile_with("k", img, len), NULL, longcmd, 16 * MiB), 0);
+	/* An initrd that does not fit above the kernel. */
+	CHECK_EQ(boot(tmpfile_with("k", img, len), tmpfile_with("big", big, sizeof(big)),
+		      NULL, 2 * MiB), -1);
+	/* A note whose name runs past its segment: no PVH entry at all. */
+	len = kernel(KBASE, KBASE, 8);
+	memset(img + NOTE_OFF, 0xff, 4);
+	CHECK_EQ(boot(tmpfile_with("badnote", img, len), NULL, NULL, 16 * MiB), -1);
+	/* An entry note of another width. */
+	len = kernel(KBASE, KBASE, 2);
+	CHECK_EQ(boot(tmpfile_with("width", img, len), NULL, NULL, 16 * MiB), -1);
+}
+
+/* Random damage to the headers and notes: an error or a boot, never a crash. */
+static void mutated(void)
+{
+	uint8_t orig[0x2000];
+	uint32_t rng = 4242;
+	size_t len = kernel(KBASE, KBASE + 0x10, 8);
+	int ok = 0;
+
+	memcpy(orig, img, sizeof(orig));
+	for (int round = 0; round < 300; round++) {
+		memcpy(img, orig, sizeof(orig));
+		for (int j = 0; j < 3; j++) {
+			rng = rng * 1103515245 + 12345;
+			size_t at = (rng >> 8) % (NOTE_OFF + 0x40);
+
+			rng = rng * 1103515245 + 12345;
+			img[at] = (uint8_t)(rng >> 16);
+		}
+		if (boot(tmpfile_with("mutant", img, len), NULL, NULL, 16 * MiB) == 0)
+			ok++;
+	}
+	CHECK(ok > 0 && ok < 300);
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir)) {
+		printf("FAIL pvh: mkdtemp\n");
+		return 1;
+	}
+	RUN(loads_and_enters);
+	RUN(minimal);
+	RUN(bad_input);
+	RUN(mutated);
+	guest_mem_destroy(&mem);
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd))
+			printf("FAIL pvh: cleanup of %s\n", dir);
+	}
+	return TEST_EXIT();
+}
