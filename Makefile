@@ -10,7 +10,8 @@ LDLIBS  := -pthread -luring -llz4 -llzma -lz -lzstd -lbz2 -ljansson
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # Every source file belongs to libvmon except the programs' main files.
-MAINS   := src/cli/main.c src/img/img.c
+IMG_SRC := $(sort $(wildcard src/img/*.c))
+MAINS   := src/cli/main.c $(IMG_SRC)
 LIB_SRC := $(filter-out $(MAINS),$(shell find src -name '*.c' | sort))
 LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o)
 SAN_OBJ := $(LIB_SRC:%.c=build/san/%.o)
@@ -28,7 +29,7 @@ build/.deps-build: scripts/deps.sh
 	@scripts/deps.sh build
 	@touch $@
 
-$(LIB_OBJ) $(SAN_OBJ) build/obj/src/cli/main.o build/obj/src/img/img.o: | build/.deps-build
+$(LIB_OBJ) $(SAN_OBJ) $(MAINS:%.c=build/obj/%.o): | build/.deps-build
 
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -49,7 +50,7 @@ build/libvmon-san.a: $(SAN_OBJ)
 build/vmon: build/obj/src/cli/main.o build/libvmon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-build/vmon-img: build/obj/src/img/img.o build/libvmon.a
+build/vmon-img: $(IMG_SRC:%.c=build/obj/%.o) build/libvmon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lm
 
 build/tests/%: tests/unit/%.c build/libvmon.a tests/unit/test.h
