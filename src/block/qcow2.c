@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The qcow2 driver: the header (versions 2 and 3, header extensions),
- * opening with every field checked, creating, resizing, the dirty and
- * corrupt bits, lazy refcounts, and the block.h entry points (each under
- * the image's mutex).  Mapping is in qcow2_cluster.c, refcounts in
- * qcow2_refcount.c, snapshots in qcow2_snapshot.c, the check in
+ * The qcow2 driver: opening (versions 2 and 3) with every field checked,
+ * creating, lazy refcounts, and the block.h entry points (each under the
+ * image's mutex).  The header and resizing are in qcow2_header.c, mapping
+ * in qcow2_cluster.c, refcounts in qcow2_refcount.c, snapshots in
+ * qcow2_snapshot.c, persistent bitmaps in qcow2_bitmap.c, the check in
  * qcow2_check.c.
  */
 #include <errno.h>
@@ -23,178 +23,6 @@ static __thread bool qcow2_creating;
 static int qcow2_probe(const uint8_t *buf, size_t len)
 {
 	return len >= 4 && be32_at(buf) == QCOW2_MAGIC ? 100 : 0;
-}
-
-/* ---- the header ---- */
-
-int qcow2_write_header_field(struct qcow2 *q, unsigned off, const void *data, size_t len)
-{
-	return file_pwrite(q->f, data, len, off);
-}
-
-static int write_incompat(struct qcow2 *q)
-{
-	uint8_t v[8];
-	if (q->version < 3)
-		return 0;
-	put_be64(v, q->incompat);
-	int ret = qcow2_write_header_field(q, 72, v, 8);
-	return ret < 0 ? ret : file_flush(q->f);
-}
-
-int qcow2_mark_dirty(struct qcow2 *q)
-{
-	if (q->incompat & QCOW2_INCOMPAT_DIRTY)
-		return 0;
-	q->incompat |= QCOW2_INCOMPAT_DIRTY;
-	return write_incompat(q);
-}
-
-int qcow2_mark_clean(struct qcow2 *q)
-{
-	if (!(q->incompat & QCOW2_INCOMPAT_DIRTY))
-		return 0;
-	int ret = qcow2_flush_caches(q, true);
-	if (ret < 0)
-		return ret;
-	q->incompat &= ~QCOW2_INCOMPAT_DIRTY;
-	q->lazy = false;
-	return write_incompat(q);
-}
-
-int qcow2_signal_corruption(struct qcow2 *q, const char *fmt, ...)
-{
-	va_list ap;
-	char msg[200];
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	blk_set_error(q->b, "qcow2: image is corrupt: %s", msg);
-	if (q->rw && !q->corrupt && q->version >= 3) {
-		q->incompat |= QCOW2_INCOMPAT_CORRUPT;
-		write_incompat(q);
-	}
-	q->corrupt = true;
-	return -EIO;
-}
-
-static bool overlap(uint64_t a, uint64_t al, uint64_t b, uint64_t bl)
-{
-	return al && bl && a < b + bl && b < a + al;
-}
-
-bool qcow2_overlaps_metadata(struct qcow2 *q, uint64_t off, uint64_t len)
-{
-	if (overlap(off, len, 0, q->cs) ||
-	    overlap(off, len, q->l1_off, (uint64_t)q->l1_size * 8) ||
-	    overlap(off, len, q->rt_off, (uint64_t)q->rt_clusters << q->cluster_bits) ||
-	    overlap(off, len, q->snap_off, q->snap_size) ||
-	    overlap(off, len, q->bm_dir_off, q->has_bitmaps ? q->bm_dir_size : 0))
-		return true;
-	for (uint64_t i = 0; i < q->rt_size; i++)
-		if (overlap(off, len, q->rt[i] & REFT_OFFSET_MASK, (q->rt[i] & REFT_OFFSET_MASK) ? q->cs : 0))
-			return true;
-	for (uint32_t i = 0; i < q->l1_size; i++)
-		if (overlap(off, len, q->l1[i] & L1E_OFFSET_MASK, (q->l1[i] & L1E_OFFSET_MASK) ? q->cs : 0))
-			return true;
-	for (int i = 0; i < q->nb_snaps; i++)
-		if (overlap(off, len, q->snaps[i].l1_off, (uint64_t)q->snaps[i].l1_size * 8))
-			return true;
-	return false;
-}
-
-static const struct { uint8_t type, bit; const char *name; } features[] = {
-	{ 0, 0, "dirty bit" }, { 0, 1, "corrupt bit" }, { 0, 2, "external data file" },
-	{ 0, 3, "compression type" }, { 0, 4, "extended L2 entries" },
-	{ 1, 0, "lazy refcounts" }, { 2, 0, "bitmaps" }, { 2, 1, "raw external data" },
-};
-
-static size_t ext_put(uint8_t *buf, size_t pos, size_t cap, uint32_t type, const void *data, size_t len)
-{
-	size_t padded = (len + 7) & ~(size_t)7;
-	if (pos + 8 + padded > cap)
-		return 0;
-	put_be32(buf + pos, type);
-	put_be32(buf + pos + 4, (uint32_t)len);
-	memcpy(buf + pos + 8, data, len);
-	memset(buf + pos + 8 + len, 0, padded - len);
-	return pos + 8 + padded;
-}
-
-/* The first cluster: header, extensions, backing file name. */
-static int build_header(struct qcow2 *q, uint64_t size, const char *bname, const char *bfmt,
-			uint8_t *buf, size_t cap)
-{
-	size_t pos;
-
-	memset(buf, 0, cap);
-	put_be32(buf, QCOW2_MAGIC);
-	put_be32(buf + 4, q->version);
-	put_be32(buf + 20, q->cluster_bits);
-	put_be64(buf + 24, size);
-	put_be32(buf + 36, q->l1_size);
-	put_be64(buf + 40, q->l1_off);
-	put_be64(buf + 48, q->rt_off);
-	put_be32(buf + 56, q->rt_clusters);
-	put_be32(buf + 60, (uint32_t)q->nb_snaps);
-	put_be64(buf + 64, q->snap_off);
-	if (q->version >= 3) {
-		put_be64(buf + 72, q->incompat);
-		put_be64(buf + 80, q->compat);
-		put_be64(buf + 88, q->autoclear);
-		put_be32(buf + 96, q->refcount_order);
-		put_be32(buf + 100, q->header_length);
-		if (q->header_length > 104) {
-			buf[104] = q->compression_type;
-			if (q->header_tail)
-				memcpy(buf + 105, q->header_tail, q->header_length - 105);
-		}
-		pos = q->header_length;
-	} else {
-		pos = 72;
-	}
-	if (bfmt && !(pos = ext_put(buf, pos, cap, QCOW2_EXT_BACKING_FMT, bfmt, strlen(bfmt))))
-		return -ENOSPC;
-	size_t blen = bname ? strlen(bname) : 0;
-	if (q->version >= 3) {
-		uint8_t ft[sizeof(features) / sizeof(features[0]) * 48];
-		memset(ft, 0, sizeof(ft));
-		for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
-			ft[i * 48] = features[i].type;
-			ft[i * 48 + 1] = features[i].bit;
-			memcpy(ft + i * 48 + 2, features[i].name, strlen(features[i].name));
-		}
-		/* Only when it leaves room for the rest. */
-		if (pos + 8 + sizeof(ft) + q->kept_exts_len + 8 + blen <= cap)
-			pos = ext_put(buf, pos, cap, QCOW2_EXT_FEATURES, ft, sizeof(ft));
-	}
-	if (pos + q->kept_exts_len + 8 + blen > cap)
-		return -ENOSPC;
-	if (q->kept_exts_len)
-		memcpy(buf + pos, q->kept_exts, q->kept_exts_len);
-	pos += q->kept_exts_len;
-	pos += 8;   /* the end marker: zeroes */
-	if (bname) {
-		put_be64(buf + 8, pos);
-		put_be32(buf + 16, (uint32_t)blen);
-		memcpy(buf + pos, bname, blen);
-	}
-	return 0;
-}
-
-static int rewrite_header(struct qcow2 *q, const char *bname, const char *bfmt)
-{
-	uint8_t *buf = malloc(q->cs);
-	if (!buf)
-		return -ENOMEM;
-	int ret = build_header(q, q->b->size, bname, bfmt, buf, q->cs);
-	if (ret == 0)
-		ret = file_pwrite(q->f, buf, q->cs, 0);
-	if (ret == 0)
-		ret = file_flush(q->f);
-	free(buf);
-	return ret;
 }
 
 /* ---- opening ---- */
@@ -611,199 +439,7 @@ static void qcow2_close(struct blk *b)
 	b->priv = NULL;
 }
 
-/* ---- bitmaps ---- */
-
-/*
- * Persistent dirty bitmaps follow the guest's writes: before a write,
- * zeroing or discard changes the disk, the bits of the range are set in
- * every enabled ("auto") bitmap on disk, so that a bitmap is at worst a
- * superset of what changed, even after a crash.  A bitmap data cluster that
- * is all zeroes (table entry 0) is allocated on the first bit, its refcount
- * on disk before the table entry points at it.  Bitmaps we cannot follow
- * (unknown type or extra data, odd granularity, a table of the wrong size)
- * are flagged in_use instead, as QEMU flags an inconsistent one.
- */
-int qcow2_bitmaps_prepare(struct qcow2 *q)
-{
-	if (!q->has_bitmaps || q->bitmaps_marked)
-		return 0;
-	q->bitmaps_marked = true;
-	uint8_t *d = malloc(q->bm_dir_size ? q->bm_dir_size : 1);
-	if (!d)
-		return -ENOMEM;
-	int ret = file_pread(q->f, d, q->bm_dir_size, q->bm_dir_off);
-	bool changed = false;
-	for (uint32_t n = 0, pos = 0; ret >= 0 && n < q->nb_bitmaps && pos + 24 <= q->bm_dir_size; n++) {
-		uint64_t toff = be64_at(d + pos);
-		uint32_t tsize = be32_at(d + pos + 8);
-		uint32_t flags = be32_at(d + pos + 12);
-		uint8_t type = d[pos + 16], gbits = d[pos + 17];
-		uint16_t nlen = be16_at(d + pos + 18);
-		uint32_t extra = be32_at(d + pos + 20);
-		uint32_t here = pos;
-		pos = (uint32_t)((pos + 24 + (uint64_t)extra + nlen + 7) & ~7ull);
-		if (!(flags & 2) || (flags & 1))
-			continue;   /* disabled, or already inconsistent */
-		uint64_t bits = gbits >= 9 && gbits <= 31 ? (q->b->size + (1ull << gbits) - 1) >> gbits : 0;
-		uint64_t want = ((bits + 7) / 8 + q->cs - 1) >> q->cluster_bits;
-		bool ok = type == 1 && bits && (!extra || (flags & 4)) && !cl_off(q, toff) && toff >= q->cs &&
-			  toff < QCOW2_MAX_HOST_OFFSET && tsize == want && (uint64_t)tsize * 8 <= (64u << 20);
-		struct qbitmap bm = { toff, tsize, gbits, NULL };
-		if (ok && !(bm.table = malloc((size_t)(tsize ? tsize : 1) * 8)))
-			ok = false;
-		if (ok && file_pread(q->f, bm.table, (size_t)tsize * 8, toff) < 0)
-			ok = false;
-		if (ok) {
-			struct qbitmap *nb = realloc(q->bms, sizeof(*nb) * (size_t)(q->nbms + 1));
-			ok = nb != NULL;
-			if (ok) {
-				for (uint32_t i = 0; i < tsize; i++)
-					bm.table[i] = be64toh(bm.table[i]);
-				q->bms = nb;
-				q->bms[q->nbms++] = bm;
-			}
-		}
-		if (!ok) {
-			free(bm.table);
-			put_be32(d + here + 12, flags | 1);
-			changed = true;
-		}
-	}
-	if (ret >= 0 && changed) {
-		ret = file_pwrite(q->f, d, q->bm_dir_size, q->bm_dir_off);
-		if (ret >= 0)
-			ret = file_flush(q->f);
-	}
-	free(d);
-	return ret;
-}
-
-static void set_bits(uint8_t *buf, uint64_t from, uint64_t to)   /* [from, to] */
-{
-	while (from <= to && (from & 7)) {
-		buf[from / 8] |= (uint8_t)(1u << (from & 7));
-		from++;
-	}
-	if (from + 8 <= to + 1) {
-		uint64_t bytes = (to + 1 - from) / 8;
-		memset(buf + from / 8, 0xff, bytes);
-		from += bytes * 8;
-	}
-	for (; from <= to; from++)
-		buf[from / 8] |= (uint8_t)(1u << (from & 7));
-}
-
-int qcow2_bitmaps_mark(struct qcow2 *q, uint64_t off, uint64_t len)
-{
-	int ret = 0;
-
-	if (!len)
-		return 0;
-	for (int k = 0; k < q->nbms && ret >= 0; k++) {
-		struct qbitmap *bm = &q->bms[k];
-		uint64_t first = off >> bm->gran_bits, last = (off + len - 1) >> bm->gran_bits;
-		uint64_t bits_per_cl = q->cs * 8;
-		for (uint64_t ci = first / bits_per_cl; ci <= last / bits_per_cl && ret >= 0; ci++) {
-			if (ci >= bm->table_size)
-				break;
-			uint64_t e = bm->table[ci], host = e & L2E_OFFSET_MASK;
-			if (!host && (e & 1))
-				continue;   /* all ones already */
-			uint64_t b0 = ci * bits_per_cl;
-			uint64_t from = first > b0 ? first - b0 : 0;
-			uint64_t to = last - b0 < bits_per_cl - 1 ? last - b0 : bits_per_cl - 1;
-			if (!host) {
-				/* All zeroes so far: a cluster of its own now. */
-				int64_t h = qcow2_alloc_clusters(q, 1);
-				if (h < 0)
-					return (int)h;
-				memset(q->tmp, 0, q->cs);
-				set_bits(q->tmp, from, to);
-				if ((ret = file_pwrite(q->f, q->tmp, q->cs, (uint64_t)h)) < 0 ||
-				    (ret = qcache_writeback(q, &q->rbc)) < 0 ||
-				    (!q->lazy && (ret = file_flush(q->f)) < 0))
-					return ret;
-				bm->table[ci] = (uint64_t)h;
-				uint8_t v[8];
-				put_be64(v, (uint64_t)h);
-				ret = file_pwrite(q->f, v, 8, bm->table_off + ci * 8);
-				continue;
-			}
-			uint64_t limit = q->file_end > (q->alloc_end << q->cluster_bits) ?
-					 q->file_end : q->alloc_end << q->cluster_bits;
-			if (cl_off(q, host) || host + q->cs > cl_round_up(q, limit) ||
-			    qcow2_overlaps_metadata(q, host, q->cs))
-				return qcow2_signal_corruption(q, "bitmap data cluster %#llx is invalid",
-							       (unsigned long long)host);
-			/* Read, set, write back the bytes that change. */
-			uint64_t bf = from / 8, bt = to / 8;
-			uint8_t *buf = q->tmp;
-			if ((ret = file_pread(q->f, buf + bf, bt - bf + 1, host + bf)) < 0)
-				return ret;
-			set_bits(buf, from, to);
-			ret = file_pwrite(q->f, buf + bf, bt - bf + 1, host + bf);
-		}
-	}
-	return ret;
-}
-
-int blk_bitmap_list(struct blk *b, struct blk_bitmap **out)
-{
-	*out = NULL;
-	if (b->drv != &blk_qcow2_driver)
-		return 0;
-	struct qcow2 *q = QS(b);
-	pthread_mutex_lock(&q->lock);
-	int n = 0, ret = 0;
-	uint8_t *d = NULL;
-	struct blk_bitmap *l = NULL;
-	if (!q->has_bitmaps)
-		goto out;
-	d = malloc(q->bm_dir_size ? q->bm_dir_size : 1);
-	l = calloc(q->nb_bitmaps, sizeof(*l));
-	if (!d || !l) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	if ((ret = file_pread(q->f, d, q->bm_dir_size, q->bm_dir_off)) < 0)
-		goto out;
-	for (uint64_t pos = 0; n < (int)q->nb_bitmaps && pos + 24 <= q->bm_dir_size; n++) {
-		uint16_t nlen = be16_at(d + pos + 18);
-		uint32_t extra = be32_at(d + pos + 20);
-		uint64_t name_at = pos + 24 + extra;
-		if (name_at + nlen > q->bm_dir_size)
-			break;
-		l[n].flags = be32_at(d + pos + 12);
-		l[n].granularity_bits = d[pos + 17];
-		snprintf(l[n].name, sizeof(l[n].name), "%.*s", (int)nlen, (const char *)d + name_at);
-		pos = (name_at + nlen + 7) & ~7ull;
-	}
-out:
-	pthread_mutex_unlock(&q->lock);
-	free(d);
-	if (ret < 0 || !n) {
-		free(l);
-		return ret;
-	}
-	*out = l;
-	return n;
-}
-
 /* ---- entry points ---- */
-
-static int prepare_write(struct qcow2 *q)
-{
-	int ret;
-
-	if (q->corrupt)
-		return -EIO;
-	if ((q->compat & QCOW2_COMPAT_LAZY) && !q->lazy) {
-		if ((ret = qcow2_mark_dirty(q)) < 0)
-			return ret;
-		q->lazy = true;
-	}
-	return qcow2_bitmaps_prepare(q);
-}
 
 static int qcow2_preadv(struct blk *b, const struct iovec *iov, int iovcnt, uint64_t off)
 {
@@ -814,7 +450,7 @@ static int qcow2_pwritev(struct blk *b, const struct iovec *iov, int iovcnt, uin
 {
 	struct qcow2 *q = QS(b);
 	pthread_mutex_lock(&q->lock);
-	int ret = prepare_write(q);
+	int ret = qcow2_prepare_write(q);
 	if (ret >= 0)
 		ret = qcow2_bitmaps_mark(q, off, iov_size(iov, iovcnt));
 	if (ret >= 0)
@@ -840,7 +476,7 @@ static int qcow2_discard(struct blk *b, uint64_t off, uint64_t len)
 {
 	struct qcow2 *q = QS(b);
 	pthread_mutex_lock(&q->lock);
-	int ret = prepare_write(q);
+	int ret = qcow2_prepare_write(q);
 	if (ret >= 0)
 		ret = qcow2_bitmaps_mark(q, off, len);
 	if (ret >= 0)
@@ -853,7 +489,7 @@ static int qcow2_write_zeroes(struct blk *b, uint64_t off, uint64_t len, bool ma
 {
 	struct qcow2 *q = QS(b);
 	pthread_mutex_lock(&q->lock);
-	int ret = prepare_write(q);
+	int ret = qcow2_prepare_write(q);
 	if (ret >= 0)
 		ret = qcow2_bitmaps_mark(q, off, len);
 	if (ret >= 0)
@@ -875,7 +511,7 @@ static int qcow2_write_compressed(struct blk *b, const void *buf, size_t len, ui
 {
 	struct qcow2 *q = QS(b);
 	pthread_mutex_lock(&q->lock);
-	int ret = q->has_df ? -ENOTSUP : prepare_write(q);
+	int ret = q->has_df ? -ENOTSUP : qcow2_prepare_write(q);
 	if (ret >= 0)
 		ret = qcow2_bitmaps_mark(q, off, len);
 	if (ret >= 0)
@@ -908,86 +544,11 @@ int blk_write_compressed_data(struct blk *b, uint64_t off, const void *cdata, si
 		return -EINVAL;
 	struct qcow2 *q = QS(b);
 	pthread_mutex_lock(&q->lock);
-	int ret = prepare_write(q);
+	int ret = qcow2_prepare_write(q);
 	if (ret >= 0)
 		ret = qcow2_bitmaps_mark(q, off, q->cs < b->size - off ? q->cs : b->size - off);
 	if (ret >= 0)
 		ret = qcow2_write_compressed_data(q, off, cdata, clen);
-	pthread_mutex_unlock(&q->lock);
-	return ret;
-}
-
-static int write_size(struct qcow2 *q, uint64_t size)
-{
-	uint8_t v[8];
-	put_be64(v, size);
-	int ret = qcow2_write_header_field(q, 24, v, 8);
-	return ret < 0 ? ret : file_flush(q->f);
-}
-
-static int qcow2_truncate(struct blk *b, uint64_t size, bool shrink, char *err, size_t errlen)
-{
-	struct qcow2 *q = QS(b);
-	int ret;
-
-	(void)shrink;
-	pthread_mutex_lock(&q->lock);
-	if ((ret = prepare_write(q)) < 0) {
-		errf(err, errlen, "the image is corrupt");
-		goto out;
-	}
-	if (q->has_bitmaps) {
-		errf(err, errlen, "Can't resize an image which has bitmaps");
-		ret = -ENOTSUP;
-		goto out;
-	}
-	if (size > (1ull << 62)) {
-		errf(err, errlen, "Image size too large");
-		ret = -EFBIG;
-		goto out;
-	}
-	if (size < b->size) {
-		if (q->nb_snaps) {
-			errf(err, errlen, "Can't shrink an image which has snapshots");
-			ret = -ENOTSUP;
-			goto out;
-		}
-		/* Drop everything past the new end, then the size. */
-		uint64_t from = cl_round_up(q, size);
-		if (from < b->size && (ret = qcow2_zero_range(q, from, b->size - from, true, 2)) < 0) {
-			errf(err, errlen, "cannot free the clusters past the new end: %s", strerror(-ret));
-			goto out;
-		}
-		if ((ret = qcow2_flush_caches(q, true)) < 0 || (ret = write_size(q, size)) < 0) {
-			errf(err, errlen, "cannot write the new size: %s", strerror(-ret));
-			goto out;
-		}
-		b->size = size;
-		goto out;
-	}
-	uint64_t old = b->size;
-	if ((ret = qcow2_grow_l1(q, qcow2_l1_entries_for(q, size))) < 0) {
-		errf(err, errlen, "cannot grow the L1 table: %s", ret == -EFBIG ? "the disk would be too large for this cluster size" : strerror(-ret));
-		goto out;
-	}
-	if (q->has_df && (ret = q->df_ro ? -EROFS : file_truncate(&q->df, size)) < 0) {
-		errf(err, errlen, "cannot resize the data file: %s", strerror(-ret));
-		goto out;
-	}
-	if ((ret = qcow2_flush_caches(q, true)) < 0 || (ret = write_size(q, size)) < 0) {
-		errf(err, errlen, "cannot write the new size: %s", strerror(-ret));
-		goto out;
-	}
-	b->size = size;
-	/* What an earlier shrink left in the last cluster must read as zeroes. */
-	if (cl_off(q, old)) {
-		uint64_t n = cl_round_up(q, old) - old;
-		if (n > size - old)
-			n = size - old;
-		if (n && (ret = qcow2_zero_range(q, old, n, false, 0)) < 0)
-			errf(err, errlen, "cannot zero the old tail: %s", strerror(-ret));
-	}
-out:
 	pthread_mutex_unlock(&q->lock);
 	return ret;
 }
@@ -1002,7 +563,7 @@ static int qcow2_change_backing(struct blk *b, const char *name, const char *fmt
 	if (!ret)
 		ret = qcow2_flush_caches(q, true);
 	if (!ret)
-		ret = rewrite_header(q, name, name ? fmt : NULL);
+		ret = qcow2_rewrite_header(q, name, name ? fmt : NULL);
 	if (!ret) {
 		free(b->backing_name);
 		free(b->backing_fmt);
@@ -1017,7 +578,7 @@ static int qcow2_make_empty(struct blk *b)
 {
 	struct qcow2 *q = QS(b);
 	pthread_mutex_lock(&q->lock);
-	int ret = prepare_write(q);
+	int ret = qcow2_prepare_write(q);
 	if (ret >= 0)
 		ret = qcow2_bitmaps_mark(q, 0, b->size);
 	if (ret >= 0 && b->size)
@@ -1139,7 +700,7 @@ static int qcow2_create(const char *path, const struct blk_create_opts *o, char 
 		free(q.kept_exts);
 		return -ENOMEM;
 	}
-	int hret = build_header(&q, 0, o->backing, o->backing ? o->backing_fmt : NULL, buf, cs);
+	int hret = qcow2_build_header(&q, 0, o->backing, o->backing ? o->backing_fmt : NULL, buf, cs);
 	free(q.kept_exts);
 	q.kept_exts = NULL;
 	if (hret < 0) {
@@ -1239,3 +800,4 @@ const struct blk_driver blk_qcow2_driver = {
 	.make_empty = qcow2_make_empty,
 	.info = qcow2_info,
 };
+

@@ -78,7 +78,7 @@ struct qsnap {
 
 struct qcow2_plan;
 
-/* An enabled persistent bitmap, kept up to date (qcow2.c). */
+/* An enabled persistent bitmap, kept up to date (qcow2_bitmap.c). */
 struct qbitmap {
 	uint64_t table_off;
 	uint32_t table_size;
@@ -239,6 +239,17 @@ int qcow2_mark_clean(struct qcow2 *q);
 int qcow2_signal_corruption(struct qcow2 *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int qcow2_write_l1_entry(struct qcow2 *q, uint32_t idx);
 bool qcow2_overlaps_metadata(struct qcow2 *q, uint64_t off, uint64_t len);
+/* The first cluster (header, extensions, backing file name) into buf. */
+int qcow2_build_header(struct qcow2 *q, uint64_t size, const char *bname, const char *bfmt,
+		       uint8_t *buf, size_t cap);
+/* Writes the first cluster anew, for another backing file. */
+int qcow2_rewrite_header(struct qcow2 *q, const char *bname, const char *bfmt);
+/* Before any change: a corrupt image refuses, lazy refcounts set the dirty
+ * bit, enabled bitmaps are loaded.  0 or -errno. */
+int qcow2_prepare_write(struct qcow2 *q);
+/* The driver's resize (block.h truncate). */
+int qcow2_truncate(struct blk *b, uint64_t size, bool shrink, char *err, size_t errlen);
+
 /* Before the first change: the enabled bitmaps, loaded to be kept up to date. */
 int qcow2_bitmaps_prepare(struct qcow2 *q);
 /* Sets the bits of [off, off+len) in every enabled bitmap, on disk. */
