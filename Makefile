@@ -7,6 +7,16 @@ WARN    := -Wall -Wextra -Werror
 BASEFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Isrc -MMD -MP -pthread
 LDLIBS  := -pthread -luring -llz4 -llzma -lz -lzstd -lbz2 -ljansson
 
+# Quiet build lines ("CC file"); `make V=1` shows the whole commands.
+V ?= 0
+ifeq ($(V),0)
+Q := @
+msg = @printf '  %-7s %s\n'
+else
+Q :=
+msg = @true
+endif
+
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # Every source file belongs to libvmon except the programs' main files.
@@ -33,33 +43,41 @@ $(LIB_OBJ) $(SAN_OBJ) $(MAINS:%.c=build/obj/%.o): | build/.deps-build
 
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(CFLAGS) -c $< -o $@
+	$(msg) CC $<
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -c $< -o $@
 
 build/san/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(SAN_FLAGS) -c $< -o $@
+	$(msg) CC $<
+	$(Q)$(CC) $(BASEFLAGS) $(SAN_FLAGS) -c $< -o $@
 
 build/libvmon.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(msg) AR $@
+	$(Q)ar rcs $@ $^
 
 build/libvmon-san.a: $(SAN_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(msg) AR $@
+	$(Q)ar rcs $@ $^
 
 build/vmon: build/obj/src/cli/main.o build/libvmon.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(msg) LINK $@
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 build/vmon-img: $(IMG_SRC:%.c=build/obj/%.o) build/libvmon.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lm
+	$(msg) LINK $@
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lm
 
 build/tests/%: tests/unit/%.c build/libvmon.a tests/unit/test.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(CFLAGS) -Itests/unit -o $@ $< build/libvmon.a $(LDLIBS)
+	$(msg) LINK $@
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -Itests/unit -o $@ $< build/libvmon.a $(LDLIBS)
 
 build/tests/san/%: tests/unit/%.c build/libvmon-san.a tests/unit/test.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< build/libvmon-san.a $(LDLIBS)
+	$(msg) LINK $@
+	$(Q)$(CC) $(BASEFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< build/libvmon-san.a $(LDLIBS)
 
 unit: $(UNIT_BIN) $(UNIT_SAN)
 
@@ -67,7 +85,8 @@ unit: $(UNIT_BIN) $(UNIT_SAN)
 TOOLS := build/tests/extract-vmlinux
 build/tests/extract-vmlinux: tests/tools/extract_vmlinux.c build/libvmon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< build/libvmon.a $(LDLIBS)
+	$(msg) LINK $@
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< build/libvmon.a $(LDLIBS)
 
 tools: $(TOOLS)
 

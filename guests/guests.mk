@@ -45,43 +45,53 @@ guests: $(GUEST_BIN)
 
 $(GUEST_OUT)/lib32/%.o: guests/lib/%.c
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(GUEST_CFLAGS32) -c $< -o $@
+	$(msg) CC $<
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS32) -c $< -o $@
 
 $(GUEST_OUT)/lib32/%.o: guests/lib/%.S
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(GUEST_CFLAGS32) -c $< -o $@
+	$(msg) CC $<
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS32) -c $< -o $@
 
 $(GUEST_OUT)/lib64/%.o: guests/lib/%.c
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(GUEST_CFLAGS64) -c $< -o $@
+	$(msg) CC $<
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS64) -c $< -o $@
 
 $(GUEST_OUT)/obj32/%.o: guests/%.c
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(GUEST_CFLAGS32) -c $< -o $@
+	$(msg) CC $<
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS32) -c $< -o $@
 
 $(GUEST_OUT)/obj32/%.o: guests/%.S
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(GUEST_CFLAGS32) -c $< -o $@
+	$(msg) CC $<
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS32) -c $< -o $@
 
 $(GUEST_OUT)/obj64/%.o: guests/%.c
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(GUEST_CFLAGS64) -c $< -o $@
+	$(msg) CC $<
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS64) -c $< -o $@
 
 $(GUEST_OUT)/obj64/%.o: guests/%.S
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(GUEST_CFLAGS64) -c $< -o $@
+	$(msg) CC $<
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS64) -c $< -o $@
 
 $(GUEST_OUT)/obj32/boot/entry32-aout.o: guests/boot/entry32.S
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(GUEST_CFLAGS32) -DMB_AOUT_KLUDGE -c $< -o $@
+	$(msg) CC $<
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS32) -DMB_AOUT_KLUDGE -c $< -o $@
 
 $(GUEST_OUT)/lib32.a: $(GUEST_LIB32)
 	@rm -f $@
-	ar rcs $@ $^
+	$(msg) AR $@
+	$(Q)ar rcs $@ $^
 
 $(GUEST_OUT)/lib64.a: $(GUEST_LIB64)
 	@rm -f $@
-	ar rcs $@ $^
+	$(msg) AR $@
+	$(Q)ar rcs $@ $^
 
 # $(1): guest name.  The entry object comes first so the multiboot header
 # lands at the start of the image, well inside the first 8 KiB.
@@ -89,43 +99,55 @@ define guest32_rule
 $(GUEST_OUT)/$(1).elf: $(GUEST_OUT)/obj32/boot/entry32.o \
 		$(addprefix $(GUEST_OUT)/obj32/,$(GUEST_OBJS_$(1))) $(GUEST_OUT)/lib32.a \
 		guests/boot/guest.ld
-	$(GUEST_LD) -m elf_i386 $(GUEST_LDFLAGS) -o $$@ $$(filter %.o %.a,$$^)
+	$(msg) LD $$@
+	$(Q)$(GUEST_LD) -m elf_i386 $(GUEST_LDFLAGS) -o $$@ $$(filter %.o %.a,$$^)
 endef
 $(foreach g,$(GUEST32),$(eval $(call guest32_rule,$(g))))
 
 # The same protmode guest as a flat image with the a.out kludge header.
 $(GUEST_OUT)/protmode-aout.elf: $(GUEST_OUT)/obj32/boot/entry32-aout.o \
 		$(GUEST_OUT)/obj32/protmode/protmode.o $(GUEST_OUT)/lib32.a guests/boot/guest.ld
-	$(GUEST_LD) -m elf_i386 $(GUEST_LDFLAGS) -o $@ $(filter %.o %.a,$^)
+	$(msg) LD $@
+	$(Q)$(GUEST_LD) -m elf_i386 $(GUEST_LDFLAGS) -o $@ $(filter %.o %.a,$^)
 
 $(GUEST_OUT)/protmode-aout.bin: $(GUEST_OUT)/protmode-aout.elf
-	$(GUEST_OBJCOPY) -O binary -j .text -j .rodata -j .data $< $@
+	$(msg) OBJCOPY $@
+	$(Q)$(GUEST_OBJCOPY) -O binary -j .text -j .rodata -j .data $< $@
 
 $(GUEST_OUT)/longmode.elf64: $(GUEST_OUT)/obj64/boot/entry64.o \
 		$(GUEST_OUT)/obj64/longmode/longmode.o $(GUEST_OUT)/lib64.a guests/boot/guest.ld
-	$(GUEST_LD) -m elf_x86_64 $(GUEST_LDFLAGS) -o $@ $(filter %.o %.a,$^)
+	$(msg) LD $@
+	$(Q)$(GUEST_LD) -m elf_x86_64 $(GUEST_LDFLAGS) -o $@ $(filter %.o %.a,$^)
 
 $(GUEST_OUT)/longmode.elf: $(GUEST_OUT)/longmode.elf64
-	$(GUEST_OBJCOPY) -O elf32-i386 $< $@
+	$(msg) OBJCOPY $@
+	$(Q)$(GUEST_OBJCOPY) -O elf32-i386 $< $@
 
 $(GUEST_OUT)/usermode.elf64: $(GUEST_OUT)/obj64/boot/entry64.o \
 		$(GUEST_OUT)/obj64/usermode/usermode.o $(GUEST_OUT)/lib64.a guests/boot/guest.ld
-	$(GUEST_LD) -m elf_x86_64 $(GUEST_LDFLAGS) -o $@ $(filter %.o %.a,$^)
+	$(msg) LD $@
+	$(Q)$(GUEST_LD) -m elf_x86_64 $(GUEST_LDFLAGS) -o $@ $(filter %.o %.a,$^)
 
 $(GUEST_OUT)/usermode.elf: $(GUEST_OUT)/usermode.elf64
-	$(GUEST_OBJCOPY) -O elf32-i386 $< $@
+	$(msg) OBJCOPY $@
+	$(Q)$(GUEST_OBJCOPY) -O elf32-i386 $< $@
 
 $(GUEST_OUT)/emubench.elf64: $(GUEST_OUT)/obj64/boot/entry64.o \
 		$(GUEST_OUT)/obj64/emubench/emubench.o $(GUEST_OUT)/lib64.a guests/boot/guest.ld
-	$(GUEST_LD) -m elf_x86_64 $(GUEST_LDFLAGS) -o $@ $(filter %.o %.a,$^)
+	$(msg) LD $@
+	$(Q)$(GUEST_LD) -m elf_x86_64 $(GUEST_LDFLAGS) -o $@ $(filter %.o %.a,$^)
 
 $(GUEST_OUT)/emubench.elf: $(GUEST_OUT)/emubench.elf64
-	$(GUEST_OBJCOPY) -O elf32-i386 $< $@
+	$(msg) OBJCOPY $@
+	$(Q)$(GUEST_OBJCOPY) -O elf32-i386 $< $@
 
 $(GUEST_OUT)/triple.elf: $(GUEST_OUT)/obj32/triple/triple.o guests/boot/guest.ld
-	$(GUEST_LD) -m elf_i386 $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+	$(msg) LD $@
+	$(Q)$(GUEST_LD) -m elf_i386 $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
 # A 512-byte boot sector: runs from --flat in vmon and from a disk in QEMU.
 $(GUEST_OUT)/realmode.bin: $(GUEST_OUT)/obj32/realmode/realmode.o guests/realmode/realmode.ld
-	$(GUEST_LD) -m elf_i386 -nostdlib -T guests/realmode/realmode.ld -o $@.elf $<
-	$(GUEST_OBJCOPY) -O binary $@.elf $@
+	$(msg) LD $@
+	$(Q)$(GUEST_LD) -m elf_i386 -nostdlib -T guests/realmode/realmode.ld -o $@.elf $<
+	$(msg) OBJCOPY $@
+	$(Q)$(GUEST_OBJCOPY) -O binary $@.elf $@
