@@ -82,11 +82,17 @@ build/tests/san/%: tests/unit/%.c build/libvmon-san.a tests/unit/test.h
 unit: $(UNIT_BIN) $(UNIT_SAN)
 
 # Helpers the integration tests run.
-TOOLS := build/tests/extract-vmlinux
+TOOLS := build/tests/extract-vmlinux build/difftest
 build/tests/extract-vmlinux: tests/tools/extract_vmlinux.c build/libvmon.a
 	@mkdir -p $(dir $@)
 	$(msg) LINK $@
 	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< build/libvmon.a $(LDLIBS)
+
+# The differential test of the software CPU against KVM (docs/emu.md).
+DIFF_SRC := $(sort $(wildcard tests/diff/*.c))
+build/difftest: $(DIFF_SRC) $(wildcard tests/diff/*.h) build/libvmon.a
+	$(msg) LINK $@
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -Itests/diff -o $@ $(DIFF_SRC) build/libvmon.a $(LDLIBS)
 
 tools: $(TOOLS)
 

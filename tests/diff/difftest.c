@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * difftest: runs generated user-mode code on KVM (the reference: under a
+ * host KVM that runs user mode natively, the real CPU) and on vmon's
+ * software CPU from the same state, and compares registers, flags, XMM
+ * registers and memory.  docs/emu.md, "Differential testing".
+ *
+ * Exit status: 0 no difference (differences in undefined flags are
+ * reported, not failed), 1 differences, 2 usage, 77 KVM unusable here.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dt_gen.h"
+#include "dt_reduce.h"
+#include "util/log.h"
+
+struct opts {
+	uint64_t seed;
+	long cases;          /* random sequences */
+	int max_items;
+	int exhaustive, random;
+	int max_report;      /* reduced cases printed in full */
+	int max_undef;       /* undefined-flag differences printed */
+};
+
+struct tally {
+	long cases, diff, undef, reported, undef_shown;
+};
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: difftest [--seed N] [--cases N] [--max-items N] [--long]\n"
+		"                [--exhaustive-only | --random-only] [--max-report N]\n");
+}
+
+static int parse_num(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno || end == s || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	*o = (struct opts){ .seed = 1, .cases = 3000, .max_items = 24, .exhaustive = 1,
+			    .random = 1, .max_report = 3, .max_undef = 5 };
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		long v;
+
+		if (!strcmp(a, "--long")) {
+			o->cases = 300000;
+		} else if (!strcmp(a, "--exhaustive-only")) {
+			o->random = 0;
+		} else if (!strcmp(a, "--random-only")) {
+			o->exhaustive = 0;
+		} else if (i + 1 < argc && !strcmp(a, "--seed") &&
+			   !parse_num(argv[i + 1], 0, 0x7fffffffL, &v)) {
+			o->seed = (uint64_t)v;
+			i++;
+		} else if (i + 1 < argc && !strcmp(a, "--cases") &&
+			   !parse_num(argv[i + 1], 0, 1000000000L, &v)) {
+			o->cases = v;
+			i++;
+		} else if (i + 1 < argc && !strcmp(a, "--max-items") &&
+			   !parse_num(argv[i + 1], 1, 200, &v)) {
+			o->max_items = (int)v;
+			i++;
+		} else if (i + 1 < argc && !strcmp(a, "--max-report") &&
+			   !parse_num(argv[i + 1], 0, 1000, &v)) {
+			o->max_report = (int)v;
+			i++;
+		} else {
+			fprintf(stderr, "difftest: bad argument '%s'\n", a);
+			usage();
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void report(struct dt_pair *p, struct dt_case *c, const char *title)
+{
+	printf("DIFFERENCE %s\n", title);
+	dt_print_code(stdout, c);
+	dt_print_input(stdout, &c->in);
+	printf("  differences:\n");
+	dt_print_diff(stdout, c, &p->oref, &p->oemu);
+	dt_print_output(stdout, "kvm", &p->oref);
+	dt_print_output(stdout, "emu", &p->oemu);
+	fflush(stdout);
+}
+
+static void reduce_and_report(struct dt_pair *p, struct dt_case *c, struct tally *t,
+			      const struct opts *o, const char *what)
+{
+	char title[160];
+	int before = c->n;
+
+	t->diff++;
+	if (t->reported >= o->max_report)
+		return;
+	t->reported++;
+	dt_reduce(p, c);
+	snprintf(title, sizeof(title), "%s (reduced from %d to %d items)", what, before, c->n);
+	report(p, c, title);
+}
+
+static void show_undef(struct dt_pair *p, struct tally *t, const struct opts *o,
+		       const char *what)
+{
+	int off = dt_first_data_diff(&p->oref, &p->oemu);
+
+	t->undef++;
+	if (t->undef_shown++ >= o->max_undef)
+		return;
+	if (off >= 0) {
+		uint64_t a, b;
+
+		off &= ~7;
+		memcpy(&a, p->oref.data + off, 8);
+		memcpy(&b, p->oemu.data + off, 8);
+		printf("undefined flags differ: %s: kvm %#llx, emu %#llx\n", what,
+		       (unsigned long long)a, (unsigned long long)b);
+	} else {
+		printf("undefined flags differ: %s: rflags kvm %#llx, emu %#llx\n", what,
+		       (unsigned long long)p->oref.rflags, (unsigned long long)p->oemu.rflags);
+	}
+}
+
+static void case_reset(struct dt_case *c)
+{
+	memset(&c->in, 0, sizeof(c->in));
+	c->in.gpr[X86_RSP] = DT_STACK_BASE + DT_STACK_SIZE / 2;
+	c->in.mxcsr = 0x1f80;
+	c->n = 0;
+}
+
+/* Block b alone, in slot 0: reported if it differs. */
+static int exh_single(struct dt_pair *p, struct dt_case *c, int b, struct tally *t,
+		      const struct opts *o)
+{
+	enum dt_verdict v;
+	char what[160];
+
+	case_reset(c);
+	if (dt_exh_add(c, b, 0) || dt_pair_run(p, c, &v))
+		return -1;
+	snprintf(what, sizeof(what), "exhaustive case %d: ", b);
+	dt_exh_describe(b, what + strlen(what), (int)(sizeof(what) - strlen(what)));
+	if (v == DT_DIFF)
+		reduce_and_report(p, c, t, o, what);
+	else if (v == DT_UNDEF_ONLY)
+		show_undef(p, t, o, what);
+	return 0;
+}
+
+/* Cases [first, first + n) at once; each alone again if the batch differs. */
+static int exh_batch(struct dt_pair *p, struct dt_case *c, int first, int *n,
+		     struct tally *t, const struct opts *o)
+{
+	int total = dt_exh_count(), k = 0;
+	enum dt_verdict v;
+
+	case_reset(c);
+	while (first + k < total && dt_exh_add(c, first + k, k) == 0) {
+		if (dt_case_assemble(c)) {
+			c->n -= 3;
+			break;
+		}
+		k++;
+	}
+	*n = k;
+	if (dt_pair_run(p, c, &v))
+		return -1;
+	t->cases += k;
+	if (v == DT_SAME)
+		return 0;
+	for (int i = 0; i < k; i++)
+		if (exh_single(p, c, first + i, t, o))
+			return -1;
+	return 0;
+}
+
+static int run_exhaustive(struct dt_pair *p, const struct opts *o, struct tally *t)
+{
+	static struct dt_case c;
+	int total = dt_exh_count();
+
+	if (total < 0)
+		return -1;
+	for (int b = 0; b < total;) {
+		int n;
+
+		if (exh_batch(p, &c, b, &n, t, o) || n == 0)
+			return -1;
+		b += n;
+	}
+	return 0;
+}
+
+static int run_random(struct dt_pair *p, const struct opts *o, struct tally *t, long *insns)
+{
+	static struct dt_case c;
+
+	for (long i = 0; i < o->cases; i++) {
+		uint64_t rng = (o->seed * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)i + 1) * 0xbf58476d1ce4e5b9ULL;
+		enum dt_verdict v;
+		char what[96];
+
+		rng |= 1;
+		dt_gen_random(&c, &rng, o->max_items);
+		if (dt_pair_run(p, &c, &v))
+			return -1;
+		t->cases++;
+		*insns += c.n;
+		snprintf(what, sizeof(what), "random case %ld (seed %llu)", i,
+			 (unsigned long long)o->seed);
+		if (v == DT_DIFF)
+			reduce_and_report(p, &c, t, o, what);
+		else if (v == DT_UNDEF_ONLY)
+			show_undef(p, t, o, what);
+	}
+	return 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	struct dt_pair p = { 0 };
+	struct opts o;
+	struct tally te = { 0 }, tr = { 0 };
+	char why[256];
+	long insns = 0;
+	double t0 = now();
+	int rc = 0;
+
+	if (parse_opts(argc, argv, &o))
+		return 2;
+	log_set_level(LOG_WARN);
+	p.ref = dt_vm_new(&accel_kvm, why, sizeof(why));
+	if (!p.ref) {
+		printf("difftest: no reference: %s\n", why);
+		return 77;
+	}
+	p.emu = dt_vm_new(&accel_emu, why, sizeof(why));
+	if (!p.emu) {
+		printf("difftest: %s\n", why);
+		dt_vm_free(p.ref);
+		return 1;
+	}
+	if (o.exhaustive && (rc = run_exhaustive(&p, &o, &te)) == 0)
+		printf("exhaustive: %ld flag cases, %ld differ, %ld differ only in undefined flags\n",
+		       te.cases, te.diff, te.undef);
+	if (!rc && o.random && (rc = run_random(&p, &o, &tr, &insns)) == 0)
+		printf("random: %ld sequences (%ld items, seed %llu), %ld differ, "
+		       "%ld differ only in undefined flags\n", tr.cases, insns,
+		       (unsigned long long)o.seed, tr.diff, tr.undef);
+	printf("difftest: %lu runs on each accelerator in %.1f s\n", p.runs, now() - t0);
+	if (rc)
+		printf("difftest: an accelerator failed to run a case\n");
+	dt_vm_free(p.ref);
+	dt_vm_free(p.emu);
+	return rc || te.diff || tr.diff ? 1 : 0;
+}

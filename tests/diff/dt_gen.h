@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VMON_TESTS_DIFF_DT_GEN_H
+#define VMON_TESTS_DIFF_DT_GEN_H
+
+#include <stdint.h>
+
+#include "dt_case.h"
+
+/* A small, seedable PRNG (xorshift64*): the same seed, the same cases. */
+uint64_t dt_rand(uint64_t *state);
+
+/*
+ * Exhaustive flag cases: every ALU, shift, rotate, multiply, divide, bit
+ * scan and condition-code instruction at each width over operand values
+ * at the carry/overflow/sign/zero/parity/aux boundaries, with each
+ * incoming CF (and other flags), shifts by every count 0..width+1.  Each
+ * block loads its operands and flags, runs one instruction and stores RAX,
+ * RCX, RDX and the flags in its own DT_SLOT_SIZE slot of the data area.
+ */
+#define DT_SLOT_SIZE 32
+
+int dt_exh_count(void);
+/* Appends block number b (at slot index slot) to c; -1 if it does not fit. */
+int dt_exh_add(struct dt_case *c, int b, int slot);
+/* "add r32, r32 a=... b=... flags=..." */
+void dt_exh_describe(int b, char *buf, int len);
+
+/* A random sequence of up to max_items items and a random initial state. */
+void dt_gen_random(struct dt_case *c, uint64_t *rng, int max_items);
+
+/* Shared by the random generators (dt_rand.c, dt_sse.c). */
+unsigned dt_rn(uint64_t *r, unsigned n);
+int dt_rand_mem(uint64_t *r, int align);
+void dt_gen_sse_init(struct dt_input *in, uint64_t *r);
+void dt_gen_sse_int(struct dt_item *it, uint64_t *r);
+void dt_gen_sse_fp(struct dt_item *it, uint64_t *r);
+void dt_gen_sse_gpr(struct dt_item *it, uint64_t *r);
+
+#endif
