@@ -161,6 +161,17 @@ static int gate_target(struct emu_cpu *c, const struct gate *g, int ext, struct 
 	return 0;
 }
 
+/*
+ * Faults push RFLAGS with RF set, so that an IRET back to the instruction
+ * does not trip an instruction breakpoint again (SDM 17.3.1.1); traps
+ * (#DB, #BP, #OF) and aborts (#DF, #MC) do not.
+ */
+static int fault_class(int vec)
+{
+	return vec < 32 && vec != EXC_DB && vec != EXC_NMI && vec != EXC_BP && vec != EXC_OF &&
+	       vec != EXC_DF && vec != 18;
+}
+
 static int deliver_protected(struct emu_cpu *c, int vec, int kind, int has_err,
 			     uint32_t err, uint64_t ret_rip)
 {
@@ -213,7 +224,7 @@ static int deliver_protected(struct emu_cpu *c, int vec, int kind, int has_err,
 		frame_push(&f, s->seg[X86_SS].selector);
 		frame_push(&f, s->gpr[X86_RSP]);
 	}
-	frame_push(&f, s->rflags);
+	frame_push(&f, s->rflags | (kind == EV_EXCEPTION && fault_class(vec) ? X86_RFLAGS_RF : 0));
 	frame_push(&f, s->seg[X86_CS].selector);
 	frame_push(&f, ret_rip);
 	if (has_err)
@@ -322,7 +333,10 @@ static uint64_t iret_flags(struct emu_cpu *c, uint64_t newf, unsigned size, int 
 		keep |= ~0xffffULL;
 	keep |= ~0x3f7fd5ULL;
 	f = (c->s->rflags & keep) | (newf & ~keep);
-	return (f & 0x3f7fd7ULL) | X86_RFLAGS_FIXED;
+	/* RF only suppresses instruction breakpoints, which emu does not have,
+	 * and would stay set: the CPU clears it when the next instruction
+	 * completes, emu does not track that. */
+	return (f & 0x3f7fd7ULL & ~X86_RFLAGS_RF) | X86_RFLAGS_FIXED;
 }
 
 void emu_null_data_segs(struct emu_cpu *c, int cpl)
