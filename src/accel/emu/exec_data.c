@@ -119,6 +119,14 @@ static int xadd(struct emu_cpu *c, unsigned size)
 	emu_opnd_decode(c, OPND_G, size, &s);
 	emu_opnd_read(c, &s);
 	x = (struct xadd_ctx){ s.val, size };
+	if (d.kind == 1) {
+		/* The sum goes to the destination last: XADD r, r (the same
+		 * register) leaves the sum there, not the old value. */
+		emu_opnd_read(c, &d);
+		old = d.val;
+		emu_opnd_write(c, &s, old);
+		return emu_opnd_write(c, &d, xadd_fn(c, old, &x));
+	}
 	if (emu_rmw(c, &d, c->insn.lock, xadd_fn, &x, &old))
 		return -1;
 	return emu_opnd_write(c, &s, old);
