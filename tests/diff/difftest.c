@@ -166,6 +166,69 @@ static int exh_single(struct dt_pair *p, struct dt_case *c, int b, struct tally 
 	return 0;
 }
 
+/* How often each instruction and width left which undefined flags differently. */
+struct undef_stat {
+	char key[48];
+	uint64_t flags;
+	long n;
+};
+#define MAX_UNDEF_STATS 128
+static struct undef_stat undef_stats[MAX_UNDEF_STATS];
+static int nundef_stats;
+
+static void undef_count(int b, uint64_t flags)
+{
+	char key[48];
+	int i;
+
+	dt_exh_key(b, key, sizeof(key));
+	for (i = 0; i < nundef_stats; i++)
+		if (!strcmp(undef_stats[i].key, key))
+			break;
+	if (i == MAX_UNDEF_STATS)
+		return;
+	if (i == nundef_stats) {
+		snprintf(undef_stats[i].key, sizeof(undef_stats[i].key), "%s", key);
+		nundef_stats++;
+	}
+	undef_stats[i].flags |= flags;
+	undef_stats[i].n++;
+}
+
+static void undef_summary(void)
+{
+	for (int i = 0; i < nundef_stats; i++)
+		printf("undefined flags differ: %s in %ld cases:%s%s%s%s%s%s\n", undef_stats[i].key,
+		       undef_stats[i].n,
+		       undef_stats[i].flags & DT_CF ? " CF" : "", undef_stats[i].flags & DT_PF ? " PF" : "",
+		       undef_stats[i].flags & DT_AF ? " AF" : "", undef_stats[i].flags & DT_ZF ? " ZF" : "",
+		       undef_stats[i].flags & DT_SF ? " SF" : "", undef_stats[i].flags & DT_OF ? " OF" : "");
+}
+
+/* A batch that differs only in undefined flags: the slots say which cases. */
+static void undef_slots(struct dt_pair *p, int first, int k, struct tally *t,
+			const struct opts *o)
+{
+	for (int i = 0; i < k; i++) {
+		int off = i * DT_SLOT_SIZE + 24;
+		uint64_t a, b;
+		char what[160];
+
+		memcpy(&a, p->oref.data + off, 8);
+		memcpy(&b, p->oemu.data + off, 8);
+		if (a == b)
+			continue;
+		undef_count(first + i, a ^ b);
+		t->undef++;
+		if (t->undef_shown++ >= o->max_undef)
+			continue;
+		snprintf(what, sizeof(what), "exhaustive case %d: ", first + i);
+		dt_exh_describe(first + i, what + strlen(what), (int)(sizeof(what) - strlen(what)));
+		printf("undefined flags differ: %s: kvm %#llx, emu %#llx\n", what,
+		       (unsigned long long)a, (unsigned long long)b);
+	}
+}
+
 /* Cases [first, first + n) at once; each alone again if the batch differs. */
 static int exh_batch(struct dt_pair *p, struct dt_case *c, int first, int *n,
 		     struct tally *t, const struct opts *o)
@@ -187,6 +250,10 @@ static int exh_batch(struct dt_pair *p, struct dt_case *c, int first, int *n,
 	t->cases += k;
 	if (v == DT_SAME)
 		return 0;
+	if (v == DT_UNDEF_ONLY) {
+		undef_slots(p, first, k, t, o);
+		return 0;
+	}
 	for (int i = 0; i < k; i++)
 		if (exh_single(p, c, first + i, t, o))
 			return -1;
@@ -268,6 +335,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (o.exhaustive && (rc = run_exhaustive(&p, &o, &te)) == 0)
+		undef_summary();
+	if (o.exhaustive && !rc)
 		printf("exhaustive: %ld flag cases, %ld differ, %ld differ only in undefined flags\n",
 		       te.cases, te.diff, te.undef);
 	if (!rc && o.random && (rc = run_random(&p, &o, &tr, &insns)) == 0)

@@ -87,6 +87,8 @@ void dt_emit_store_flags(struct dt_item *it, int off)
 	dt_emit1(it, 0x04);
 	dt_emit1(it, 0x25);
 	dt_emit_imm(it, DT_DATA_BASE + (uint64_t)off, 4);
+	/* The copy left below RSP would carry the undefined flags past the mask. */
+	dt_emit(it, (const uint8_t[]){ 0x48, 0xc7, 0x44, 0x24, 0xf8, 0, 0, 0, 0 }, 9);
 }
 
 int dt_case_assemble(struct dt_case *c)
@@ -102,5 +104,26 @@ int dt_case_assemble(struct dt_case *c)
 	c->in.code[n] = 0x0f;               /* UD2: the end */
 	c->in.code[n + 1] = 0x0b;
 	c->in.code_len = n + 2;
+	return 0;
+}
+
+uint16_t dt_cc_uses(unsigned cc)
+{
+	static const uint16_t uses[8] = {
+		DT_OF, DT_CF, DT_ZF, DT_CF | DT_ZF, DT_SF, DT_PF, DT_SF | DT_OF,
+		DT_ZF | DT_SF | DT_OF,
+	};
+	return uses[(cc >> 1) & 7];
+}
+
+int dt_case_reads_undefined(const struct dt_case *c)
+{
+	uint16_t u = 0;
+
+	for (int i = 0; i < c->n; i++) {
+		if (c->item[i].uses & u)
+			return 1;
+		u = (uint16_t)((u & ~c->item[i].def) | c->item[i].undef);
+	}
 	return 0;
 }

@@ -26,8 +26,9 @@
 struct dt_item {
 	uint8_t len;
 	uint8_t b[DT_ITEM_BYTES];
-	/* Flags the item leaves defined, and those the SDM leaves undefined. */
-	uint16_t def, undef;
+	/* Flags the item leaves defined, those the SDM leaves undefined, and
+	 * those it reads. */
+	uint16_t def, undef, uses;
 	/* A PUSHF image stored in the data area: its offset (-1: none) and the
 	 * flags undefined in it. */
 	int16_t slot;
@@ -43,6 +44,15 @@ struct dt_case {
 
 /* in.code from the items; -1 when they do not fit. */
 int dt_case_assemble(struct dt_case *c);
+
+/*
+ * Whether an item reads a flag that an earlier one left undefined: such
+ * a case tests nothing the SDM defines (the generators never make one;
+ * the reducer must not either).
+ */
+int dt_case_reads_undefined(const struct dt_case *c);
+/* The flags condition code cc (0-15) reads. */
+uint16_t dt_cc_uses(unsigned cc);
 
 /* An item builder: bytes are appended, flag effects set by the caller. */
 void dt_item_init(struct dt_item *it);
@@ -66,7 +76,7 @@ void dt_emit_modrm(struct dt_item *it, int size, uint8_t pfx, const uint8_t *op,
 void dt_emit_mov_imm(struct dt_item *it, int reg, uint64_t v);
 /* PUSH imm32 (sign-extended); POPFQ: sets the arithmetic flags and DF. */
 void dt_emit_set_flags(struct dt_item *it, uint32_t flags);
-/* PUSHFQ; POP qword [data + off]. */
+/* PUSHFQ; POP qword [data + off]; the stack copy zeroed. */
 void dt_emit_store_flags(struct dt_item *it, int off);
 
 #endif

@@ -335,3 +335,15 @@ void dt_exh_describe(int b, char *buf, int len)
 		 o->kind == K_SHIFT_I ? " (imm)" : "", 8 * e->size, (unsigned long long)e->a,
 		 (unsigned long long)e->b, e->fin);
 }
+
+void dt_exh_key(int b, char *buf, int len)
+{
+	const struct exh_case *e = &cases[b];
+	const struct op *o = &ops[e->op];
+
+	if (o->kind == K_CC)
+		snprintf(buf, (size_t)len, "setcc/cmovcc/jcc");
+	else
+		snprintf(buf, (size_t)len, "%s%s %d-bit", o->name,
+			 o->kind == K_SHIFT_I ? " (imm)" : "", 8 * e->size);
+}

@@ -24,6 +24,8 @@ int dt_exh_count(void);
 int dt_exh_add(struct dt_case *c, int b, int slot);
 /* "add r32, r32 a=... b=... flags=..." */
 void dt_exh_describe(int b, char *buf, int len);
+/* "add 32-bit": the instruction and width alone. */
+void dt_exh_key(int b, char *buf, int len);
 
 /* A random sequence of up to max_items items and a random initial state. */
 void dt_gen_random(struct dt_case *c, uint64_t *rng, int max_items);

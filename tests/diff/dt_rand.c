@@ -76,6 +76,7 @@ static void g_alu(struct dt_item *it, uint64_t *r)
 
 	it->def = DT_ARITH;
 	it->undef = op == 1 || op == 4 || op == 6 ? DT_AF : 0;
+	it->uses = op == 2 || op == 3 ? DT_CF : 0;
 	if (form == 2) {            /* 80/81/83 /op imm */
 		int imm8 = size == 1 || rn(r, 2);
 
@@ -115,24 +116,43 @@ static void g_shift(struct dt_item *it, uint64_t *r)
 	int form = (int)rn(r, 3);
 	uint8_t opc = (uint8_t)((form == 0 ? 0xd0 : form == 1 ? 0xd2 : 0xc0) + (size == 1 ? 0 : 1));
 
+	unsigned count = form == 0 ? 1 : form == 2 ? rn(r, 72) : 0;
+	unsigned masked = count & (size == 8 ? 63 : 31);
+	uint16_t sets = d <= 3 ? DT_CF | DT_OF : DT_ARITH;
+
 	dt_emit_modrm(it, size, 0, &opc, 1, d, rm, l8);
 	if (form == 2)
-		dt_emit1(it, (uint8_t)rn(r, 72));
-	/* The count is not known here (CL): what any count may leave undefined. */
-	it->def = d <= 3 ? DT_CF | DT_OF : DT_ARITH;
-	it->undef = d <= 3 ? DT_OF : DT_OF | DT_AF | (d == 4 || d == 5 ? DT_CF : 0);
+		dt_emit1(it, (uint8_t)count);
+	it->uses = d == 2 || d == 3 ? DT_CF : 0;
+	if (form == 1 || d == 2 || d == 3) {
+		/* By CL (the count unknown here, maybe 0: flags kept) or RCL/RCR,
+		 * whose flags follow the count modulo 9/17: may or may not set. */
+		it->undef = sets;
+		return;
+	}
+	if (masked == 0)
+		return;
+	it->def = sets;
+	it->undef = (uint16_t)((masked == 1 ? 0 : DT_OF) | (d > 3 ? DT_AF : 0) |
+			       ((d == 4 || d == 5) && masked >= 8u * (unsigned)size ? DT_CF : 0));
 }
 
 static void g_shxd(struct dt_item *it, uint64_t *r)
 {
 	int size = 2 << rn(r, 3), l8, rm = rm_any(r, size, &l8), cl = size > 2 && rn(r, 2);
 	uint8_t op[2] = { 0x0f, (uint8_t)((rn(r, 2) ? 0xa4 : 0xac) + (cl ? 1 : 0)) };
+	unsigned count = rn(r, (unsigned)(size == 2 ? 16 : 8 * size));
 
 	dt_emit_modrm(it, size, 0, op, 2, wreg(r), rm, 0);
-	if (!cl)
-		dt_emit1(it, (uint8_t)rn(r, (unsigned)(size == 2 ? 16 : 8 * size)));
+	if (cl) {
+		it->undef = DT_ARITH;       /* CL may be 0: flags kept */
+		return;
+	}
+	dt_emit1(it, (uint8_t)count);
+	if (count == 0)
+		return;
 	it->def = DT_ARITH;
-	it->undef = DT_OF | DT_AF;
+	it->undef = (uint16_t)(DT_AF | (count == 1 ? 0 : DT_OF));
 }
 
 static void g_mul(struct dt_item *it, uint64_t *r)
@@ -220,6 +240,7 @@ static void g_cc(struct dt_item *it, uint64_t *r)
 	unsigned cc = rn(r, 16);
 	int l8;
 
+	it->uses = dt_cc_uses(cc);
 	if (rn(r, 2)) {
 		uint8_t op[2] = { 0x0f, (uint8_t)(0x40 + cc) };
 		int size = 2 << rn(r, 3);
@@ -326,6 +347,7 @@ static void g_stack(struct dt_item *it, uint64_t *r)
 		dt_emit1(it, (uint8_t)(0x58 + (g & 7)));
 		break;
 	case 1:                       /* PUSHF; POP r */
+		it->uses = DT_ARITH;
 		dt_emit1(it, 0x9c);
 		if (g & 8)
 			dt_emit1(it, 0x41);
@@ -338,12 +360,14 @@ static void g_stack(struct dt_item *it, uint64_t *r)
 	case 3:
 		dt_emit1(it, rn(r, 2) ? 0x9f : 0x9e);    /* LAHF / SAHF */
 		it->def = it->b[0] == 0x9e ? DT_ARITH & ~DT_OF : 0;
+		it->uses = it->b[0] == 0x9f ? DT_ARITH & ~DT_OF : 0;
 		break;
 	case 4: {
 		static const uint8_t f[5] = { 0xf8, 0xf9, 0xf5, 0xfc, 0xfd };
 
 		dt_emit1(it, f[rn(r, 5)]);
 		it->def = it->b[0] < 0xfc ? DT_CF : 0;
+		it->uses = it->b[0] == 0xf5 ? DT_CF : 0;     /* CMC */
 		break;
 	}
 	default:                      /* PUSH imm8/imm32; POP to memory */
@@ -362,10 +386,11 @@ static void g_string(struct dt_item *it, uint64_t *r)
 {
 	static const uint8_t ops[5] = { 0xa4, 0xa6, 0xaa, 0xac, 0xae };
 	int size = opsize(r), op = ops[rn(r, 5)], rep = (int)rn(r, 3);
+	unsigned count = rn(r, 40);
 
 	dt_emit_mov_imm(it, X86_RSI, DT_DATA_BASE + 0x800 + rn(r, 0x1000));
 	dt_emit_mov_imm(it, X86_RDI, DT_DATA_BASE + 0x800 + rn(r, 0x1000));
-	dt_emit_mov_imm(it, X86_RCX, rn(r, 40));
+	dt_emit_mov_imm(it, X86_RCX, count);
 	if (rep)
 		dt_emit1(it, rep == 1 ? 0xf3 : 0xf2);
 	if (size == 2)
@@ -373,7 +398,7 @@ static void g_string(struct dt_item *it, uint64_t *r)
 	if (size == 8)
 		dt_emit1(it, 0x48);
 	dt_emit1(it, (uint8_t)(op + (size == 1 ? 0 : 1)));
-	if (op == 0xa6 || op == 0xae)
+	if ((op == 0xa6 || op == 0xae) && (!rep || count))
 		it->def = DT_ARITH;
 }
 
@@ -384,9 +409,12 @@ static void g_jcc(struct dt_item *it, uint64_t *r)
 {
 	struct dt_item inner;
 
+	unsigned cc = rn(r, 16);
+
 	dt_item_init(&inner);
 	g_simple(&inner, r);
-	dt_emit1(it, (uint8_t)(0x70 + rn(r, 16)));
+	it->uses = dt_cc_uses(cc) | inner.uses;
+	dt_emit1(it, (uint8_t)(0x70 + cc));
 	dt_emit1(it, inner.len);
 	dt_emit(it, inner.b, inner.len);
 	/* Either path: flags the inner item sets may or may not be set. */
@@ -429,9 +457,26 @@ static uint64_t rand_value(uint64_t *r)
 	}
 }
 
+/*
+ * An item that would read flags an earlier one left undefined gets a
+ * PUSH imm; POPF of its own first: it then reads defined flags whatever
+ * the reducer later drops before it.
+ */
+static void define_flags_first(struct dt_item *it, uint64_t *r)
+{
+	struct dt_item old = *it;
+
+	dt_item_init(it);
+	dt_emit_set_flags(it, (uint32_t)dt_rand(r) & (DT_ARITH | 0x400));
+	dt_emit(it, old.b, old.len);
+	it->def = DT_ARITH;
+	it->undef = old.undef;
+}
+
 void dt_gen_random(struct dt_case *c, uint64_t *rng, int max_items)
 {
 	struct dt_input *in = &c->in;
+	int n;
 
 	memset(in, 0, sizeof(*in));
 	for (int i = 0; i < 16; i++)
@@ -449,12 +494,17 @@ void dt_gen_random(struct dt_case *c, uint64_t *rng, int max_items)
 		memcpy(in->stack + i, &v, 8);
 	}
 	dt_gen_sse_init(in, rng);
-	c->n = 1 + (int)rn(rng, (unsigned)max_items);
-	for (int i = 0; i < c->n; i++) {
-		dt_item_init(&c->item[i]);
+	n = 1 + (int)rn(rng, (unsigned)max_items);
+	c->n = 0;
+	for (int i = 0; i < n; i++) {
+		struct dt_item *it = &c->item[c->n++];
+
+		dt_item_init(it);
 		if (rn(rng, 8) == 0)
-			g_jcc(&c->item[i], rng);
+			g_jcc(it, rng);
 		else
-			g_simple(&c->item[i], rng);
+			g_simple(it, rng);
+		if (dt_case_reads_undefined(c))
+			define_flags_first(it, rng);
 	}
 }

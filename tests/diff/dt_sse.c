@@ -126,8 +126,9 @@ void dt_gen_sse_fp(struct dt_item *it, uint64_t *r)
 		op[1] = fp_sse3[rn(r, N(fp_sse3))];
 		pfx = rn(r, 2) ? 0x66 : 0xf2;
 	}
-	/* Packed memory operands must be aligned, scalar ones need not be. */
-	emit_sse(it, pfx, op, 2, reg, xmm_or_mem(r, pfx >= 0xf2 ? 0 : 16));
+	/* Packed memory operands must be aligned, scalar ones need not be
+	 * (the SSE3 ones with F2 and CVTTPS2DQ are packed). */
+	emit_sse(it, pfx, op, 2, reg, xmm_or_mem(r, pfx >= 0xf2 && k < 2 && op[1] != 0x5b ? 0 : 16));
 	if (op[1] == 0xc2)
 		dt_emit1(it, (uint8_t)rn(r, 8));
 	else if (op[1] == 0xc6)
