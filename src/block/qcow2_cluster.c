@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * qcow2 cluster mapping: L1/L2 lookup and allocation, the read and write
- * paths (copy-on-write from the old cluster, a compressed cluster or the
- * backing file), zero clusters and discard, compressed clusters (zlib and
- * zstd), extended L2 entries, and block status.
+ * qcow2 cluster mapping: L1/L2 lookup and allocation, the write path
+ * (copy-on-write from the old cluster, a compressed cluster or the backing
+ * file), zero clusters and discard, compressed clusters (zlib and zstd),
+ * extended L2 entries, and block status.  The read path is qcow2_read.c.
  *
  * Write order for a new cluster: the data, then (in the L2 cache) the entry;
  * the cache writes that table only after the refcounts that count the
@@ -20,35 +20,14 @@
 
 #include "block/qcow2_int.h"
 
-#define SLICE_MAX 1024
-
 uint64_t qcow2_l1_entries_for(const struct qcow2 *q, uint64_t size)
 {
 	uint64_t per_l1 = q->cs << q->l2_bits;
 	return (size + per_l1 - 1) / per_l1;
 }
 
-/* ---- L2 entries ---- */
-
-static inline uint64_t l2_get(const struct qcow2 *q, const uint8_t *l2, uint64_t i)
-{
-	return be64_at(l2 + i * q->l2_entry_size);
-}
-
-static inline uint64_t l2_bitmap(const struct qcow2 *q, const uint8_t *l2, uint64_t i)
-{
-	return q->ext_l2 ? be64_at(l2 + i * 16 + 8) : 0;
-}
-
-static inline void l2_set(const struct qcow2 *q, uint8_t *l2, uint64_t i, uint64_t e, uint64_t bm)
-{
-	put_be64(l2 + i * q->l2_entry_size, e);
-	if (q->ext_l2)
-		put_be64(l2 + i * 16 + 8, bm);
-}
-
 /* The L2 table for voff, pinned in the cache, or *l2 = NULL when none. */
-static int get_l2(struct qcow2 *q, uint64_t voff, uint8_t **l2)
+int qcow2_get_l2(struct qcow2 *q, uint64_t voff, uint8_t **l2)
 {
 	uint64_t l1i = voff >> (q->cluster_bits + q->l2_bits);
 
@@ -85,7 +64,7 @@ int qcow2_get_l2_alloc(struct qcow2 *q, uint64_t voff, uint8_t **l2)
 		return ret;
 	uint64_t e = q->l1[l1i], old = e & L1E_OFFSET_MASK;
 	if (old && (e & QCOW_OFLAG_COPIED))
-		return get_l2(q, voff, l2);
+		return qcow2_get_l2(q, voff, l2);
 	if (old && cl_off(q, old))
 		return qcow2_signal_corruption(q, "L2 table offset %#llx unaligned", (unsigned long long)old);
 	int64_t n = qcow2_alloc_clusters(q, 1);
@@ -245,229 +224,6 @@ static size_t compress_cluster(const struct qcow2 *q, const uint8_t *in, uint8_t
 	return ZSTD_isError(n) ? 0 : n;
 }
 
-/* ---- reading ---- */
-
-enum { P_NONE, P_HOST, P_BACKING, P_ZERO };
-struct pend {
-	int kind;
-	uint64_t host, voff, len;
-	size_t pos;     /* offset in the caller's iov */
-};
-
-/* The reads a request still has to do once the lock is dropped. */
-struct qcow2_plan {
-	struct pend *ops;
-	size_t n, cap;
-};
-
-static int pend_run(struct qcow2 *q, const struct pend *p, const struct iovec *iov, int iovcnt)
-{
-	struct iovec sub[SLICE_MAX];
-	int n = iov_slice(iov, iovcnt, p->pos, p->len, sub, SLICE_MAX);
-	if (n < 0)
-		return -EINVAL;
-	if (p->kind == P_HOST)
-		return file_preadv(dataf(q), sub, n, p->host);
-	return blk_read_backing(q->b, sub, n, p->voff);
-}
-
-static int pend_flush(struct qcow2 *q, struct pend *p, const struct iovec *iov, int iovcnt)
-{
-	struct iovec sub[SLICE_MAX];
-	int ret = 0;
-
-	if (p->kind == P_NONE || !p->len)
-		goto done;
-	if (p->kind == P_ZERO) {
-		iov_memset(iov, iovcnt, p->pos, 0, p->len);
-		goto done;
-	}
-	if (q->plan) {
-		struct qcow2_plan *pl = q->plan;
-		if (pl->n == pl->cap) {
-			size_t nc = pl->cap ? pl->cap * 2 : 16;
-			struct pend *no = realloc(pl->ops, nc * sizeof(*no));
-			if (!no)
-				return -ENOMEM;
-			pl->ops = no;
-			pl->cap = nc;
-		}
-		pl->ops[pl->n++] = *p;
-		goto done;
-	}
-	int n = iov_slice(iov, iovcnt, p->pos, p->len, sub, SLICE_MAX);
-	if (n < 0)
-		return -EINVAL;
-	if (p->kind == P_HOST)
-		ret = file_preadv(dataf(q), sub, n, p->host);
-	else
-		ret = blk_read_backing(q->b, sub, n, p->voff);
-done:
-	p->kind = P_NONE;
-	p->len = 0;
-	return ret;
-}
-
-static int pend_add(struct qcow2 *q, struct pend *p, const struct iovec *iov, int iovcnt,
-		    int kind, uint64_t host, uint64_t voff, uint64_t len, size_t pos)
-{
-	if (p->kind == kind && p->pos + p->len == pos &&
-	    ((kind == P_HOST && p->host + p->len == host) ||
-	     (kind == P_BACKING && p->voff + p->len == voff) || kind == P_ZERO)) {
-		p->len += len;
-		return 0;
-	}
-	int ret = pend_flush(q, p, iov, iovcnt);
-	if (ret < 0)
-		return ret;
-	*p = (struct pend){ kind, host, voff, len, pos };
-	return 0;
-}
-
-static int check_host(struct qcow2 *q, uint64_t host, uint64_t voff)
-{
-	if (cl_off(q, host) || host >= QCOW2_MAX_HOST_OFFSET)
-		return qcow2_signal_corruption(q, "data cluster offset %#llx for guest offset %#llx is invalid",
-					       (unsigned long long)host, (unsigned long long)voff);
-	return 0;
-}
-
-/* Reads [off, off+len) of the guest into iov at pos. */
-static int read_range(struct qcow2 *q, const struct iovec *iov, int iovcnt, size_t pos,
-		      uint64_t off, uint64_t len)
-{
-	struct pend p = { P_NONE, 0, 0, 0, 0 };
-	int ret = 0;
-
-	while (len) {
-		uint8_t *l2;
-		if ((ret = get_l2(q, off, &l2)) < 0)
-			return ret;
-		uint64_t per_table = q->cs << q->l2_bits;
-		uint64_t tab_end = (off / per_table + 1) * per_table;
-		while (len && off < tab_end) {
-			uint64_t in = cl_off(q, off);
-			uint64_t n = q->cs - in < len ? q->cs - in : len;
-			uint64_t i = (off >> q->cluster_bits) & ((1ull << q->l2_bits) - 1);
-			uint64_t e = l2 ? l2_get(q, l2, i) : 0;
-			uint64_t host = e & L2E_OFFSET_MASK;
-			bool has = l2e_has_host(q, e);
-			if (e & QCOW_OFLAG_COMPRESSED) {
-				if (q->dbuf_entry != e) {
-					q->dbuf_entry = 0;
-					if ((ret = qcow2_decompress(q, e, q->dbuf)) < 0)
-						goto out;
-					q->dbuf_entry = e;
-				}
-				if ((ret = pend_flush(q, &p, iov, iovcnt)) < 0)
-					goto out;
-				iov_from_buf(iov, iovcnt, pos, q->dbuf + in, n);
-			} else if (q->ext_l2 && l2) {
-				uint64_t bm = l2_bitmap(q, l2, i);
-				if (has && (ret = check_host(q, host, off)) < 0)
-					goto out;
-				for (uint64_t s = in; s < in + n;) {
-					unsigned sc = (unsigned)(s / q->sc_size);
-					uint64_t sn = (sc + 1) * q->sc_size - s;
-					if (sn > in + n - s)
-						sn = in + n - s;
-					size_t ppos = pos + (size_t)(s - in);
-					uint64_t vo = off - in + s;
-					if (bm & (1ull << sc)) {
-						if (!has) {
-							ret = qcow2_signal_corruption(q, "allocated subcluster without a host cluster");
-							goto out;
-						}
-						ret = pend_add(q, &p, iov, iovcnt, P_HOST, host + s, vo, sn, ppos);
-					} else if (bm & (1ull << (sc + 32))) {
-						ret = pend_add(q, &p, iov, iovcnt, P_ZERO, 0, vo, sn, ppos);
-					} else {
-						ret = pend_add(q, &p, iov, iovcnt, P_BACKING, 0, vo, sn, ppos);
-					}
-					if (ret < 0)
-						goto out;
-					s += sn;
-				}
-			} else if (q->version >= 3 && (e & QCOW_OFLAG_ZERO)) {
-				ret = pend_add(q, &p, iov, iovcnt, P_ZERO, 0, off, n, pos);
-			} else if (has) {
-				if ((ret = check_host(q, host, off)) < 0)
-					goto out;
-				ret = pend_add(q, &p, iov, iovcnt, P_HOST, host + in, off, n, pos);
-			} else {
-				ret = pend_add(q, &p, iov, iovcnt, P_BACKING, 0, off, n, pos);
-			}
-			if (ret < 0)
-				goto out;
-			off += n;
-			len -= n;
-			pos += (size_t)n;
-		}
-		/* Read before the table can leave the cache. */
-		ret = pend_flush(q, &p, iov, iovcnt);
-out:
-		if (l2)
-			qcache_put(&q->l2c, l2, false);
-		if (ret < 0)
-			return ret;
-	}
-	return pend_flush(q, &p, iov, iovcnt);
-}
-
-int qcow2_readv(struct qcow2 *q, const struct iovec *iov, int iovcnt, uint64_t off)
-{
-	return read_range(q, iov, iovcnt, 0, off, iov_size(iov, iovcnt));
-}
-
-/*
- * A guest read in two halves: under q->lock the mapping is resolved (zeroes
- * and compressed clusters are filled in there and then), and the reads of
- * host clusters and of the backing file are noted; then, without the lock,
- * they are done, so reads of several threads overlap.  The reader is
- * counted (q->readers) before the lock goes: nothing frees a cluster while
- * a read may still be using it (qcow2_drain_readers, called before any
- * refcount goes down).
- */
-int qcow2_readv_unlocked(struct qcow2 *q, const struct iovec *iov, int iovcnt, uint64_t off)
-{
-	struct qcow2_plan plan = { 0 };
-
-	pthread_mutex_lock(&q->lock);
-	q->plan = &plan;
-	int ret = read_range(q, iov, iovcnt, 0, off, iov_size(iov, iovcnt));
-	q->plan = NULL;
-	if (ret >= 0) {
-		pthread_mutex_lock(&q->rd_lock);
-		q->readers++;
-		pthread_mutex_unlock(&q->rd_lock);
-	}
-	pthread_mutex_unlock(&q->lock);
-	if (ret >= 0) {
-		for (size_t i = 0; i < plan.n && ret >= 0; i++)
-			ret = pend_run(q, &plan.ops[i], iov, iovcnt);
-		pthread_mutex_lock(&q->rd_lock);
-		if (--q->readers == 0)
-			pthread_cond_broadcast(&q->rd_cond);
-		pthread_mutex_unlock(&q->rd_lock);
-	}
-	free(plan.ops);
-	return ret;
-}
-
-void qcow2_drain_readers(struct qcow2 *q)
-{
-	pthread_mutex_lock(&q->rd_lock);
-	while (q->readers)
-		pthread_cond_wait(&q->rd_cond, &q->rd_lock);
-	pthread_mutex_unlock(&q->rd_lock);
-}
-
-static int read_buf(struct qcow2 *q, void *buf, uint64_t off, uint64_t len)
-{
-	struct iovec v = { buf, (size_t)len };
-	return read_range(q, &v, 1, 0, off, len);
-}
-
 /* ---- writing ---- */
 
 struct freelist {
@@ -524,7 +280,7 @@ static bool holds_ref(const struct qcow2 *q, uint64_t e)
 
 static int write_range(struct qcow2 *q, const struct iovec *iov, int iovcnt, uint64_t off, uint64_t len)
 {
-	struct iovec sub[SLICE_MAX];
+	struct iovec sub[QCOW2_SLICE_MAX];
 	struct freelist fl = { 0 };
 	size_t pos = 0;
 	int ret = 0;
@@ -544,16 +300,16 @@ static int write_range(struct qcow2 *q, const struct iovec *iov, int iovcnt, uin
 		uint64_t tab_end = (off / per_table + 1) * per_table;
 		while (len && off < tab_end) {
 			uint64_t i = (off >> q->cluster_bits) & ((1ull << q->l2_bits) - 1);
-			uint64_t e = l2_get(q, l2, i), bm = l2_bitmap(q, l2, i);
+			uint64_t e = qcow2_l2_get(q, l2, i), bm = qcow2_l2_bitmap(q, l2, i);
 			uint64_t in = cl_off(q, off);
 			if (in_place(q, e, bm)) {
 				/* A run of our own clusters, contiguous on the host. */
 				uint64_t host = e & L2E_OFFSET_MASK, run = 0, j = i;
-				if ((ret = check_host(q, host, off)) < 0)
+				if ((ret = qcow2_check_host(q, host, off)) < 0)
 					break;
 				while (len - run && off + run < tab_end) {
-					uint64_t ej = l2_get(q, l2, j);
-					if (!in_place(q, ej, l2_bitmap(q, l2, j)) ||
+					uint64_t ej = qcow2_l2_get(q, l2, j);
+					if (!in_place(q, ej, qcow2_l2_bitmap(q, l2, j)) ||
 					    (ej & L2E_OFFSET_MASK) != host + (j - i) * q->cs)
 						break;
 					uint64_t n = q->cs - cl_off(q, off + run);
@@ -577,7 +333,7 @@ static int write_range(struct qcow2 *q, const struct iovec *iov, int iovcnt, uin
 								      (unsigned long long)(host + in));
 					break;
 				}
-				int cnt = iov_slice(iov, iovcnt, pos, run, sub, SLICE_MAX);
+				int cnt = iov_slice(iov, iovcnt, pos, run, sub, QCOW2_SLICE_MAX);
 				if (cnt < 0 || (ret = file_pwritev(dataf(q), sub, cnt, host + in)) < 0) {
 					ret = cnt < 0 ? -EINVAL : ret;
 					break;
@@ -593,8 +349,8 @@ static int write_range(struct qcow2 *q, const struct iovec *iov, int iovcnt, uin
 			/* A run of clusters that need new ones: count it. */
 			uint64_t k = 0, covered = 0;
 			for (uint64_t j = i; off + covered < tab_end && covered < len; j++) {
-				uint64_t ej = l2_get(q, l2, j);
-				if (j != i && in_place(q, ej, l2_bitmap(q, l2, j)))
+				uint64_t ej = qcow2_l2_get(q, l2, j);
+				if (j != i && in_place(q, ej, qcow2_l2_bitmap(q, l2, j)))
 					break;
 				uint64_t n = q->cs - cl_off(q, off + covered);
 				covered += n < len - covered ? n : len - covered;
@@ -610,13 +366,13 @@ static int write_range(struct qcow2 *q, const struct iovec *iov, int iovcnt, uin
 			uint64_t first_v = off - in;
 			uint64_t end = off + covered, last_in = cl_off(q, end);
 			int vn = 0;
-			struct iovec wv[SLICE_MAX + 2];
+			struct iovec wv[QCOW2_SLICE_MAX + 2];
 			if (in) {
-				if ((ret = read_buf(q, head, first_v, in)) < 0)
+				if ((ret = qcow2_read_buf(q, head, first_v, in)) < 0)
 					break;
 				wv[vn++] = (struct iovec){ head, (size_t)in };
 			}
-			int cnt = iov_slice(iov, iovcnt, pos, covered, wv + vn, SLICE_MAX);
+			int cnt = iov_slice(iov, iovcnt, pos, covered, wv + vn, QCOW2_SLICE_MAX);
 			if (cnt < 0) {
 				ret = -EINVAL;
 				break;
@@ -627,19 +383,19 @@ static int write_range(struct qcow2 *q, const struct iovec *iov, int iovcnt, uin
 				if (end + tl > q->b->size)   /* past the disk: zeroes */
 					memset(tail, 0, (size_t)tl);
 				if (end < q->b->size &&
-				    (ret = read_buf(q, tail, end, (end + tl > q->b->size ? q->b->size - end : tl))) < 0)
+				    (ret = qcow2_read_buf(q, tail, end, (end + tl > q->b->size ? q->b->size - end : tl))) < 0)
 					break;
 				wv[vn++] = (struct iovec){ tail, (size_t)tl };
 			}
 			if ((ret = file_pwritev(dataf(q), wv, vn, (uint64_t)nh)) < 0)
 				break;
 			for (uint64_t j = 0; j < k; j++) {
-				uint64_t old = l2_get(q, l2, i + j);
+				uint64_t old = qcow2_l2_get(q, l2, i + j);
 				if (holds_ref(q, old) && (ret = fl_add(&fl, old)) < 0)
 					break;
 				if ((old & QCOW_OFLAG_COMPRESSED) && old == q->dbuf_entry)
 					q->dbuf_entry = 0;
-				l2_set(q, l2, i + j, ((uint64_t)nh + j * q->cs) | QCOW_OFLAG_COPIED,
+				qcow2_l2_set(q, l2, i + j, ((uint64_t)nh + j * q->cs) | QCOW_OFLAG_COPIED,
 				       q->ext_l2 ? 0xffffffffu : 0);
 			}
 			if (ret < 0)
@@ -766,7 +522,7 @@ int qcow2_zero_range(struct qcow2 *q, uint64_t off, uint64_t len, bool unmap, in
 		bool dirty = false;
 		for (; c < tab_end; c += q->cs) {
 			uint64_t i = (c >> q->cluster_bits) & ((1ull << q->l2_bits) - 1);
-			uint64_t e = l2_get(q, l2, i), bm = l2_bitmap(q, l2, i), ne, nbm = 0;
+			uint64_t e = qcow2_l2_get(q, l2, i), bm = qcow2_l2_bitmap(q, l2, i), ne, nbm = 0;
 			if (q->ext_l2) {
 				ne = 0;
 				nbm = (discard && (!has_backing || discard == 2)) ? 0 : 0xffffffff00000000ull;
@@ -784,7 +540,7 @@ int qcow2_zero_range(struct qcow2 *q, uint64_t off, uint64_t len, bool unmap, in
 				break;
 			if (e == q->dbuf_entry)
 				q->dbuf_entry = 0;
-			l2_set(q, l2, i, ne, nbm);
+			qcow2_l2_set(q, l2, i, ne, nbm);
 			dirty = true;
 		}
 		qcache_put(&q->l2c, l2, dirty);
@@ -826,8 +582,8 @@ int qcow2_write_compressed_data(struct qcow2 *q, uint64_t off, const void *cdata
 	unsigned shift = 62 - (q->cluster_bits - 8);
 	uint64_t nsec = (((uint64_t)coff + clen - 1) >> 9) - ((uint64_t)coff >> 9);
 	uint64_t i = (off >> q->cluster_bits) & ((1ull << q->l2_bits) - 1);
-	uint64_t old = l2_get(q, l2, i);
-	l2_set(q, l2, i, QCOW_OFLAG_COMPRESSED | (nsec << shift) | (uint64_t)coff, 0);
+	uint64_t old = qcow2_l2_get(q, l2, i);
+	qcow2_l2_set(q, l2, i, QCOW_OFLAG_COMPRESSED | (nsec << shift) | (uint64_t)coff, 0);
 	struct freelist fl = { 0 };
 	if (holds_ref(q, old))
 		ret = fl_add(&fl, old);
@@ -903,14 +659,14 @@ int qcow2_status(struct qcow2 *q, uint64_t off, uint64_t len, struct blk_status 
 	st->pnum = 0;
 	while (len) {
 		uint8_t *l2;
-		if ((ret = get_l2(q, off, &l2)) < 0)
+		if ((ret = qcow2_get_l2(q, off, &l2)) < 0)
 			return ret;
 		uint64_t per_table = q->cs << q->l2_bits;
 		uint64_t tab_end = (off / per_table + 1) * per_table;
 		bool stop = false;
 		while (len && off < tab_end) {
 			uint64_t i = (off >> q->cluster_bits) & ((1ull << q->l2_bits) - 1);
-			uint64_t e = l2 ? l2_get(q, l2, i) : 0, bm = l2 ? l2_bitmap(q, l2, i) : 0;
+			uint64_t e = l2 ? qcow2_l2_get(q, l2, i) : 0, bm = l2 ? qcow2_l2_bitmap(q, l2, i) : 0;
 			unsigned sc = q->ext_l2 ? (unsigned)(cl_off(q, off) / q->sc_size) : 0;
 			unsigned flags;
 			uint64_t host;

@@ -181,6 +181,27 @@ static inline void put_be16(void *p, uint16_t v) { v = htobe16(v); memcpy(p, &v,
 static inline uint64_t cl_round_up(const struct qcow2 *q, uint64_t v) { return (v + q->cs - 1) & ~(q->cs - 1); }
 static inline uint64_t cl_off(const struct qcow2 *q, uint64_t v) { return v & (q->cs - 1); }
 
+/* Most iovec pieces one slice of a request is cut into. */
+#define QCOW2_SLICE_MAX 1024
+
+/* L2 entries: standard (8 bytes) or extended (16, with a subcluster bitmap). */
+static inline uint64_t qcow2_l2_get(const struct qcow2 *q, const uint8_t *l2, uint64_t i)
+{
+	return be64_at(l2 + i * q->l2_entry_size);
+}
+
+static inline uint64_t qcow2_l2_bitmap(const struct qcow2 *q, const uint8_t *l2, uint64_t i)
+{
+	return q->ext_l2 ? be64_at(l2 + i * 16 + 8) : 0;
+}
+
+static inline void qcow2_l2_set(const struct qcow2 *q, uint8_t *l2, uint64_t i, uint64_t e, uint64_t bm)
+{
+	put_be64(l2 + i * q->l2_entry_size, e);
+	if (q->ext_l2)
+		put_be64(l2 + i * 16 + 8, bm);
+}
+
 /* qcow2_cache.c */
 int qcache_init(struct qcache *c, int n, size_t size, bool is_l2);
 void qcache_free(struct qcache *c);
@@ -210,12 +231,21 @@ int qcow2_refcount_set(struct qcow2 *q, uint64_t cluster, uint64_t value);
 uint64_t rb_get(const struct qcow2 *q, const uint8_t *blk, uint64_t i);
 void rb_set(const struct qcow2 *q, uint8_t *blk, uint64_t i, uint64_t v);
 
-/* qcow2_cluster.c */
+/* qcow2_read.c */
 int qcow2_readv(struct qcow2 *q, const struct iovec *iov, int iovcnt, uint64_t off);
 /* A guest read: takes q->lock itself, does the I/O without it. */
 int qcow2_readv_unlocked(struct qcow2 *q, const struct iovec *iov, int iovcnt, uint64_t off);
 /* Waits until no read without the lock is in flight (q->lock held). */
 void qcow2_drain_readers(struct qcow2 *q);
+/* [off, off+len) of the guest disk into buf (q->lock held). */
+int qcow2_read_buf(struct qcow2 *q, void *buf, uint64_t off, uint64_t len);
+/* A data cluster offset from an L2 entry: unaligned or out of range marks
+ * the image corrupt (-EIO). */
+int qcow2_check_host(struct qcow2 *q, uint64_t host, uint64_t voff);
+
+/* qcow2_cluster.c */
+/* The L2 table for voff, pinned in the cache, or *l2 = NULL when none. */
+int qcow2_get_l2(struct qcow2 *q, uint64_t voff, uint8_t **l2);
 int qcow2_writev(struct qcow2 *q, const struct iovec *iov, int iovcnt, uint64_t off);
 /* discard: 0 write zeroes, 1 discard (zero flag over a backing file), 2 drop all */
 int qcow2_zero_range(struct qcow2 *q, uint64_t off, uint64_t len, bool unmap, int discard);
