@@ -29,7 +29,30 @@ struct opts {
 
 struct tally {
 	long cases, diff, undef, reported, undef_shown;
+	long ends[33];       /* runs by the reference's final vector (32: other) */
 };
+
+static void count_end(struct tally *t, const struct dt_output *o)
+{
+	t->ends[o->vector >= 0 && o->vector < 32 ? o->vector : 32]++;
+}
+
+static void print_ends(const struct tally *t)
+{
+	const char *sep = " ";
+
+	printf("random: ended by");
+	for (int v = 0; v <= 32; v++) {
+		if (!t->ends[v])
+			continue;
+		if (v < 32)
+			printf("%svector %d: %ld", sep, v, t->ends[v]);
+		else
+			printf("%sother: %ld", sep, t->ends[v]);
+		sep = ", ";
+	}
+	printf("\n");
+}
 
 static void usage(void)
 {
@@ -291,6 +314,7 @@ static int run_random(struct dt_pair *p, const struct opts *o, struct tally *t, 
 		if (dt_pair_run(p, &c, &v))
 			return -1;
 		t->cases++;
+		count_end(t, &p->oref);
 		*insns += c.n;
 		snprintf(what, sizeof(what), "random case %ld (seed %llu)", i,
 			 (unsigned long long)o->seed);
@@ -340,6 +364,8 @@ int main(int argc, char **argv)
 		printf("exhaustive: %ld flag cases, %ld differ, %ld differ only in undefined flags\n",
 		       te.cases, te.diff, te.undef);
 	if (!rc && o.random && (rc = run_random(&p, &o, &tr, &insns)) == 0)
+		print_ends(&tr);
+	if (!rc && o.random)
 		printf("random: %ld sequences (%ld items, seed %llu), %ld differ, "
 		       "%ld differ only in undefined flags\n", tr.cases, insns,
 		       (unsigned long long)o.seed, tr.diff, tr.undef);

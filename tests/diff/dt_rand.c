@@ -402,6 +402,82 @@ static void g_string(struct dt_item *it, uint64_t *r)
 		it->def = DT_ARITH;
 }
 
+/*
+ * Memory through base + index * scale + displacement, with 64- or 32-bit
+ * (67) addressing: MOV, ALU or LEA.  Base and index are set first so the
+ * address lands in the data area.
+ */
+static void g_addr(struct dt_item *it, uint64_t *r)
+{
+	int base = wreg(r), index = wreg(r), scale = (int)rn(r, 4), size = opsize(r);
+	int a32 = rn(r, 3) == 0, disp8 = (int)rn(r, 2), k = (int)rn(r, 3);
+	int32_t disp = disp8 ? (int32_t)rn(r, 256) - 128 : (int32_t)rn(r, 0x800) - 0x400;
+	uint64_t idx = rn(r, 64), target = DT_DATA_BASE + 0x800 + rn(r, 0x800);
+	int reg = wreg(r), l8 = 0;
+	static const uint8_t ops[3][2] = { { 0x8a, 0x88 }, { 0x02, 0x28 }, { 0x8d, 0x8d } };
+	uint8_t opc;
+
+	while (index == base)
+		index = wreg(r);
+	dt_emit_mov_imm(it, index, idx);
+	dt_emit_mov_imm(it, base, target - (idx << scale) - (uint64_t)(int64_t)disp);
+	opc = (uint8_t)(ops[k][rn(r, 2)] + (size == 1 || k == 2 ? 0 : 1));
+	if (k == 2 && size == 1)
+		size = 4;
+	if (a32)
+		dt_emit1(it, 0x67);
+	if (size == 2)
+		dt_emit1(it, 0x66);
+	dt_emit1(it, (uint8_t)(0x40 | (size == 8 ? 8 : 0) | (reg & 8 ? 4 : 0) | (index & 8 ? 2 : 0) |
+			       (base & 8 ? 1 : 0)));
+	dt_emit1(it, opc);
+	dt_emit1(it, (uint8_t)((disp8 ? 0x40 : 0x80) | ((reg & 7) << 3) | 4));
+	dt_emit1(it, (uint8_t)((scale << 6) | ((index & 7) << 3) | (base & 7)));
+	dt_emit_imm(it, (uint64_t)(int64_t)disp, disp8 ? 1 : 4);
+	if (k == 1)
+		it->def = DT_ARITH;
+	(void)l8;
+}
+
+/*
+ * The last item, sometimes: an exception the reference reports reliably
+ * (kvm_pvm sends a #GP from user mode through its instruction emulator,
+ * which turns unknown instructions into #UD: only #GP cases it knows).
+ */
+static void g_fault(struct dt_item *it, uint64_t *r)
+{
+	static const uint8_t faults[][12] = {
+		{ 3, 0x31, 0xc9, 0xf7 },                        /* DIV by 0 (ECX = 0) */
+		{ 1, 0xce },                                    /* INTO: #UD in 64-bit */
+		{ 1, 0xcc },                                    /* INT3 */
+		{ 1, 0xf4 },                                    /* HLT: #GP */
+		{ 1, 0xfa },                                    /* CLI: #GP */
+		{ 3, 0x0f, 0x22, 0xd8 },                        /* MOV CR3: #GP */
+		{ 1, 0xec },                                    /* IN: #GP (IOPL 0) */
+		{ 7, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x00 },/* load from page 0: #PF */
+		{ 8, 0xc6, 0x04, 0x25, 0x00, 0x10, 0x01, 0x00, 0x00 }, /* store to code: #PF */
+		{ 4, 0x0f, 0x28, 0x41, 0x01 },                  /* MOVAPS misaligned (RCX) */
+		{ 1, 0x9a },                                    /* far CALL: #UD in 64-bit */
+	};
+	const uint8_t *f = faults[rn(r, sizeof(faults) / sizeof(faults[0]))];
+
+	if (f[1] == 0x31) {
+		dt_emit(it, f + 1, 2);
+		dt_emit1(it, f[3]);
+		dt_emit1(it, (uint8_t)(0xf1 | rn(r, 2) << 3));   /* DIV/IDIV ECX */
+		it->undef = DT_ARITH;
+		return;
+	}
+	if (f[1] == 0x0f && f[2] == 0x28)
+		dt_emit_mov_imm(it, X86_RCX, dt_rand_mem(r, 16) - DT_RM_MEM + DT_DATA_BASE);
+	if (f[1] == 0x8b && rn(r, 2)) {                  /* or a non-canonical one: #GP */
+		dt_emit_mov_imm(it, X86_RAX, 0x8000000000000000ULL >> rn(r, 16));
+		dt_emit(it, (const uint8_t[]){ 0x8b, 0x00 }, 2);
+		return;
+	}
+	dt_emit(it, f + 1, f[0]);
+}
+
 /* Jcc over an item that is not itself a jump. */
 static void g_simple(struct dt_item *it, uint64_t *r);
 
@@ -427,7 +503,7 @@ typedef void (*gen_fn)(struct dt_item *, uint64_t *);
 
 static const gen_fn simple_gens[] = {
 	g_alu, g_alu, g_alu, g_unary, g_shift, g_shift, g_shxd, g_mul, g_div, g_bit, g_scan,
-	g_cc, g_cc, g_xchg, g_mov, g_mov, g_lea, g_stack, g_string, dt_gen_sse_int, dt_gen_sse_int,
+	g_cc, g_cc, g_xchg, g_mov, g_mov, g_lea, g_addr, g_addr, g_stack, g_string, dt_gen_sse_int, dt_gen_sse_int,
 	dt_gen_sse_fp, dt_gen_sse_fp, dt_gen_sse_gpr,
 };
 #define NR_SIMPLE ((unsigned)(sizeof(simple_gens) / sizeof(simple_gens[0])))
@@ -506,5 +582,9 @@ void dt_gen_random(struct dt_case *c, uint64_t *rng, int max_items)
 			g_simple(it, rng);
 		if (dt_case_reads_undefined(c))
 			define_flags_first(it, rng);
+	}
+	if (rn(rng, 4) == 0) {
+		dt_item_init(&c->item[c->n]);
+		g_fault(&c->item[c->n++], rng);
 	}
 }

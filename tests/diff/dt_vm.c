@@ -161,6 +161,8 @@ static void setup_tables(struct dt_vm *vm)
 	w64(vm, GDT + SEL_TSS, 0x67 | ((TSS & 0xffffff) << 16) | (0x8bULL << 40));
 	w64(vm, GDT + SEL_TSS + 8, 0);
 	w64(vm, TSS + 4, KSTACK_TOP);                  /* RSP0 */
+	/* No I/O bitmap (its base past the limit): IN/OUT at CPL 3 is #GP. */
+	w64(vm, TSS + 96, 104ULL << 48);
 	for (int v = 0; v < NR_VECTORS; v++) {
 		uint64_t stub = STUBS + (uint64_t)(v < 32 ? v + 1 : 0) * 4;
 		uint64_t dpl = v == 3 || v == 4 ? 3 : 0;      /* INT3, INTO from user mode */
