@@ -167,6 +167,7 @@ static void case_reset(struct dt_case *c)
 	memset(&c->in, 0, sizeof(c->in));
 	c->in.gpr[X86_RSP] = DT_STACK_BASE + DT_STACK_SIZE / 2;
 	c->in.mxcsr = 0x1f80;
+	c->in.x87.fcw = 0x37f;
 	c->n = 0;
 }
 

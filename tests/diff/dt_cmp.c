@@ -74,7 +74,8 @@ enum dt_verdict dt_compare(const struct dt_case *c, const struct dt_output *a,
 	if (a->vector != b->vector || a->error_code != b->error_code || a->cr2 != b->cr2 ||
 	    a->rip != b->rip || a->cs != b->cs || a->ss != b->ss ||
 	    memcmp(a->gpr, b->gpr, sizeof(a->gpr)) || a->mxcsr != b->mxcsr ||
-	    memcmp(a->xmm, b->xmm, sizeof(a->xmm)) || memcmp(a->stack, b->stack, sizeof(a->stack)))
+	    memcmp(a->xmm, b->xmm, sizeof(a->xmm)) || memcmp(a->stack, b->stack, sizeof(a->stack)) ||
+	    memcmp(&a->x87, &b->x87, sizeof(a->x87)))
 		return DT_DIFF;
 	if (fx) {
 		if (fx & ~final_undef(c, a->rip))
@@ -140,6 +141,19 @@ void dt_print_diff(FILE *f, const struct dt_case *c, const struct dt_output *a,
 		snprintf(name, sizeof(name), "xmm%d", i);
 		diff_bytes(f, name, a->xmm[i], b->xmm[i], 16);
 	}
+	diff64(f, "fcw", a->x87.fcw, b->x87.fcw);
+	diff64(f, "fsw", a->x87.fsw, b->x87.fsw);
+	diff64(f, "ftw", a->x87.ftw, b->x87.ftw);
+	for (int i = 0; i < 8; i++) {
+		uint16_t ea, eb;
+
+		memcpy(&ea, a->x87.st[i] + 8, 2);
+		memcpy(&eb, b->x87.st[i] + 8, 2);
+		snprintf(name, sizeof(name), "st%d mantissa", i);
+		diff64(f, name, word(a->x87.st[i], 0), word(b->x87.st[i], 0));
+		snprintf(name, sizeof(name), "st%d sign/exponent", i);
+		diff64(f, name, ea, eb);
+	}
 	diff_bytes(f, "data", a->data, b->data, DT_DATA_SIZE);
 	diff_bytes(f, "stack", a->stack, b->stack, DT_STACK_SIZE);
 }
@@ -198,8 +212,17 @@ void dt_print_input(FILE *f, const struct dt_input *in)
 	for (int i = 0; i < 16; i++)
 		fprintf(f, "%s%s=%#llx", i % 4 ? " " : "\n    ", gpr_names[i],
 			(unsigned long long)in->gpr[i]);
-	fprintf(f, "\n    rflags=%#llx mxcsr=%#x (XMM registers not shown are 0)\n",
+	fprintf(f, "\n    rflags=%#llx mxcsr=%#x (x87/XMM registers not shown are empty/0)\n",
 		(unsigned long long)in->rflags, in->mxcsr);
+	fprintf(f, "    fcw=%#x fsw=%#x ftw=%#x\n", in->x87.fcw, in->x87.fsw, in->x87.ftw);
+	for (int i = 0; i < 8; i++)
+		if (in->x87.ftw >> i & 1) {
+			uint16_t se;
+
+			memcpy(&se, in->x87.st[i] + 8, 2);
+			fprintf(f, "    st%d=%04x:%016llx\n", i, se,
+				(unsigned long long)word(in->x87.st[i], 0));
+		}
 	for (int i = 0; i < DT_NR_XMM; i++)
 		if (word(in->xmm[i], 0) || word(in->xmm[i], 8))
 			fprintf(f, "    xmm%d=%016llx%016llx\n", i,

@@ -504,7 +504,7 @@ typedef void (*gen_fn)(struct dt_item *, uint64_t *);
 static const gen_fn simple_gens[] = {
 	g_alu, g_alu, g_alu, g_unary, g_shift, g_shift, g_shxd, g_mul, g_div, g_bit, g_scan,
 	g_cc, g_cc, g_xchg, g_mov, g_mov, g_lea, g_addr, g_addr, g_stack, g_string, dt_gen_sse_int, dt_gen_sse_int,
-	dt_gen_sse_fp, dt_gen_sse_fp, dt_gen_sse_gpr,
+	dt_gen_sse_fp, dt_gen_sse_fp, dt_gen_sse_gpr, dt_gen_x87, dt_gen_x87, dt_gen_x87,
 };
 #define NR_SIMPLE ((unsigned)(sizeof(simple_gens) / sizeof(simple_gens[0])))
 
@@ -570,6 +570,7 @@ void dt_gen_random(struct dt_case *c, uint64_t *rng, int max_items)
 		memcpy(in->stack + i, &v, 8);
 	}
 	dt_gen_sse_init(in, rng);
+	dt_gen_x87_init(in, rng);
 	n = 1 + (int)rn(rng, (unsigned)max_items);
 	c->n = 0;
 	for (int i = 0; i < n; i++) {

@@ -55,6 +55,9 @@
 
 /* FXSAVE layout offsets in x86_cpu_state.xsave. */
 #define FX_FCW      0
+#define FX_FSW      2
+#define FX_FTW      4
+#define FX_ST       32
 #define FX_MXCSR    24
 #define FX_XMM      160
 #define XSTATE_BV   512
@@ -309,6 +312,11 @@ static void load_input(struct dt_vm *vm, const struct dt_input *in)
 	s->rflags = (in->rflags & 0xcd5) | X86_RFLAGS_FIXED | X86_RFLAGS_IF;
 	memcpy(&s->xsave[FX_MXCSR], &in->mxcsr, 4);
 	memcpy(&s->xsave[FX_XMM], in->xmm, sizeof(in->xmm));
+	memcpy(&s->xsave[FX_FCW], &in->x87.fcw, 2);
+	memcpy(&s->xsave[FX_FSW], &in->x87.fsw, 2);
+	s->xsave[FX_FTW] = in->x87.ftw;
+	for (int i = 0; i < 8; i++)
+		memcpy(&s->xsave[FX_ST + 16 * i], in->x87.st[i], 10);
 }
 
 static void arm_timer(struct dt_vm *vm, long ns)
@@ -338,6 +346,11 @@ static void read_output(struct dt_vm *vm, struct dt_output *out)
 	out->ss = (uint16_t)r64(vm, frame + 32);
 	memcpy(&out->mxcsr, &s->xsave[FX_MXCSR], 4);
 	memcpy(out->xmm, &s->xsave[FX_XMM], sizeof(out->xmm));
+	memcpy(&out->x87.fcw, &s->xsave[FX_FCW], 2);
+	memcpy(&out->x87.fsw, &s->xsave[FX_FSW], 2);
+	out->x87.ftw = s->xsave[FX_FTW];
+	for (int i = 0; i < 8; i++)
+		memcpy(out->x87.st[i], &s->xsave[FX_ST + 16 * i], 10);
 	guest_mem_read(&vm->m.mem, DT_DATA_BASE, out->data, DT_DATA_SIZE);
 	guest_mem_read(&vm->m.mem, DT_STACK_BASE, out->stack, DT_STACK_SIZE);
 }

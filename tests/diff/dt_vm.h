@@ -34,6 +34,11 @@ struct dt_input {
 	uint64_t rflags;             /* the user-settable bits */
 	uint8_t xmm[DT_NR_XMM][16];
 	uint32_t mxcsr;
+	struct dt_x87 {
+		uint16_t fcw, fsw;
+		uint8_t ftw;             /* abridged: bit i = physical register i valid */
+		uint8_t st[8][10];       /* ST(i) (MMi in the low 8 bytes) */
+	} x87;
 	uint8_t data[DT_DATA_SIZE];
 	uint8_t stack[DT_STACK_SIZE];
 };
@@ -47,6 +52,7 @@ struct dt_output {
 	uint16_t cs, ss;
 	uint8_t xmm[DT_NR_XMM][16];
 	uint32_t mxcsr;
+	struct dt_x87 x87;           /* FOP, FIP and FDP are not compared */
 	uint8_t data[DT_DATA_SIZE];
 	uint8_t stack[DT_STACK_SIZE];
 };
