@@ -12,7 +12,13 @@
  *
  * Whatever the bytes, emu must not crash, trip ASan/UBSan, leave guest RAM
  * or break the invariants checked after every step (abort on violation).
+ *
+ * Each input runs twice: in decoded blocks with the fast forms
+ * (emu_run_block, as --accel emu runs), then one instruction at a time
+ * through the general executor alone (emu_step with general_only) for the
+ * same number of instructions; both must end in the same state and RAM.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +54,8 @@ struct fuzz_vm {
 	struct bus *pio, *mmio;
 	struct x86_cpu_state st;
 	struct x86_cpu_state before;
+	struct x86_cpu_state fast_st;   /* the end of the run in blocks */
+	uint8_t *fast_ram;
 };
 
 static void fail(const struct x86_cpu_state *s, const char *why)
@@ -333,6 +341,9 @@ static struct fuzz_vm *vm_get(void)
 	vm = calloc(1, sizeof(*vm));
 	if (!vm || guest_mem_init(&vm->mem, RAM_SIZE))
 		abort();
+	vm->fast_ram = malloc(RAM_SIZE);
+	if (!vm->fast_ram)
+		abort();
 	vm->pio = bus_new("pio");
 	vm->mmio = bus_new("mmio");
 	if (!vm->pio || !vm->mmio)
@@ -342,28 +353,112 @@ static struct fuzz_vm *vm_get(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The same TSC in both runs. */
+static uint64_t fixed_tsc(void *opaque)
+{
+	(void)opaque;
+	return 1000000;
+}
+
+/* RDRAND/RDSEED (0F C7 /6, /7) give each run its own numbers. */
+static int has_rdrand(const uint8_t *data, size_t size)
+{
+	for (size_t i = HDR_LEN; i + 2 < size; i++)
+		if (data[i] == 0x0f && data[i + 1] == 0xc7 && ((data[i + 2] >> 3) & 7) >= 6)
+			return 1;
+	return 0;
+}
+
+/* The architectural state, field by field (padding aside): the first difference, or NULL. */
+static const char *state_diff(const struct x86_cpu_state *a, const struct x86_cpu_state *b)
+{
+	const struct x86_events *ea = &a->events, *eb = &b->events;
+
+	if (memcmp(a->gpr, b->gpr, sizeof(a->gpr)))
+		return "GPRs";
+	if (a->rip != b->rip || a->rflags != b->rflags)
+		return "RIP or RFLAGS";
+	for (int i = 0; i < X86_NR_SEGS; i++)
+		if (memcmp(&a->seg[i], &b->seg[i], offsetof(struct x86_segment, unusable) + 1))
+			return "a segment register";
+	if (a->gdt.base != b->gdt.base || a->gdt.limit != b->gdt.limit ||
+	    a->idt.base != b->idt.base || a->idt.limit != b->idt.limit)
+		return "GDTR or IDTR";
+	if (a->cr0 != b->cr0 || a->cr2 != b->cr2 || a->cr3 != b->cr3 || a->cr4 != b->cr4 ||
+	    a->cr8 != b->cr8 || a->efer != b->efer || a->xcr0 != b->xcr0 ||
+	    memcmp(a->dr, b->dr, sizeof(a->dr)) || a->tsc != b->tsc)
+		return "a control or debug register";
+	if (a->nmsrs != b->nmsrs)
+		return "the MSR count";
+	for (uint32_t i = 0; i < a->nmsrs && i < X86_MAX_MSRS; i++)
+		if (a->msrs[i].index != b->msrs[i].index || a->msrs[i].value != b->msrs[i].value)
+			return "an MSR";
+	if (memcmp(a->xsave, b->xsave, sizeof(a->xsave)))
+		return "the XSAVE area";
+	if (ea->interrupt_shadow != eb->interrupt_shadow || ea->nmi_masked != eb->nmi_masked ||
+	    a->mp_state != b->mp_state)
+		return "the event state";
+	return NULL;
+}
+
+/* Decoded blocks and fast forms: how many instructions ran, and the result. */
+static unsigned long run_blocks(struct fuzz_vm *vm, const struct emu_env *env, enum emu_result *res)
+{
+	struct emu_cpu *cpu = emu_cpu_new(&vm->st, env);
+	unsigned long total = 0;
+
+	if (!cpu)
+		abort();
+	*res = EMU_OK;
+	while (total < MAX_STEPS && *res == EMU_OK) {
+		unsigned n;
+
+		*res = emu_run_block(cpu, &n);
+		total += n;
+		check_segments(&vm->st);
+	}
+	emu_cpu_free(cpu);
+	return total;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_vm *vm = vm_get();
-	struct emu_env env = { .mem = &vm->mem, .pio = vm->pio, .mmio = vm->mmio };
+	struct emu_env env = { .mem = &vm->mem, .pio = vm->pio, .mmio = vm->mmio, .tsc = fixed_tsc };
 	struct emu_cpu *cpu;
+	enum emu_result fast_r, r = EMU_OK;
+	unsigned long steps;
+	const char *why;
 
 	if (size < 1)
 		return 0;
 	setup(vm, data, size);
 	check_segments(&vm->st);
+	steps = run_blocks(vm, &env, &fast_r);
+	memcpy(&vm->fast_st, &vm->st, sizeof(vm->st));
+	memcpy(vm->fast_ram, vm->mem.base, RAM_SIZE);
+
+	setup(vm, data, size);
+	env.general_only = 1;
 	cpu = emu_cpu_new(&vm->st, &env);
 	if (!cpu)
 		abort();
-	for (int i = 0; i < MAX_STEPS; i++) {
-		enum emu_result r;
-
+	for (unsigned long i = 0; i < steps && r == EMU_OK; i++) {
 		memcpy(&vm->before, &vm->st, sizeof(vm->st));
 		r = emu_step(cpu);
 		check_step(vm, cpu, r);
-		if (r != EMU_OK)
-			break;
 	}
 	emu_cpu_free(cpu);
+	if (has_rdrand(data, size))
+		return 0;
+	if (r != fast_r)
+		fail(&vm->st, "blocks and the general executor ended differently");
+	if ((why = state_diff(&vm->st, &vm->fast_st))) {
+		fprintf(stderr, "fuzz_emu_code: after %lu instructions %s differ (blocks: rip %#llx)\n",
+			steps, why, (unsigned long long)vm->fast_st.rip);
+		fail(&vm->st, "blocks and the general executor left different states");
+	}
+	if (memcmp(vm->mem.base, vm->fast_ram, RAM_SIZE))
+		fail(&vm->st, "blocks and the general executor left different RAM");
 	return 0;
 }

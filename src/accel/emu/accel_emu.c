@@ -408,16 +408,21 @@ static int emu_window_open(const struct x86_cpu_state *s)
 	return (s->rflags & X86_RFLAGS_IF) && !s->events.interrupt_shadow;
 }
 
-/* Runs until something else than EMU_OK, a kick, or interrupts opening up. */
+/*
+ * Runs blocks until something else than EMU_OK, a kick, or interrupts
+ * opening up (blocks end where a window can open).
+ */
 static enum emu_result emu_batch(struct emu_vcpu *d)
 {
 	enum emu_result r = EMU_OK;
 
-	for (unsigned n = 0; n < EMU_BATCH; n++) {
+	for (unsigned n = 0; n < EMU_BATCH;) {
 		int was_open = emu_window_open(&d->s);
+		unsigned k;
 
-		r = emu_step(d->cpu);
-		d->insns++;
+		r = emu_run_block(d->cpu, &k);
+		n += k;
+		d->insns += k;
 		if (r != EMU_OK || atomic_load_explicit(&d->wake->kicked, memory_order_relaxed))
 			break;
 		if (!was_open && emu_window_open(&d->s))

@@ -41,6 +41,8 @@ struct emu_env {
 	 * EMU_IO.  Without it everything goes to the buses and the hooks.
 	 */
 	int (*io_stop)(void *opaque, enum emu_io_kind kind, uint64_t addr);
+	/* Tests: every instruction through the general executor (no fast forms, no blocks). */
+	int general_only;
 };
 
 enum emu_result {
@@ -108,6 +110,15 @@ void emu_cpu_flush_tlb(struct emu_cpu *c);
  * switch, #DF, triple fault); that counts as EMU_OK.
  */
 enum emu_result emu_step(struct emu_cpu *c);
+
+/*
+ * Executes from CS:RIP to the end of a decoded block (docs/emu-speed.md):
+ * at least one instruction, *n of them in all.  A block ends at every
+ * control transfer, and at every instruction that can change the mode,
+ * the privilege level, IF or the interrupt shadow, so a caller that looks
+ * at interrupts between calls sees each window open; results as emu_step.
+ */
+enum emu_result emu_run_block(struct emu_cpu *c, unsigned *n);
 
 /*
  * The KVM rescue: executes at least one instruction, then keeps going while

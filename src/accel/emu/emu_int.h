@@ -112,8 +112,15 @@ enum emu_op {
 
 #define EMU_TLB_SIZE 1024
 
+/*
+ * tag_r and tag_w make a TLB hit one compare (emu_fast_ptr): vpn plus the
+ * privilege context (emu_tlb_ctx) in which a read, or a write (D already
+ * set), of this RAM page passed every check.  Whatever else decides those
+ * checks (CR0.WP, CR4.SMEP/SMAP, the entry) flushes the TLB when it changes.
+ */
 struct emu_tlb_entry {
 	uint64_t vpn;         /* linear >> 12, or ~0 when empty */
+	uint64_t tag_r, tag_w; /* vpn | context, or ~0 */
 	uint64_t ppn;         /* physical >> 12 */
 	uint8_t user, write, nx, dirty;
 	uint8_t *host;        /* the page in guest RAM, NULL for MMIO */
@@ -127,17 +134,37 @@ struct emu_tlb_entry {
  */
 #define EMU_DCACHE_SIZE 4096
 
+struct emu_cpu;
+/*
+ * A fast form of one decoded instruction (fast.c): 0 when it did the
+ * whole instruction, EMU_FAST_MISS when it did nothing and the general
+ * executor must run it.  It never faults.
+ */
+#define EMU_FAST_MISS 1
+typedef int (*emu_fast_fn)(struct emu_cpu *c, const struct x86_insn *in);
+emu_fast_fn emu_fast_select(const struct x86_insn *in);
+
 struct emu_dcache_entry {
 	uint64_t lin;         /* ~0 when empty */
 	uint8_t bytes[16];
 	struct x86_insn insn;
+	emu_fast_fn fast;
 };
+
+struct emu_blocks;    /* block.c */
 
 struct emu_cpu {
 	struct x86_cpu_state *s;
 	struct emu_env env;
 	struct emu_tlb_entry tlb[EMU_TLB_SIZE];
 	struct emu_dcache_entry *dcache;
+	struct emu_blocks *blocks;   /* decoded blocks, made on first use */
+	emu_fast_fn fast;     /* the fetched instruction's fast form, or NULL */
+	uint64_t fast_ctx;    /* emu_tlb_ctx() for the instructions running now */
+	/* The host page of the block running now (0: none), and whether an
+	 * instruction wrote to it (the block then ends: self-modifying code). */
+	uintptr_t code_page;
+	int smc;
 	/* The last code page translated for execution, for this privilege. */
 	uint64_t fetch_vpn;   /* ~0: none */
 	uint8_t *fetch_host;
@@ -214,6 +241,34 @@ enum {
 };
 
 void emu_tlb_flush(struct emu_cpu *c);
+
+/* The privilege context of a TLB fast tag: CPL 3 or not, RFLAGS.AC. */
+static inline uint64_t emu_tlb_ctx(const struct emu_cpu *c)
+{
+	return ((uint64_t)(emu_cpl(c) == 3) | ((c->s->rflags >> 17) & 2)) << 56;
+}
+
+/*
+ * The host address of size bytes at lin for a read or a write, when the
+ * TLB says this is RAM in one page that the access may touch in context
+ * c->fast_ctx; else NULL (the caller takes the full path).  No lock, no call.
+ */
+static inline uint8_t *emu_fast_ptr(struct emu_cpu *c, uint64_t lin, unsigned size, int write)
+{
+	const struct emu_tlb_entry *t = &c->tlb[(lin >> 12) % EMU_TLB_SIZE];
+	uint64_t tag = (lin >> 12) | c->fast_ctx;
+
+	if ((lin & 0xfff) + size > 0x1000 || (write ? t->tag_w : t->tag_r) != tag)
+		return NULL;
+	return t->host + (lin & 0xfff);
+}
+
+/* A write to guest RAM at host address p: ends the running block if it is on its page. */
+static inline void emu_note_write(struct emu_cpu *c, const void *p)
+{
+	if (((uintptr_t)p & ~(uintptr_t)0xfff) == c->code_page)
+		c->smc = 1;
+}
 void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin);
 /* Segment offset -> linear, with limit, type and canonical checks. */
 int emu_linear(struct emu_cpu *c, int seg, uint64_t off, unsigned size, int acc, uint64_t *lin);
@@ -415,5 +470,12 @@ int emu_rmw(struct emu_cpu *c, struct emu_operand *d, int lock,
 
 /* Exact flags of the ALU ops (exec_alu.c), used by string ops too. */
 uint64_t emu_alu(struct emu_cpu *c, int op, uint64_t a, uint64_t b, unsigned size);
+/* Shifts and rotates (group 2) with their flags; cnt as the instruction gives it. */
+uint64_t emu_shift(struct emu_cpu *c, int op, uint64_t a, unsigned cnt, unsigned size);
+
+/* ---- decoded blocks (block.c) ---- */
+void emu_blocks_free(struct emu_blocks *b);
+/* The general executor on an instruction decoded elsewhere (exec.c). */
+enum emu_result emu_exec_decoded(struct emu_cpu *c, const struct x86_insn *in, uint64_t next_rip);
 
 #endif

@@ -32,8 +32,10 @@ struct emu_cpu *emu_cpu_new(struct x86_cpu_state *s, const struct emu_env *env)
 
 void emu_cpu_free(struct emu_cpu *c)
 {
-	if (c)
+	if (c) {
 		free(c->dcache);
+		emu_blocks_free(c->blocks);
+	}
 	free(c);
 }
 
@@ -275,8 +277,10 @@ static int fetch_cached(struct emu_cpu *c, uint64_t rip)
 		memset(e->bytes, 0, sizeof(e->bytes));
 		memcpy(e->bytes, buf, e->insn.len);
 		e->lin = rip;
+		e->fast = emu_fast_select(&e->insn);
 	}
 	c->insn = e->insn;
+	c->fast = e->fast;
 	c->next_rip = rip + c->insn.len;
 	return 1;
 }
@@ -289,6 +293,7 @@ static int fetch_decode(struct emu_cpu *c)
 	uint64_t lin, rip = s->rip & (mode == 64 ? ~0ULL : 0xffffffffULL);
 	unsigned n = 15, first;
 
+	c->fast = NULL;
 	if (mode == 64) {
 		r = fetch_cached(c, rip);
 		if (r)
@@ -321,6 +326,7 @@ static int fetch_decode(struct emu_cpu *c)
 	c->next_rip = (rip + c->insn.len) & (mode == 64 ? ~0ULL : mode == 32 ? 0xffffffffULL : 0xffffULL);
 	if (r == EMU_DECODE_INVALID)
 		return emu_ud(c);
+	c->fast = emu_fast_select(&c->insn);
 	return 0;
 }
 
@@ -433,19 +439,28 @@ static enum emu_result deliver_fault(struct emu_cpu *c, const struct snapshot *s
 	return EMU_OK;
 }
 
-enum emu_result emu_step(struct emu_cpu *c)
+static void step_begin(struct emu_cpu *c)
+{
+	c->fault = -1;
+	c->unimplemented = c->io_stopped = c->halted = c->shadow = 0;
+	c->delivered = c->triple = c->keep_regs = 0;
+	c->insn_rip = c->s->rip;
+}
+
+/*
+ * The general executor: c->insn decoded (fetch_r 0) or its fetch failed
+ * (fetch_r -1, the fault in c->fault).  Snapshots what an instruction may
+ * change before it faults, runs it, and delivers its fault or the
+ * single-step trap.
+ */
+static enum emu_result step_general(struct emu_cpu *c, int fetch_r)
 {
 	struct x86_cpu_state *s = c->s;
 	struct snapshot sn;
 	uint64_t tf = s->rflags & X86_RFLAGS_TF;
-	int r;
+	int r = fetch_r;
 
 	snap(s, &sn);
-	c->fault = -1;
-	c->unimplemented = c->io_stopped = c->halted = c->shadow = 0;
-	c->delivered = c->triple = c->keep_regs = 0;
-	c->insn_rip = s->rip;
-	r = fetch_decode(c);
 	if (!r) {
 		snap_segs(c, &sn);
 		/* Branches overwrite this; faults restore the snapshot. */
@@ -471,6 +486,33 @@ enum emu_result emu_step(struct emu_cpu *c)
 			return c->unimplemented ? undone(c, &sn) : EMU_TRIPLE_FAULT;
 	}
 	return c->halted ? EMU_HALT : EMU_OK;
+}
+
+enum emu_result emu_step(struct emu_cpu *c)
+{
+	struct x86_cpu_state *s = c->s;
+	int r;
+
+	step_begin(c);
+	r = fetch_decode(c);
+	if (!r && c->fast && !(s->rflags & X86_RFLAGS_TF) && !c->env.general_only) {
+		c->fast_ctx = emu_tlb_ctx(c);
+		s->rip = c->next_rip;
+		if (c->fast(c, &c->insn) == 0) {
+			s->events.interrupt_shadow = 0;
+			return EMU_OK;
+		}
+		s->rip = c->insn_rip;
+	}
+	return step_general(c, r);
+}
+
+enum emu_result emu_exec_decoded(struct emu_cpu *c, const struct x86_insn *in, uint64_t next_rip)
+{
+	step_begin(c);
+	c->insn = *in;
+	c->next_rip = next_rip;
+	return step_general(c, 0);
 }
 
 enum emu_result emu_run(struct emu_cpu *c, unsigned long max_insns)

@@ -545,3 +545,8 @@ int emu_exec_alu(struct emu_cpu *c)
 		return alu_2op(c, op, size);
 	}
 }
+
+uint64_t emu_shift(struct emu_cpu *c, int op, uint64_t a, unsigned cnt, unsigned size)
+{
+	return shift(c, op, a, cnt, size);
+}

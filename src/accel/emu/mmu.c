@@ -26,7 +26,7 @@
 void emu_tlb_flush(struct emu_cpu *c)
 {
 	for (int i = 0; i < EMU_TLB_SIZE; i++)
-		c->tlb[i].vpn = ~0ULL;
+		c->tlb[i].vpn = c->tlb[i].tag_r = c->tlb[i].tag_w = ~0ULL;
 	c->fetch_vpn = ~0ULL;
 }
 
@@ -36,7 +36,7 @@ void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin)
 
 	c->fetch_vpn = ~0ULL;
 	if (e->vpn == lin >> 12)
-		e->vpn = ~0ULL;
+		e->vpn = e->tag_r = e->tag_w = ~0ULL;
 }
 
 int emu_phys_read(struct emu_cpu *c, uint64_t pa, void *buf, unsigned size)
@@ -67,16 +67,23 @@ int emu_phys_read(struct emu_cpu *c, uint64_t pa, void *buf, unsigned size)
 int emu_phys_write(struct emu_cpu *c, uint64_t pa, const void *buf, unsigned size)
 {
 	const uint8_t *p = buf;
+	uint8_t *h = guest_mem_ptr(c->env.mem, pa, size);
 
-	if (!guest_mem_write(c->env.mem, pa, buf, size))
+	if (h) {
+		memcpy(h, buf, size);
+		emu_note_write(c, h);
+		emu_note_write(c, h + size - 1);
 		return 0;
+	}
 	while (size) {
 		unsigned n = size >= 8 && !(pa & 7) ? 8 : size >= 4 && !(pa & 3) ? 4 :
 			     size >= 2 && !(pa & 1) ? 2 : 1;
 		uint64_t v = 0;
 
-		if (guest_mem_ptr(c->env.mem, pa, 1)) {
-			guest_mem_write(c->env.mem, pa, p, n = 1);
+		if ((h = guest_mem_ptr(c->env.mem, pa, 1))) {
+			*h = *p;
+			emu_note_write(c, h);
+			n = 1;
 		} else if (emu_io_check(c, EMU_IO_MMIO, pa)) {
 			return -1;
 		} else {
@@ -317,10 +324,11 @@ int emu_translate(struct emu_cpu *c, uint64_t lin, int acc, uint64_t *phys)
 
 			err = ((acc & ACC_WRITE) ? PF_W : 0) | (cpl == 3 ? PF_U : 0) |
 			      ((acc & ACC_EXEC) && (c->s->efer & X86_EFER_NXE) ? PF_I : 0);
-			t->vpn = ~0ULL;
+			t->vpn = t->tag_r = t->tag_w = ~0ULL;
 			return pf(c, lin, err);
 		}
-		*t = (struct emu_tlb_entry){ lin >> 12, w.pa >> 12, w.user, w.write, w.nx, 0,
+		*t = (struct emu_tlb_entry){ lin >> 12, ~0ULL, ~0ULL, w.pa >> 12, w.user, w.write,
+					     w.nx, 0,
 					     guest_mem_ptr(c->env.mem, w.pa & ~0xfffULL, 0x1000) };
 		err = check_perm(c, t, acc);
 		if (err) {
@@ -334,6 +342,14 @@ int emu_translate(struct emu_cpu *c, uint64_t lin, int acc, uint64_t *phys)
 		}
 	} else if ((err = check_perm(c, t, acc))) {
 		return pf(c, lin, err);
+	}
+	/* Passed in this context: the next such access is a fast-tag hit. */
+	if (t->host && !(acc & (ACC_SUPER | ACC_EXEC))) {
+		uint64_t tag = (lin >> 12) | emu_tlb_ctx(c);
+
+		t->tag_r = tag;
+		if (acc & ACC_WRITE)
+			t->tag_w = tag;
 	}
 	*phys = (t->ppn << 12) | (lin & 0xfff);
 	return 0;
@@ -372,9 +388,10 @@ static int access_lin(struct emu_cpu *c, uint64_t lin, void *buf, unsigned size,
 		if (emu_translate(c, lin, acc, &pa))
 			return -1;
 		h = host_of(c, lin, pa, size);
-		if (h && (acc & ACC_WRITE))
+		if (h && (acc & ACC_WRITE)) {
 			memcpy(h, buf, size);
-		else if (h)
+			emu_note_write(c, h);
+		} else if (h)
 			memcpy(buf, h, size);
 		else if (acc & ACC_WRITE)
 			return emu_phys_write(c, pa, buf, size);
@@ -494,5 +511,7 @@ int emu_host_ptr(struct emu_cpu *c, int seg, uint64_t off, unsigned size, void *
 	if (emu_translate(c, lin, ACC_WRITE, &pa))
 		return -1;
 	*p = guest_mem_ptr(c->env.mem, pa, size);
+	if (*p)
+		emu_note_write(c, *p);
 	return 0;
 }

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Decoded blocks: straight runs of instructions within one code page,
+ * decoded once, each with its fast form (fast.c), and run without looking
+ * at the bytes again while they still equal the bytes the block was
+ * decoded from.  That one compare per block entry (not per instruction)
+ * is what keeps them right whatever changed the code: emu's own stores,
+ * another vCPU, a device's DMA, or the host KVM running the guest between
+ * two stretches of emu (src/accel/kvm/kvm_stretch.c).  A block is keyed by
+ * its linear address and code mode, so a changed mapping that shows other
+ * bytes is a miss too, and the fetch permission of its page is checked on
+ * every entry.  A store into the running block's page ends the block after
+ * that instruction (self-modifying code); so do every control transfer and
+ * every instruction that can change the mode, the privilege level, the
+ * interrupt flag or the interrupt shadow, so a block runs in one context
+ * and the caller sees every interrupt window open at a block boundary.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "accel/emu/emu_int.h"
+
+#define BLOCK_INSNS 32         /* at most, per block */
+#define BLOCKS 4096            /* direct-mapped by linear address */
+#define ARENA_INSNS 16384      /* decoded instructions kept, all blocks */
+#define ARENA_BYTES (ARENA_INSNS * 8)
+#define BLOCK_BYTES (BLOCK_INSNS * 15)
+
+struct block_insn {
+	struct x86_insn in;
+	emu_fast_fn fast;
+};
+
+struct block {
+	uint64_t lin;          /* ~0: empty */
+	uint32_t first;        /* its first instruction in insns[] */
+	uint32_t bytes;        /* its bytes in bytes[] */
+	uint16_t len;          /* bytes */
+	uint8_t n, mode;
+};
+
+struct emu_blocks {
+	struct block table[BLOCKS];
+	uint32_t ninsns, nbytes;     /* arena space used */
+	struct block_insn insns[ARENA_INSNS];
+	uint8_t bytes[ARENA_BYTES];
+};
+
+void emu_blocks_free(struct emu_blocks *b)
+{
+	free(b);
+}
+
+static void blocks_clear(struct emu_blocks *bs)
+{
+	for (unsigned i = 0; i < BLOCKS; i++)
+		bs->table[i].lin = ~0ULL;
+	bs->ninsns = bs->nbytes = 0;
+}
+
+static struct emu_blocks *blocks_get(struct emu_cpu *c)
+{
+	if (!c->blocks) {
+		c->blocks = malloc(sizeof(*c->blocks));
+		if (c->blocks)
+			blocks_clear(c->blocks);
+	}
+	return c->blocks;
+}
+
+/*
+ * Instructions a block may go on after: they change no mode, privilege,
+ * IF or shadow, and transfer no control (a fault ends the block anyway).
+ * A REP string op re-executes itself, so it ends its block.
+ */
+static int block_goes_on(const struct x86_insn *in)
+{
+	unsigned op = in->op;
+
+	if (op >= OP_MOVS && op <= OP_SCAS)
+		return !in->rep;
+	return (op >= OP_ADD && op <= OP_DEC) || (op >= OP_MOV && op <= OP_BSWAP) ||
+	       (op >= OP_BT && op <= OP_SHRD) || (op >= OP_CBW && op <= OP_STD) ||
+	       op == OP_PUSH || op == OP_POP || op == OP_PUSH_Z || op == OP_POP_Z ||
+	       op == OP_PUSH_I || op == OP_PUSHF || op == OP_PUSHA || op == OP_POPA ||
+	       op == OP_ENTER || op == OP_LEAVE || op == OP_SETCC || op == OP_CMOVCC ||
+	       op == OP_NOP || op == OP_PAUSE || op == OP_SSE || op == OP_X87 ||
+	       op == OP_FWAIT || op == OP_FENCE || op == OP_XLAT || op == OP_SALC;
+}
+
+/* Decodes a block from the avail bytes at p (the rest of the page); NULL if none decodes. */
+static struct block *block_build(struct emu_blocks *bs, struct block *b, uint64_t lin, int mode,
+				 const uint8_t *p, unsigned avail)
+{
+	uint8_t buf[BLOCK_BYTES];
+	unsigned have = avail < sizeof(buf) ? avail : sizeof(buf), off = 0, n = 0;
+	struct block_insn *bi;
+
+	if (bs->ninsns + BLOCK_INSNS > ARENA_INSNS || bs->nbytes + BLOCK_BYTES > ARENA_BYTES)
+		blocks_clear(bs);
+	/* A copy: another vCPU may be writing the bytes as we decode. */
+	memcpy(buf, p, have);
+	bi = &bs->insns[bs->ninsns];
+	while (n < BLOCK_INSNS && off < have) {
+		if (emu_decode(buf + off, have - off, mode, &bi[n].in))
+			break;      /* #UD, #GP, or across the page: emu_step's */
+		bi[n].fast = emu_fast_select(&bi[n].in);
+		off += bi[n].in.len;
+		if (!block_goes_on(&bi[n++].in))
+			break;
+	}
+	if (!n)
+		return NULL;
+	*b = (struct block){ lin, bs->ninsns, bs->nbytes, (uint16_t)off, (uint8_t)n, (uint8_t)mode };
+	memcpy(bs->bytes + bs->nbytes, buf, off);
+	bs->ninsns += n;
+	bs->nbytes += off;
+	return b;
+}
+
+static struct block *block_find(struct emu_blocks *bs, uint64_t lin, int mode, const uint8_t *p,
+				unsigned avail)
+{
+	struct block *b = &bs->table[(lin ^ (lin >> 12)) % BLOCKS];
+
+	if (b->lin == lin && b->mode == mode && b->len <= avail &&
+	    !memcmp(bs->bytes + b->bytes, p, b->len))
+		return b;
+	return block_build(bs, b, lin, mode, p, avail);
+}
+
+enum emu_result emu_run_block(struct emu_cpu *c, unsigned *count)
+{
+	struct x86_cpu_state *s = c->s;
+	struct emu_blocks *bs;
+	const struct block_insn *insns;
+	const struct block *b;
+	const uint8_t *p;
+	enum emu_result r = EMU_OK;
+	unsigned avail, i;
+	int mode = emu_code_mode(c);
+	uint64_t mask = mode == 64 ? ~0ULL : mode == 32 ? 0xffffffffULL : 0xffffULL;
+	uint64_t rip = s->rip & (mode == 64 ? ~0ULL : 0xffffffffULL), lin;
+
+	*count = 1;
+	if ((s->rflags & X86_RFLAGS_TF) || c->env.general_only || !(bs = blocks_get(c)))
+		return emu_step(c);
+	if (mode == 64) {
+		if ((uint64_t)((int64_t)(rip << 16) >> 16) != rip)
+			return emu_step(c);      /* #GP */
+		lin = rip;
+	} else {
+		lin = (s->seg[X86_CS].base + rip) & 0xffffffffULL;
+	}
+	if (emu_fetch_ptr(c, lin, &p, &avail) || !p)
+		return emu_step(c);          /* faults and MMIO: the general path */
+	b = block_find(bs, lin, mode, p, avail);
+	if (!b || (mode != 64 && (rip + b->len - 1 > s->seg[X86_CS].limit ||
+				  (mode == 16 && rip + b->len > 0x10000))))
+		return emu_step(c);
+	insns = &bs->insns[b->first];
+	c->code_page = (uintptr_t)p & ~(uintptr_t)0xfff;
+	c->smc = 0;
+	c->fast_ctx = emu_tlb_ctx(c);
+	s->rip = rip;
+	for (i = 0; i < b->n;) {
+		const struct block_insn *bi = &insns[i++];
+		uint64_t cur = s->rip, next = (cur + bi->in.len) & mask;
+
+		if (bi->fast) {
+			s->rip = next;
+			if (!bi->fast(c, &bi->in)) {
+				s->events.interrupt_shadow = 0;
+				if (c->smc)
+					break;
+				continue;
+			}
+			s->rip = cur;
+		}
+		r = emu_exec_decoded(c, &bi->in, next);
+		if (r != EMU_OK || s->rip != next || c->delivered || c->smc)
+			break;
+		c->fast_ctx = emu_tlb_ctx(c);
+	}
+	c->code_page = 0;
+	*count = i;
+	return r;
+}

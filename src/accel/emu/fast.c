@@ -1,0 +1,713 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Fast forms of the instructions that make up most of what a kernel runs
+ * (docs/emu-speed.md has the counts): register and memory ALU ops, MOV
+ * forms, LEA, PUSH/POP, near branches, SETcc/CMOVcc, shifts, IMUL.  The
+ * decoder's caller picks one handler per decoded instruction
+ * (emu_fast_select) and keeps it with the decoded form, so the operand
+ * kinds are not looked at again when it runs.
+ *
+ * A handler either does the whole instruction or nothing: memory is only
+ * touched through the TLB's fast tags (emu_fast_ptr: RAM, one page,
+ * permissions already checked in this privilege context), every check
+ * comes before the first change, and anything else (a TLB miss, MMIO, a
+ * non-canonical branch target, a fault) returns EMU_FAST_MISS with the
+ * state untouched, for the general executor to do exactly.  So a handler
+ * never raises an exception and needs no snapshot of the registers.
+ */
+#include <string.h>
+
+#include "accel/emu/emu_int.h"
+
+#define FL(x) X86_RFLAGS_##x
+
+/* ---- registers, memory, flags ---- */
+
+/* A GPR operand of size bytes; without REX, byte registers 4-7 are AH-BH. */
+static inline int high8(const struct x86_insn *in, unsigned r, unsigned size)
+{
+	return size == 1 && !in->rex && (r & 12) == 4;
+}
+
+static inline uint64_t rget(const struct x86_cpu_state *s, const struct x86_insn *in, unsigned r,
+			    unsigned size)
+{
+	if (high8(in, r, size))
+		return (s->gpr[r - 4] >> 8) & 0xff;
+	return s->gpr[r] & emu_mask(size);
+}
+
+static inline void rset(struct x86_cpu_state *s, const struct x86_insn *in, unsigned r,
+			unsigned size, uint64_t v)
+{
+	if (high8(in, r, size))
+		s->gpr[r - 4] = (s->gpr[r - 4] & ~0xff00ULL) | ((v & 0xff) << 8);
+	else if (size == 4)
+		s->gpr[r] = (uint32_t)v;
+	else if (size == 8)
+		s->gpr[r] = v;
+	else
+		s->gpr[r] = (s->gpr[r] & ~emu_mask(size)) | (v & emu_mask(size));
+}
+
+static inline uint64_t ld(const uint8_t *p, unsigned size)
+{
+	uint16_t w;
+	uint32_t d;
+	uint64_t q;
+
+	switch (size) {
+	case 1:
+		return *p;
+	case 2:
+		memcpy(&w, p, 2);
+		return w;
+	case 4:
+		memcpy(&d, p, 4);
+		return d;
+	default:
+		memcpy(&q, p, 8);
+		return q;
+	}
+}
+
+static inline void st(struct emu_cpu *c, uint8_t *p, unsigned size, uint64_t v)
+{
+	uint16_t w = (uint16_t)v;
+	uint32_t d = (uint32_t)v;
+
+	switch (size) {
+	case 1:
+		*p = (uint8_t)v;
+		break;
+	case 2:
+		memcpy(p, &w, 2);
+		break;
+	case 4:
+		memcpy(p, &d, 4);
+		break;
+	default:
+		memcpy(p, &v, 8);
+		break;
+	}
+	emu_note_write(c, p);
+}
+
+/*
+ * The host address of the memory operand, or NULL (64-bit code only:
+ * there segments are flat but for FS and GS, and a non-canonical address
+ * never matches a TLB tag).
+ */
+static inline uint8_t *mptr(struct emu_cpu *c, const struct x86_insn *in, unsigned size, int write)
+{
+	const struct x86_cpu_state *s = c->s;
+	uint64_t a = (uint64_t)in->disp;
+
+	if (in->rip_relative)
+		a += s->rip;
+	if (in->base != 0xff)
+		a += s->gpr[in->base];
+	if (in->index != 0xff)
+		a += s->gpr[in->index] << in->scale;
+	a &= emu_mask(in->addrsize);
+	if (in->seg == X86_FS || in->seg == X86_GS)
+		a += s->seg[in->seg].base;
+	return emu_fast_ptr(c, a, size, write);
+}
+
+static inline uint64_t stack_ptr_ok(struct emu_cpu *c, uint64_t sp, int write, uint8_t **p)
+{
+	*p = emu_fast_ptr(c, sp, 8, write);
+	return *p != NULL;
+}
+
+static inline int canonical(uint64_t a)
+{
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
+static inline uint64_t szp(uint64_t r, unsigned size)
+{
+	uint64_t f = r ? 0 : FL(ZF);
+
+	f |= ((r >> (size * 8 - 1)) & 1) ? FL(SF) : 0;
+	if (!__builtin_parity((unsigned)(r & 0xff)))
+		f |= FL(PF);
+	return f;
+}
+
+/* emu_alu's results and flags, inlined: ADD..CMP and TEST. */
+static inline uint64_t alu(struct x86_cpu_state *s, unsigned op, uint64_t a, uint64_t b,
+			   unsigned size)
+{
+	uint64_t m = emu_mask(size), msb = 1ULL << (size * 8 - 1), cin, r, f;
+
+	a &= m;
+	b &= m;
+	switch (op) {
+	case OP_ADD:
+	case OP_ADC:
+		cin = op == OP_ADC && (s->rflags & FL(CF));
+		r = (a + b + cin) & m;
+		f = (r < a || (cin && r == a)) ? FL(CF) : 0;
+		f |= ((a ^ r) & (b ^ r) & msb) ? FL(OF) : 0;
+		f |= (a ^ b ^ r) & FL(AF);
+		break;
+	case OP_SUB:
+	case OP_SBB:
+	case OP_CMP:
+		cin = op == OP_SBB && (s->rflags & FL(CF));
+		r = (a - b - cin) & m;
+		f = (a < b || (cin && a == b)) ? FL(CF) : 0;
+		f |= ((a ^ b) & (a ^ r) & msb) ? FL(OF) : 0;
+		f |= (a ^ b ^ r) & FL(AF);
+		break;
+	case OP_OR:
+		r = a | b;
+		f = 0;
+		break;
+	case OP_XOR:
+		r = a ^ b;
+		f = 0;
+		break;
+	default:     /* AND, TEST */
+		r = a & b;
+		f = 0;
+		break;
+	}
+	s->rflags = (s->rflags & ~EMU_FLAGS_ARITH) | f | szp(r, size);
+	return r;
+}
+
+static inline int cond(uint64_t f, unsigned cc)
+{
+	int r;
+
+	switch ((cc >> 1) & 7) {
+	case 0: r = !!(f & FL(OF)); break;
+	case 1: r = !!(f & FL(CF)); break;
+	case 2: r = !!(f & FL(ZF)); break;
+	case 3: r = !!(f & (FL(CF) | FL(ZF))); break;
+	case 4: r = !!(f & FL(SF)); break;
+	case 5: r = !!(f & FL(PF)); break;
+	case 6: r = !(f & FL(SF)) != !(f & FL(OF)); break;
+	default: r = (f & FL(ZF)) || !(f & FL(SF)) != !(f & FL(OF)); break;
+	}
+	return (cc & 1) ? !r : r;
+}
+
+static inline unsigned osize(const struct x86_insn *in)
+{
+	return (in->flags & F_BYTE) ? 1 : in->opsize;
+}
+
+static inline int writes_dst(unsigned op)
+{
+	return op != OP_CMP && op != OP_TEST;
+}
+
+/* ---- ALU ops: one handler per operand form ---- */
+
+/* Operand places a handler is specialised for. */
+enum { K_RM, K_REG, K_ACC, K_IMM, K_MEM, K_ONE, K_CL };
+
+static inline __attribute__((always_inline)) uint64_t src_val(const struct x86_cpu_state *s,
+							     const struct x86_insn *in, int k,
+							     unsigned size)
+{
+	switch (k) {
+	case K_RM: return rget(s, in, in->rm, size);
+	case K_REG: return rget(s, in, in->reg, size);
+	case K_ACC: return s->gpr[X86_RAX] & emu_mask(size);
+	case K_ONE: return 1;
+	case K_CL: return s->gpr[X86_RCX] & 0xff;
+	default: return in->imm & emu_mask(size);
+	}
+}
+
+static inline __attribute__((always_inline)) unsigned dst_reg(const struct x86_insn *in, int k)
+{
+	return k == K_RM ? in->rm : k == K_REG ? in->reg : X86_RAX;
+}
+
+/* dk: K_RM, K_REG, K_ACC or K_MEM; sk: K_RM, K_REG, K_IMM or K_MEM. */
+static inline __attribute__((always_inline)) int alu_form(struct emu_cpu *c,
+							  const struct x86_insn *in, int dk, int sk)
+{
+	struct x86_cpu_state *s = c->s;
+	unsigned size = osize(in), op = in->op;
+	uint64_t a, b, r;
+	uint8_t *p = NULL;
+
+	if (sk == K_MEM) {
+		const uint8_t *q = mptr(c, in, size, 0);
+
+		if (!q)
+			return EMU_FAST_MISS;
+		b = ld(q, size);
+	} else {
+		b = src_val(s, in, sk, size);
+	}
+	if (dk == K_MEM) {
+		p = mptr(c, in, size, writes_dst(op));
+		if (!p)
+			return EMU_FAST_MISS;
+		a = ld(p, size);
+	} else {
+		a = rget(s, in, dst_reg(in, dk), size);
+	}
+	r = alu(s, op, a, b, size);
+	if (!writes_dst(op))
+		return 0;
+	if (dk == K_MEM)
+		st(c, p, size, r);
+	else
+		rset(s, in, dst_reg(in, dk), size, r);
+	return 0;
+}
+
+#define FORM(name, body) \
+	static int name(struct emu_cpu *c, const struct x86_insn *in) { return body; }
+
+FORM(f_alu_rm_reg, alu_form(c, in, K_RM, K_REG))
+FORM(f_alu_mem_reg, alu_form(c, in, K_MEM, K_REG))
+FORM(f_alu_reg_rm, alu_form(c, in, K_REG, K_RM))
+FORM(f_alu_reg_mem, alu_form(c, in, K_REG, K_MEM))
+FORM(f_alu_rm_imm, alu_form(c, in, K_RM, K_IMM))
+FORM(f_alu_mem_imm, alu_form(c, in, K_MEM, K_IMM))
+FORM(f_alu_acc_imm, alu_form(c, in, K_ACC, K_IMM))
+
+/* INC, DEC, NOT, NEG on a register or memory (no LOCK). */
+static inline __attribute__((always_inline)) int unary_form(struct emu_cpu *c,
+							    const struct x86_insn *in, int dk)
+{
+	struct x86_cpu_state *s = c->s;
+	unsigned size = osize(in);
+	unsigned r = (in->map == X86_MAP_ONE && in->opcode < 0x50) ?
+		     (in->opcode & 7) : in->rm;      /* 40-4F in 16/32-bit code */
+	uint64_t a, v, cf = s->rflags & FL(CF);
+	uint8_t *p = NULL;
+
+	if (dk == K_MEM) {
+		p = mptr(c, in, size, 1);
+		if (!p)
+			return EMU_FAST_MISS;
+		a = ld(p, size);
+	} else {
+		a = rget(s, in, r, size);
+	}
+	switch (in->op) {
+	case OP_INC:
+		v = alu(s, OP_ADD, a, 1, size);
+		s->rflags = (s->rflags & ~FL(CF)) | cf;
+		break;
+	case OP_DEC:
+		v = alu(s, OP_SUB, a, 1, size);
+		s->rflags = (s->rflags & ~FL(CF)) | cf;
+		break;
+	case OP_NEG:
+		v = alu(s, OP_SUB, 0, a, size);
+		break;
+	default:
+		v = ~a & emu_mask(size);
+		break;
+	}
+	if (dk == K_MEM)
+		st(c, p, size, v);
+	else
+		rset(s, in, r, size, v);
+	return 0;
+}
+
+FORM(f_unary_reg, unary_form(c, in, K_RM))
+FORM(f_unary_mem, unary_form(c, in, K_MEM))
+
+/* Shifts and rotates (group 2) by an immediate, 1 or CL: emu_shift's flags. */
+static inline __attribute__((always_inline)) int shift_form(struct emu_cpu *c,
+							    const struct x86_insn *in, int dk, int sk)
+{
+	struct x86_cpu_state *s = c->s;
+	unsigned size = osize(in), cnt = sk == K_IMM ? (unsigned)(in->imm & 0xff) :
+				       (unsigned)src_val(s, in, sk, size);
+	uint64_t a, v;
+	uint8_t *p = NULL;
+
+	if (dk == K_MEM) {
+		p = mptr(c, in, size, 1);
+		if (!p)
+			return EMU_FAST_MISS;
+		a = ld(p, size);
+	} else {
+		a = rget(s, in, in->rm, size);
+	}
+	v = emu_shift(c, in->op, a, cnt, size);
+	if (dk == K_MEM)
+		st(c, p, size, v);
+	else
+		rset(s, in, in->rm, size, v);
+	return 0;
+}
+
+FORM(f_shift_reg_imm, shift_form(c, in, K_RM, K_IMM))
+FORM(f_shift_reg_one, shift_form(c, in, K_RM, K_ONE))
+FORM(f_shift_reg_cl, shift_form(c, in, K_RM, K_CL))
+FORM(f_shift_mem_imm, shift_form(c, in, K_MEM, K_IMM))
+FORM(f_shift_mem_one, shift_form(c, in, K_MEM, K_ONE))
+FORM(f_shift_mem_cl, shift_form(c, in, K_MEM, K_CL))
+
+/* IMUL r, r/m (0F AF) and IMUL r, r/m, imm (69, 6B): CF and OF only. */
+static inline __attribute__((always_inline)) int imul_form(struct emu_cpu *c,
+							   const struct x86_insn *in, int sk)
+{
+	struct x86_cpu_state *s = c->s;
+	unsigned size = in->opsize;
+	uint64_t a, b, lo;
+	__int128 prod;
+
+	if (sk == K_MEM) {
+		const uint8_t *q = mptr(c, in, size, 0);
+
+		if (!q)
+			return EMU_FAST_MISS;
+		b = ld(q, size);
+	} else {
+		b = rget(s, in, in->rm, size);
+	}
+	a = in->op == OP_IMUL2 ? rget(s, in, in->reg, size) : in->imm;
+	prod = (__int128)(int64_t)emu_sext(a, size) * (int64_t)emu_sext(b, size);
+	lo = (uint64_t)(unsigned __int128)prod & emu_mask(size);
+	s->rflags &= ~(FL(CF) | FL(OF));
+	if (prod != (__int128)(int64_t)emu_sext(lo, size))
+		s->rflags |= FL(CF) | FL(OF);
+	rset(s, in, in->reg, size, lo);
+	return 0;
+}
+
+FORM(f_imul_reg, imul_form(c, in, K_RM))
+FORM(f_imul_mem, imul_form(c, in, K_MEM))
+
+/* ---- data movement ---- */
+
+/* MOV, MOVZX, MOVSX, MOVSXD: ssize bytes from the source, sign-extended if sx. */
+static inline __attribute__((always_inline)) int mov_form(struct emu_cpu *c,
+							  const struct x86_insn *in, int dk, int sk)
+{
+	struct x86_cpu_state *s = c->s;
+	unsigned dsize = osize(in), ssize = dsize;
+	uint64_t v;
+
+	if (in->op == OP_MOVZX || in->op == OP_MOVSX)
+		ssize = (in->opcode & 1) ? 2 : 1;
+	else if (in->op == OP_MOVSXD && dsize == 8)
+		ssize = 4;
+	if (sk == K_MEM) {
+		const uint8_t *q = mptr(c, in, ssize, 0);
+
+		if (!q)
+			return EMU_FAST_MISS;
+		v = ld(q, ssize);
+	} else if (sk == K_IMM) {
+		v = in->imm & emu_mask(ssize);
+	} else {
+		v = rget(s, in, sk == K_RM ? in->rm : in->reg, ssize);
+	}
+	if (in->op == OP_MOVSX || in->op == OP_MOVSXD)
+		v = emu_sext(v, ssize);
+	if (dk == K_MEM) {
+		uint8_t *p = mptr(c, in, dsize, 1);
+
+		if (!p)
+			return EMU_FAST_MISS;
+		st(c, p, dsize, v);
+	} else {
+		rset(s, in, dk == K_RM ? in->rm : in->reg, dsize, v);
+	}
+	return 0;
+}
+
+FORM(f_mov_rm_reg, mov_form(c, in, K_RM, K_REG))
+FORM(f_mov_mem_reg, mov_form(c, in, K_MEM, K_REG))
+FORM(f_mov_reg_rm, mov_form(c, in, K_REG, K_RM))
+FORM(f_mov_reg_mem, mov_form(c, in, K_REG, K_MEM))
+FORM(f_mov_rm_imm, mov_form(c, in, K_RM, K_IMM))
+FORM(f_mov_mem_imm, mov_form(c, in, K_MEM, K_IMM))
+
+/* B0-BF: MOV r, imm (the register is in the opcode). */
+static int f_mov_z_imm(struct emu_cpu *c, const struct x86_insn *in)
+{
+	rset(c->s, in, (in->opcode & 7) | ((in->rex & 1) << 3), osize(in), in->imm);
+	return 0;
+}
+
+static int f_lea(struct emu_cpu *c, const struct x86_insn *in)
+{
+	struct x86_cpu_state *s = c->s;
+	uint64_t a = (uint64_t)in->disp;
+
+	if (in->rip_relative)
+		a += s->rip;
+	if (in->base != 0xff)
+		a += s->gpr[in->base];
+	if (in->index != 0xff)
+		a += s->gpr[in->index] << in->scale;
+	rset(s, in, in->reg, in->opsize, a & emu_mask(in->addrsize));
+	return 0;
+}
+
+static int f_nop(struct emu_cpu *c, const struct x86_insn *in)
+{
+	(void)c;
+	(void)in;
+	return 0;
+}
+
+static inline __attribute__((always_inline)) int setcc_form(struct emu_cpu *c,
+							    const struct x86_insn *in, int dk)
+{
+	uint64_t v = cond(c->s->rflags, in->opcode & 0xf);
+
+	if (dk == K_MEM) {
+		uint8_t *p = mptr(c, in, 1, 1);
+
+		if (!p)
+			return EMU_FAST_MISS;
+		st(c, p, 1, v);
+	} else {
+		rset(c->s, in, in->rm, 1, v);
+	}
+	return 0;
+}
+
+FORM(f_setcc_reg, setcc_form(c, in, K_RM))
+FORM(f_setcc_mem, setcc_form(c, in, K_MEM))
+
+/* CMOVcc reads its source either way; a 32-bit one writes (zero-extends) either way. */
+static inline __attribute__((always_inline)) int cmov_form(struct emu_cpu *c,
+							   const struct x86_insn *in, int sk)
+{
+	struct x86_cpu_state *s = c->s;
+	unsigned size = in->opsize;
+	uint64_t v;
+
+	if (sk == K_MEM) {
+		const uint8_t *q = mptr(c, in, size, 0);
+
+		if (!q)
+			return EMU_FAST_MISS;
+		v = ld(q, size);
+	} else {
+		v = rget(s, in, in->rm, size);
+	}
+	rset(s, in, in->reg, size, cond(s->rflags, in->opcode & 0xf) ? v : rget(s, in, in->reg, size));
+	return 0;
+}
+
+FORM(f_cmov_reg, cmov_form(c, in, K_RM))
+FORM(f_cmov_mem, cmov_form(c, in, K_MEM))
+
+/* ---- stack and near branches (64-bit code, 64-bit operand size) ---- */
+
+static int f_push_z(struct emu_cpu *c, const struct x86_insn *in)
+{
+	struct x86_cpu_state *s = c->s;
+	uint64_t sp = s->gpr[X86_RSP] - 8;
+	uint8_t *p;
+
+	if (!stack_ptr_ok(c, sp, 1, &p))
+		return EMU_FAST_MISS;
+	st(c, p, 8, s->gpr[(in->opcode & 7) | ((in->rex & 1) << 3)]);
+	s->gpr[X86_RSP] = sp;
+	return 0;
+}
+
+static int f_push_imm(struct emu_cpu *c, const struct x86_insn *in)
+{
+	struct x86_cpu_state *s = c->s;
+	uint64_t sp = s->gpr[X86_RSP] - 8;
+	uint8_t *p;
+
+	if (!stack_ptr_ok(c, sp, 1, &p))
+		return EMU_FAST_MISS;
+	st(c, p, 8, in->imm);
+	s->gpr[X86_RSP] = sp;
+	return 0;
+}
+
+static int f_pop_z(struct emu_cpu *c, const struct x86_insn *in)
+{
+	struct x86_cpu_state *s = c->s;
+	uint8_t *p;
+	uint64_t v;
+
+	if (!stack_ptr_ok(c, s->gpr[X86_RSP], 0, &p))
+		return EMU_FAST_MISS;
+	v = ld(p, 8);
+	s->gpr[X86_RSP] += 8;
+	s->gpr[(in->opcode & 7) | ((in->rex & 1) << 3)] = v;
+	return 0;
+}
+
+static int f_jmp(struct emu_cpu *c, const struct x86_insn *in)
+{
+	uint64_t t = c->s->rip + in->imm;
+
+	if (!canonical(t))
+		return EMU_FAST_MISS;
+	c->s->rip = t;
+	return 0;
+}
+
+static int f_jcc(struct emu_cpu *c, const struct x86_insn *in)
+{
+	if (!cond(c->s->rflags, in->opcode & 0xf))
+		return 0;
+	return f_jmp(c, in);
+}
+
+static int f_call(struct emu_cpu *c, const struct x86_insn *in)
+{
+	struct x86_cpu_state *s = c->s;
+	uint64_t t = s->rip + in->imm, sp = s->gpr[X86_RSP] - 8;
+	uint8_t *p;
+
+	if (!canonical(t) || !stack_ptr_ok(c, sp, 1, &p))
+		return EMU_FAST_MISS;
+	st(c, p, 8, s->rip);
+	s->gpr[X86_RSP] = sp;
+	s->rip = t;
+	return 0;
+}
+
+static int f_ret(struct emu_cpu *c, const struct x86_insn *in)
+{
+	struct x86_cpu_state *s = c->s;
+	uint8_t *p;
+	uint64_t t;
+
+	if (!stack_ptr_ok(c, s->gpr[X86_RSP], 0, &p))
+		return EMU_FAST_MISS;
+	t = ld(p, 8);
+	if (!canonical(t))
+		return EMU_FAST_MISS;
+	s->gpr[X86_RSP] += 8 + (in->imm & 0xffff);
+	s->rip = t;
+	return 0;
+}
+
+/* JMP and CALL through a register or memory. */
+static inline __attribute__((always_inline)) int ind_form(struct emu_cpu *c,
+							  const struct x86_insn *in, int sk)
+{
+	struct x86_cpu_state *s = c->s;
+	uint64_t t, sp = s->gpr[X86_RSP] - 8;
+	uint8_t *p = NULL;
+
+	if (sk == K_MEM) {
+		const uint8_t *q = mptr(c, in, 8, 0);
+
+		if (!q)
+			return EMU_FAST_MISS;
+		t = ld(q, 8);
+	} else {
+		t = s->gpr[in->rm];
+	}
+	if (!canonical(t))
+		return EMU_FAST_MISS;
+	if (in->op == OP_CALL_IND) {
+		if (!stack_ptr_ok(c, sp, 1, &p))
+			return EMU_FAST_MISS;
+		st(c, p, 8, s->rip);
+		s->gpr[X86_RSP] = sp;
+	}
+	s->rip = t;
+	return 0;
+}
+
+FORM(f_ind_reg, ind_form(c, in, K_RM))
+FORM(f_ind_mem, ind_form(c, in, K_MEM))
+
+/* ---- choosing a handler ---- */
+
+emu_fast_fn emu_fast_select(const struct x86_insn *in)
+{
+	unsigned dk = F_GET_DST(in->flags), sk = F_GET_SRC(in->flags);
+	int reg = in->has_modrm && in->mod == 3, mem = in->has_modrm && in->mod != 3;
+	int m64 = in->mode == 64, near64 = m64 && in->opsize == 8;
+
+	if (in->lock || in->vex)
+		return NULL;
+	/* Memory forms only in 64-bit code (flat segments); no 67 (32-bit addresses) there. */
+	if (mem && !m64)
+		return NULL;
+	switch (in->op) {
+	case OP_ADD: case OP_OR: case OP_ADC: case OP_SBB:
+	case OP_AND: case OP_SUB: case OP_XOR: case OP_CMP: case OP_TEST:
+		if (dk == OPND_E && sk == OPND_G)
+			return reg ? f_alu_rm_reg : f_alu_mem_reg;
+		if (dk == OPND_G && sk == OPND_E)
+			return reg ? f_alu_reg_rm : f_alu_reg_mem;
+		if (dk == OPND_E && sk == OPND_I)
+			return reg ? f_alu_rm_imm : f_alu_mem_imm;
+		if (dk == OPND_A && sk == OPND_I)
+			return f_alu_acc_imm;
+		return NULL;
+	case OP_INC: case OP_DEC: case OP_NOT: case OP_NEG:
+		if (!in->has_modrm)
+			return m64 ? NULL : f_unary_reg;   /* 40-4F: REX in 64-bit code */
+		return reg ? f_unary_reg : f_unary_mem;
+	case OP_ROL: case OP_ROR: case OP_RCL: case OP_RCR:
+	case OP_SHL: case OP_SHR: case OP_SAL: case OP_SAR:
+		if (sk == OPND_I)
+			return reg ? f_shift_reg_imm : f_shift_mem_imm;
+		if (sk == OPND_1)
+			return reg ? f_shift_reg_one : f_shift_mem_one;
+		if (sk == OPND_CL)
+			return reg ? f_shift_reg_cl : f_shift_mem_cl;
+		return NULL;
+	case OP_IMUL2:
+	case OP_IMUL3:
+		return reg ? f_imul_reg : f_imul_mem;
+	case OP_MOV:
+		if (dk == OPND_E && sk == OPND_G)
+			return reg ? f_mov_rm_reg : f_mov_mem_reg;
+		if (dk == OPND_G && sk == OPND_E)
+			return reg ? f_mov_reg_rm : f_mov_reg_mem;
+		if (dk == OPND_E && sk == OPND_I)
+			return reg ? f_mov_rm_imm : f_mov_mem_imm;
+		return NULL;
+	case OP_MOVZX:
+	case OP_MOVSX:
+	case OP_MOVSXD:
+		return reg ? f_mov_reg_rm : f_mov_reg_mem;
+	case OP_MOV_ZI:
+		return f_mov_z_imm;
+	case OP_LEA:
+		return f_lea;
+	case OP_NOP:
+		return f_nop;
+	case OP_SETCC:
+		return reg ? f_setcc_reg : f_setcc_mem;
+	case OP_CMOVCC:
+		return reg ? f_cmov_reg : f_cmov_mem;
+	case OP_PUSH_Z:
+		return near64 ? f_push_z : NULL;
+	case OP_POP_Z:
+		return near64 ? f_pop_z : NULL;
+	case OP_PUSH_I:
+		return near64 ? f_push_imm : NULL;
+	case OP_JMP:
+		return near64 ? f_jmp : NULL;
+	case OP_JCC:
+		return near64 ? f_jcc : NULL;
+	case OP_CALL:
+		return near64 ? f_call : NULL;
+	case OP_RET:
+		return near64 ? f_ret : NULL;
+	case OP_JMP_IND:
+	case OP_CALL_IND:
+		if (!near64)
+			return NULL;
+		return reg ? f_ind_reg : f_ind_mem;
+	}
+	return NULL;
+}
