@@ -115,7 +115,7 @@ static inline uint8_t *mptr(struct emu_cpu *c, const struct x86_insn *in, unsign
 	return emu_fast_ptr(c, a, size, write);
 }
 
-static inline uint64_t stack_ptr_ok(struct emu_cpu *c, uint64_t sp, int write, uint8_t **p)
+static inline int stack_ptr_ok(struct emu_cpu *c, uint64_t sp, int write, uint8_t **p)
 {
 	*p = emu_fast_ptr(c, sp, 8, write);
 	return *p != NULL;
@@ -136,8 +136,8 @@ static inline uint64_t szp(uint64_t r, unsigned size)
 	return f;
 }
 
-/* emu_alu's results and flags, inlined: ADD..CMP and TEST. */
-static inline uint64_t alu(struct x86_cpu_state *s, unsigned op, uint64_t a, uint64_t b,
+/* emu_alu's results and flags, inlined (op is a constant in each handler): ADD..CMP and TEST. */
+static inline __attribute__((always_inline)) uint64_t alu(struct x86_cpu_state *s, unsigned op, uint64_t a, uint64_t b,
 			   unsigned size)
 {
 	uint64_t m = emu_mask(size), msb = 1ULL << (size * 8 - 1), cin, r, f;
@@ -232,10 +232,11 @@ static inline __attribute__((always_inline)) unsigned dst_reg(const struct x86_i
 
 /* dk: K_RM, K_REG, K_ACC or K_MEM; sk: K_RM, K_REG, K_IMM or K_MEM. */
 static inline __attribute__((always_inline)) int alu_form(struct emu_cpu *c,
-							  const struct x86_insn *in, int dk, int sk)
+							  const struct x86_insn *in, int dk, int sk,
+							  unsigned op)
 {
 	struct x86_cpu_state *s = c->s;
-	unsigned size = osize(in), op = in->op;
+	unsigned size = osize(in);
 	uint64_t a, b, r;
 	uint8_t *p = NULL;
 
@@ -269,13 +270,35 @@ static inline __attribute__((always_inline)) int alu_form(struct emu_cpu *c,
 #define FORM(name, body) \
 	static int name(struct emu_cpu *c, const struct x86_insn *in) { return body; }
 
-FORM(f_alu_rm_reg, alu_form(c, in, K_RM, K_REG))
-FORM(f_alu_mem_reg, alu_form(c, in, K_MEM, K_REG))
-FORM(f_alu_reg_rm, alu_form(c, in, K_REG, K_RM))
-FORM(f_alu_reg_mem, alu_form(c, in, K_REG, K_MEM))
-FORM(f_alu_rm_imm, alu_form(c, in, K_RM, K_IMM))
-FORM(f_alu_mem_imm, alu_form(c, in, K_MEM, K_IMM))
-FORM(f_alu_acc_imm, alu_form(c, in, K_ACC, K_IMM))
+/* Seven operand forms for each of the nine ops, in alu_fns[op][form]. */
+enum { A_RM_REG, A_MEM_REG, A_REG_RM, A_REG_MEM, A_RM_IMM, A_MEM_IMM, A_ACC_IMM, A_FORMS };
+
+#define ALU_OP(nm, op) \
+	FORM(f_##nm##_rm_reg, alu_form(c, in, K_RM, K_REG, op)) \
+	FORM(f_##nm##_mem_reg, alu_form(c, in, K_MEM, K_REG, op)) \
+	FORM(f_##nm##_reg_rm, alu_form(c, in, K_REG, K_RM, op)) \
+	FORM(f_##nm##_reg_mem, alu_form(c, in, K_REG, K_MEM, op)) \
+	FORM(f_##nm##_rm_imm, alu_form(c, in, K_RM, K_IMM, op)) \
+	FORM(f_##nm##_mem_imm, alu_form(c, in, K_MEM, K_IMM, op)) \
+	FORM(f_##nm##_acc_imm, alu_form(c, in, K_ACC, K_IMM, op))
+#define ALU_ROW(nm) { f_##nm##_rm_reg, f_##nm##_mem_reg, f_##nm##_reg_rm, f_##nm##_reg_mem, \
+		      f_##nm##_rm_imm, f_##nm##_mem_imm, f_##nm##_acc_imm }
+
+ALU_OP(add, OP_ADD)
+ALU_OP(or, OP_OR)
+ALU_OP(adc, OP_ADC)
+ALU_OP(sbb, OP_SBB)
+ALU_OP(and, OP_AND)
+ALU_OP(sub, OP_SUB)
+ALU_OP(xor, OP_XOR)
+ALU_OP(cmp, OP_CMP)
+ALU_OP(test, OP_TEST)
+
+/* Rows in the order OP_ADD..OP_CMP, then OP_TEST. */
+static const emu_fast_fn alu_fns[9][A_FORMS] = {
+	ALU_ROW(add), ALU_ROW(or), ALU_ROW(adc), ALU_ROW(sbb),
+	ALU_ROW(and), ALU_ROW(sub), ALU_ROW(xor), ALU_ROW(cmp), ALU_ROW(test),
+};
 
 /* INC, DEC, NOT, NEG on a register or memory (no LOCK). */
 static inline __attribute__((always_inline)) int unary_form(struct emu_cpu *c,
@@ -322,7 +345,41 @@ static inline __attribute__((always_inline)) int unary_form(struct emu_cpu *c,
 FORM(f_unary_reg, unary_form(c, in, K_RM))
 FORM(f_unary_mem, unary_form(c, in, K_MEM))
 
-/* Shifts and rotates (group 2) by an immediate, 1 or CL: emu_shift's flags. */
+/* SHL, SHR and SAR with exec_alu.c's flags; the rotates are emu_shift's. */
+static inline uint64_t shift(struct emu_cpu *c, unsigned op, uint64_t a, unsigned cnt,
+			     unsigned size)
+{
+	struct x86_cpu_state *s = c->s;
+	unsigned bits = size * 8;
+	uint64_t m = emu_mask(size), r, cf, of;
+
+	if (op != OP_SHL && op != OP_SAL && op != OP_SHR && op != OP_SAR)
+		return emu_shift(c, op, a, cnt, size);
+	cnt &= size == 8 ? 63 : 31;
+	a &= m;
+	if (!cnt)
+		return a;
+	if (op == OP_SHR) {
+		r = cnt >= bits ? 0 : a >> cnt;
+		cf = cnt > bits ? 0 : (a >> (cnt - 1)) & 1;
+		of = a >> (bits - 1);
+	} else if (op == OP_SAR) {
+		int64_t sa = (int64_t)emu_sext(a, size);
+
+		r = (uint64_t)(sa >> (cnt > 63 ? 63 : cnt)) & m;
+		cf = (uint64_t)(sa >> (cnt - 1 > 63 ? 63 : cnt - 1)) & 1;
+		of = 0;
+	} else {
+		r = cnt >= bits ? 0 : (a << cnt) & m;
+		cf = cnt > bits ? 0 : (a >> (bits - cnt)) & 1;
+		of = (r >> (bits - 1)) ^ cf;
+	}
+	s->rflags = (s->rflags & ~EMU_FLAGS_ARITH) | szp(r, size) | FL(AF) |
+		    (cf ? FL(CF) : 0) | (of ? FL(OF) : 0);
+	return r;
+}
+
+/* Shifts and rotates (group 2) by an immediate, 1 or CL. */
 static inline __attribute__((always_inline)) int shift_form(struct emu_cpu *c,
 							    const struct x86_insn *in, int dk, int sk)
 {
@@ -340,7 +397,7 @@ static inline __attribute__((always_inline)) int shift_form(struct emu_cpu *c,
 	} else {
 		a = rget(s, in, in->rm, size);
 	}
-	v = emu_shift(c, in->op, a, cnt, size);
+	v = shift(c, in->op, a, cnt, size);
 	if (dk == K_MEM)
 		st(c, p, size, v);
 	else
@@ -641,16 +698,19 @@ emu_fast_fn emu_fast_select(const struct x86_insn *in)
 		return NULL;
 	switch (in->op) {
 	case OP_ADD: case OP_OR: case OP_ADC: case OP_SBB:
-	case OP_AND: case OP_SUB: case OP_XOR: case OP_CMP: case OP_TEST:
+	case OP_AND: case OP_SUB: case OP_XOR: case OP_CMP: case OP_TEST: {
+		const emu_fast_fn *row = alu_fns[in->op == OP_TEST ? 8 : in->op - OP_ADD];
+
 		if (dk == OPND_E && sk == OPND_G)
-			return reg ? f_alu_rm_reg : f_alu_mem_reg;
+			return row[reg ? A_RM_REG : A_MEM_REG];
 		if (dk == OPND_G && sk == OPND_E)
-			return reg ? f_alu_reg_rm : f_alu_reg_mem;
+			return row[reg ? A_REG_RM : A_REG_MEM];
 		if (dk == OPND_E && sk == OPND_I)
-			return reg ? f_alu_rm_imm : f_alu_mem_imm;
+			return row[reg ? A_RM_IMM : A_MEM_IMM];
 		if (dk == OPND_A && sk == OPND_I)
-			return f_alu_acc_imm;
+			return row[A_ACC_IMM];
 		return NULL;
+	}
 	case OP_INC: case OP_DEC: case OP_NOT: case OP_NEG:
 		if (!in->has_modrm)
 			return m64 ? NULL : f_unary_reg;   /* 40-4F: REX in 64-bit code */
