@@ -276,7 +276,18 @@ int emu_linear(struct emu_cpu *c, int seg, uint64_t off, unsigned size, int acc,
 int emu_translate(struct emu_cpu *c, uint64_t lin, int acc, uint64_t *phys);
 int emu_read_lin(struct emu_cpu *c, uint64_t lin, void *buf, unsigned size, int acc);
 /* Code fetch: the host address of lin (translated for execution) and the bytes left in its page; NULL for MMIO. */
-int emu_fetch_ptr(struct emu_cpu *c, uint64_t lin, const uint8_t **p, unsigned *avail);
+int emu_fetch_page(struct emu_cpu *c, uint64_t lin, const uint8_t **p, unsigned *avail);
+/* The same, inline while lin stays on the last code page that passed (emu_fetch_page keeps it). */
+static inline int emu_fetch_ptr(struct emu_cpu *c, uint64_t lin, const uint8_t **p, unsigned *avail)
+{
+	if (lin >> 12 == c->fetch_vpn && (emu_cpl(c) == 3) == c->fetch_user &&
+	    (c->s->cr0 & X86_CR0_PG)) {
+		*avail = 0x1000 - (lin & 0xfff);
+		*p = c->fetch_host + (lin & 0xfff);
+		return 0;
+	}
+	return emu_fetch_page(c, lin, p, avail);
+}
 int emu_write_lin(struct emu_cpu *c, uint64_t lin, const void *buf, unsigned size, int acc);
 int emu_read(struct emu_cpu *c, int seg, uint64_t off, void *buf, unsigned size);
 int emu_write(struct emu_cpu *c, int seg, uint64_t off, const void *buf, unsigned size);

@@ -233,10 +233,13 @@ static inline __attribute__((always_inline)) unsigned dst_reg(const struct x86_i
 /* dk: K_RM, K_REG, K_ACC or K_MEM; sk: K_RM, K_REG, K_IMM or K_MEM. */
 static inline __attribute__((always_inline)) int alu_form(struct emu_cpu *c,
 							  const struct x86_insn *in, int dk, int sk,
-							  unsigned op)
+							  unsigned op, int byte)
 {
 	struct x86_cpu_state *s = c->s;
-	unsigned size = osize(in);
+	unsigned size = byte ? 1 : in->opsize;
+
+	if (!byte && size == 1)
+		__builtin_unreachable();     /* lets the compiler drop the AH-BH cases */
 	uint64_t a, b, r;
 	uint8_t *p = NULL;
 
@@ -270,19 +273,25 @@ static inline __attribute__((always_inline)) int alu_form(struct emu_cpu *c,
 #define FORM(name, body) \
 	static int name(struct emu_cpu *c, const struct x86_insn *in) { return body; }
 
-/* Seven operand forms for each of the nine ops, in alu_fns[op][form]. */
+/*
+ * Seven operand forms for each of the nine ops, 8-bit and wider, in
+ * alu_fns[op][byte][form].
+ */
 enum { A_RM_REG, A_MEM_REG, A_REG_RM, A_REG_MEM, A_RM_IMM, A_MEM_IMM, A_ACC_IMM, A_FORMS };
 
-#define ALU_OP(nm, op) \
-	FORM(f_##nm##_rm_reg, alu_form(c, in, K_RM, K_REG, op)) \
-	FORM(f_##nm##_mem_reg, alu_form(c, in, K_MEM, K_REG, op)) \
-	FORM(f_##nm##_reg_rm, alu_form(c, in, K_REG, K_RM, op)) \
-	FORM(f_##nm##_reg_mem, alu_form(c, in, K_REG, K_MEM, op)) \
-	FORM(f_##nm##_rm_imm, alu_form(c, in, K_RM, K_IMM, op)) \
-	FORM(f_##nm##_mem_imm, alu_form(c, in, K_MEM, K_IMM, op)) \
-	FORM(f_##nm##_acc_imm, alu_form(c, in, K_ACC, K_IMM, op))
-#define ALU_ROW(nm) { f_##nm##_rm_reg, f_##nm##_mem_reg, f_##nm##_reg_rm, f_##nm##_reg_mem, \
-		      f_##nm##_rm_imm, f_##nm##_mem_imm, f_##nm##_acc_imm }
+#define ALU_OP_SIZE(nm, op, b) \
+	FORM(f_##nm##_rm_reg##b, alu_form(c, in, K_RM, K_REG, op, b)) \
+	FORM(f_##nm##_mem_reg##b, alu_form(c, in, K_MEM, K_REG, op, b)) \
+	FORM(f_##nm##_reg_rm##b, alu_form(c, in, K_REG, K_RM, op, b)) \
+	FORM(f_##nm##_reg_mem##b, alu_form(c, in, K_REG, K_MEM, op, b)) \
+	FORM(f_##nm##_rm_imm##b, alu_form(c, in, K_RM, K_IMM, op, b)) \
+	FORM(f_##nm##_mem_imm##b, alu_form(c, in, K_MEM, K_IMM, op, b)) \
+	FORM(f_##nm##_acc_imm##b, alu_form(c, in, K_ACC, K_IMM, op, b))
+#define ALU_OP(nm, op) ALU_OP_SIZE(nm, op, 0) ALU_OP_SIZE(nm, op, 1)
+#define ALU_FORMS(nm, b) { f_##nm##_rm_reg##b, f_##nm##_mem_reg##b, f_##nm##_reg_rm##b, \
+			   f_##nm##_reg_mem##b, f_##nm##_rm_imm##b, f_##nm##_mem_imm##b, \
+			   f_##nm##_acc_imm##b }
+#define ALU_ROW(nm) { ALU_FORMS(nm, 0), ALU_FORMS(nm, 1) }
 
 ALU_OP(add, OP_ADD)
 ALU_OP(or, OP_OR)
@@ -295,7 +304,7 @@ ALU_OP(cmp, OP_CMP)
 ALU_OP(test, OP_TEST)
 
 /* Rows in the order OP_ADD..OP_CMP, then OP_TEST. */
-static const emu_fast_fn alu_fns[9][A_FORMS] = {
+static const emu_fast_fn alu_fns[9][2][A_FORMS] = {
 	ALU_ROW(add), ALU_ROW(or), ALU_ROW(adc), ALU_ROW(sbb),
 	ALU_ROW(and), ALU_ROW(sub), ALU_ROW(xor), ALU_ROW(cmp), ALU_ROW(test),
 };
@@ -345,7 +354,7 @@ static inline __attribute__((always_inline)) int unary_form(struct emu_cpu *c,
 FORM(f_unary_reg, unary_form(c, in, K_RM))
 FORM(f_unary_mem, unary_form(c, in, K_MEM))
 
-/* SHL, SHR and SAR with exec_alu.c's flags; the rotates are emu_shift's. */
+/* Shifts and ROL/ROR with exec_alu.c's flags; RCL/RCR are emu_shift's. */
 static inline uint64_t shift(struct emu_cpu *c, unsigned op, uint64_t a, unsigned cnt,
 			     unsigned size)
 {
@@ -353,12 +362,25 @@ static inline uint64_t shift(struct emu_cpu *c, unsigned op, uint64_t a, unsigne
 	unsigned bits = size * 8;
 	uint64_t m = emu_mask(size), r, cf, of;
 
-	if (op != OP_SHL && op != OP_SAL && op != OP_SHR && op != OP_SAR)
+	if (op == OP_RCL || op == OP_RCR)
 		return emu_shift(c, op, a, cnt, size);
 	cnt &= size == 8 ? 63 : 31;
 	a &= m;
 	if (!cnt)
 		return a;
+	if (op == OP_ROL || op == OP_ROR) {
+		unsigned n = cnt % bits;
+
+		if (n)
+			r = op == OP_ROL ? ((a << n) | (a >> (bits - n))) & m :
+					   ((a >> n) | (a << (bits - n))) & m;
+		else
+			r = a;
+		cf = op == OP_ROL ? r & 1 : r >> (bits - 1);
+		of = op == OP_ROL ? (r >> (bits - 1)) ^ cf : ((r >> (bits - 1)) ^ (r >> (bits - 2))) & 1;
+		s->rflags = (s->rflags & ~(FL(CF) | FL(OF))) | (cf ? FL(CF) : 0) | (of ? FL(OF) : 0);
+		return r;
+	}
 	if (op == OP_SHR) {
 		r = cnt >= bits ? 0 : a >> cnt;
 		cf = cnt > bits ? 0 : (a >> (cnt - 1)) & 1;
@@ -699,7 +721,8 @@ emu_fast_fn emu_fast_select(const struct x86_insn *in)
 	switch (in->op) {
 	case OP_ADD: case OP_OR: case OP_ADC: case OP_SBB:
 	case OP_AND: case OP_SUB: case OP_XOR: case OP_CMP: case OP_TEST: {
-		const emu_fast_fn *row = alu_fns[in->op == OP_TEST ? 8 : in->op - OP_ADD];
+		const emu_fast_fn *row = alu_fns[in->op == OP_TEST ? 8 : in->op - OP_ADD]
+						[!!(in->flags & F_BYTE)];
 
 		if (dk == OPND_E && sk == OPND_G)
 			return row[reg ? A_RM_REG : A_MEM_REG];
@@ -745,6 +768,8 @@ emu_fast_fn emu_fast_select(const struct x86_insn *in)
 		return f_lea;
 	case OP_NOP:
 		return f_nop;
+	case OP_XCHG_A:   /* 90 is NOP (F3 90 PAUSE) unless REX.B makes it XCHG r8 */
+		return !(in->rex & 1) && (in->opcode & 7) == 0 ? f_nop : NULL;
 	case OP_SETCC:
 		return reg ? f_setcc_reg : f_setcc_mem;
 	case OP_CMOVCC:

@@ -430,16 +430,12 @@ static int access_lin(struct emu_cpu *c, uint64_t lin, void *buf, unsigned size,
  * Code runs mostly from one page at a time: the last page that passed the
  * execute checks at this privilege is kept until the next TLB flush.
  */
-int emu_fetch_ptr(struct emu_cpu *c, uint64_t lin, const uint8_t **p, unsigned *avail)
+int emu_fetch_page(struct emu_cpu *c, uint64_t lin, const uint8_t **p, unsigned *avail)
 {
 	int user = emu_cpl(c) == 3;
 	uint64_t pa;
 
 	*avail = 0x1000 - (lin & 0xfff);
-	if (lin >> 12 == c->fetch_vpn && user == c->fetch_user && (c->s->cr0 & X86_CR0_PG)) {
-		*p = c->fetch_host + (lin & 0xfff);
-		return 0;
-	}
 	if (emu_translate(c, lin, ACC_EXEC, &pa))
 		return -1;
 	*p = host_of(c, lin, pa, *avail);
