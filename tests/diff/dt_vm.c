@@ -212,6 +212,8 @@ static void setup_state(struct x86_cpu_state *s)
 		x86_seg_flat(&s->seg[i], SEL_UDATA, 0, 32);
 		s->seg[i].dpl = 3;
 	}
+	s->seg[X86_FS].base = DT_FS_BASE;
+	s->seg[X86_GS].base = DT_GS_BASE;
 	x86_seg_flat(&s->seg[X86_CS], SEL_UCODE, 1, 64);
 	s->seg[X86_CS].dpl = 3;
 	s->seg[X86_TR] = (struct x86_segment){

@@ -20,6 +20,10 @@
 #define DT_STACK_BASE 0x50000ULL     /* user stack page, read-write */
 #define DT_STACK_SIZE 0x1000
 #define DT_NR_XMM     16
+/* Segment bases: FS somewhere else (FS-relative code reaches the data area
+ * with a negative displacement), GS the data area. */
+#define DT_FS_BASE    0x12345000ULL
+#define DT_GS_BASE    DT_DATA_BASE
 
 /* Where a run ended. */
 enum {
