@@ -231,18 +231,18 @@ int emu_exec_ctrl(struct emu_cpu *c)
 		return rel_jump(c);
 	case OP_JCC:
 		return emu_cond(c, in->opcode & 0xf) ? rel_jump(c) : 0;
+	/* The target is checked before the push: a CALL to a non-canonical
+	 * address is #GP with nothing written to the stack. */
 	case OP_CALL:
-		if (emu_push(c, c->next_rip, branch_size(c)))
+		if (rel_jump(c))
 			return -1;
-		return rel_jump(c);
+		return emu_push(c, c->next_rip, branch_size(c));
 	case OP_JMP_IND:
 	case OP_CALL_IND:
 		emu_opnd_decode(c, OPND_E, branch_size(c), &o);
-		if (emu_opnd_read(c, &o))
+		if (emu_opnd_read(c, &o) || set_rip(c, o.val, branch_size(c)))
 			return -1;
-		if (in->op == OP_CALL_IND && emu_push(c, c->next_rip, branch_size(c)))
-			return -1;
-		return set_rip(c, o.val, branch_size(c));
+		return in->op == OP_CALL_IND ? emu_push(c, c->next_rip, branch_size(c)) : 0;
 	case OP_RET:
 		if (emu_pop(c, &v, branch_size(c)))
 			return -1;
