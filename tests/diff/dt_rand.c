@@ -440,6 +440,86 @@ static void g_addr(struct dt_item *it, uint64_t *r)
 }
 
 /*
+ * Edges of the address space and of instructions: an access that crosses
+ * from the data area into the unmapped page after it (a store must leave
+ * nothing behind), a REP string op that runs off its end (RCX/RSI/RDI
+ * show the progress), RSP/RBP-relative accesses at non-canonical
+ * addresses (#SS), jumps into the data area (NX), unmapped or
+ * non-canonical space, a user read of a supervisor page, LOCK on a
+ * register (#UD), a 16-byte instruction (#GP), and TF set by POPF
+ * (single-step #DB after the next instruction).
+ */
+static void g_edge(struct dt_item *it, uint64_t *r)
+{
+	uint64_t end = DT_DATA_BASE + DT_DATA_SIZE;
+	int size = 2 << rn(r, 3);
+
+	switch (rn(r, 8)) {
+	case 0: {                           /* MOV across the end of the data area */
+		uint8_t op = rn(r, 2) ? 0x89 : 0x8b;
+
+		dt_emit_modrm(it, size, 0, &op, 1, wreg(r), DT_RM_MEM + DT_DATA_SIZE - 1 -
+			      (int)rn(r, (unsigned)size - 1), 0);
+		break;
+	}
+	case 1: {                           /* REP STOS/MOVS/LODS off the end */
+		static const uint8_t ops[3] = { 0xaa, 0xa4, 0xac };
+
+		dt_emit_mov_imm(it, X86_RDI, end - 1 - rn(r, 64));
+		dt_emit_mov_imm(it, X86_RSI, rn(r, 2) ? end - 1 - rn(r, 64) : DT_DATA_BASE);
+		dt_emit_mov_imm(it, X86_RCX, 64 + rn(r, 64));
+		dt_emit1(it, 0xf3);
+		if (size == 2)
+			dt_emit1(it, 0x66);
+		if (size == 8)
+			dt_emit1(it, 0x48);
+		dt_emit1(it, (uint8_t)(ops[rn(r, 3)] + (rn(r, 4) ? 1 : 0)));
+		break;
+	}
+	case 2:                             /* non-canonical RSP or RBP: #SS */
+		if (rn(r, 2)) {
+			dt_emit_mov_imm(it, X86_RSP, 0x0000800000000000ULL + 8 * rn(r, 4));
+			dt_emit1(it, (uint8_t)(0x50 + rn(r, 8)));
+		} else {
+			dt_emit_mov_imm(it, X86_RBP, 0xffff7ffffffffff8ULL - 8 * rn(r, 4));
+			dt_emit(it, (const uint8_t[]){ 0x8b, 0x45, 0x00 }, 3);
+		}
+		break;
+	case 3: {                           /* JMP/CALL RAX into NX, unmapped, non-canonical */
+		static const uint64_t targets[4] = {
+			DT_DATA_BASE + 0x100, 0x100000, 0x0000800000000000ULL, DT_STACK_BASE,
+		};
+
+		dt_emit_mov_imm(it, X86_RAX, targets[rn(r, 4)]);
+		dt_emit(it, (const uint8_t[]){ 0xff, (uint8_t)(rn(r, 2) ? 0xe0 : 0xd0) }, 2);
+		break;
+	}
+	case 4: {                           /* user read of a supervisor page */
+		int g = wreg(r);
+
+		if (g & 8)
+			dt_emit1(it, 0x44);
+		dt_emit(it, (const uint8_t[]){ 0x8b, (uint8_t)(0x04 | (g & 7) << 3), 0x25 }, 3);
+		dt_emit_imm(it, 0x1000 + rn(r, 0x3000), 4);
+		break;
+	}
+	case 5:                             /* LOCK on a register operand */
+		dt_emit1(it, 0xf0);
+		dt_emit_modrm(it, size, 0, (const uint8_t[]){ 0x01 }, 1, wreg(r), wreg(r), 0);
+		break;
+	case 6:                             /* 16 bytes: 15 prefixes and a NOP */
+		for (int i = 0; i < 15; i++)
+			dt_emit1(it, 0x66);
+		dt_emit1(it, 0x90);
+		break;
+	default:                            /* TF through POPF, then one more item */
+		dt_emit_set_flags(it, ((uint32_t)dt_rand(r) & DT_ARITH) | 0x100);
+		g_unary(it, r);
+		it->def = DT_ARITH;      /* the POPF's, then the unary op's own */
+	}
+}
+
+/*
  * The last item, sometimes: an exception the reference reports reliably
  * (kvm_pvm sends a #GP from user mode through its instruction emulator,
  * which turns unknown instructions into #UD: only #GP cases it knows).
@@ -461,6 +541,10 @@ static void g_fault(struct dt_item *it, uint64_t *r)
 	};
 	const uint8_t *f = faults[rn(r, sizeof(faults) / sizeof(faults[0]))];
 
+	if (rn(r, 2)) {
+		g_edge(it, r);
+		return;
+	}
 	if (f[1] == 0x31) {
 		dt_emit(it, f + 1, 2);
 		dt_emit1(it, f[3]);
