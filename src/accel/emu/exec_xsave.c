@@ -33,6 +33,16 @@ static void wr64(uint8_t *p, uint64_t v)
 	memcpy(p, &v, 8);
 }
 
+/* MXCSR, and the mask of its supported bits that every save writes next to
+ * it (software reads it there; 0 would mean the default 0xffbf, no DAZ). */
+static void save_mxcsr(const struct emu_cpu *c, uint8_t *img)
+{
+	uint32_t mask = MXCSR_MASK;
+
+	memcpy(img + MXCSR_OFF, c->s->xsave + MXCSR_OFF, 4);
+	memcpy(img + MXCSR_OFF + 4, &mask, 4);
+}
+
 static uint64_t xinuse(const struct emu_cpu *c)
 {
 	return rd64(c->s->xsave + HDR) & c->s->xcr0;
@@ -145,7 +155,7 @@ static int xsave(struct emu_cpu *c, int op)
 		copy_component(c, img, compacted ? compacted_offset(rf, i) : comp[i].off, i, 1);
 	}
 	if (rf & 6)
-		memcpy(img + MXCSR_OFF, c->s->xsave + MXCSR_OFF, 8);
+		save_mxcsr(c, img);
 	if (compacted) {
 		wr64(img + HDR, in_use & rf);
 		wr64(img + HDR + 8, rf | (1ULL << 63));
@@ -214,13 +224,19 @@ static int fx(struct emu_cpu *c, int save)
 		return emu_raise(c, (s->cr0 & X86_CR0_EM) ? EXC_UD : EXC_NM, 0, 0);
 	if (area(c, 16, &seg, &off))
 		return -1;
-	if (save)
-		return emu_write(c, seg, off, s->xsave, 512);
+	if (save) {
+		memcpy(img, s->xsave, 512);
+		save_mxcsr(c, img);
+		return emu_write(c, seg, off, img, 512);
+	}
 	if (emu_read(c, seg, off, img, 512))
 		return -1;
 	memcpy(&mxcsr, img + MXCSR_OFF, 4);
 	if (mxcsr & ~MXCSR_MASK)
 		return emu_gp(c, 0);
+	/* FCW bit 6 reads 1, bits 7 and 13-15 read 0, as after FLDCW. */
+	img[1] &= 0x1f;
+	img[0] = (uint8_t)((img[0] & 0x3f) | 0x40);
 	memcpy(s->xsave, img, 416);
 	wr64(s->xsave + HDR, rd64(s->xsave + HDR) | 3);
 	return 0;
