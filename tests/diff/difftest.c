@@ -23,6 +23,7 @@ struct opts {
 	long cases;          /* random sequences */
 	int max_items;
 	int exhaustive, random;
+	long only;           /* run this random case alone (-1: all) */
 	int max_report;      /* reduced cases printed in full */
 	int max_undef;       /* undefined-flag differences printed */
 };
@@ -54,11 +55,10 @@ static void print_ends(const struct tally *t)
 	printf("\n");
 }
 
-static void usage(void)
+static void usage(FILE *f)
 {
-	fprintf(stderr,
-		"usage: difftest [--seed N] [--cases N] [--max-items N] [--long]\n"
-		"                [--exhaustive-only | --random-only] [--max-report N]\n");
+	fprintf(f, "usage: difftest [--seed N] [--cases N | --long] [--case N] [--max-items N] "
+		"[--exhaustive-only | --random-only] [--max-report N]\n");
 }
 
 static int parse_num(const char *s, long min, long max, long *out)
@@ -77,12 +77,15 @@ static int parse_num(const char *s, long min, long max, long *out)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	*o = (struct opts){ .seed = 1, .cases = 3000, .max_items = 24, .exhaustive = 1,
-			    .random = 1, .max_report = 3, .max_undef = 5 };
+			    .random = 1, .max_report = 3, .max_undef = 5, .only = -1 };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		long v;
 
-		if (!strcmp(a, "--long")) {
+		if (!strcmp(a, "--help")) {
+			usage(stdout);
+			exit(0);
+		} else if (!strcmp(a, "--long")) {
 			o->cases = 300000;
 		} else if (!strcmp(a, "--exhaustive-only")) {
 			o->random = 0;
@@ -96,6 +99,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			   !parse_num(argv[i + 1], 0, 1000000000L, &v)) {
 			o->cases = v;
 			i++;
+		} else if (i + 1 < argc && !strcmp(a, "--case") &&
+			   !parse_num(argv[i + 1], 0, 1000000000L, &v)) {
+			o->only = v;
+			o->exhaustive = 0;
+			i++;
 		} else if (i + 1 < argc && !strcmp(a, "--max-items") &&
 			   !parse_num(argv[i + 1], 1, 200, &v)) {
 			o->max_items = (int)v;
@@ -105,8 +113,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->max_report = (int)v;
 			i++;
 		} else {
-			fprintf(stderr, "difftest: bad argument '%s'\n", a);
-			usage();
+			fprintf(stderr, "difftest: bad argument '%s' (--help for the options)\n", a);
 			return -1;
 		}
 	}
@@ -305,7 +312,7 @@ static int run_random(struct dt_pair *p, const struct opts *o, struct tally *t, 
 {
 	static struct dt_case c;
 
-	for (long i = 0; i < o->cases; i++) {
+	for (long i = o->only >= 0 ? o->only : 0; i < (o->only >= 0 ? o->only + 1 : o->cases); i++) {
 		uint64_t rng = (o->seed * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)i + 1) * 0xbf58476d1ce4e5b9ULL;
 		enum dt_verdict v;
 		char what[96];
