@@ -300,6 +300,33 @@ static const uint8_t reg_form[8][8] = {
 	{ 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00 },   /* DF (/4 rm0: C) */
 };
 
+/*
+ * Whether the host left a store's destination alone, as an unmasked
+ * invalid-operation, overflow or underflow exception makes it do: asked
+ * only when buf (filled with zeros before) still holds zeros, by running
+ * the stub again on ones.
+ */
+static int store_suppressed(struct emu_cpu *c, unsigned idx, const uint8_t *buf, unsigned size)
+{
+	struct emu_host_fp r;
+	uint8_t ones[16];
+
+	for (unsigned i = 0; i < size; i++)
+		if (buf[i])
+			return 0;
+	memset(ones, 0xff, sizeof(ones));
+	emu_host_fp_load(&r, c->s);
+	r.stub = X87_STUBS + 4 * idx;
+	r.mem = ones;
+	r.rax = 0;
+	r.rflags = c->s->rflags;
+	emu_host_fp_run(&r);
+	for (unsigned i = 0; i < size; i++)
+		if (ones[i] != 0xff)
+			return 0;
+	return 1;
+}
+
 /* Runs stub number idx on the host with the operand at buf. */
 static int host_run(struct emu_cpu *c, unsigned idx, uint8_t *buf, int is_mem, uint64_t ea)
 {
@@ -316,10 +343,11 @@ static int host_run(struct emu_cpu *c, unsigned idx, uint8_t *buf, int is_mem, u
 	r.rflags = c->s->rflags;
 	emu_host_fp_run(&r);
 	if (is_mem && mem_form[c->insn.opcode & 7][(c->insn.modrm >> 3) & 7].kind == M_WR) {
+		unsigned size = mem_form[c->insn.opcode & 7][(c->insn.modrm >> 3) & 7].size;
 		int seg;
 		uint64_t off = emu_ea(c, &seg);
 
-		if (emu_write(c, seg, off, buf, mem_form[c->insn.opcode & 7][(c->insn.modrm >> 3) & 7].size))
+		if (!store_suppressed(c, idx, buf, size) && emu_write(c, seg, off, buf, size))
 			return -1;
 	}
 	memcpy(x, r.img, 24);
