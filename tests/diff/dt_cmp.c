@@ -212,7 +212,7 @@ void dt_print_input(FILE *f, const struct dt_input *in)
 	for (int i = 0; i < 16; i++)
 		fprintf(f, "%s%s=%#llx", i % 4 ? " " : "\n    ", gpr_names[i],
 			(unsigned long long)in->gpr[i]);
-	fprintf(f, "\n    rflags=%#llx mxcsr=%#x (x87/XMM registers not shown are empty/0)\n",
+	fprintf(f, "\n    rflags=%#llx mxcsr=%#x (x87/XMM registers and data not shown are empty/0)\n",
 		(unsigned long long)in->rflags, in->mxcsr);
 	fprintf(f, "    fcw=%#x fsw=%#x ftw=%#x\n", in->x87.fcw, in->x87.fsw, in->x87.ftw);
 	for (int i = 0; i < 8; i++)
@@ -223,6 +223,11 @@ void dt_print_input(FILE *f, const struct dt_input *in)
 			fprintf(f, "    st%d=%04x:%016llx\n", i, se,
 				(unsigned long long)word(in->x87.st[i], 0));
 		}
+	for (int off = 0; off < DT_DATA_SIZE; off += 16)
+		if (word(in->data, off) || word(in->data, off + 8))
+			fprintf(f, "    data+%#06x: %016llx %016llx\n", off,
+				(unsigned long long)word(in->data, off),
+				(unsigned long long)word(in->data, off + 8));
 	for (int i = 0; i < DT_NR_XMM; i++)
 		if (word(in->xmm[i], 0) || word(in->xmm[i], 8))
 			fprintf(f, "    xmm%d=%016llx%016llx\n", i,

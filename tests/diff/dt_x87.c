@@ -109,6 +109,25 @@ static void x87_misc(struct dt_item *it, uint64_t *r)
 		dt_emit1(it, 0x9b);                         /* FWAIT */
 }
 
+/*
+ * State from memory: FLDCW (random bits, so exceptions may be unmasked and
+ * the next waiting instruction raise #MF), FLDENV and FRSTOR (arbitrary
+ * registers and tags), FBLD and FBSTP (packed BCD).
+ */
+static void x87_state(struct dt_item *it, uint64_t *r)
+{
+	static const uint8_t mem[][2] = {
+		{ 0xd9, 5 }, { 0xd9, 4 }, { 0xdd, 4 }, { 0xdf, 4 }, { 0xdf, 6 },
+	};
+	unsigned k = rn(r, N(mem));
+	uint8_t op = mem[k][0];
+
+	/* Inside the data area: where a 108-byte FRSTOR crosses into an
+	 * unmapped page, CR2 is model-specific (this AMD CPU names the last
+	 * byte). */
+	dt_emit_modrm(it, 4, 0, &op, 1, mem[k][1], DT_RM_MEM + (int)rn(r, DT_DATA_SIZE - 112), 0);
+}
+
 /* FCOMI/FUCOMI[P] set ZF, PF, CF; FCMOVcc reads them. */
 static void x87_flags(struct dt_item *it, uint64_t *r)
 {
@@ -134,6 +153,11 @@ static void x87_flags(struct dt_item *it, uint64_t *r)
 	}
 }
 
+/* SSSE3 on MM registers: 0F 38 xx without 66, and PALIGNR. */
+static const uint8_t mmx_0f38[] = {
+	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x1c, 0x1d, 0x1e,
+};
+
 /* MMX: the SSE2 integer table without 66, on MM registers. */
 static const uint8_t mmx_0f[] = {
 	0xfc, 0xfd, 0xfe, 0xd4, 0xf8, 0xf9, 0xfa, 0xfb, 0xdb, 0xdf, 0xeb, 0xef, 0x74, 0x75,
@@ -148,7 +172,19 @@ static void mmx(struct dt_item *it, uint64_t *r)
 	uint8_t op[2] = { 0x0f, 0 };
 	int reg = (int)rn(r, 8), rm = rn(r, 4) ? (int)rn(r, 8) : dt_rand_mem(r, 0);
 
-	switch (rn(r, 6)) {
+	switch (rn(r, 7)) {
+	case 6:                                   /* SSSE3: 0F 38 xx, PALIGNR */
+		if (rn(r, 4)) {
+			uint8_t op3[3] = { 0x0f, 0x38, mmx_0f38[rn(r, N(mmx_0f38))] };
+
+			dt_emit_modrm(it, 4, 0, op3, 3, reg, rm, 0);
+		} else {
+			uint8_t op3[3] = { 0x0f, 0x3a, 0x0f };
+
+			dt_emit_modrm(it, 4, 0, op3, 3, reg, rm, 0);
+			dt_emit1(it, (uint8_t)rn(r, 24));
+		}
+		break;
 	case 0:                                   /* PSHUFW */
 		op[1] = 0x70;
 		dt_emit_modrm(it, 4, 0, op, 2, reg, rm, 0);
@@ -183,20 +219,28 @@ static void mmx(struct dt_item *it, uint64_t *r)
 
 void dt_gen_x87(struct dt_item *it, uint64_t *r)
 {
-	switch (rn(r, 6)) {
+	switch (rn(r, 13)) {
+	case 12:
+		x87_state(it, r);
+		break;
 	case 0:
+	case 6:
 		x87_load(it, r);
 		break;
 	case 1:
+	case 7:
 		x87_store(it, r);
 		break;
 	case 2:
+	case 8:
 		x87_arith(it, r);
 		break;
 	case 3:
+	case 9:
 		x87_misc(it, r);
 		break;
 	case 4:
+	case 10:
 		x87_flags(it, r);
 		break;
 	default:
