@@ -88,21 +88,54 @@ static unsigned mem_size(uint8_t op, int pfx)
 	return 0;
 }
 
-/* Runs the stub; commits MXCSR flags; 1 if an unmasked exception (no commit). */
+#define MXCSR_OE  0x08u
+#define MXCSR_UE  0x10u
+#define MXCSR_UM  0x800u
+#define MXCSR_FTZ 0x8000u
+
+/* Runs the stub; commits MXCSR flags; 1 if an unmasked exception (no result). */
 static int run(struct emu_cpu *c, struct emu_host_fp *r, unsigned idx)
 {
-	uint32_t mxcsr, after;
+	uint32_t mxcsr, after, raised, unmasked;
+	struct emu_host_fp again;
 
 	memcpy(&mxcsr, c->s->xsave + EMU_FX_MXCSR, 4);
 	after = (mxcsr & ~0x3fu) | 0x1f80;
 	memcpy(r->img + EMU_FX_MXCSR, &after, 4);
 	r->stub = SSE_STUBS + 8 * idx;
 	r->mem = NULL;
+	again = *r;
 	emu_host_fp_run(r);
 	memcpy(&after, r->img + EMU_FX_MXCSR, 4);
-	mxcsr |= after & 0x3f;
+	raised = after & 0x3f;
+	unmasked = raised & ~(mxcsr >> 7);
+	/*
+	 * Unmasked, underflow traps on any tiny result; masked, the host only
+	 * flags a tiny inexact one.  FTZ flushes (and flags) every tiny one:
+	 * a second run with it tells.
+	 */
+	if (!unmasked && !(mxcsr & MXCSR_UM) && !(raised & MXCSR_UE)) {
+		after |= MXCSR_FTZ;
+		memcpy(again.img + EMU_FX_MXCSR, &after, 4);
+		emu_host_fp_run(&again);
+		memcpy(&after, again.img + EMU_FX_MXCSR, 4);
+		if (after & MXCSR_UE) {
+			raised |= MXCSR_UE;
+			unmasked = MXCSR_UE;
+		}
+	}
+	/*
+	 * An unmasked pre-computation exception (IE, DE, ZE) traps before the
+	 * post-computation ones (OE, UE, PE) are looked for: only its group
+	 * is flagged, though the host, all masked, computed on.  (After an
+	 * unmasked OE or UE the CPU flags PE by the exponent-adjusted result,
+	 * which the masked run does not show: PE there is the masked run's.)
+	 */
+	if (unmasked & 7)
+		raised &= 7;
+	mxcsr |= raised;
 	memcpy(c->s->xsave + EMU_FX_MXCSR, &mxcsr, 4);
-	if (after & 0x3f & ~(mxcsr >> 7)) {
+	if (unmasked) {
 		if (c->s->cr4 & X86_CR4_OSXMMEXCPT)
 			emu_raise(c, EXC_XM, 0, 0);
 		else
