@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Random x87 and MMX items.  The x87 state starts with a random control
- * word (every exception masked, so no #MF; rounding and precision at
- * random), a random TOP and some registers valid with ordinary and
+ * word (rounding and precision at random, exceptions mostly masked), a random TOP and some registers valid with ordinary and
  * special values (zeros, infinities, NaNs, denormals, pseudo-denormals).
  * Loads and stores go through the data area; MMX ops use MM0-7 (the x87
  * registers' mantissas) and 8-byte memory operands.
@@ -273,9 +272,12 @@ void dt_gen_x87_init(struct dt_input *in, uint64_t *r)
 {
 	unsigned top = rn(r, 8);
 
-	/* Every exception masked; precision 24/53/64 bits, any rounding. */
+	/* Precision 24/53/64 bits, any rounding; one case in eight with some
+	 * exceptions unmasked (#MF at the next waiting instruction). */
 	in->x87.fcw = (uint16_t)(0x3f | 0x40 | (rn(r, 2) ? 0x300 : rn(r, 2) << 9) |
 				 rn(r, 4) << 10);
+	if (rn(r, 8) == 0)
+		in->x87.fcw &= (uint16_t)~(dt_rand(r) & 0x3f);
 	in->x87.fsw = (uint16_t)(top << 11);
 	in->x87.ftw = 0;
 	for (int i = 0; i < 8; i++) {
