@@ -114,14 +114,14 @@ static int run(struct emu_cpu *c, struct emu_host_fp *r, unsigned idx)
 	 * flags a tiny inexact one.  FTZ flushes (and flags) every tiny one:
 	 * a second run with it tells.
 	 */
-	if (!unmasked && !(mxcsr & MXCSR_UM) && !(raised & MXCSR_UE)) {
+	if (!(unmasked & 7) && !(mxcsr & MXCSR_UM) && !(raised & MXCSR_UE)) {
 		after |= MXCSR_FTZ;
 		memcpy(again.img + EMU_FX_MXCSR, &after, 4);
 		emu_host_fp_run(&again);
 		memcpy(&after, again.img + EMU_FX_MXCSR, 4);
 		if (after & MXCSR_UE) {
 			raised |= MXCSR_UE;
-			unmasked = MXCSR_UE;
+			unmasked |= MXCSR_UE;
 		}
 	}
 	/*
