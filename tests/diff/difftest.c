@@ -178,25 +178,6 @@ static void case_reset(struct dt_case *c)
 	c->n = 0;
 }
 
-/* Block b alone, in slot 0: reported if it differs. */
-static int exh_single(struct dt_pair *p, struct dt_case *c, int b, struct tally *t,
-		      const struct opts *o)
-{
-	enum dt_verdict v;
-	char what[160];
-
-	case_reset(c);
-	if (dt_exh_add(c, b, 0) || dt_pair_run(p, c, &v))
-		return -1;
-	snprintf(what, sizeof(what), "exhaustive case %d: ", b);
-	dt_exh_describe(b, what + strlen(what), (int)(sizeof(what) - strlen(what)));
-	if (v == DT_DIFF)
-		reduce_and_report(p, c, t, o, what);
-	else if (v == DT_UNDEF_ONLY)
-		show_undef(p, t, o, what);
-	return 0;
-}
-
 /* How often each instruction and width left which undefined flags differently. */
 struct undef_stat {
 	char key[48];
@@ -204,113 +185,156 @@ struct undef_stat {
 	long n;
 };
 #define MAX_UNDEF_STATS 128
-static struct undef_stat undef_stats[MAX_UNDEF_STATS];
-static int nundef_stats;
 
-static void undef_count(int b, uint64_t flags)
+/* One exhaustive pass. */
+struct exh_run {
+	struct dt_pair *p;
+	struct dt_exh *x;
+	const struct opts *o;
+	struct tally *t;
+	struct dt_case c;
+	struct undef_stat stats[MAX_UNDEF_STATS];
+	int nstats;
+};
+
+static void describe(const struct exh_run *r, int b, char *what, size_t len)
+{
+	snprintf(what, len, "exhaustive case %d: ", b);
+	dt_exh_describe(r->x, b, what + strlen(what), (int)(len - strlen(what)));
+}
+
+/* Case b alone, in slot 0: reported if it differs. */
+static int exh_single(struct exh_run *r, int b)
+{
+	enum dt_verdict v;
+	char what[160];
+
+	case_reset(&r->c);
+	if (dt_exh_add(r->x, &r->c, b, 0) || dt_pair_run(r->p, &r->c, &v))
+		return -1;
+	describe(r, b, what, sizeof(what));
+	if (v == DT_DIFF)
+		reduce_and_report(r->p, &r->c, r->t, r->o, what);
+	else if (v == DT_UNDEF_ONLY)
+		show_undef(r->p, r->t, r->o, what);
+	return 0;
+}
+
+static void undef_count(struct exh_run *r, int b, uint64_t flags)
 {
 	char key[48];
 	int i;
 
-	dt_exh_key(b, key, sizeof(key));
-	for (i = 0; i < nundef_stats; i++)
-		if (!strcmp(undef_stats[i].key, key))
+	dt_exh_key(r->x, b, key, sizeof(key));
+	for (i = 0; i < r->nstats; i++)
+		if (!strcmp(r->stats[i].key, key))
 			break;
 	if (i == MAX_UNDEF_STATS)
 		return;
-	if (i == nundef_stats) {
-		snprintf(undef_stats[i].key, sizeof(undef_stats[i].key), "%s", key);
-		nundef_stats++;
+	if (i == r->nstats) {
+		snprintf(r->stats[i].key, sizeof(r->stats[i].key), "%s", key);
+		r->nstats++;
 	}
-	undef_stats[i].flags |= flags;
-	undef_stats[i].n++;
+	r->stats[i].flags |= flags;
+	r->stats[i].n++;
 }
 
-static void undef_summary(void)
+static void undef_summary(const struct exh_run *r)
 {
-	for (int i = 0; i < nundef_stats; i++)
-		printf("undefined flags differ: %s in %ld cases:%s%s%s%s%s%s\n", undef_stats[i].key,
-		       undef_stats[i].n,
-		       undef_stats[i].flags & DT_CF ? " CF" : "", undef_stats[i].flags & DT_PF ? " PF" : "",
-		       undef_stats[i].flags & DT_AF ? " AF" : "", undef_stats[i].flags & DT_ZF ? " ZF" : "",
-		       undef_stats[i].flags & DT_SF ? " SF" : "", undef_stats[i].flags & DT_OF ? " OF" : "");
+	for (int i = 0; i < r->nstats; i++) {
+		const struct undef_stat *u = &r->stats[i];
+
+		printf("undefined flags differ: %s in %ld cases:%s%s%s%s%s%s\n", u->key, u->n,
+		       u->flags & DT_CF ? " CF" : "", u->flags & DT_PF ? " PF" : "",
+		       u->flags & DT_AF ? " AF" : "", u->flags & DT_ZF ? " ZF" : "",
+		       u->flags & DT_SF ? " SF" : "", u->flags & DT_OF ? " OF" : "");
+	}
 }
 
 /* A batch that differs only in undefined flags: the slots say which cases. */
-static void undef_slots(struct dt_pair *p, int first, int k, struct tally *t,
-			const struct opts *o)
+static void undef_slots(struct exh_run *r, int first, int k)
 {
 	for (int i = 0; i < k; i++) {
 		int off = i * DT_SLOT_SIZE + 24;
 		uint64_t a, b;
 		char what[160];
 
-		memcpy(&a, p->oref.data + off, 8);
-		memcpy(&b, p->oemu.data + off, 8);
+		memcpy(&a, r->p->oref.data + off, 8);
+		memcpy(&b, r->p->oemu.data + off, 8);
 		if (a == b)
 			continue;
-		undef_count(first + i, a ^ b);
-		t->undef++;
-		if (t->undef_shown++ >= o->max_undef)
+		undef_count(r, first + i, a ^ b);
+		r->t->undef++;
+		if (r->t->undef_shown++ >= r->o->max_undef)
 			continue;
-		snprintf(what, sizeof(what), "exhaustive case %d: ", first + i);
-		dt_exh_describe(first + i, what + strlen(what), (int)(sizeof(what) - strlen(what)));
+		describe(r, first + i, what, sizeof(what));
 		printf("undefined flags differ: %s: kvm %#llx, emu %#llx\n", what,
 		       (unsigned long long)a, (unsigned long long)b);
 	}
 }
 
 /* Cases [first, first + n) at once; each alone again if the batch differs. */
-static int exh_batch(struct dt_pair *p, struct dt_case *c, int first, int *n,
-		     struct tally *t, const struct opts *o)
+static int exh_batch(struct exh_run *r, int first, int *n)
 {
-	int total = dt_exh_count(), k = 0;
+	int total = dt_exh_count(r->x), k = 0;
 	enum dt_verdict v;
 
-	case_reset(c);
-	while (first + k < total && dt_exh_add(c, first + k, k) == 0) {
-		if (dt_case_assemble(c)) {
-			c->n -= 3;
+	case_reset(&r->c);
+	while (first + k < total && dt_exh_add(r->x, &r->c, first + k, k) == 0) {
+		if (dt_case_assemble(&r->c)) {
+			r->c.n -= 3;
 			break;
 		}
 		k++;
 	}
 	*n = k;
-	if (dt_pair_run(p, c, &v))
+	if (dt_pair_run(r->p, &r->c, &v))
 		return -1;
-	t->cases += k;
+	r->t->cases += k;
 	if (v == DT_SAME)
 		return 0;
 	if (v == DT_UNDEF_ONLY) {
-		undef_slots(p, first, k, t, o);
+		undef_slots(r, first, k);
 		return 0;
 	}
 	for (int i = 0; i < k; i++)
-		if (exh_single(p, c, first + i, t, o))
+		if (exh_single(r, first + i))
 			return -1;
 	return 0;
 }
 
 static int run_exhaustive(struct dt_pair *p, const struct opts *o, struct tally *t)
 {
-	static struct dt_case c;
-	int total = dt_exh_count();
+	struct exh_run *r = calloc(1, sizeof(*r));
+	int rc = 0;
 
-	if (total < 0)
+	if (!r || !(r->x = dt_exh_new())) {
+		free(r);
+		printf("difftest: out of memory\n");
 		return -1;
-	for (int b = 0; b < total;) {
-		int n;
-
-		if (exh_batch(p, &c, b, &n, t, o) || n == 0)
-			return -1;
-		b += n;
 	}
-	return 0;
+	r->p = p;
+	r->o = o;
+	r->t = t;
+	for (int b = 0, n; !rc && b < dt_exh_count(r->x); b += n)
+		if (exh_batch(r, b, &n) || n == 0)
+			rc = -1;
+	if (!rc)
+		undef_summary(r);
+	dt_exh_free(r->x);
+	free(r);
+	return rc;
 }
 
 static int run_random(struct dt_pair *p, const struct opts *o, struct tally *t, long *insns)
 {
-	static struct dt_case c;
+	struct dt_case *c = malloc(sizeof(*c));
+	int rc = 0;
+
+	if (!c) {
+		printf("difftest: out of memory\n");
+		return -1;
+	}
 
 	for (long i = o->only >= 0 ? o->only : 0; i < (o->only >= 0 ? o->only + 1 : o->cases); i++) {
 		uint64_t rng = (o->seed * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)i + 1) * 0xbf58476d1ce4e5b9ULL;
@@ -318,20 +342,23 @@ static int run_random(struct dt_pair *p, const struct opts *o, struct tally *t, 
 		char what[96];
 
 		rng |= 1;
-		dt_gen_random(&c, &rng, o->max_items);
-		if (dt_pair_run(p, &c, &v))
-			return -1;
+		dt_gen_random(c, &rng, o->max_items);
+		if (dt_pair_run(p, c, &v)) {
+			rc = -1;
+			break;
+		}
 		t->cases++;
 		count_end(t, &p->oref);
-		*insns += c.n;
+		*insns += c->n;
 		snprintf(what, sizeof(what), "random case %ld (seed %llu)", i,
 			 (unsigned long long)o->seed);
 		if (v == DT_DIFF)
-			reduce_and_report(p, &c, t, o, what);
+			reduce_and_report(p, c, t, o, what);
 		else if (v == DT_UNDEF_ONLY)
 			show_undef(p, t, o, what);
 	}
-	return 0;
+	free(c);
+	return rc;
 }
 
 static double now(void)
@@ -366,8 +393,8 @@ int main(int argc, char **argv)
 		dt_vm_free(p.ref);
 		return 1;
 	}
-	if (o.exhaustive && (rc = run_exhaustive(&p, &o, &te)) == 0)
-		undef_summary();
+	if (o.exhaustive)
+		rc = run_exhaustive(&p, &o, &te);
 	if (o.exhaustive && !rc)
 		printf("exhaustive: %ld flag cases, %ld differ, %ld differ only in undefined flags\n",
 		       te.cases, te.diff, te.undef);

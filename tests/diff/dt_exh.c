@@ -75,8 +75,11 @@ struct exh_case {
 	uint64_t a, b;
 };
 
-static struct exh_case *cases;
-static int ncases;
+/* The whole enumeration, built once by dt_exh_new. */
+struct dt_exh {
+	struct exh_case *cases;
+	int n, cap;
+};
 
 static uint64_t size_mask(int size)
 {
@@ -94,20 +97,18 @@ static uint64_t boundary(int size, int i)
 	return v[i] & m;
 }
 
-static int add_case(const struct exh_case *e)
+static int add_case(struct dt_exh *x, const struct exh_case *e)
 {
-	static int cap;
-
-	if (ncases == cap) {
+	if (x->n == x->cap) {
 		struct exh_case *n;
 
-		cap = cap ? cap * 2 : 4096;
-		n = realloc(cases, (size_t)cap * sizeof(*n));
+		x->cap = x->cap ? x->cap * 2 : 4096;
+		n = realloc(x->cases, (size_t)x->cap * sizeof(*n));
 		if (!n)
 			return -1;
-		cases = n;
+		x->cases = n;
 	}
-	cases[ncases++] = *e;
+	x->cases[x->n++] = *e;
 	return 0;
 }
 
@@ -118,7 +119,7 @@ static int max_count(const struct op *o, int size)
 	return 8 * size + 1;
 }
 
-static int enumerate_op(int opi, int size)
+static int enumerate_op(struct dt_exh *x, int opi, int size)
 {
 	const struct op *o = &ops[opi];
 	struct exh_case e = { .op = (uint8_t)opi, .size = (uint8_t)size };
@@ -130,7 +131,7 @@ static int enumerate_op(int opi, int size)
 				e.fin = (f & 1 ? DT_CF : 0) | (f & 2 ? DT_PF : 0) |
 					(f & 4 ? DT_AF : 0) | (f & 8 ? DT_ZF : 0) |
 					(f & 16 ? DT_SF : 0) | (f & 32 ? DT_OF : 0);
-				if (add_case(&e))
+				if (add_case(x, &e))
 					return -1;
 			}
 		return 0;
@@ -145,7 +146,7 @@ static int enumerate_op(int opi, int size)
 				continue;
 			for (int f = 0; f < NR_FLAGS_IN; f++) {
 				e.fin = flags_in[f];
-				if (add_case(&e))
+				if (add_case(x, &e))
 					return -1;
 			}
 		}
@@ -153,15 +154,31 @@ static int enumerate_op(int opi, int size)
 	return 0;
 }
 
-int dt_exh_count(void)
+struct dt_exh *dt_exh_new(void)
 {
-	if (cases)
-		return ncases;
+	struct dt_exh *x = calloc(1, sizeof(*x));
+
+	if (!x)
+		return NULL;
 	for (int i = 0; i < NR_OPS; i++)
 		for (int s = 0; s < 4; s++)
-			if ((ops[i].sizes >> s & 1) && enumerate_op(i, 1 << s))
-				return -1;
-	return ncases;
+			if ((ops[i].sizes >> s & 1) && enumerate_op(x, i, 1 << s)) {
+				dt_exh_free(x);
+				return NULL;
+			}
+	return x;
+}
+
+void dt_exh_free(struct dt_exh *x)
+{
+	if (x)
+		free(x->cases);
+	free(x);
+}
+
+int dt_exh_count(const struct dt_exh *x)
+{
+	return x->n;
 }
 
 /* Which flags the SDM leaves undefined after this case's instruction. */
@@ -294,9 +311,9 @@ static void emit_store(struct dt_item *it, int off)
 	it->slot = (int16_t)(off + 24);
 }
 
-int dt_exh_add(struct dt_case *c, int b, int slot)
+int dt_exh_add(const struct dt_exh *x, struct dt_case *c, int b, int slot)
 {
-	const struct exh_case *e = &cases[b];
+	const struct exh_case *e = &x->cases[b];
 	const struct op *o = &ops[e->op];
 	struct dt_item it[3];
 
@@ -321,9 +338,9 @@ int dt_exh_add(struct dt_case *c, int b, int slot)
 	return 0;
 }
 
-void dt_exh_describe(int b, char *buf, int len)
+void dt_exh_describe(const struct dt_exh *x, int b, char *buf, int len)
 {
-	const struct exh_case *e = &cases[b];
+	const struct exh_case *e = &x->cases[b];
 	const struct op *o = &ops[e->op];
 
 	if (o->kind == K_CC) {
@@ -336,9 +353,9 @@ void dt_exh_describe(int b, char *buf, int len)
 		 (unsigned long long)e->b, e->fin);
 }
 
-void dt_exh_key(int b, char *buf, int len)
+void dt_exh_key(const struct dt_exh *x, int b, char *buf, int len)
 {
-	const struct exh_case *e = &cases[b];
+	const struct exh_case *e = &x->cases[b];
 	const struct op *o = &ops[e->op];
 
 	if (o->kind == K_CC)

@@ -19,13 +19,17 @@ uint64_t dt_rand(uint64_t *state);
  */
 #define DT_SLOT_SIZE 32
 
-int dt_exh_count(void);
-/* Appends block number b (at slot index slot) to c; -1 if it does not fit. */
-int dt_exh_add(struct dt_case *c, int b, int slot);
-/* "add r32, r32 a=... b=... flags=..." */
-void dt_exh_describe(int b, char *buf, int len);
+struct dt_exh;
+/* The enumeration of every case; NULL when out of memory. */
+struct dt_exh *dt_exh_new(void);
+void dt_exh_free(struct dt_exh *x);
+int dt_exh_count(const struct dt_exh *x);
+/* Appends case b (at slot index slot) to c; -1 if it does not fit. */
+int dt_exh_add(const struct dt_exh *x, struct dt_case *c, int b, int slot);
+/* "add 32-bit a=... b=... flags in ..." */
+void dt_exh_describe(const struct dt_exh *x, int b, char *buf, int len);
 /* "add 32-bit": the instruction and width alone. */
-void dt_exh_key(int b, char *buf, int len);
+void dt_exh_key(const struct dt_exh *x, int b, char *buf, int len);
 
 /* A random sequence of up to max_items items and a random initial state. */
 void dt_gen_random(struct dt_case *c, uint64_t *rng, int max_items);

@@ -28,7 +28,7 @@ static int still_differs(struct dt_pair *p, struct dt_case *c)
 /* One pass dropping single items, last first (later ones depend on earlier). */
 static int drop_items(struct dt_pair *p, struct dt_case *c)
 {
-	static struct dt_item saved[DT_MAX_ITEMS];
+	struct dt_item saved[DT_MAX_ITEMS];
 	int changed = 0;
 
 	for (int i = c->n - 1; i >= 0 && c->n > 1; i--) {
@@ -51,7 +51,7 @@ static int drop_items(struct dt_pair *p, struct dt_case *c)
 static void try_simplify(struct dt_pair *p, struct dt_case *c, void *field, const void *value,
 			 size_t len)
 {
-	static uint8_t old[DT_DATA_SIZE];
+	uint8_t old[DT_DATA_SIZE];
 
 	if (!memcmp(field, value, len))
 		return;
@@ -75,10 +75,17 @@ static void simplify_state(struct dt_pair *p, struct dt_case *c)
 	try_simplify(p, c, &in->mxcsr, &mxcsr, 4);
 	for (int i = 0; i < DT_NR_XMM; i++)
 		try_simplify(p, c, in->xmm[i], zero, 16);
+	try_simplify(p, c, &in->x87, &(struct dt_x87){ .fcw = 0x37f }, sizeof(in->x87));
 	try_simplify(p, c, in->stack, zero, DT_STACK_SIZE);
 	try_simplify(p, c, in->data, zero, DT_DATA_SIZE);
 	for (int off = 0; off < DT_DATA_SIZE; off += 256)
 		try_simplify(p, c, in->data + off, zero, 256);
+	/* What is left of the data area, 16 bytes at a time where it is short. */
+	for (int off = 0, tries = 0; off < DT_DATA_SIZE && tries < 128; off += 16)
+		if (memcmp(in->data + off, zero, 16)) {
+			try_simplify(p, c, in->data + off, zero, 16);
+			tries++;
+		}
 }
 
 void dt_reduce(struct dt_pair *p, struct dt_case *c)
