@@ -462,11 +462,18 @@ static void g_edge(struct dt_item *it, uint64_t *r)
 			      (int)rn(r, (unsigned)size - 1), 0);
 		break;
 	}
-	case 1: {                           /* REP STOS/MOVS/LODS off the end */
+	case 1: {                           /* REP STOS/MOVS/LODS off either end */
 		static const uint8_t ops[3] = { 0xaa, 0xa4, 0xac };
+		int down = (int)rn(r, 2);
 
-		dt_emit_mov_imm(it, X86_RDI, end - 1 - rn(r, 64));
-		dt_emit_mov_imm(it, X86_RSI, rn(r, 2) ? end - 1 - rn(r, 64) : DT_DATA_BASE);
+		if (down) {                 /* STD: downwards off the start */
+			dt_emit1(it, 0xfd);
+			dt_emit_mov_imm(it, X86_RDI, DT_DATA_BASE + rn(r, 64));
+			dt_emit_mov_imm(it, X86_RSI, rn(r, 2) ? DT_DATA_BASE + rn(r, 64) : end - 8);
+		} else {
+			dt_emit_mov_imm(it, X86_RDI, end - 1 - rn(r, 64));
+			dt_emit_mov_imm(it, X86_RSI, rn(r, 2) ? end - 1 - rn(r, 64) : DT_DATA_BASE);
+		}
 		dt_emit_mov_imm(it, X86_RCX, 64 + rn(r, 64));
 		dt_emit1(it, 0xf3);
 		if (size == 2)
