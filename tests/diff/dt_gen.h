@@ -41,6 +41,7 @@ void dt_gen_sse_init(struct dt_input *in, uint64_t *r);
 void dt_gen_sse_int(struct dt_item *it, uint64_t *r);
 void dt_gen_sse_fp(struct dt_item *it, uint64_t *r);
 void dt_gen_sse_gpr(struct dt_item *it, uint64_t *r);
+void dt_gen_crypto(struct dt_item *it, uint64_t *r);
 void dt_gen_x87_init(struct dt_input *in, uint64_t *r);
 void dt_gen_x87(struct dt_item *it, uint64_t *r);
 void dt_gen_more(struct dt_item *it, uint64_t *r);

@@ -596,7 +596,7 @@ static const gen_fn simple_gens[] = {
 	g_alu, g_alu, g_alu, g_unary, g_shift, g_shift, g_shxd, g_mul, g_div, g_bit, g_scan,
 	g_cc, g_cc, g_xchg, g_mov, g_mov, g_lea, g_addr, g_addr, g_stack, g_string, dt_gen_sse_int, dt_gen_sse_int,
 	dt_gen_sse_fp, dt_gen_sse_fp, dt_gen_sse_gpr, dt_gen_x87, dt_gen_x87, dt_gen_x87,
-	dt_gen_more, dt_gen_more, dt_gen_more,
+	dt_gen_more, dt_gen_more, dt_gen_more, dt_gen_crypto,
 };
 #define NR_SIMPLE ((unsigned)(sizeof(simple_gens) / sizeof(simple_gens[0])))
 

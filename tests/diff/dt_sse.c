@@ -2,11 +2,12 @@
 /*
  * Random SSE items: packed-integer (SSE2, SSSE3, SSE4.1/4.2), floating
  * point (packed and scalar, single and double, compares, conversions,
- * rounding), and the moves between XMM and general registers.  XMM
- * registers start with NaNs, infinities, denormals and signed zeros among
- * random bits, MXCSR with a random rounding mode, FTZ and DAZ (exceptions
- * masked, so nothing raises #XM).  Packed memory operands are 16-byte
- * aligned: legacy SSE would #GP otherwise.
+ * rounding), the moves between XMM and general registers, AES-NI,
+ * PCLMULQDQ, SHA and MOVBE.  XMM registers start with NaNs, infinities,
+ * denormals and signed zeros among random bits, MXCSR with a random
+ * rounding mode, FTZ and DAZ, and in one case in eight some exceptions
+ * unmasked (#XM).  Packed memory operands are 16-byte aligned: legacy SSE
+ * would #GP otherwise.
  */
 #include <string.h>
 
@@ -92,6 +93,45 @@ void dt_gen_sse_int(struct dt_item *it, uint64_t *r)
 			dt_emit1(it, (uint8_t)(op[2] >= 0x08 && op[2] <= 0x0b ? rn(r, 16) :
 					       dt_rand(r)));
 		}
+	}
+}
+
+/*
+ * AES-NI, PCLMULQDQ, SHA (SHA256RNDS2 reads XMM0) and MOVBE.  Their
+ * memory operands need no alignment but are given it anyway.
+ */
+void dt_gen_crypto(struct dt_item *it, uint64_t *r)
+{
+	int reg = (int)rn(r, DT_NR_XMM), rm = xmm_or_mem(r, 16);
+	uint8_t op[3] = { 0x0f, 0x38, 0 };
+
+	switch (rn(r, 5)) {
+	case 0:                 /* AESIMC, AESENC, AESENCLAST, AESDEC, AESDECLAST */
+		op[2] = (uint8_t)(0xdb + rn(r, 5));
+		emit_sse(it, 0x66, op, 3, reg, rm);
+		break;
+	case 1:                 /* AESKEYGENASSIST, PCLMULQDQ */
+		op[1] = 0x3a;
+		op[2] = rn(r, 2) ? 0xdf : 0x44;
+		emit_sse(it, 0x66, op, 3, reg, rm);
+		dt_emit1(it, (uint8_t)dt_rand(r));
+		break;
+	case 2:                 /* SHA1NEXTE, SHA1MSG1/2, SHA256RNDS2, SHA256MSG1/2 */
+		op[2] = (uint8_t)(0xc8 + rn(r, 6));
+		emit_sse(it, 0, op, 3, reg, rm);
+		break;
+	case 3:                 /* SHA1RNDS4 */
+		op[1] = 0x3a;
+		op[2] = 0xcc;
+		emit_sse(it, 0, op, 3, reg, rm);
+		dt_emit1(it, (uint8_t)rn(r, 4));
+		break;
+	default: {              /* MOVBE r, m / m, r */
+		int size = 2 << rn(r, 3), g = (int)rn(r, 15);
+
+		op[2] = (uint8_t)(0xf0 + rn(r, 2));
+		dt_emit_modrm(it, size, 0, op, 3, g >= X86_RSP ? g + 1 : g, dt_rand_mem(r, 0), 0);
+	}
 	}
 }
 
