@@ -342,7 +342,11 @@ static int run_random(struct dt_pair *p, const struct opts *o, struct tally *t, 
 		char what[96];
 
 		rng |= 1;
-		dt_gen_random(c, &rng, o->max_items);
+		/* One case in four is 32-bit code in compatibility mode. */
+		if (i % 4 == 3)
+			dt_gen_compat(c, &rng, o->max_items);
+		else
+			dt_gen_random(c, &rng, o->max_items);
 		if (dt_pair_run(p, c, &v)) {
 			rc = -1;
 			break;

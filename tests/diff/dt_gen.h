@@ -33,6 +33,8 @@ void dt_exh_key(const struct dt_exh *x, int b, char *buf, int len);
 
 /* A random sequence of up to max_items items and a random initial state. */
 void dt_gen_random(struct dt_case *c, uint64_t *rng, int max_items);
+/* The same in 32-bit code, run in compatibility mode (dt_compat.c). */
+void dt_gen_compat(struct dt_case *c, uint64_t *rng, int max_items);
 
 /* Shared by the random generators (dt_rand.c, dt_sse.c). */
 unsigned dt_rn(uint64_t *r, unsigned n);

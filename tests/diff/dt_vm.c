@@ -41,6 +41,7 @@
 #define SEL_UDATA  0x1b
 #define SEL_UCODE  0x23
 #define SEL_TSS    0x28
+#define SEL_UCODE32 0x3b       /* compatibility mode: 32-bit user code */
 
 #define PORT_BASE  0xe0        /* vectors 0-31; 0xdf: any other vector */
 #define NR_VECTORS 256
@@ -163,6 +164,7 @@ static void setup_tables(struct dt_vm *vm)
 	w64(vm, GDT + (SEL_UCODE & ~3), seg_desc(0xb, 3, 1, 0));
 	w64(vm, GDT + SEL_TSS, 0x67 | ((TSS & 0xffffff) << 16) | (0x8bULL << 40));
 	w64(vm, GDT + SEL_TSS + 8, 0);
+	w64(vm, GDT + (SEL_UCODE32 & ~3), seg_desc(0xb, 3, 0, 1));
 	w64(vm, TSS + 4, KSTACK_TOP);                  /* RSP0 */
 	/* No I/O bitmap (its base past the limit): IN/OUT at CPL 3 is #GP. */
 	w64(vm, TSS + 96, 104ULL << 48);
@@ -220,7 +222,7 @@ static void setup_state(struct x86_cpu_state *s)
 		.base = TSS, .limit = 0x67, .selector = SEL_TSS, .type = 0xb, .present = 1,
 	};
 	s->seg[X86_LDTR] = (struct x86_segment){ .type = 0x2, .present = 1, .unusable = 1 };
-	s->gdt = (struct x86_dtable){ GDT, 0x37 };
+	s->gdt = (struct x86_dtable){ GDT, 0x3f };
 	s->idt = (struct x86_dtable){ IDT, NR_VECTORS * 16 - 1 };
 	s->cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
 	s->cr3 = PML4;
@@ -311,6 +313,10 @@ static void load_input(struct dt_vm *vm, const struct dt_input *in)
 	memcpy(s, &vm->base, sizeof(*s));
 	memcpy(s->gpr, in->gpr, sizeof(s->gpr));
 	s->rip = DT_CODE_BASE;
+	if (in->compat) {
+		x86_seg_flat(&s->seg[X86_CS], SEL_UCODE32, 1, 32);
+		s->seg[X86_CS].dpl = 3;
+	}
 	s->rflags = (in->rflags & 0xcd5) | X86_RFLAGS_FIXED | X86_RFLAGS_IF;
 	memcpy(&s->xsave[FX_MXCSR], &in->mxcsr, 4);
 	memcpy(&s->xsave[FX_XMM], in->xmm, sizeof(in->xmm));

@@ -34,6 +34,7 @@ enum {
 struct dt_input {
 	uint8_t code[DT_CODE_MAX];   /* ends in UD2 (the generator adds it) */
 	size_t code_len;
+	int compat;                  /* 32-bit code (compatibility mode), not 64-bit */
 	uint64_t gpr[16];            /* encoding order; RSP included */
 	uint64_t rflags;             /* the user-settable bits */
 	uint8_t xmm[DT_NR_XMM][16];
