@@ -291,11 +291,6 @@ void dt_vm_free(struct dt_vm *vm)
 	free(vm);
 }
 
-const char *dt_vm_name(const struct dt_vm *vm)
-{
-	return vm->m.accel->name;
-}
-
 static void load_input(struct dt_vm *vm, const struct dt_input *in)
 {
 	struct x86_cpu_state *s = &vm->st;

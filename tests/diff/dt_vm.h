@@ -67,7 +67,6 @@ struct dt_vm;
 /* NULL with the reason in why when the accelerator cannot run here. */
 struct dt_vm *dt_vm_new(const struct accel_ops *ops, char *why, size_t len);
 void dt_vm_free(struct dt_vm *vm);
-const char *dt_vm_name(const struct dt_vm *vm);
 
 /* Runs in to out: 0, or -1 if the accelerator failed (out->vector then says how). */
 int dt_vm_run(struct dt_vm *vm, const struct dt_input *in, struct dt_output *out);
