@@ -530,11 +530,17 @@ static void emu_print_stats(struct machine *m)
 {
 	for (int i = 0; i < m->ncpus; i++) {
 		struct emu_vcpu *d = emu_vcpu_of(&m->vcpus[i]);
+		uint64_t runs, built, clears;
 
-		if (d)
-			log_info("stats: vCPU %d: %llu instructions, %llu interrupts, %llu halts", i,
-				 (unsigned long long)d->insns, (unsigned long long)d->irqs,
-				 (unsigned long long)d->halts);
+		if (!d)
+			continue;
+		log_info("stats: vCPU %d: %llu instructions, %llu interrupts, %llu halts", i,
+			 (unsigned long long)d->insns, (unsigned long long)d->irqs,
+			 (unsigned long long)d->halts);
+		emu_block_stats(d->cpu, &runs, &built, &clears);
+		log_info("stats: vCPU %d: %llu blocks run, %llu decoded, all dropped %llu times", i,
+			 (unsigned long long)runs, (unsigned long long)built,
+			 (unsigned long long)clears);
 	}
 }
 

@@ -42,6 +42,7 @@ struct block {
 struct emu_blocks {
 	struct block table[BLOCKS];
 	uint32_t ninsns, nbytes;     /* arena space used */
+	uint64_t runs, built, clears;   /* for --stats */
 	struct block_insn insns[ARENA_INSNS];
 	uint8_t bytes[ARENA_BYTES];
 };
@@ -56,6 +57,7 @@ static void blocks_clear(struct emu_blocks *bs)
 	for (unsigned i = 0; i < BLOCKS; i++)
 		bs->table[i].lin = ~0ULL;
 	bs->ninsns = bs->nbytes = 0;
+	bs->clears++;
 }
 
 static struct emu_blocks *blocks_get(struct emu_cpu *c)
@@ -111,6 +113,7 @@ static struct block *block_build(struct emu_blocks *bs, struct block *b, uint64_
 	}
 	if (!n)
 		return NULL;
+	bs->built++;
 	*b = (struct block){ lin, bs->ninsns, bs->nbytes, (uint16_t)off, (uint8_t)n, (uint8_t)mode };
 	memcpy(bs->bytes + bs->nbytes, buf, off);
 	bs->ninsns += n;
@@ -127,6 +130,15 @@ static struct block *block_find(struct emu_blocks *bs, uint64_t lin, int mode, c
 	    !memcmp(bs->bytes + b->bytes, p, b->len))
 		return b;
 	return block_build(bs, b, lin, mode, p, avail);
+}
+
+void emu_block_stats(const struct emu_cpu *c, uint64_t *runs, uint64_t *built, uint64_t *clears)
+{
+	const struct emu_blocks *bs = c->blocks;
+
+	*runs = bs ? bs->runs : 0;
+	*built = bs ? bs->built : 0;
+	*clears = bs ? bs->clears - 1 : 0;    /* the first is the set-up */
 }
 
 enum emu_result emu_run_block(struct emu_cpu *c, unsigned *count)
@@ -159,6 +171,7 @@ enum emu_result emu_run_block(struct emu_cpu *c, unsigned *count)
 				  (mode == 16 && rip + b->len > 0x10000))))
 		return emu_step(c);
 	insns = &bs->insns[b->first];
+	bs->runs++;
 	c->code_page = (uintptr_t)p & ~(uintptr_t)0xfff;
 	c->smc = 0;
 	c->fast_ctx = emu_tlb_ctx(c);

@@ -119,6 +119,8 @@ enum emu_result emu_step(struct emu_cpu *c);
  * at interrupts between calls sees each window open; results as emu_step.
  */
 enum emu_result emu_run_block(struct emu_cpu *c, unsigned *n);
+/* Blocks run, blocks decoded, and times the decoded blocks were all dropped for room. */
+void emu_block_stats(const struct emu_cpu *c, uint64_t *runs, uint64_t *built, uint64_t *clears);
 
 /*
  * The KVM rescue: executes at least one instruction, then keeps going while
