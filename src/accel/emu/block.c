@@ -175,13 +175,19 @@ enum emu_result emu_run_block(struct emu_cpu *c, unsigned *count)
 	c->code_page = (uintptr_t)p & ~(uintptr_t)0xfff;
 	c->smc = 0;
 	c->fast_ctx = emu_tlb_ctx(c);
+	/*
+	 * Only the last instruction of a block can transfer control, so RIP
+	 * is known from the block until then.  A fast form ends any interrupt
+	 * shadow; the general executor sets it itself.
+	 */
 	s->rip = rip;
 	for (i = 0; i < b->n;) {
 		const struct block_insn *bi = &insns[i++];
-		uint64_t cur = s->rip, next = (cur + bi->in.len) & mask;
+		uint64_t cur = rip;
 
+		rip = (cur + bi->in.len) & mask;
 		if (bi->fast) {
-			s->rip = next;
+			s->rip = rip;
 			if (!bi->fast(c, &bi->in)) {
 				s->events.interrupt_shadow = 0;
 				if (c->smc)
@@ -190,8 +196,8 @@ enum emu_result emu_run_block(struct emu_cpu *c, unsigned *count)
 			}
 			s->rip = cur;
 		}
-		r = emu_exec_decoded(c, &bi->in, next);
-		if (r != EMU_OK || s->rip != next || c->delivered || c->smc)
+		r = emu_exec_decoded(c, &bi->in, rip);
+		if (r != EMU_OK || s->rip != rip || c->delivered || c->smc)
 			break;
 		c->fast_ctx = emu_tlb_ctx(c);
 	}

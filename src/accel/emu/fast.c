@@ -467,18 +467,25 @@ FORM(f_imul_mem, imul_form(c, in, K_MEM))
 
 /* ---- data movement ---- */
 
-/* MOV, MOVZX, MOVSX, MOVSXD: ssize bytes from the source, sign-extended if sx. */
+/* The MOV family, one handler per kind, operand form and width. */
+enum { MV_MOV, MV_MOV8, MV_ZX8, MV_ZX16, MV_SX8, MV_SX16, MV_SXD };
+
 static inline __attribute__((always_inline)) int mov_form(struct emu_cpu *c,
-							  const struct x86_insn *in, int dk, int sk)
+							  const struct x86_insn *in, int dk, int sk,
+							  int kind)
 {
 	struct x86_cpu_state *s = c->s;
-	unsigned dsize = osize(in), ssize = dsize;
+	unsigned dsize = kind == MV_MOV8 ? 1 : in->opsize, ssize;
 	uint64_t v;
 
-	if (in->op == OP_MOVZX || in->op == OP_MOVSX)
-		ssize = (in->opcode & 1) ? 2 : 1;
-	else if (in->op == OP_MOVSXD && dsize == 8)
-		ssize = 4;
+	if (kind != MV_MOV8 && dsize == 1)
+		__builtin_unreachable();
+	switch (kind) {
+	case MV_ZX8: case MV_SX8: ssize = 1; break;
+	case MV_ZX16: case MV_SX16: ssize = 2; break;
+	case MV_SXD: ssize = dsize == 8 ? 4 : dsize; break;
+	default: ssize = dsize; break;
+	}
 	if (sk == K_MEM) {
 		const uint8_t *q = mptr(c, in, ssize, 0);
 
@@ -490,7 +497,7 @@ static inline __attribute__((always_inline)) int mov_form(struct emu_cpu *c,
 	} else {
 		v = rget(s, in, sk == K_RM ? in->rm : in->reg, ssize);
 	}
-	if (in->op == OP_MOVSX || in->op == OP_MOVSXD)
+	if (kind == MV_SX8 || kind == MV_SX16 || kind == MV_SXD)
 		v = emu_sext(v, ssize);
 	if (dk == K_MEM) {
 		uint8_t *p = mptr(c, in, dsize, 1);
@@ -504,12 +511,24 @@ static inline __attribute__((always_inline)) int mov_form(struct emu_cpu *c,
 	return 0;
 }
 
-FORM(f_mov_rm_reg, mov_form(c, in, K_RM, K_REG))
-FORM(f_mov_mem_reg, mov_form(c, in, K_MEM, K_REG))
-FORM(f_mov_reg_rm, mov_form(c, in, K_REG, K_RM))
-FORM(f_mov_reg_mem, mov_form(c, in, K_REG, K_MEM))
-FORM(f_mov_rm_imm, mov_form(c, in, K_RM, K_IMM))
-FORM(f_mov_mem_imm, mov_form(c, in, K_MEM, K_IMM))
+#define MOV_WIDTH(k, w) \
+	FORM(f_mov_rm_reg##w, mov_form(c, in, K_RM, K_REG, k)) \
+	FORM(f_mov_mem_reg##w, mov_form(c, in, K_MEM, K_REG, k)) \
+	FORM(f_mov_reg_rm##w, mov_form(c, in, K_REG, K_RM, k)) \
+	FORM(f_mov_reg_mem##w, mov_form(c, in, K_REG, K_MEM, k)) \
+	FORM(f_mov_rm_imm##w, mov_form(c, in, K_RM, K_IMM, k)) \
+	FORM(f_mov_mem_imm##w, mov_form(c, in, K_MEM, K_IMM, k))
+MOV_WIDTH(MV_MOV, 0)
+MOV_WIDTH(MV_MOV8, 1)
+
+#define MOVX(nm, k) \
+	FORM(f_##nm##_reg, mov_form(c, in, K_REG, K_RM, k)) \
+	FORM(f_##nm##_mem, mov_form(c, in, K_REG, K_MEM, k))
+MOVX(movzx8, MV_ZX8)
+MOVX(movzx16, MV_ZX16)
+MOVX(movsx8, MV_SX8)
+MOVX(movsx16, MV_SX16)
+MOVX(movsxd, MV_SXD)
 
 /* B0-BF: MOV r, imm (the register is in the opcode). */
 static int f_mov_z_imm(struct emu_cpu *c, const struct x86_insn *in)
@@ -750,18 +769,30 @@ emu_fast_fn emu_fast_select(const struct x86_insn *in)
 	case OP_IMUL2:
 	case OP_IMUL3:
 		return reg ? f_imul_reg : f_imul_mem;
-	case OP_MOV:
+	case OP_MOV: {
+		int b = !!(in->flags & F_BYTE);
+
 		if (dk == OPND_E && sk == OPND_G)
-			return reg ? f_mov_rm_reg : f_mov_mem_reg;
+			return reg ? (b ? f_mov_rm_reg1 : f_mov_rm_reg0) :
+				     (b ? f_mov_mem_reg1 : f_mov_mem_reg0);
 		if (dk == OPND_G && sk == OPND_E)
-			return reg ? f_mov_reg_rm : f_mov_reg_mem;
+			return reg ? (b ? f_mov_reg_rm1 : f_mov_reg_rm0) :
+				     (b ? f_mov_reg_mem1 : f_mov_reg_mem0);
 		if (dk == OPND_E && sk == OPND_I)
-			return reg ? f_mov_rm_imm : f_mov_mem_imm;
+			return reg ? (b ? f_mov_rm_imm1 : f_mov_rm_imm0) :
+				     (b ? f_mov_mem_imm1 : f_mov_mem_imm0);
 		return NULL;
+	}
 	case OP_MOVZX:
+		if (in->opcode & 1)
+			return reg ? f_movzx16_reg : f_movzx16_mem;
+		return reg ? f_movzx8_reg : f_movzx8_mem;
 	case OP_MOVSX:
+		if (in->opcode & 1)
+			return reg ? f_movsx16_reg : f_movsx16_mem;
+		return reg ? f_movsx8_reg : f_movsx8_mem;
 	case OP_MOVSXD:
-		return reg ? f_mov_reg_rm : f_mov_reg_mem;
+		return reg ? f_movsxd_reg : f_movsxd_mem;
 	case OP_MOV_ZI:
 		return f_mov_z_imm;
 	case OP_LEA:
