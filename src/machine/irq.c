@@ -1,8 +1,48 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* MSI sources: the accelerator's fast path when it has one, else send_msi. */
+/* Shared lines (wired-OR), and MSI sources: the accelerator's fast path
+ * when it has one, else send_msi. */
 #include "machine/irq.h"
 
 #include <string.h>
+
+static void shared_set_level(struct irq_chip *chip, unsigned driver, int level)
+{
+	struct irq_shared *s = (struct irq_shared *)chip;
+
+	if (driver >= 32)
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (level)
+		s->up |= 1u << driver;
+	else
+		s->up &= ~(1u << driver);
+	if (s->parent)
+		s->parent->set_level(s->parent, s->gsi, s->up != 0);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void shared_send_msi(struct irq_chip *chip, uint64_t addr, uint32_t data)
+{
+	struct irq_shared *s = (struct irq_shared *)chip;
+
+	if (s->parent)
+		s->parent->send_msi(s->parent, addr, data);
+}
+
+void irq_shared_init(struct irq_shared *s, struct irq_chip *parent, unsigned gsi)
+{
+	memset(s, 0, sizeof(*s));
+	s->chip.set_level = shared_set_level;
+	s->chip.send_msi = shared_send_msi;
+	pthread_mutex_init(&s->lock, NULL);
+	s->parent = parent;
+	s->gsi = gsi;
+}
+
+void irq_shared_destroy(struct irq_shared *s)
+{
+	pthread_mutex_destroy(&s->lock);
+}
 
 void irq_msi_init(struct irq_msi *src, struct irq_chip *chip)
 {

@@ -2,6 +2,7 @@
 #ifndef VMON_MACHINE_IRQ_H
 #define VMON_MACHINE_IRQ_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -37,6 +38,28 @@ static inline void irq_line_set(const struct irq_line *line, int level)
 {
 	if (line->chip)
 		line->chip->set_level(line->chip, line->gsi, level);
+}
+
+/*
+ * A GSI several devices share, wired-OR as on a real bus: up while any of
+ * its drivers (up to 32) holds it up, so one device lowering its pin does
+ * not hide another's interrupt.  It is an irq_chip whose "GSIs" are the
+ * drivers: irq_shared_line() gives driver n its line.
+ */
+struct irq_shared {
+	struct irq_chip chip;
+	pthread_mutex_t lock;
+	struct irq_chip *parent;
+	unsigned gsi;
+	uint32_t up;       /* drivers holding the line up, a bit each */
+};
+
+void irq_shared_init(struct irq_shared *s, struct irq_chip *parent, unsigned gsi);
+void irq_shared_destroy(struct irq_shared *s);
+
+static inline struct irq_line irq_shared_line(struct irq_shared *s, unsigned driver)
+{
+	return (struct irq_line){ &s->chip, driver };
 }
 
 /*

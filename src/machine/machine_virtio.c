@@ -26,9 +26,14 @@ struct machine_virtio_dev {
 	void (*free)(struct virtio_dev *vd);
 };
 
+#define MMIO_GSIS 8
+
 struct machine_virtio {
 	int n;
 	struct machine_virtio_dev dev[MACHINE_VIRTIO_MAX];
+	/* virtio-mmio device i drives GSI VIRTIO_MMIO_GSI(i), wired-OR with
+	 * devices i + 8, i + 16 ... */
+	struct irq_shared mmio_irq[MMIO_GSIS];
 };
 
 static int add(struct machine *m, struct virtio_dev *vd, void (*free_fn)(struct virtio_dev *))
@@ -42,7 +47,8 @@ static int add(struct machine *m, struct virtio_dev *vd, void (*free_fn)(struct 
 	d->free = free_fn;
 	if (m->cfg.transport_mmio) {
 		int i = m->virtio->n;
-		struct irq_line irq = { m->irq, VIRTIO_MMIO_GSI(i) };
+		struct irq_line irq = irq_shared_line(&m->virtio->mmio_irq[i % MMIO_GSIS],
+						      (unsigned)i / MMIO_GSIS);
 
 		m->virtio->n++;
 		d->mmio = virtio_mmio_new(m->mmio, VIRTIO_MMIO_BASE + (uint64_t)i * VIRTIO_MMIO_SIZE,
@@ -65,6 +71,8 @@ int machine_virtio_create(struct machine *m)
 	m->virtio = calloc(1, sizeof(*m->virtio));
 	if (!m->pci || !m->virtio)
 		return -1;
+	for (unsigned g = 0; g < MMIO_GSIS; g++)
+		irq_shared_init(&m->virtio->mmio_irq[g], m->irq, VIRTIO_MMIO_GSI(g));
 	for (int i = 0; i < m->cfg.ndisks; i++)
 		if (add(m, virtio_blk_new(&m->cfg.disk[i]), virtio_blk_free))
 			return -1;
@@ -90,6 +98,8 @@ void machine_virtio_destroy(struct machine *m)
 		virtio_mmio_free(v->dev[i].mmio);
 		v->dev[i].free(v->dev[i].vd);
 	}
+	for (unsigned g = 0; v && g < MMIO_GSIS; g++)
+		irq_shared_destroy(&v->mmio_irq[g]);
 	free(v);
 	m->virtio = NULL;
 	pci_host_free(m->pci);

@@ -23,8 +23,7 @@
 
 struct pci_host {
 	pthread_mutex_t lock;       /* config accesses and BAR (un)mapping */
-	pthread_mutex_t intx_lock;  /* intx_slots and the lines they drive */
-	uint32_t intx_slots[PCI_INTX_LINES];   /* per shared GSI: slots driving it */
+	struct irq_shared intx[PCI_INTX_LINES];   /* GSIs 16-19, a driver per slot */
 	struct bus *pio, *mmio;
 	struct irq_chip *irq;
 	uint32_t cf8;
@@ -154,30 +153,6 @@ static void pci_update_bars(struct pci_host *h, struct pci_dev *d)
 	}
 }
 
-/*
- * Slots share the four INTx GSIs, wired-OR as on a real bus: a line stays
- * up while any function drives it, so one function lowering its pin does
- * not hide another's interrupt.
- */
-static void pci_drive_intx(struct pci_dev *d, bool level)
-{
-	struct pci_host *h = d->host;
-	uint32_t *slots;
-
-	if (!h || d->intx.gsi < PCI_INTX_GSI(0, 0) || d->intx.gsi >= PCI_INTX_GSI(0, 0) + PCI_INTX_LINES) {
-		irq_line_set(&d->intx, level);
-		return;
-	}
-	slots = &h->intx_slots[d->intx.gsi - PCI_INTX_GSI(0, 0)];
-	pthread_mutex_lock(&h->intx_lock);
-	if (level)
-		*slots |= 1u << d->slot;
-	else
-		*slots &= ~(1u << d->slot);
-	irq_line_set(&d->intx, *slots != 0);
-	pthread_mutex_unlock(&h->intx_lock);
-}
-
 /* The INTx status bit and COMMAND's disable bit are single bytes of cfg,
  * read and written atomically, so I/O threads need not take the host lock. */
 static void pci_update_intx_locked(struct pci_dev *d)
@@ -185,8 +160,7 @@ static void pci_update_intx_locked(struct pci_dev *d)
 	uint8_t cmd_hi = __atomic_load_n(&d->cfg[PCI_COMMAND + 1], __ATOMIC_ACQUIRE);
 	bool off = cmd_hi & (PCI_CMD_INTX_OFF >> 8);
 
-	if (d->intx.chip)
-		pci_drive_intx(d, d->intx_level && !off);
+	irq_line_set(&d->intx, d->intx_level && !off);
 }
 
 static void pci_update_intx(struct pci_dev *d)
@@ -386,8 +360,11 @@ int pci_register(struct pci_host *h, struct pci_dev *d)
 		return -1;
 	}
 	if (d->cfg[PCI_INT_PIN]) {
-		d->intx = (struct irq_line){ h->irq, PCI_INTX_GSI(slot, d->cfg[PCI_INT_PIN] - 1u) };
-		d->cfg[PCI_INT_LINE] = (uint8_t)d->intx.gsi;
+		/* Slots share the four INTx GSIs, wired-OR. */
+		unsigned gsi = PCI_INTX_GSI(slot, d->cfg[PCI_INT_PIN] - 1u);
+
+		d->intx = irq_shared_line(&h->intx[gsi - PCI_INTX_GSI(0, 0)], slot);
+		d->cfg[PCI_INT_LINE] = (uint8_t)gsi;
 	}
 	pthread_mutex_lock(&h->lock);
 	h->dev[slot] = d;
@@ -402,7 +379,8 @@ struct pci_host *pci_host_new(struct bus *pio, struct bus *mmio, struct irq_chip
 	if (!h)
 		return NULL;
 	pthread_mutex_init(&h->lock, NULL);
-	pthread_mutex_init(&h->intx_lock, NULL);
+	for (unsigned i = 0; i < PCI_INTX_LINES; i++)
+		irq_shared_init(&h->intx[i], irq, PCI_INTX_GSI(0, 0) + i);
 	h->pio = pio;
 	h->mmio = mmio;
 	h->irq = irq;
@@ -425,7 +403,8 @@ void pci_host_free(struct pci_host *h)
 	if (!h)
 		return;
 	pthread_mutex_destroy(&h->lock);
-	pthread_mutex_destroy(&h->intx_lock);
+	for (unsigned i = 0; i < PCI_INTX_LINES; i++)
+		irq_shared_destroy(&h->intx[i]);
 	free(h);
 }
 

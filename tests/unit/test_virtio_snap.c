@@ -354,6 +354,41 @@ static void test_roundtrip_mmio(void)
 	roundtrip(true);
 }
 
+/* virtio-mmio devices 0 and 8 share GSI 16, wired-OR: the disk (device 0)
+ * acknowledging its own interrupt leaves the line up while the rng
+ * (device 8) still holds it, before and after a snapshot. */
+static void test_mmio_shared_line(void)
+{
+	struct machine_config *c = config(true, true, true);
+	unsigned gsi = VIRTIO_MMIO_GSI(8);
+	struct drv disk, rng;
+	struct rig *r;
+
+	c->ndisks = 8;
+	for (int i = 1; i < 8; i++)
+		c->disk[i] = c->disk[0];
+	r = rig_new(c);
+	CHECK(r && gsi == VIRTIO_MMIO_GSI(0));
+	attach(&disk, r, 0, true);
+	attach(&rng, r, 8, true);
+	CHECK(drv_rng_setup(&rng, false) == 0 && drv_rng_read(&rng) == 0);
+	for (int t = 0; t < 10000 && !atomic_load(&r->level[gsi]); t++)
+		rig_sleep_us(100);
+	CHECK(atomic_load(&r->level[gsi]) == 1);
+	wr(&disk, R_INT_ACK, 4, 3);
+	CHECK(atomic_load(&r->level[gsi]) == 1);
+	CHECK(pause_save(r, &sv) == 0);
+	r = restore(r, c, &sv);
+	CHECK(r);
+	disk.r = rng.r = r;
+	CHECK(atomic_load(&r->level[gsi]) == 1);
+	wr(&disk, R_INT_ACK, 4, 3);
+	CHECK(atomic_load(&r->level[gsi]) == 1);
+	wr(&rng, R_INT_ACK, 4, 3);
+	CHECK(atomic_load(&r->level[gsi]) == 0);
+	rig_free(r);
+}
+
 /*
  * 32 writes of 256 KiB to an O_DIRECT disk, all taken by the device, then
  * a pause at once: every one must be in the used ring with its status, the
@@ -752,6 +787,7 @@ int main(void)
 	}
 	RUN(test_roundtrip_pci);
 	RUN(test_roundtrip_mmio);
+	RUN(test_mmio_shared_line);
 	RUN(test_pause_in_flight);
 	RUN(test_unstarted_broken_pci);
 	RUN(test_unstarted_broken_mmio);
