@@ -2,10 +2,10 @@
 /*
  * Fast forms of the instructions that make up most of what a kernel runs
  * (docs/emu-speed.md has the counts): register and memory ALU ops, MOV
- * forms, LEA, PUSH/POP, near branches, SETcc/CMOVcc, shifts, IMUL.  The
- * decoder's caller picks one handler per decoded instruction
- * (emu_fast_select) and keeps it with the decoded form, so the operand
- * kinds are not looked at again when it runs.
+ * forms, LEA, SETcc/CMOVcc, shifts, IMUL, and (fast_ctrl.c) PUSH/POP and
+ * near branches.  The decoder's caller picks one handler per decoded
+ * instruction (emu_fast_select) and keeps it with the decoded form, so the
+ * operand kinds are not looked at again when it runs.
  *
  * A handler either does the whole instruction or nothing: memory is only
  * touched through the TLB's fast tags (emu_fast_ptr: RAM, one page,
@@ -15,126 +15,7 @@
  * state untouched, for the general executor to do exactly.  So a handler
  * never raises an exception and needs no snapshot of the registers.
  */
-#include <string.h>
-
-#include "accel/emu/emu_int.h"
-
-#define FL(x) X86_RFLAGS_##x
-
-/* ---- registers, memory, flags ---- */
-
-/* A GPR operand of size bytes; without REX, byte registers 4-7 are AH-BH. */
-static inline int high8(const struct x86_insn *in, unsigned r, unsigned size)
-{
-	return size == 1 && !in->rex && (r & 12) == 4;
-}
-
-static inline uint64_t rget(const struct x86_cpu_state *s, const struct x86_insn *in, unsigned r,
-			    unsigned size)
-{
-	if (high8(in, r, size))
-		return (s->gpr[r - 4] >> 8) & 0xff;
-	return s->gpr[r] & emu_mask(size);
-}
-
-static inline void rset(struct x86_cpu_state *s, const struct x86_insn *in, unsigned r,
-			unsigned size, uint64_t v)
-{
-	if (high8(in, r, size))
-		s->gpr[r - 4] = (s->gpr[r - 4] & ~0xff00ULL) | ((v & 0xff) << 8);
-	else if (size == 4)
-		s->gpr[r] = (uint32_t)v;
-	else if (size == 8)
-		s->gpr[r] = v;
-	else
-		s->gpr[r] = (s->gpr[r] & ~emu_mask(size)) | (v & emu_mask(size));
-}
-
-static inline uint64_t ld(const uint8_t *p, unsigned size)
-{
-	uint16_t w;
-	uint32_t d;
-	uint64_t q;
-
-	switch (size) {
-	case 1:
-		return *p;
-	case 2:
-		memcpy(&w, p, 2);
-		return w;
-	case 4:
-		memcpy(&d, p, 4);
-		return d;
-	default:
-		memcpy(&q, p, 8);
-		return q;
-	}
-}
-
-static inline void st(struct emu_cpu *c, uint8_t *p, unsigned size, uint64_t v)
-{
-	uint16_t w = (uint16_t)v;
-	uint32_t d = (uint32_t)v;
-
-	switch (size) {
-	case 1:
-		*p = (uint8_t)v;
-		break;
-	case 2:
-		memcpy(p, &w, 2);
-		break;
-	case 4:
-		memcpy(p, &d, 4);
-		break;
-	default:
-		memcpy(p, &v, 8);
-		break;
-	}
-	emu_note_write(c, p);
-}
-
-/*
- * The host address of the memory operand, or NULL (64-bit code only:
- * there segments are flat but for FS and GS, and a non-canonical address
- * never matches a TLB tag).
- */
-static inline uint8_t *mptr(struct emu_cpu *c, const struct x86_insn *in, unsigned size, int write)
-{
-	const struct x86_cpu_state *s = c->s;
-	uint64_t a = (uint64_t)in->disp;
-
-	if (in->rip_relative)
-		a += s->rip;
-	if (in->base != 0xff)
-		a += s->gpr[in->base];
-	if (in->index != 0xff)
-		a += s->gpr[in->index] << in->scale;
-	a &= emu_mask(in->addrsize);
-	if (in->seg == X86_FS || in->seg == X86_GS)
-		a += s->seg[in->seg].base;
-	return emu_fast_ptr(c, a, size, write);
-}
-
-static inline int stack_ptr_ok(struct emu_cpu *c, uint64_t sp, int write, uint8_t **p)
-{
-	*p = emu_fast_ptr(c, sp, 8, write);
-	return *p != NULL;
-}
-
-static inline int canonical(uint64_t a)
-{
-	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
-}
-
-static inline uint64_t szp(uint64_t r, unsigned size)
-{
-	uint64_t f = r ? 0 : FL(ZF);
-
-	f |= ((r >> (size * 8 - 1)) & 1) ? FL(SF) : 0;
-	if (!__builtin_parity((unsigned)(r & 0xff)))
-		f |= FL(PF);
-	return f;
-}
+#include "accel/emu/fast_int.h"
 
 /* emu_alu's results and flags, inlined (op is a constant in each handler): ADD..CMP and TEST. */
 static inline __attribute__((always_inline)) uint64_t alu(struct x86_cpu_state *s, unsigned op, uint64_t a, uint64_t b,
@@ -179,37 +60,8 @@ static inline __attribute__((always_inline)) uint64_t alu(struct x86_cpu_state *
 	return r;
 }
 
-static inline int cond(uint64_t f, unsigned cc)
-{
-	int r;
-
-	switch ((cc >> 1) & 7) {
-	case 0: r = !!(f & FL(OF)); break;
-	case 1: r = !!(f & FL(CF)); break;
-	case 2: r = !!(f & FL(ZF)); break;
-	case 3: r = !!(f & (FL(CF) | FL(ZF))); break;
-	case 4: r = !!(f & FL(SF)); break;
-	case 5: r = !!(f & FL(PF)); break;
-	case 6: r = !(f & FL(SF)) != !(f & FL(OF)); break;
-	default: r = (f & FL(ZF)) || !(f & FL(SF)) != !(f & FL(OF)); break;
-	}
-	return (cc & 1) ? !r : r;
-}
-
-static inline unsigned osize(const struct x86_insn *in)
-{
-	return (in->flags & F_BYTE) ? 1 : in->opsize;
-}
-
-static inline int writes_dst(unsigned op)
-{
-	return op != OP_CMP && op != OP_TEST;
-}
-
 /* ---- ALU ops: one handler per operand form ---- */
 
-/* Operand places a handler is specialised for. */
-enum { K_RM, K_REG, K_ACC, K_IMM, K_MEM, K_ONE, K_CL };
 
 static inline __attribute__((always_inline)) uint64_t src_val(const struct x86_cpu_state *s,
 							     const struct x86_insn *in, int k,
@@ -270,8 +122,6 @@ static inline __attribute__((always_inline)) int alu_form(struct emu_cpu *c,
 	return 0;
 }
 
-#define FORM(name, body) \
-	static int name(struct emu_cpu *c, const struct x86_insn *in) { return body; }
 
 /*
  * Seven operand forms for each of the nine ops, 8-bit and wider, in
@@ -603,134 +453,13 @@ static inline __attribute__((always_inline)) int cmov_form(struct emu_cpu *c,
 FORM(f_cmov_reg, cmov_form(c, in, K_RM))
 FORM(f_cmov_mem, cmov_form(c, in, K_MEM))
 
-/* ---- stack and near branches (64-bit code, 64-bit operand size) ---- */
-
-static int f_push_z(struct emu_cpu *c, const struct x86_insn *in)
-{
-	struct x86_cpu_state *s = c->s;
-	uint64_t sp = s->gpr[X86_RSP] - 8;
-	uint8_t *p;
-
-	if (!stack_ptr_ok(c, sp, 1, &p))
-		return EMU_FAST_MISS;
-	st(c, p, 8, s->gpr[(in->opcode & 7) | ((in->rex & 1) << 3)]);
-	s->gpr[X86_RSP] = sp;
-	return 0;
-}
-
-static int f_push_imm(struct emu_cpu *c, const struct x86_insn *in)
-{
-	struct x86_cpu_state *s = c->s;
-	uint64_t sp = s->gpr[X86_RSP] - 8;
-	uint8_t *p;
-
-	if (!stack_ptr_ok(c, sp, 1, &p))
-		return EMU_FAST_MISS;
-	st(c, p, 8, in->imm);
-	s->gpr[X86_RSP] = sp;
-	return 0;
-}
-
-static int f_pop_z(struct emu_cpu *c, const struct x86_insn *in)
-{
-	struct x86_cpu_state *s = c->s;
-	uint8_t *p;
-	uint64_t v;
-
-	if (!stack_ptr_ok(c, s->gpr[X86_RSP], 0, &p))
-		return EMU_FAST_MISS;
-	v = ld(p, 8);
-	s->gpr[X86_RSP] += 8;
-	s->gpr[(in->opcode & 7) | ((in->rex & 1) << 3)] = v;
-	return 0;
-}
-
-static int f_jmp(struct emu_cpu *c, const struct x86_insn *in)
-{
-	uint64_t t = c->s->rip + in->imm;
-
-	if (!canonical(t))
-		return EMU_FAST_MISS;
-	c->s->rip = t;
-	return 0;
-}
-
-static int f_jcc(struct emu_cpu *c, const struct x86_insn *in)
-{
-	if (!cond(c->s->rflags, in->opcode & 0xf))
-		return 0;
-	return f_jmp(c, in);
-}
-
-static int f_call(struct emu_cpu *c, const struct x86_insn *in)
-{
-	struct x86_cpu_state *s = c->s;
-	uint64_t t = s->rip + in->imm, sp = s->gpr[X86_RSP] - 8;
-	uint8_t *p;
-
-	if (!canonical(t) || !stack_ptr_ok(c, sp, 1, &p))
-		return EMU_FAST_MISS;
-	st(c, p, 8, s->rip);
-	s->gpr[X86_RSP] = sp;
-	s->rip = t;
-	return 0;
-}
-
-static int f_ret(struct emu_cpu *c, const struct x86_insn *in)
-{
-	struct x86_cpu_state *s = c->s;
-	uint8_t *p;
-	uint64_t t;
-
-	if (!stack_ptr_ok(c, s->gpr[X86_RSP], 0, &p))
-		return EMU_FAST_MISS;
-	t = ld(p, 8);
-	if (!canonical(t))
-		return EMU_FAST_MISS;
-	s->gpr[X86_RSP] += 8 + (in->imm & 0xffff);
-	s->rip = t;
-	return 0;
-}
-
-/* JMP and CALL through a register or memory. */
-static inline __attribute__((always_inline)) int ind_form(struct emu_cpu *c,
-							  const struct x86_insn *in, int sk)
-{
-	struct x86_cpu_state *s = c->s;
-	uint64_t t, sp = s->gpr[X86_RSP] - 8;
-	uint8_t *p = NULL;
-
-	if (sk == K_MEM) {
-		const uint8_t *q = mptr(c, in, 8, 0);
-
-		if (!q)
-			return EMU_FAST_MISS;
-		t = ld(q, 8);
-	} else {
-		t = s->gpr[in->rm];
-	}
-	if (!canonical(t))
-		return EMU_FAST_MISS;
-	if (in->op == OP_CALL_IND) {
-		if (!stack_ptr_ok(c, sp, 1, &p))
-			return EMU_FAST_MISS;
-		st(c, p, 8, s->rip);
-		s->gpr[X86_RSP] = sp;
-	}
-	s->rip = t;
-	return 0;
-}
-
-FORM(f_ind_reg, ind_form(c, in, K_RM))
-FORM(f_ind_mem, ind_form(c, in, K_MEM))
-
 /* ---- choosing a handler ---- */
 
 emu_fast_fn emu_fast_select(const struct x86_insn *in)
 {
 	unsigned dk = F_GET_DST(in->flags), sk = F_GET_SRC(in->flags);
 	int reg = in->has_modrm && in->mod == 3, mem = in->has_modrm && in->mod != 3;
-	int m64 = in->mode == 64, near64 = m64 && in->opsize == 8;
+	int m64 = in->mode == 64;
 
 	if (in->lock || in->vex)
 		return NULL;
@@ -805,25 +534,6 @@ emu_fast_fn emu_fast_select(const struct x86_insn *in)
 		return reg ? f_setcc_reg : f_setcc_mem;
 	case OP_CMOVCC:
 		return reg ? f_cmov_reg : f_cmov_mem;
-	case OP_PUSH_Z:
-		return near64 ? f_push_z : NULL;
-	case OP_POP_Z:
-		return near64 ? f_pop_z : NULL;
-	case OP_PUSH_I:
-		return near64 ? f_push_imm : NULL;
-	case OP_JMP:
-		return near64 ? f_jmp : NULL;
-	case OP_JCC:
-		return near64 ? f_jcc : NULL;
-	case OP_CALL:
-		return near64 ? f_call : NULL;
-	case OP_RET:
-		return near64 ? f_ret : NULL;
-	case OP_JMP_IND:
-	case OP_CALL_IND:
-		if (!near64)
-			return NULL;
-		return reg ? f_ind_reg : f_ind_mem;
 	}
-	return NULL;
+	return emu_fast_select_ctrl(in);
 }

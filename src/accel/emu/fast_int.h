@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VMON_ACCEL_EMU_FAST_INT_H
+#define VMON_ACCEL_EMU_FAST_INT_H
+
+/*
+ * What the fast forms (fast.c, fast_ctrl.c) share: register and memory
+ * operands, flags, conditions.  See fast.c for the rules a fast form keeps.
+ */
+#include <string.h>
+
+#include "accel/emu/emu_int.h"
+
+#define FL(x) X86_RFLAGS_##x
+
+/* ---- registers, memory, flags ---- */
+
+/* A GPR operand of size bytes; without REX, byte registers 4-7 are AH-BH. */
+static inline int high8(const struct x86_insn *in, unsigned r, unsigned size)
+{
+	return size == 1 && !in->rex && (r & 12) == 4;
+}
+
+static inline uint64_t rget(const struct x86_cpu_state *s, const struct x86_insn *in, unsigned r,
+			    unsigned size)
+{
+	if (high8(in, r, size))
+		return (s->gpr[r - 4] >> 8) & 0xff;
+	return s->gpr[r] & emu_mask(size);
+}
+
+static inline void rset(struct x86_cpu_state *s, const struct x86_insn *in, unsigned r,
+			unsigned size, uint64_t v)
+{
+	if (high8(in, r, size))
+		s->gpr[r - 4] = (s->gpr[r - 4] & ~0xff00ULL) | ((v & 0xff) << 8);
+	else if (size == 4)
+		s->gpr[r] = (uint32_t)v;
+	else if (size == 8)
+		s->gpr[r] = v;
+	else
+		s->gpr[r] = (s->gpr[r] & ~emu_mask(size)) | (v & emu_mask(size));
+}
+
+static inline uint64_t ld(const uint8_t *p, unsigned size)
+{
+	uint16_t w;
+	uint32_t d;
+	uint64_t q;
+
+	switch (size) {
+	case 1:
+		return *p;
+	case 2:
+		memcpy(&w, p, 2);
+		return w;
+	case 4:
+		memcpy(&d, p, 4);
+		return d;
+	default:
+		memcpy(&q, p, 8);
+		return q;
+	}
+}
+
+static inline void st(struct emu_cpu *c, uint8_t *p, unsigned size, uint64_t v)
+{
+	uint16_t w = (uint16_t)v;
+	uint32_t d = (uint32_t)v;
+
+	switch (size) {
+	case 1:
+		*p = (uint8_t)v;
+		break;
+	case 2:
+		memcpy(p, &w, 2);
+		break;
+	case 4:
+		memcpy(p, &d, 4);
+		break;
+	default:
+		memcpy(p, &v, 8);
+		break;
+	}
+	emu_note_write(c, p);
+}
+
+/*
+ * The host address of the memory operand, or NULL (64-bit code only:
+ * there segments are flat but for FS and GS, and a non-canonical address
+ * never matches a TLB tag).
+ */
+static inline uint8_t *mptr(struct emu_cpu *c, const struct x86_insn *in, unsigned size, int write)
+{
+	const struct x86_cpu_state *s = c->s;
+	uint64_t a = (uint64_t)in->disp;
+
+	if (in->rip_relative)
+		a += s->rip;
+	if (in->base != 0xff)
+		a += s->gpr[in->base];
+	if (in->index != 0xff)
+		a += s->gpr[in->index] << in->scale;
+	a &= emu_mask(in->addrsize);
+	if (in->seg == X86_FS || in->seg == X86_GS)
+		a += s->seg[in->seg].base;
+	return emu_fast_ptr(c, a, size, write);
+}
+
+static inline int stack_ptr_ok(struct emu_cpu *c, uint64_t sp, int write, uint8_t **p)
+{
+	*p = emu_fast_ptr(c, sp, 8, write);
+	return *p != NULL;
+}
+
+static inline int canonical(uint64_t a)
+{
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
+static inline uint64_t szp(uint64_t r, unsigned size)
+{
+	uint64_t f = r ? 0 : FL(ZF);
+
+	f |= ((r >> (size * 8 - 1)) & 1) ? FL(SF) : 0;
+	if (!__builtin_parity((unsigned)(r & 0xff)))
+		f |= FL(PF);
+	return f;
+}
+
+static inline int cond(uint64_t f, unsigned cc)
+{
+	int r;
+
+	switch ((cc >> 1) & 7) {
+	case 0: r = !!(f & FL(OF)); break;
+	case 1: r = !!(f & FL(CF)); break;
+	case 2: r = !!(f & FL(ZF)); break;
+	case 3: r = !!(f & (FL(CF) | FL(ZF))); break;
+	case 4: r = !!(f & FL(SF)); break;
+	case 5: r = !!(f & FL(PF)); break;
+	case 6: r = !(f & FL(SF)) != !(f & FL(OF)); break;
+	default: r = (f & FL(ZF)) || !(f & FL(SF)) != !(f & FL(OF)); break;
+	}
+	return (cc & 1) ? !r : r;
+}
+
+static inline unsigned osize(const struct x86_insn *in)
+{
+	return (in->flags & F_BYTE) ? 1 : in->opsize;
+}
+
+static inline int writes_dst(unsigned op)
+{
+	return op != OP_CMP && op != OP_TEST;
+}
+
+/* Operand places a handler is specialised for. */
+enum { K_RM, K_REG, K_ACC, K_IMM, K_MEM, K_ONE, K_CL };
+
+#define FORM(name, body) \
+	static int name(struct emu_cpu *c, const struct x86_insn *in) { return body; }
+
+/* The stack and near-branch forms (fast_ctrl.c), or NULL. */
+emu_fast_fn emu_fast_select_ctrl(const struct x86_insn *in);
+
+#endif
