@@ -58,18 +58,9 @@ static uint64_t compute(uint64_t n, uint64_t *t)
 	return acc;
 }
 
-static const char *boot_cmdline(uint32_t magic, uint32_t mbi_addr)
-{
-	const struct mb_info *mbi = phys_ptr(mbi_addr);
-
-	if (magic != MB_BOOT_MAGIC || !(mbi->flags & MB_INFO_CMDLINE))
-		return "";
-	return phys_ptr(mbi->cmdline);
-}
-
 uint32_t guest_main(uint32_t magic, uint32_t mbi_addr)
 {
-	uint64_t n = parse_num(cmdline_value(boot_cmdline(magic, mbi_addr), "n"), DEFAULT_N);
+	uint64_t n = parse_num(cmdline_value(mb_cmdline(magic, mbi_addr), "n"), DEFAULT_N);
 	uint64_t acc, sum = 0;
 
 	if (n > (1ull << 40))

@@ -5,6 +5,8 @@
 /* Multiboot 0.6.96: what the loader hands the guest in EBX. */
 #include <stdint.h>
 
+#include "guest.h"
+
 #define MB_BOOT_MAGIC 0x2BADB002
 
 #define MB_INFO_MEM      (1u << 0)
@@ -39,5 +41,15 @@ struct mb_mmap_entry {
 	uint64_t len;
 	uint32_t type;
 } __attribute__((packed));
+
+/* The command line the loader passed in the boot information, or "". */
+static inline const char *mb_cmdline(uint32_t magic, uint32_t mbi_addr)
+{
+	const struct mb_info *mbi = phys_ptr(mbi_addr);
+
+	if (magic != MB_BOOT_MAGIC || !(mbi->flags & MB_INFO_CMDLINE))
+		return "";
+	return phys_ptr(mbi->cmdline);
+}
 
 #endif

@@ -233,18 +233,9 @@ static void task_switches(void)
 	__asm__ volatile("clts");
 }
 
-static const char *boot_cmdline(uint32_t magic, uint32_t mbi_addr)
-{
-	const struct mb_info *mbi = phys_ptr(mbi_addr);
-
-	if (magic != MB_BOOT_MAGIC || !(mbi->flags & MB_INFO_CMDLINE))
-		return "";
-	return phys_ptr(mbi->cmdline);
-}
-
 uint32_t guest_main(uint32_t magic, uint32_t mbi_addr)
 {
-	const char *only = cmdline_value(boot_cmdline(magic, mbi_addr), "only");
+	const char *only = cmdline_value(mb_cmdline(magic, mbi_addr), "only");
 
 	gdt_init();
 	if (!only || !strncmp(only, "gates", 5))

@@ -59,13 +59,10 @@ static void power_off(uint16_t evt)
 
 uint32_t guest_main(uint32_t magic, uint32_t mbi_addr)
 {
-	const struct mb_info *mbi = phys_ptr(mbi_addr);
-	const char *cmdline = "";
+	const char *cmdline = mb_cmdline(magic, mbi_addr);
 	uint16_t div = (uint16_t)(PIT_HZ / TICK_HZ), evt;
 	uint32_t limit, every, next, n = 0;
 
-	if (magic == MB_BOOT_MAGIC && (mbi->flags & MB_INFO_CMDLINE))
-		cmdline = phys_ptr(mbi->cmdline);
 	limit = (uint32_t)parse_num(cmdline_value(cmdline, "seconds"), 120) * TICK_HZ;
 	every = (uint32_t)parse_num(cmdline_value(cmdline, "every"), 5);
 	if (!every)

@@ -76,13 +76,10 @@ static uint32_t count_ticks(void)
 
 uint32_t guest_main(uint32_t magic, uint32_t mbi_addr)
 {
-	const struct mb_info *mbi = phys_ptr(mbi_addr);
-	const char *cmdline = "";
+	const char *cmdline = mb_cmdline(magic, mbi_addr);
 	uint32_t cr4_bits, cr4, n;
 	uint16_t div = (uint16_t)(PIT_HZ / TICK_HZ);
 
-	if (magic == MB_BOOT_MAGIC && (mbi->flags & MB_INFO_CMDLINE))
-		cmdline = phys_ptr(mbi->cmdline);
 	use_ioapic = cmdline_has(cmdline, "ioapic");
 	busy = cmdline_has(cmdline, "busy");
 	cr4_bits = (uint32_t)parse_num(cmdline_value(cmdline, "cr4"), 0);

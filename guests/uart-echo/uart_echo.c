@@ -98,11 +98,8 @@ static void setup_pic(void)
 
 uint32_t guest_main(uint32_t magic, uint32_t mbi_addr)
 {
-	const struct mb_info *mbi = phys_ptr(mbi_addr);
-	const char *cmdline = "";
+	const char *cmdline = mb_cmdline(magic, mbi_addr);
 
-	if (magic == MB_BOOT_MAGIC && (mbi->flags & MB_INFO_CMDLINE))
-		cmdline = phys_ptr(mbi->cmdline);
 	use_ioapic = cmdline_has(cmdline, "ioapic");
 	/* Spurious IRQ7/IRQ15 of the PIC must not look like a crash. */
 	idt_set_handler(PIC_VECTOR_BASE + 7, ignore_irq);

@@ -236,7 +236,7 @@ static void find_ram(const struct mb_info *mbi)
 uint32_t guest_main(uint32_t magic, uint32_t mbi_addr)
 {
 	const struct mb_info *mbi = phys_ptr(mbi_addr);
-	const char *cmdline = mbi->flags & MB_INFO_CMDLINE ? phys_ptr(mbi->cmdline) : "";
+	const char *cmdline = mb_cmdline(magic, mbi_addr);
 	uint64_t common = 1ULL << F_VERSION_1 | 1ULL << F_INDIRECT_DESC;
 	struct vdev blk, ro, rng;
 	const struct vdev *devs[] = { &blk, &ro, &rng };

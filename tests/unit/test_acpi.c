@@ -4,25 +4,10 @@
 #include "arch/x86/acpi.h"
 #include "arch/x86/aml.h"
 #include "pci/pci.h"
+#include "boot_rig.h"
 #include "test.h"
 
 static struct guest_mem mem;
-
-static uint32_t rd32(uint64_t gpa)
-{
-	uint32_t v = 0xdeadbeef;
-
-	guest_mem_read(&mem, gpa, &v, 4);
-	return v;
-}
-
-static uint64_t rd64(uint64_t gpa)
-{
-	uint64_t v = 0xdeadbeefdeadbeefULL;
-
-	guest_mem_read(&mem, gpa, &v, 8);
-	return v;
-}
 
 static uint8_t rd8(uint64_t gpa)
 {
@@ -59,7 +44,7 @@ static uint64_t find_rsdp(void)
 /* A table inside the BIOS area with a sane length and checksum. */
 static int table_ok(uint64_t gpa, const char *sig)
 {
-	uint32_t len = rd32(gpa + 4);
+	uint32_t len = rig_rd32(&mem, gpa + 4);
 
 	if (gpa < ACPI_TABLES_START || gpa >= ACPI_TABLES_END || len < 36 ||
 	    len > ACPI_TABLES_END - gpa)
@@ -73,10 +58,10 @@ static int table_ok(uint64_t gpa, const char *sig)
 
 static uint64_t xsdt_find(uint64_t xsdt, const char *sig)
 {
-	uint32_t n = (rd32(xsdt + 4) - 36) / 8;
+	uint32_t n = (rig_rd32(&mem, xsdt + 4) - 36) / 8;
 
 	for (uint32_t i = 0; i < n; i++) {
-		uint64_t t = rd64(xsdt + 36 + 8 * i);
+		uint64_t t = rig_rd64(&mem, xsdt + 36 + 8 * i);
 		const void *p = guest_mem_ptr(&mem, t, 4);
 
 		if (p && !memcmp(p, sig, 4))
@@ -295,7 +280,7 @@ static int walk_pci(const uint8_t *p, const uint8_t *end, struct dsdt_info *d)
  */
 static int walk_dsdt(uint64_t dsdt, struct dsdt_info *d)
 {
-	uint32_t len = rd32(dsdt + 4);
+	uint32_t len = rig_rd32(&mem, dsdt + 4);
 	const uint8_t *p = guest_mem_ptr(&mem, dsdt, len), *end = p + len, *q, *scope_end;
 
 	memset(d, 0, sizeof(*d));
@@ -345,7 +330,7 @@ static int walk_dsdt(uint64_t dsdt, struct dsdt_info *d)
 
 static void check_madt(uint64_t madt, int ncpus, int *nlapic, int *nioapic, int *niso)
 {
-	uint32_t len = rd32(madt + 4);
+	uint32_t len = rig_rd32(&mem, madt + 4);
 	uint64_t e = madt + 44;
 
 	*nlapic = *nioapic = *niso = 0;
@@ -354,9 +339,9 @@ static void check_madt(uint64_t madt, int ncpus, int *nlapic, int *nioapic, int 
 
 		if (elen < 2 || e + elen > madt + len)
 			return;
-		if (type == 0 && elen == 8 && (rd32(e + 4) & 1) && rd8(e + 3) == *nlapic)
+		if (type == 0 && elen == 8 && (rig_rd32(&mem, e + 4) & 1) && rd8(e + 3) == *nlapic)
 			(*nlapic)++;
-		if (type == 1 && elen == 12 && rd32(e + 4) == 0xfec00000 &&
+		if (type == 1 && elen == 12 && rig_rd32(&mem, e + 4) == 0xfec00000 &&
 		    rd8(e + 2) >= ncpus)
 			(*nioapic)++;
 		if (type == 2 && elen == 10)
@@ -378,42 +363,42 @@ static void check_tables(int ncpus)
 	rsdp = find_rsdp();
 	CHECK(rsdp);
 	CHECK_EQ(rd8(rsdp + 15), 2);
-	CHECK_EQ(rd32(rsdp + 20), 36);
+	CHECK_EQ(rig_rd32(&mem, rsdp + 20), 36);
 	CHECK(sum_ok(rsdp, 36));
-	xsdt = rd64(rsdp + 24);
-	rsdt = rd32(rsdp + 16);
+	xsdt = rig_rd64(&mem, rsdp + 24);
+	rsdt = rig_rd32(&mem, rsdp + 16);
 	CHECK(table_ok(xsdt, "XSDT"));
 	CHECK(table_ok(rsdt, "RSDT"));
-	CHECK_EQ(rd32(xsdt + 4), 36 + 3 * 8);
-	CHECK_EQ(rd32(rsdt + 4), 36 + 3 * 4);
+	CHECK_EQ(rig_rd32(&mem, xsdt + 4), 36 + 3 * 8);
+	CHECK_EQ(rig_rd32(&mem, rsdt + 4), 36 + 3 * 4);
 	for (int i = 0; i < 3; i++)
-		CHECK_EQ(rd32(rsdt + 36 + 4 * i), rd64(xsdt + 36 + 8 * i));
+		CHECK_EQ(rig_rd32(&mem, rsdt + 36 + 4 * i), rig_rd64(&mem, xsdt + 36 + 8 * i));
 
 	fadt = xsdt_find(xsdt, "FACP");
 	CHECK(table_ok(fadt, "FACP"));
-	CHECK_EQ(rd32(fadt + 4), 276);
+	CHECK_EQ(rig_rd32(&mem, fadt + 4), 276);
 	CHECK_EQ(rd8(fadt + 8), 6);
-	dsdt = rd32(fadt + 40);
-	CHECK_EQ(rd64(fadt + 140), dsdt);
+	dsdt = rig_rd32(&mem, fadt + 40);
+	CHECK_EQ(rig_rd64(&mem, fadt + 140), dsdt);
 	CHECK(table_ok(dsdt, "DSDT"));
-	facs = rd32(fadt + 36);
+	facs = rig_rd32(&mem, fadt + 36);
 	CHECK_EQ(facs & 63, 0);
 	CHECK(!memcmp(guest_mem_ptr(&mem, facs, 4), "FACS", 4));
-	CHECK_EQ(rd32(facs + 4), 64);
+	CHECK_EQ(rig_rd32(&mem, facs + 4), 64);
 	CHECK_EQ(rd8(fadt + 46), 9);                    /* SCI_INT */
-	CHECK_EQ(rd32(fadt + 48), 0);                   /* no SMI_CMD */
-	CHECK_EQ(rd32(fadt + 56), 0x600);
-	CHECK_EQ(rd32(fadt + 64), 0x604);
-	CHECK_EQ(rd32(fadt + 76), 0x608);
+	CHECK_EQ(rig_rd32(&mem, fadt + 48), 0);                   /* no SMI_CMD */
+	CHECK_EQ(rig_rd32(&mem, fadt + 56), 0x600);
+	CHECK_EQ(rig_rd32(&mem, fadt + 64), 0x604);
+	CHECK_EQ(rig_rd32(&mem, fadt + 76), 0x608);
 	CHECK_EQ(rd8(fadt + 88), 4);
 	CHECK_EQ(rd8(fadt + 89), 2);
 	CHECK_EQ(rd8(fadt + 91), 4);
-	CHECK(rd32(fadt + 112) & (1u << 10));           /* RESET_REG_SUP */
-	CHECK(!(rd32(fadt + 112) & (1u << 20)));        /* not HW-reduced */
+	CHECK(rig_rd32(&mem, fadt + 112) & (1u << 10));           /* RESET_REG_SUP */
+	CHECK(!(rig_rd32(&mem, fadt + 112) & (1u << 20)));        /* not HW-reduced */
 	CHECK_EQ(rd8(fadt + 116), 1);                   /* reset reg in I/O space */
-	CHECK_EQ(rd64(fadt + 120), 0xcf9);
+	CHECK_EQ(rig_rd64(&mem, fadt + 120), 0xcf9);
 	CHECK_EQ(rd8(fadt + 128), 6);
-	CHECK_EQ(rd64(fadt + 172 + 4), 0x604);          /* X_PM1a_CNT_BLK */
+	CHECK_EQ(rig_rd64(&mem, fadt + 172 + 4), 0x604);          /* X_PM1a_CNT_BLK */
 
 	CHECK_EQ(walk_dsdt(dsdt, &d), 0);
 	CHECK_EQ(d.npci, 1);
@@ -424,7 +409,7 @@ static void check_tables(int ncpus)
 	CHECK_EQ(d.prt_bad, 0);
 	mcfg = xsdt_find(xsdt, "MCFG");
 	CHECK(table_ok(mcfg, "MCFG"));
-	CHECK_EQ(rd64(mcfg + 44), PCI_ECAM_BASE);
+	CHECK_EQ(rig_rd64(&mem, mcfg + 44), PCI_ECAM_BASE);
 	CHECK_EQ(rd8(mcfg + 55), 0);           /* last bus */
 	CHECK_EQ(d.ncpus, ncpus);
 	CHECK_EQ(d.npevt, 1);
@@ -436,8 +421,8 @@ static void check_tables(int ncpus)
 
 	madt = xsdt_find(xsdt, "APIC");
 	CHECK(table_ok(madt, "APIC"));
-	CHECK_EQ(rd32(madt + 36), 0xfee00000);
-	CHECK_EQ(rd32(madt + 40) & 1, 1);
+	CHECK_EQ(rig_rd32(&mem, madt + 36), 0xfee00000);
+	CHECK_EQ(rig_rd32(&mem, madt + 40) & 1, 1);
 	check_madt(madt, ncpus, &nlapic, &nioapic, &niso);
 	CHECK_EQ(nlapic, ncpus);
 	CHECK_EQ(nioapic, 1);

@@ -9,6 +9,7 @@
 #include "arch/x86/bzimage.h"
 #include "arch/x86/e820.h"
 #include "pci/pci.h"
+#include "boot_rig.h"
 #include "test.h"
 
 /*
@@ -81,23 +82,6 @@ static uint64_t gread(uint64_t gpa, int size)
 static uint64_t bp(unsigned off, int size)
 {
 	return gread(BZ_BOOT_PARAMS_ADDR + off, size);
-}
-
-static const char *tmpfile_with(const char *name, const void *data, size_t len)
-{
-	static char paths[4][256];
-	static int next;
-	char *path = paths[next++ % 4];
-	FILE *f;
-
-	snprintf(path, 256, "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f)
-		return NULL;
-	if (len && fwrite(data, 1, len, f) != len)
-		path = NULL;
-	fclose(f);
-	return path;
 }
 
 /* A vmlinux with its PT_LOAD segments at paddr (the kernel's physical link
@@ -367,7 +351,7 @@ static void initrd_loaded(void)
 
 	for (size_t i = 0; i < sizeof(rd); i++)
 		rd[i] = (uint8_t)(i * 13 + i / 4096);
-	path = tmpfile_with("initrd", rd, sizeof(rd));
+	path = rig_file(dir, "initrd", rd, sizeof(rd));
 	CHECK(path);
 	standard_image();
 	CHECK_EQ(load(path, "rdinit=/init", 64 * MiB), 0);
@@ -391,7 +375,7 @@ static void initrd_loaded(void)
 	CHECK(bytes_are(addr, rd, sizeof(rd)));
 
 	/* An empty initrd is no error. */
-	CHECK_EQ(load(tmpfile_with("empty-initrd", "", 0), "", 64 * MiB), 0);
+	CHECK_EQ(load(rig_file(dir, "empty-initrd", "", 0), "", 64 * MiB), 0);
 	CHECK_EQ(bp(H_RAMDISK_SIZE, 4), 0);
 }
 
@@ -476,7 +460,7 @@ static void boot_load_dispatches(void)
 	struct machine_config cfg = { .cmdline = "quiet", .mem_size = 64 * MiB, .cpus = 1 };
 
 	standard_image();
-	cfg.kernel = tmpfile_with("bzImage", img, img_len);
+	cfg.kernel = rig_file(dir, "bzImage", img, img_len);
 	CHECK(cfg.kernel);
 	guest_mem_destroy(&mem);
 	CHECK(guest_mem_init(&mem, 64 * MiB) == 0);
@@ -648,12 +632,6 @@ int main(void)
 	RUN(bad_initrds);
 	RUN(mutated_images);
 	guest_mem_destroy(&mem);
-	{
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd))
-			printf("FAIL bzimage: cleanup of %s\n", dir);
-	}
+	rig_rmdir(dir, "bzimage");
 	return TEST_EXIT();
 }

@@ -7,6 +7,7 @@
 #include "arch/x86/boot.h"
 #include "arch/x86/e820.h"
 #include "arch/x86/multiboot.h"
+#include "boot_rig.h"
 #include "test.h"
 
 #define MiB (1ULL << 20)
@@ -16,42 +17,9 @@ static struct guest_mem mem;
 static struct x86_cpu_state st;
 static uint8_t img[64 * 1024];
 
-static const char *tmpfile_with(const char *name, const void *data, size_t len)
-{
-	static char paths[8][256];
-	static int next;
-	char *path = paths[next++ % 8];
-	FILE *f;
-
-	snprintf(path, 256, "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f)
-		return NULL;
-	if (len && fwrite(data, 1, len, f) != len)
-		len = 0;
-	fclose(f);
-	return path;
-}
-
 static void put32(uint8_t *p, uint32_t v)
 {
 	memcpy(p, &v, 4);
-}
-
-static uint32_t rd32(uint64_t gpa)
-{
-	uint32_t v = 0xdeadbeef;
-
-	guest_mem_read(&mem, gpa, &v, 4);
-	return v;
-}
-
-static uint64_t rd64(uint64_t gpa)
-{
-	uint64_t v = 0xdeadbeefdeadbeefULL;
-
-	guest_mem_read(&mem, gpa, &v, 8);
-	return v;
 }
 
 static const char *gstr(uint64_t gpa)
@@ -195,10 +163,10 @@ static int protected_mode_entry(void)
 	if (st.seg[X86_TR].type != 0xb || !st.seg[X86_TR].present || st.seg[X86_TR].s)
 		return 0;
 	/* The GDT in guest memory agrees with the loaded segments. */
-	if (st.gdt.limit < 0x1f || rd64(st.gdt.base + 8) != 0x00cf9b000000ffffULL ||
-	    rd64(st.gdt.base + 16) != 0x00cf93000000ffffULL)
+	if (st.gdt.limit < 0x1f || rig_rd64(&mem, st.gdt.base + 8) != 0x00cf9b000000ffffULL ||
+	    rig_rd64(&mem, st.gdt.base + 16) != 0x00cf93000000ffffULL)
 		return 0;
-	return ((rd64(st.gdt.base + 24) >> 40) & 0xff) == 0x8b;
+	return ((rig_rd64(&mem, st.gdt.base + 24) >> 40) & 0xff) == 0x8b;
 }
 
 static void elf32_loads_and_enters(void)
@@ -208,7 +176,7 @@ static void elf32_loads_and_enters(void)
 		{ 0x2000, 0x200000, 0x200000, 0x100, 0x100 },
 	};
 	size_t n = elf32(0x100010, s, 2);
-	const char *path = tmpfile_with("k32.elf", img, n);
+	const char *path = rig_file(dir, "k32.elf", img, n);
 	struct e820_entry map[E820_MAX_ENTRIES];
 	uint64_t mbi;
 	int nmap;
@@ -223,23 +191,23 @@ static void elf32_loads_and_enters(void)
 
 	mbi = st.gpr[X86_RBX];
 	CHECK(mbi < E820_EBDA_START);
-	CHECK_EQ(rd32(mbi) & 0x24d, 0x24d);          /* mem, cmdline, mods, mmap, name */
-	CHECK_EQ(rd32(mbi + 4), 639);
-	CHECK_EQ(rd32(mbi + 8), 127 * 1024);
+	CHECK_EQ(rig_rd32(&mem, mbi) & 0x24d, 0x24d);          /* mem, cmdline, mods, mmap, name */
+	CHECK_EQ(rig_rd32(&mem, mbi + 4), 639);
+	CHECK_EQ(rig_rd32(&mem, mbi + 8), 127 * 1024);
 	snprintf(want, sizeof(want), "%s console=ttyS0 hello", path);
-	CHECK(!strcmp(gstr(rd32(mbi + 16)), want));
-	CHECK_EQ(rd32(mbi + 20), 0);
-	CHECK(!strcmp(gstr(rd32(mbi + 64)), "vmon"));
+	CHECK(!strcmp(gstr(rig_rd32(&mem, mbi + 16)), want));
+	CHECK_EQ(rig_rd32(&mem, mbi + 20), 0);
+	CHECK(!strcmp(gstr(rig_rd32(&mem, mbi + 64)), "vmon"));
 
 	nmap = e820_build(&mem, map, E820_MAX_ENTRIES);
-	CHECK_EQ(rd32(mbi + 44), nmap * 24);
+	CHECK_EQ(rig_rd32(&mem, mbi + 44), nmap * 24);
 	for (int i = 0; i < nmap; i++) {
-		uint64_t e = rd32(mbi + 48) + 24ULL * i;
+		uint64_t e = rig_rd32(&mem, mbi + 48) + 24ULL * i;
 
-		CHECK_EQ(rd32(e), 20);
-		CHECK_EQ(rd64(e + 4), map[i].addr);
-		CHECK_EQ(rd64(e + 12), map[i].size);
-		CHECK_EQ(rd32(e + 20), map[i].type);
+		CHECK_EQ(rig_rd32(&mem, e), 20);
+		CHECK_EQ(rig_rd64(&mem, e + 4), map[i].addr);
+		CHECK_EQ(rig_rd64(&mem, e + 12), map[i].size);
+		CHECK_EQ(rig_rd32(&mem, e + 20), map[i].type);
 	}
 }
 
@@ -247,10 +215,10 @@ static void elf32_empty_cmdline_is_path(void)
 {
 	struct seg s = { 0x1000, 0x100000, 0x100000, 0x10, 0x10 };
 	size_t n = elf32(0x100000, &s, 1);
-	const char *path = tmpfile_with("k32c.elf", img, n);
+	const char *path = rig_file(dir, "k32c.elf", img, n);
 
 	CHECK(boot(path, NULL, "", 16 * MiB) == 0);
-	CHECK(!strcmp(gstr(rd32(st.gpr[X86_RBX] + 16)), path));
+	CHECK(!strcmp(gstr(rig_rd32(&mem, st.gpr[X86_RBX] + 16)), path));
 }
 
 /* A kernel linked high but loaded low starts at the physical entry. */
@@ -259,7 +227,7 @@ static void elf32_virtual_entry(void)
 	struct seg s = { 0x1000, 0x100000, 0xc0100000, 0x100, 0x100 };
 	size_t n = elf32(0xc0100020, &s, 1);
 
-	CHECK(boot(tmpfile_with("khigh.elf", img, n), NULL, "", 16 * MiB) == 0);
+	CHECK(boot(rig_file(dir, "khigh.elf", img, n), NULL, "", 16 * MiB) == 0);
 	CHECK_EQ(st.rip, 0x100020);
 	CHECK(bytes_are(0x100000, img + 0x1000, 0x100));
 }
@@ -269,7 +237,7 @@ static void elf64_loads(void)
 	struct seg s = { 0x1000, 0x300000, 0x300000, 0x1800, 0x2000 };
 	size_t n = elf64(0x300100, &s, 1);
 
-	CHECK(boot(tmpfile_with("k64.elf", img, n), NULL, NULL, 32 * MiB) == 0);
+	CHECK(boot(rig_file(dir, "k64.elf", img, n), NULL, NULL, 32 * MiB) == 0);
 	CHECK(bytes_are(0x300000, img + 0x1000, 0x1800));
 	CHECK(zeroes(0x301800, 0x800));
 	CHECK_EQ(st.rip, 0x300100);
@@ -291,14 +259,14 @@ static void aout_kludge_loads(void)
 {
 	size_t n = aout_image(0x102000, 0x105000);
 
-	CHECK(boot(tmpfile_with("aout.bin", img, n), NULL, NULL, 16 * MiB) == 0);
+	CHECK(boot(rig_file(dir, "aout.bin", img, n), NULL, NULL, 16 * MiB) == 0);
 	CHECK(bytes_are(0x100000, img, 0x2000));
 	CHECK(zeroes(0x102000, 0x3000));
 	CHECK_EQ(st.rip, 0x100080);
 	CHECK(protected_mode_entry());
 
 	n = aout_image(0, 0);                          /* load to the end of file */
-	CHECK(boot(tmpfile_with("aout2.bin", img, n), NULL, NULL, 16 * MiB) == 0);
+	CHECK(boot(rig_file(dir, "aout2.bin", img, n), NULL, NULL, 16 * MiB) == 0);
 	CHECK(bytes_are(0x100000, img, n));
 }
 
@@ -306,30 +274,30 @@ static void modules_loaded(void)
 {
 	struct seg s = { 0x1000, 0x100000, 0x100000, 0x100, 0x1234 };
 	size_t n = elf32(0x100000, &s, 1);
-	const char *k = tmpfile_with("kmod.elf", img, n);
-	const char *m1 = tmpfile_with("mod1", "first module", 12);
-	const char *m2 = tmpfile_with("mod2", "second", 6);
-	const char *m3 = tmpfile_with("mod3", "", 0);
+	const char *k = rig_file(dir, "kmod.elf", img, n);
+	const char *m1 = rig_file(dir, "mod1", "first module", 12);
+	const char *m2 = rig_file(dir, "mod2", "second", 6);
+	const char *m3 = rig_file(dir, "mod3", "", 0);
 	char list[800];
 	uint64_t mods, prev_end = 0x101234;
 
 	snprintf(list, sizeof(list), "%s,%s,%s", m1, m2, m3);
 	CHECK(boot(k, list, "x", 16 * MiB) == 0);
-	CHECK_EQ(rd32(st.gpr[X86_RBX] + 20), 3);
-	mods = rd32(st.gpr[X86_RBX] + 24);
+	CHECK_EQ(rig_rd32(&mem, st.gpr[X86_RBX] + 20), 3);
+	mods = rig_rd32(&mem, st.gpr[X86_RBX] + 24);
 	for (int i = 0; i < 3; i++) {
-		uint64_t start = rd32(mods + 16 * i), end = rd32(mods + 16 * i + 4);
+		uint64_t start = rig_rd32(&mem, mods + 16 * i), end = rig_rd32(&mem, mods + 16 * i + 4);
 		const char *path = i == 0 ? m1 : i == 1 ? m2 : m3;
 
 		CHECK_EQ(start & 0xfff, 0);
 		CHECK(start >= prev_end);
-		CHECK(!strcmp(gstr(rd32(mods + 16 * i + 8)), path));
+		CHECK(!strcmp(gstr(rig_rd32(&mem, mods + 16 * i + 8)), path));
 		prev_end = end;
 	}
-	CHECK_EQ(rd32(mods + 4) - rd32(mods), 12);
-	CHECK(bytes_are(rd32(mods), (const uint8_t *)"first module", 12));
-	CHECK(bytes_are(rd32(mods + 16), (const uint8_t *)"second", 6));
-	CHECK_EQ(rd32(mods + 36), rd32(mods + 32));
+	CHECK_EQ(rig_rd32(&mem, mods + 4) - rig_rd32(&mem, mods), 12);
+	CHECK(bytes_are(rig_rd32(&mem, mods), (const uint8_t *)"first module", 12));
+	CHECK(bytes_are(rig_rd32(&mem, mods + 16), (const uint8_t *)"second", 6));
+	CHECK_EQ(rig_rd32(&mem, mods + 36), rig_rd32(&mem, mods + 32));
 }
 
 /* A kernel in low memory pushes the boot information above the modules. */
@@ -339,14 +307,14 @@ static void info_moves_away_from_low_kernel(void)
 	size_t n = elf32(0x8000, &s, 1);
 	uint64_t mbi;
 
-	CHECK(boot(tmpfile_with("klow.elf", img, n), NULL, "low", 16 * MiB) == 0);
+	CHECK(boot(rig_file(dir, "klow.elf", img, n), NULL, "low", 16 * MiB) == 0);
 	mbi = st.gpr[X86_RBX];
 	CHECK(mbi >= MiB);
 	CHECK(st.gdt.base >= MiB);
 	CHECK(bytes_are(0x8000, img + 0x1000, 0x2000));
 	CHECK(zeroes(0xa000, 0x1000));
 	CHECK(protected_mode_entry());
-	CHECK_EQ(rd32(mbi + 4), 639);
+	CHECK_EQ(rig_rd32(&mem, mbi + 4), 639);
 }
 
 static void flat_binary(void)
@@ -354,7 +322,7 @@ static void flat_binary(void)
 	struct machine_config cfg = { .flat = 1, .flat_addr = 0x7c00 };
 	static const uint8_t code[] = { 0xfa, 0xf4, 0xeb, 0xfd };
 
-	cfg.kernel = tmpfile_with("boot.bin", code, sizeof(code));
+	cfg.kernel = rig_file(dir, "boot.bin", code, sizeof(code));
 	guest_mem_destroy(&mem);
 	CHECK(guest_mem_init(&mem, 16 * MiB) == 0);
 	CHECK(x86_boot_load(&mem, &cfg, &st) == 0);
@@ -384,48 +352,48 @@ static void bad_images(void)
 	size_t n;
 	uint32_t aout[5];
 
-	CHECK_EQ(boot(tmpfile_with("empty", "", 0), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "empty", "", 0), NULL, NULL, 16 * MiB), -1);
 	CHECK_EQ(boot("/nonexistent/kernel", NULL, NULL, 16 * MiB), -1);
 	CHECK_EQ(boot(dir, NULL, NULL, 16 * MiB), -1);          /* a directory */
 	memset(img, 0x90, 4096);
-	CHECK_EQ(boot(tmpfile_with("garbage", img, 4096), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "garbage", img, 4096), NULL, NULL, 16 * MiB), -1);
 
 	/* Magic in the last word: a truncated header. */
 	put32(img + 4092, MULTIBOOT_HEADER_MAGIC);
-	CHECK_EQ(boot(tmpfile_with("trunc", img, 4096), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "trunc", img, 4096), NULL, NULL, 16 * MiB), -1);
 
 	n = elf32(0x100000, &s, 1);
 	put32(img + 0x208, 0x12345678);                        /* checksum */
-	CHECK_EQ(boot(tmpfile_with("badsum", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "badsum", img, n), NULL, NULL, 16 * MiB), -1);
 
 	n = elf32(0x100000, &s, 1);
 	mb_header(img + 0x200, 1U << 3, NULL);                 /* unknown required flag */
-	CHECK_EQ(boot(tmpfile_with("flag3", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "flag3", img, n), NULL, NULL, 16 * MiB), -1);
 
 	n = elf32(0x100000, &s, 1);
-	CHECK_EQ(boot(tmpfile_with("short", img, 0x1080), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "short", img, 0x1080), NULL, NULL, 16 * MiB), -1);
 
 	/* ELF ident, then the multiboot header, then the file ends. */
 	n = elf32(0x100000, &s, 1);
 	mb_header(img + 16, 0, NULL);
-	CHECK_EQ(boot(tmpfile_with("ehdr", img, 40), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "ehdr", img, 40), NULL, NULL, 16 * MiB), -1);
 
 	n = elf32(0x100000, &s, 1);
 	((Elf32_Ehdr *)img)->e_phnum = 0xffff;
-	CHECK_EQ(boot(tmpfile_with("phnum", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "phnum", img, n), NULL, NULL, 16 * MiB), -1);
 
 	n = elf32(0x100000, &s, 1);
 	((Elf32_Ehdr *)img)->e_phnum = 200;                    /* past end of file */
 	((Elf32_Ehdr *)img)->e_phoff = 0xfffffff0;
-	CHECK_EQ(boot(tmpfile_with("phoff", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "phoff", img, n), NULL, NULL, 16 * MiB), -1);
 
 	n = elf32(0x100000, &s, 1);
 	((Elf32_Ehdr *)img)->e_type = ET_DYN;
-	CHECK_EQ(boot(tmpfile_with("dyn", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "dyn", img, n), NULL, NULL, 16 * MiB), -1);
 
 	n = elf32(0x100000, &s, 1);
 	((Elf32_Ehdr *)img)->e_machine = EM_ARM;
-	CHECK_EQ(boot(tmpfile_with("arm", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "arm", img, n), NULL, NULL, 16 * MiB), -1);
 
 	struct seg bad[] = {
 		{ 0x3f00, 0x100000, 0x100000, 0x200, 0x200 },        /* past end of file */
@@ -438,42 +406,42 @@ static void bad_images(void)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		n = elf32(0x100000, &bad[i], 1);
-		CHECK_EQ(boot(tmpfile_with("badseg", img, n), NULL, NULL, 16 * MiB), -1);
+		CHECK_EQ(boot(rig_file(dir, "badseg", img, n), NULL, NULL, 16 * MiB), -1);
 	}
 
 	/* ELF64 segment above 4 GiB, and an entry point there. */
 	s = (struct seg){ 0x1000, 0x100000000ULL, 0x100000000ULL, 0x10, 0x10 };
 	n = elf64(0x100000, &s, 1);
-	CHECK_EQ(boot(tmpfile_with("hi64", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "hi64", img, n), NULL, NULL, 16 * MiB), -1);
 	s = (struct seg){ 0x1000, 0x100000, 0x100000, 0x10, 0x10 };
 	n = elf64(0xffffffff80000000ULL, &s, 1);
-	CHECK_EQ(boot(tmpfile_with("entry64", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "entry64", img, n), NULL, NULL, 16 * MiB), -1);
 
 	/* a.out kludge: load_end beyond the file, header before load_addr. */
 	n = aout_image(0x200000, 0);
-	CHECK_EQ(boot(tmpfile_with("aout-end", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "aout-end", img, n), NULL, NULL, 16 * MiB), -1);
 	aout[0] = 0x100040; aout[1] = 0x100080; aout[2] = 0; aout[3] = 0; aout[4] = 0;
 	mb_header(img + 0x40, MULTIBOOT_AOUT_KLUDGE, aout);
-	CHECK_EQ(boot(tmpfile_with("aout-hdr", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "aout-hdr", img, n), NULL, NULL, 16 * MiB), -1);
 	aout[0] = 0x100040; aout[1] = 0x0; aout[2] = 0; aout[3] = 0;
 	mb_header(img + 0x40, MULTIBOOT_AOUT_KLUDGE, aout);     /* before file start */
-	CHECK_EQ(boot(tmpfile_with("aout-neg", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "aout-neg", img, n), NULL, NULL, 16 * MiB), -1);
 	aout[0] = 0x100040; aout[1] = 0x100000; aout[2] = 0x101000; aout[3] = 0x100800;
 	mb_header(img + 0x40, MULTIBOOT_AOUT_KLUDGE, aout);     /* bss below load end */
-	CHECK_EQ(boot(tmpfile_with("aout-bss", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "aout-bss", img, n), NULL, NULL, 16 * MiB), -1);
 	aout[0] = 0xfffff040; aout[1] = 0xfffff000; aout[2] = 0xfffff100; aout[3] = 0xfffff200;
 	mb_header(img + 0x40, MULTIBOOT_AOUT_KLUDGE, aout);     /* not RAM */
-	CHECK_EQ(boot(tmpfile_with("aout-hi", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "aout-hi", img, n), NULL, NULL, 16 * MiB), -1);
 	mb_header(img + 0x40 + 8192, MULTIBOOT_AOUT_KLUDGE, aout);
 	memset(img + 0x40, 0, 12);                             /* header past 8 KiB */
-	CHECK_EQ(boot(tmpfile_with("aout-far", img, 0x3000), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "aout-far", img, 0x3000), NULL, NULL, 16 * MiB), -1);
 }
 
 static void bad_modules(void)
 {
 	struct seg s = { 0x1000, 0x100000, 0x100000, 0x100, 0x100 };
 	size_t n = elf32(0x100000, &s, 1);
-	const char *k = tmpfile_with("kbm.elf", img, n);
+	const char *k = rig_file(dir, "kbm.elf", img, n);
 	char big[300], list[700];
 	FILE *f;
 
@@ -514,7 +482,7 @@ static void mutated_images(void)
 			rng = rng * 1103515245 + 12345;
 			img[at] = (uint8_t)(rng >> 16);
 		}
-		if (boot(tmpfile_with("mutant", img, sizeof(orig)), NULL, NULL, 4 * MiB) == 0)
+		if (boot(rig_file(dir, "mutant", img, sizeof(orig)), NULL, NULL, 4 * MiB) == 0)
 			ok++;
 	}
 	CHECK(ok < 300);
@@ -538,12 +506,6 @@ int main(void)
 	RUN(bad_modules);
 	RUN(mutated_images);
 	guest_mem_destroy(&mem);
-	{
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd))
-			printf("FAIL multiboot: cleanup of %s\n", dir);
-	}
+	rig_rmdir(dir, "multiboot");
 	return TEST_EXIT();
 }

@@ -7,6 +7,7 @@
 #include "arch/x86/boot.h"
 #include "arch/x86/e820.h"
 #include "arch/x86/pvh.h"
+#include "boot_rig.h"
 #include "test.h"
 
 #define MiB (1ULL << 20)
@@ -17,39 +18,6 @@ static char dir[] = "/tmp/vmon-test-pvh-XXXXXX";
 static struct guest_mem mem;
 static struct x86_cpu_state st;
 static uint8_t img[0x4000];
-
-static const char *tmpfile_with(const char *name, const void *data, size_t len)
-{
-	static char paths[4][256];
-	static int next;
-	char *path = paths[next++ % 4];
-	FILE *f;
-
-	snprintf(path, 256, "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f)
-		return NULL;
-	if (len && fwrite(data, 1, len, f) != len)
-		len = 0;
-	fclose(f);
-	return path;
-}
-
-static uint32_t rd32(uint64_t gpa)
-{
-	uint32_t v = 0xdeadbeef;
-
-	guest_mem_read(&mem, gpa, &v, 4);
-	return v;
-}
-
-static uint64_t rd64(uint64_t gpa)
-{
-	uint64_t v = 0xdeadbeefdeadbeefULL;
-
-	guest_mem_read(&mem, gpa, &v, 8);
-	return v;
-}
 
 /* Appends a note at *off: returns the offset of its descriptor. */
 static size_t note(size_t *off, const char *name, uint32_t type, const void *desc,
@@ -121,8 +89,8 @@ static void loads_and_enters(void)
 
 	for (size_t i = 0; i < sizeof(rd); i++)
 		rd[i] = (uint8_t)(i ^ 0x5a);
-	k = tmpfile_with("vmlinux", img, kernel(KBASE, KBASE + 0x10, 8));
-	initrd = tmpfile_with("initrd", rd, sizeof(rd));
+	k = rig_file(dir, "vmlinux", img, kernel(KBASE, KBASE + 0x10, 8));
+	initrd = rig_file(dir, "initrd", rd, sizeof(rd));
 	CHECK_EQ(boot(k, initrd, "console=ttyS0 quiet", 64 * MiB), 0);
 	/* The entry the specification asks for. */
 	CHECK_EQ(st.rip, KBASE + 0x10);
@@ -136,23 +104,23 @@ static void loads_and_enters(void)
 	p = guest_mem_ptr(&mem, KBASE, 0x2000);
 	CHECK(p && !memcmp(p, img + 0x1000, 0x1000) && !p[0x1000] && !p[0x1fff]);
 	/* hvm_start_info. */
-	CHECK_EQ(rd32(si), PVH_START_MAGIC);
-	CHECK_EQ(rd32(si + 4), 1);
-	CHECK_EQ(rd32(si + 12), 1);
-	CHECK_EQ(rd64(si + 32), ACPI_RSDP_ADDR);
-	CHECK(!strcmp(guest_mem_ptr(&mem, rd64(si + 24), 1), "console=ttyS0 quiet"));
-	mmap = rd64(si + 40);
-	CHECK_EQ(rd32(si + 48), e820_build(&mem, map, E820_MAX_ENTRIES));
-	for (uint32_t i = 0; i < rd32(si + 48); i++) {
-		CHECK_EQ(rd64(mmap + 24 * i), map[i].addr);
-		CHECK_EQ(rd64(mmap + 24 * i + 8), map[i].size);
-		CHECK_EQ(rd32(mmap + 24 * i + 16), map[i].type);
+	CHECK_EQ(rig_rd32(&mem, si), PVH_START_MAGIC);
+	CHECK_EQ(rig_rd32(&mem, si + 4), 1);
+	CHECK_EQ(rig_rd32(&mem, si + 12), 1);
+	CHECK_EQ(rig_rd64(&mem, si + 32), ACPI_RSDP_ADDR);
+	CHECK(!strcmp(guest_mem_ptr(&mem, rig_rd64(&mem, si + 24), 1), "console=ttyS0 quiet"));
+	mmap = rig_rd64(&mem, si + 40);
+	CHECK_EQ(rig_rd32(&mem, si + 48), e820_build(&mem, map, E820_MAX_ENTRIES));
+	for (uint32_t i = 0; i < rig_rd32(&mem, si + 48); i++) {
+		CHECK_EQ(rig_rd64(&mem, mmap + 24 * i), map[i].addr);
+		CHECK_EQ(rig_rd64(&mem, mmap + 24 * i + 8), map[i].size);
+		CHECK_EQ(rig_rd32(&mem, mmap + 24 * i + 16), map[i].type);
 	}
 	/* The initrd is module 0: page-aligned, above the kernel, intact. */
-	mods = rd64(si + 16);
-	CHECK_EQ(rd64(mods + 8), sizeof(rd));
-	CHECK(!(rd64(mods) & 0xfff) && rd64(mods) >= KBASE + 0x2000);
-	p = guest_mem_ptr(&mem, rd64(mods), sizeof(rd));
+	mods = rig_rd64(&mem, si + 16);
+	CHECK_EQ(rig_rd64(&mem, mods + 8), sizeof(rd));
+	CHECK(!(rig_rd64(&mem, mods) & 0xfff) && rig_rd64(&mem, mods) >= KBASE + 0x2000);
+	p = guest_mem_ptr(&mem, rig_rd64(&mem, mods), sizeof(rd));
 	CHECK(p && !memcmp(p, rd, sizeof(rd)));
 }
 
@@ -165,9 +133,9 @@ static void minimal(void)
 
 	note(&off, "Xen", 6, "linux", 6);
 	note(&off, "Xen", 18, &entry, 4);
-	CHECK_EQ(boot(tmpfile_with("k32", img, len), NULL, NULL, 16 * MiB), 0);
+	CHECK_EQ(boot(rig_file(dir, "k32", img, len), NULL, NULL, 16 * MiB), 0);
 	CHECK_EQ(st.rip, KBASE + 0x20);
-	CHECK_EQ(rd32(PVH_START_INFO_ADDR + 12), 0);
+	CHECK_EQ(rig_rd32(&mem, PVH_START_INFO_ADDR + 12), 0);
 	CHECK_EQ(*(const char *)guest_mem_ptr(&mem, PVH_CMDLINE_ADDR, 1), 0);
 }
 
@@ -179,26 +147,26 @@ static void bad_input(void)
 
 	/* Entry outside the loaded segment. */
 	len = kernel(KBASE, KBASE + 0x4000, 8);
-	CHECK_EQ(boot(tmpfile_with("far", img, len), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "far", img, len), NULL, NULL, 16 * MiB), -1);
 	/* A kernel among vmon's boot structures. */
 	len = kernel(0x10000, 0x10010, 8);
-	CHECK_EQ(boot(tmpfile_with("low", img, len), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "low", img, len), NULL, NULL, 16 * MiB), -1);
 	/* Command line over the kernel's limit. */
 	memset(longcmd, 'x', PVH_CMDLINE_MAX);
 	len = kernel(KBASE, KBASE, 8);
-	CHECK_EQ(boot(tmpfile_with("k", img, len), NULL, longcmd, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "k", img, len), NULL, longcmd, 16 * MiB), -1);
 	longcmd[PVH_CMDLINE_MAX - 1] = 0;
-	CHECK_EQ(boot(tmpfile_with("k", img, len), NULL, longcmd, 16 * MiB), 0);
+	CHECK_EQ(boot(rig_file(dir, "k", img, len), NULL, longcmd, 16 * MiB), 0);
 	/* An initrd that does not fit above the kernel. */
-	CHECK_EQ(boot(tmpfile_with("k", img, len), tmpfile_with("big", big, sizeof(big)),
+	CHECK_EQ(boot(rig_file(dir, "k", img, len), rig_file(dir, "big", big, sizeof(big)),
 		      NULL, 2 * MiB), -1);
 	/* A note whose name runs past its segment: no PVH entry at all. */
 	len = kernel(KBASE, KBASE, 8);
 	memset(img + NOTE_OFF, 0xff, 4);
-	CHECK_EQ(boot(tmpfile_with("badnote", img, len), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "badnote", img, len), NULL, NULL, 16 * MiB), -1);
 	/* An entry note of another width. */
 	len = kernel(KBASE, KBASE, 2);
-	CHECK_EQ(boot(tmpfile_with("width", img, len), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(boot(rig_file(dir, "width", img, len), NULL, NULL, 16 * MiB), -1);
 }
 
 /* Random damage to the headers and notes: an error or a boot, never a crash. */
@@ -219,7 +187,7 @@ static void mutated(void)
 			rng = rng * 1103515245 + 12345;
 			img[at] = (uint8_t)(rng >> 16);
 		}
-		if (boot(tmpfile_with("mutant", img, len), NULL, NULL, 16 * MiB) == 0)
+		if (boot(rig_file(dir, "mutant", img, len), NULL, NULL, 16 * MiB) == 0)
 			ok++;
 	}
 	CHECK(ok > 0 && ok < 300);
@@ -236,12 +204,6 @@ int main(void)
 	RUN(bad_input);
 	RUN(mutated);
 	guest_mem_destroy(&mem);
-	{
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd))
-			printf("FAIL pvh: cleanup of %s\n", dir);
-	}
+	rig_rmdir(dir, "pvh");
 	return TEST_EXIT();
 }
