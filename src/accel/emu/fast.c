@@ -96,11 +96,8 @@ static inline __attribute__((always_inline)) int alu_form(struct emu_cpu *c,
 	uint8_t *p = NULL;
 
 	if (sk == K_MEM) {
-		const uint8_t *q = mptr(c, in, size, 0);
-
-		if (!q)
+		if (!mload(c, in, size, &b))
 			return EMU_FAST_MISS;
-		b = ld(q, size);
 	} else {
 		b = src_val(s, in, sk, size);
 	}
@@ -294,11 +291,8 @@ static inline __attribute__((always_inline)) int imul_form(struct emu_cpu *c,
 	__int128 prod;
 
 	if (sk == K_MEM) {
-		const uint8_t *q = mptr(c, in, size, 0);
-
-		if (!q)
+		if (!mload(c, in, size, &b))
 			return EMU_FAST_MISS;
-		b = ld(q, size);
 	} else {
 		b = rget(s, in, in->rm, size);
 	}
@@ -337,11 +331,8 @@ static inline __attribute__((always_inline)) int mov_form(struct emu_cpu *c,
 	default: ssize = dsize; break;
 	}
 	if (sk == K_MEM) {
-		const uint8_t *q = mptr(c, in, ssize, 0);
-
-		if (!q)
+		if (!mload(c, in, ssize, &v))
 			return EMU_FAST_MISS;
-		v = ld(q, ssize);
 	} else if (sk == K_IMM) {
 		v = in->imm & emu_mask(ssize);
 	} else {
@@ -390,15 +381,8 @@ static int f_mov_z_imm(struct emu_cpu *c, const struct x86_insn *in)
 static int f_lea(struct emu_cpu *c, const struct x86_insn *in)
 {
 	struct x86_cpu_state *s = c->s;
-	uint64_t a = (uint64_t)in->disp;
 
-	if (in->rip_relative)
-		a += s->rip;
-	if (in->base != 0xff)
-		a += s->gpr[in->base];
-	if (in->index != 0xff)
-		a += s->gpr[in->index] << in->scale;
-	rset(s, in, in->reg, in->opsize, a & emu_mask(in->addrsize));
+	rset(s, in, in->reg, in->opsize, fast_ea(s, in));
 	return 0;
 }
 
@@ -438,11 +422,8 @@ static inline __attribute__((always_inline)) int cmov_form(struct emu_cpu *c,
 	uint64_t v;
 
 	if (sk == K_MEM) {
-		const uint8_t *q = mptr(c, in, size, 0);
-
-		if (!q)
+		if (!mload(c, in, size, &v))
 			return EMU_FAST_MISS;
-		v = ld(q, size);
 	} else {
 		v = rget(s, in, in->rm, size);
 	}

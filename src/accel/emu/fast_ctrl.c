@@ -105,11 +105,8 @@ static inline __attribute__((always_inline)) int ind_form(struct emu_cpu *c,
 	uint8_t *p = NULL;
 
 	if (sk == K_MEM) {
-		const uint8_t *q = mptr(c, in, 8, 0);
-
-		if (!q)
+		if (!mload(c, in, 8, &t))
 			return EMU_FAST_MISS;
-		t = ld(q, 8);
 	} else {
 		t = s->gpr[in->rm];
 	}

@@ -89,9 +89,9 @@ static inline void st(struct emu_cpu *c, uint8_t *p, unsigned size, uint64_t v)
  * there segments are flat but for FS and GS, and a non-canonical address
  * never matches a TLB tag).
  */
-static inline uint8_t *mptr(struct emu_cpu *c, const struct x86_insn *in, unsigned size, int write)
+/* The offset a ModRM memory operand names, before any segment base. */
+static inline uint64_t fast_ea(const struct x86_cpu_state *s, const struct x86_insn *in)
 {
-	const struct x86_cpu_state *s = c->s;
 	uint64_t a = (uint64_t)in->disp;
 
 	if (in->rip_relative)
@@ -100,10 +100,28 @@ static inline uint8_t *mptr(struct emu_cpu *c, const struct x86_insn *in, unsign
 		a += s->gpr[in->base];
 	if (in->index != 0xff)
 		a += s->gpr[in->index] << in->scale;
-	a &= emu_mask(in->addrsize);
+	return a & emu_mask(in->addrsize);
+}
+
+static inline uint8_t *mptr(struct emu_cpu *c, const struct x86_insn *in, unsigned size, int write)
+{
+	const struct x86_cpu_state *s = c->s;
+	uint64_t a = fast_ea(s, in);
+
 	if (in->seg == X86_FS || in->seg == X86_GS)
 		a += s->seg[in->seg].base;
 	return emu_fast_ptr(c, a, size, write);
+}
+
+/* Reads the memory operand into *v: 0 when the fast path cannot. */
+static inline int mload(struct emu_cpu *c, const struct x86_insn *in, unsigned size, uint64_t *v)
+{
+	const uint8_t *q = mptr(c, in, size, 0);
+
+	if (!q)
+		return 0;
+	*v = ld(q, size);
+	return 1;
 }
 
 static inline int stack_ptr_ok(struct emu_cpu *c, uint64_t sp, int write, uint8_t **p)
