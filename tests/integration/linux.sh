@@ -106,6 +106,10 @@ if [ ! -x "$VMON" ] || [ ! -e "$L/vmlinuz" ] || [ ! -e "$L/initramfs.cpio.gz" ];
 	skip linux "build/vmon or build/linux/ missing (make; scripts/linux-guest.sh)"
 	exit 0
 fi
+if [ ! -x build/tests/extract-vmlinux ]; then
+	fail linux/extract-vmlinux "build/tests/extract-vmlinux not built (make tools)"
+	exit 1
+fi
 if ! build/tests/extract-vmlinux "$L/vmlinuz" "$tmp/vmlinux"; then
 	fail linux/extract-vmlinux "no ELF vmlinux from $L/vmlinuz"
 	exit 1
