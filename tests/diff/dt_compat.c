@@ -248,11 +248,26 @@ static void c_string(struct dt_item *it, uint64_t *r)
 		it->def = DT_ARITH;
 }
 
+/*
+ * DAS, the one BCD adjustment this host runs natively in compatibility
+ * mode: kvm_pvm raises #UD for DAA, AAA and AAS there, and AAM and AAD go
+ * through its instruction emulator, which takes SF, ZF and PF from all of
+ * EAX instead of AL.
+ */
+static void c_das(struct dt_item *it, uint64_t *r)
+{
+	(void)r;
+	dt_emit1(it, 0x2f);
+	it->def = DT_ARITH;
+	it->undef = DT_OF;
+	it->uses = DT_CF | DT_AF;
+}
+
 typedef void (*gen_fn)(struct dt_item *, uint64_t *);
 
 static const gen_fn gens[] = {
 	c_alu, c_alu, c_alu, c_incdec, c_shift, c_shift, c_muldiv, c_bits, c_bits, c_mov, c_mov,
-	c_stack, c_string,
+	c_stack, c_string, c_das,
 };
 
 void dt_gen_compat(struct dt_case *c, uint64_t *rng, int max_items)

@@ -101,6 +101,7 @@ enum emu_op {
 	OP_XSAVES, OP_XRSTORS, OP_LDMXCSR, OP_STMXCSR, OP_FENCE, OP_CLFLUSH,
 	OP_SSE,      /* MMX/SSE/SSE2 (exec_sse.c, exec_sse_fp.c) */
 	OP_XLAT, OP_SALC, OP_CLTS_UNUSED,
+	OP_DAA, OP_DAS, OP_AAA, OP_AAS, OP_AAM, OP_AAD,
 	OP_VECTOR,   /* VEX/EVEX/XOP: #UD (no AVX in the CPUID model) */
 	OP_X87,      /* x87 (exec_x87.c) */
 	OP_FWAIT, OP_LAR, OP_LSL, OP_VERR, OP_VERW, OP_RDRAND, OP_FSGSBASE,
@@ -347,6 +348,7 @@ int emu_pop(struct emu_cpu *c, uint64_t *v, unsigned size);
 /* ---- executor families ---- */
 int emu_exec_alu(struct emu_cpu *c);      /* exec_alu.c */
 int emu_exec_data(struct emu_cpu *c);     /* exec_data.c */
+int emu_exec_bcd(struct emu_cpu *c);      /* exec_bcd.c */
 int emu_exec_ctrl(struct emu_cpu *c);     /* exec_ctrl.c */
 int emu_exec_string(struct emu_cpu *c);   /* exec_string.c */
 int emu_exec_sys(struct emu_cpu *c);      /* exec_sys.c */

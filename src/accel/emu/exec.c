@@ -341,6 +341,8 @@ static int dispatch(struct emu_cpu *c)
 	if ((op >= OP_MOV && op <= OP_BSWAP) || (op >= OP_CBW && op <= OP_STAC) ||
 	    op == OP_XLAT || op == OP_SALC)
 		return emu_exec_data(c);
+	if (op >= OP_DAA && op <= OP_AAD)
+		return emu_exec_bcd(c);
 	if (op >= OP_PUSH && op <= OP_CMOVCC)
 		return emu_exec_ctrl(c);
 	if (op >= OP_MOVS && op <= OP_OUT)
@@ -397,6 +399,7 @@ static void snap_segs(struct emu_cpu *c, struct snapshot *sn)
 	unsigned op = c->insn.op;
 	int safe = (op >= OP_ADD && op <= OP_SHRD) || (op >= OP_CBW && op <= OP_STAC) ||
 		   op == OP_SSE || op == OP_X87 || op == OP_XLAT || op == OP_SALC ||
+		   (op >= OP_DAA && op <= OP_AAD) ||
 		   (op >= OP_MOVS && op <= OP_OUT) ||
 		   (op >= OP_PUSH && op <= OP_CMOVCC && op != OP_POP_SEG && op != OP_RETF &&
 		    op != OP_JMPF && op != OP_JMPF_IND && op != OP_CALLF && op != OP_CALLF_IND);
