@@ -541,8 +541,34 @@ static void test_unimplemented_leaves_state(void)
 	struct x86_cpu_state before;
 
 	setup64();
-	put(CODE, "\x0f\x01\xc1", 3);                   /* vmcall: not implemented */
+	put(CODE, "\x0f\x33", 2);                       /* rdpmc: not implemented */
 	st.gpr[X86_RAX] = 42;
+	memcpy(&before, &st, sizeof(st));
+	CHECK_EQ(emu_step(cpu), EMU_UNIMPLEMENTED);
+	CHECK(memcmp(&before, &st, sizeof(st)) == 0);
+}
+
+static void host_cpuid(void *opaque, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+	(void)opaque, (void)leaf, (void)subleaf;
+	out[0] = out[1] = out[2] = out[3] = 0;
+}
+
+/* VMCALL is not in emu's CPU model: #UD there, handed back under another model. */
+static void test_absent_feature(void)
+{
+	struct emu_env env = { .mem = &mem, .cpuid = host_cpuid };
+	struct x86_cpu_state before;
+
+	setup64();
+	idt_gate(6, HANDLER, 0, 0);
+	put(CODE, "\x0f\x01\xc1", 3);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER);
+	setup64();
+	emu_cpu_free(cpu);
+	cpu = emu_cpu_new(&st, &env);
+	put(CODE, "\x0f\x01\xc1", 3);
 	memcpy(&before, &st, sizeof(st));
 	CHECK_EQ(emu_step(cpu), EMU_UNIMPLEMENTED);
 	CHECK(memcmp(&before, &st, sizeof(st)) == 0);
@@ -714,6 +740,7 @@ int main(void)
 	RUN(test_sysenter_sysexit);
 	RUN(test_real_mode_int);
 	RUN(test_unimplemented_leaves_state);
+	RUN(test_absent_feature);
 	RUN(test_code_rewrite_and_remap);
 	RUN(test_io_stop_takes_instructions_back);
 	RUN(test_tsc_hook);

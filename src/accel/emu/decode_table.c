@@ -3,7 +3,8 @@
  * The opcode tables: one entry per opcode (or per /reg of a group) giving the
  * mnemonic, the executor operation and the operand forms, so one opcode can
  * be audited in one place.  Encodings that only change the length but are
- * not executed map to OP_UNIMPL (or OP_X87, OP_VECTOR).
+ * not executed map to OP_ABSENT (features emu's CPU model leaves out),
+ * OP_UNIMPL (in the model, not done yet), OP_X87 or OP_VECTOR.
  */
 #include "accel/emu/emu_int.h"
 
@@ -37,6 +38,7 @@ enum {
 };
 
 #define UN(nm, fl) { nm, OP_UNIMPL, fl }
+#define AB(nm, fl) { nm, OP_ABSENT, fl }
 #define INV { "(bad)", OP_INVALID, F_INV }
 
 const struct emu_opdesc emu_map_one[256] = {
@@ -196,8 +198,8 @@ const struct emu_opdesc emu_map_0f[256] = {
 	[0x0b] = { "ud2", OP_UD, 0 },
 	[0x0c] = INV,
 	[0x0d] = { "prefetch", OP_NOP, M | F_MEM },
-	[0x0e] = UN("femms", 0),
-	[0x0f] = { "3dnow", OP_INVALID, M | IB },   /* not in the CPU model: #UD */
+	[0x0e] = AB("femms", 0),
+	[0x0f] = AB("3dnow", M | IB),
 	[0x10] = { "movups/movss/movupd/movsd", OP_SSE, SSE },
 	[0x11] = { "movups/movss/movupd/movsd", OP_SSE, SSE },
 	[0x12] = { "movlps/movhlps/movlpd", OP_SSE, SSE },
@@ -227,7 +229,7 @@ const struct emu_opdesc emu_map_0f[256] = {
 	[0x34] = { "sysenter", OP_SYSENTER, 0 },
 	[0x35] = { "sysexit", OP_SYSEXIT, 0 },
 	[0x36] = INV,
-	[0x37] = UN("getsec", 0),
+	[0x37] = AB("getsec", 0),
 	[0x38] = INV, [0x3a] = INV,     /* escapes */
 	[0x39] = INV, [0x3b ... 0x3f] = INV,
 	[0x40 ... 0x4f] = { "cmovcc", OP_CMOVCC, GvEv },
@@ -271,7 +273,7 @@ const struct emu_opdesc emu_map_0f[256] = {
 	[0x75] = { "pcmpeqw", OP_SSE, SSE },
 	[0x76] = { "pcmpeqd", OP_SSE, SSE },
 	[0x77] = { "emms", OP_SSE, 0 },
-	[0x78 ... 0x79] = UN("vmread", M),
+	[0x78 ... 0x79] = AB("vmread", M),
 	[0x7a ... 0x7b] = INV,
 	[0x7c ... 0x7d] = { "haddps/pd/hsubps/pd", OP_SSE, SSE },
 	[0x7e] = { "movd/movq", OP_SSE, SSE },
@@ -287,7 +289,7 @@ const struct emu_opdesc emu_map_0f[256] = {
 	[0xa6 ... 0xa7] = INV,
 	[0xa8] = { "push gs", OP_PUSH_SEG, F_D64 },
 	[0xa9] = { "pop gs", OP_POP_SEG, F_D64 },
-	[0xaa] = UN("rsm", 0),
+	[0xaa] = AB("rsm", 0),
 	[0xab] = { "bts", OP_BTS, EvGv | F_LOCK },
 	[0xac] = { "shrd", OP_SHRD, EvGv | IB },
 	[0xad] = { "shrd", OP_SHRD, EvGv },
@@ -371,75 +373,75 @@ const struct emu_opdesc emu_map_0f[256] = {
 /* SSSE3 (exec_ssse3.c), SSE4.1/4.2 (exec_sse4.c); the rest unimplemented. */
 const struct emu_opdesc emu_map_0f38[256] = {
 	[0x00 ... 0x0b] = { "pshufb/phadd/phsub/pmaddubsw/psign/pmulhrsw", OP_SSE, SSE },
-	[0x0c ... 0x0f] = UN("0f38", M),
+	[0x0c ... 0x0f] = AB("0f38", M),
 	[0x10] = { "pblendvb", OP_SSE, SSE },
-	[0x11 ... 0x13] = UN("0f38", M),
+	[0x11 ... 0x13] = AB("0f38", M),
 	[0x14 ... 0x15] = { "blendvps/pd", OP_SSE, SSE },
-	[0x16] = UN("0f38", M),
+	[0x16] = AB("0f38", M),
 	[0x17] = { "ptest", OP_SSE, SSE },
-	[0x18 ... 0x1b] = UN("0f38", M),
+	[0x18 ... 0x1b] = AB("0f38", M),
 	[0x1c ... 0x1e] = { "pabsb/w/d", OP_SSE, SSE },
-	[0x1f] = UN("0f38", M),
+	[0x1f] = AB("0f38", M),
 	[0x20 ... 0x25] = { "pmovsx", OP_SSE, SSE },
-	[0x26 ... 0x27] = UN("0f38", M),
+	[0x26 ... 0x27] = AB("0f38", M),
 	[0x28] = { "pmuldq", OP_SSE, SSE },
 	[0x29] = { "pcmpeqq", OP_SSE, SSE },
 	[0x2a] = { "movntdqa", OP_SSE, SSE },
 	[0x2b] = { "packusdw", OP_SSE, SSE },
-	[0x2c ... 0x2f] = UN("0f38", M),
+	[0x2c ... 0x2f] = AB("0f38", M),
 	[0x30 ... 0x35] = { "pmovzx", OP_SSE, SSE },
-	[0x36] = UN("0f38", M),
+	[0x36] = AB("0f38", M),
 	[0x37] = { "pcmpgtq", OP_SSE, SSE },
 	[0x38 ... 0x3f] = { "pmin/pmax", OP_SSE, SSE },
 	[0x40] = { "pmulld", OP_SSE, SSE },
 	[0x41] = { "phminposuw", OP_SSE, SSE },
-	[0x42 ... 0xc7] = UN("0f38", M),
+	[0x42 ... 0xc7] = AB("0f38", M),
 	[0xc8 ... 0xcd] = { "sha1nexte/msg1/msg2/sha256rnds2/msg1/msg2", OP_SSE, SSE },
-	[0xce ... 0xda] = UN("0f38", M),
+	[0xce ... 0xda] = AB("0f38", M),
 	[0xdb ... 0xdf] = { "aesimc/aesenc/enclast/dec/declast", OP_SSE, SSE },
-	[0xe0 ... 0xef] = UN("0f38", M),
+	[0xe0 ... 0xef] = AB("0f38", M),
 	[0xf0 ... 0xf1] = { "movbe/crc32", OP_SSE, M },
-	[0xf2 ... 0xff] = UN("0f38", M),
+	[0xf2 ... 0xff] = AB("0f38", M),
 };
 
 const struct emu_opdesc emu_map_0f3a[256] = {
-	[0x00 ... 0x07] = UN("0f3a", M | IB),
+	[0x00 ... 0x07] = AB("0f3a", M | IB),
 	[0x08 ... 0x0b] = { "roundps/pd/ss/sd", OP_SSE, SSE | IB },
 	[0x0c ... 0x0e] = { "blendps/pd/pblendw", OP_SSE, SSE | IB },
 	[0x0f] = { "palignr", OP_SSE, SSE | IB },
-	[0x10 ... 0x13] = UN("0f3a", M | IB),
+	[0x10 ... 0x13] = AB("0f3a", M | IB),
 	[0x14 ... 0x17] = { "pextrb/w/d/q/extractps", OP_SSE, SSE | IB },
-	[0x18 ... 0x1f] = UN("0f3a", M | IB),
+	[0x18 ... 0x1f] = AB("0f3a", M | IB),
 	[0x20 ... 0x22] = { "pinsrb/insertps/pinsrd/q", OP_SSE, SSE | IB },
-	[0x23 ... 0x3f] = UN("0f3a", M | IB),
+	[0x23 ... 0x3f] = AB("0f3a", M | IB),
 	[0x40 ... 0x42] = { "dpps/dppd/mpsadbw", OP_SSE, SSE | IB },
-	[0x43] = UN("0f3a", M | IB),
+	[0x43] = AB("0f3a", M | IB),
 	[0x44] = { "pclmulqdq", OP_SSE, SSE | IB },
-	[0x45 ... 0x5f] = UN("0f3a", M | IB),
+	[0x45 ... 0x5f] = AB("0f3a", M | IB),
 	[0x60 ... 0x63] = { "pcmpestrm/estri/istrm/istri", OP_SSE, SSE | IB },
-	[0x64 ... 0xcb] = UN("0f3a", M | IB),
+	[0x64 ... 0xcb] = AB("0f3a", M | IB),
 	[0xcc] = { "sha1rnds4", OP_SSE, SSE | IB },
-	[0xcd ... 0xde] = UN("0f3a", M | IB),
+	[0xcd ... 0xde] = AB("0f3a", M | IB),
 	[0xdf] = { "aeskeygenassist", OP_SSE, SSE | IB },
-	[0xe0 ... 0xff] = UN("0f3a", M | IB),
+	[0xe0 ... 0xff] = AB("0f3a", M | IB),
 };
 
 static const struct emu_opdesc grp7_mod3[64] = {
-	[001] = UN("vmcall", 0), [002] = UN("vmlaunch", 0),
-	[003] = UN("vmresume", 0), [004] = UN("vmxoff", 0),
-	[010] = UN("monitor", 0), [011] = UN("mwait", 0),
+	[001] = AB("vmcall", 0), [002] = AB("vmlaunch", 0),
+	[003] = AB("vmresume", 0), [004] = AB("vmxoff", 0),
+	[010] = AB("monitor", 0), [011] = AB("mwait", 0),
 	[012] = { "clac", OP_CLAC, 0 }, [013] = { "stac", OP_STAC, 0 },
-	[017] = UN("encls", 0),
+	[017] = AB("encls", 0),
 	[020] = { "xgetbv", OP_XGETBV, 0 }, [021] = { "xsetbv", OP_XSETBV, 0 },
-	[024] = UN("vmfunc", 0), [025] = UN("xend", 0), [026] = UN("xtest", 0),
-	[027] = UN("enclu", 0),
-	[030 ... 037] = UN("svm", 0),
+	[024] = AB("vmfunc", 0), [025] = AB("xend", 0), [026] = AB("xtest", 0),
+	[027] = AB("enclu", 0),
+	[030 ... 037] = AB("svm", 0),
 	[040 ... 047] = { "smsw", OP_SMSW, M | D(E) },
-	[056] = UN("rdpkru", 0), [057] = UN("wrpkru", 0),
+	[056] = AB("rdpkru", 0), [057] = AB("wrpkru", 0),
 	[060 ... 067] = { "lmsw", OP_LMSW, M | S(E) | F_O16 },
 	[070] = { "swapgs", OP_SWAPGS, 0 }, [071] = { "rdtscp", OP_RDTSCP, 0 },
-	[072] = UN("monitorx", 0), [073] = UN("mwaitx", 0),
-	[074] = UN("clzero", 0), [075] = UN("rdpru", 0),
+	[072] = AB("monitorx", 0), [073] = AB("mwaitx", 0),
+	[074] = AB("clzero", 0), [075] = AB("rdpru", 0),
 };
 
 static const struct emu_opdesc grp15_mod3[64] = {
@@ -491,7 +493,7 @@ const struct emu_group emu_groups[] = {
 	[GRP7] = { {
 		GI("sgdt", OP_SGDT, F_MEM), GI("sidt", OP_SIDT, F_MEM),
 		GI("lgdt", OP_LGDT, F_MEM), GI("lidt", OP_LIDT, F_MEM),
-		GI("smsw", OP_SMSW, D(E) | F_O16), UN("rstorssp", F_MEM),
+		GI("smsw", OP_SMSW, D(E) | F_O16), AB("rstorssp", F_MEM),
 		GI("lmsw", OP_LMSW, S(E) | F_O16), GI("invlpg", OP_INVLPG, F_MEM) },
 		grp7_mod3 },
 	[GRP8] = { {
@@ -500,11 +502,11 @@ const struct emu_group emu_groups[] = {
 	[GRP9] = { {
 		INV, GI("cmpxchg8b", OP_CMPXCHGNB, F_MEM | F_LOCK), INV,
 		GI("xrstors", OP_XRSTORS, F_MEM), GI("xsavec", OP_XSAVEC, F_MEM),
-		GI("xsaves", OP_XSAVES, F_MEM), UN("vmptrld", F_MEM),
-		UN("vmptrst", F_MEM) }, grp9_mod3 },
+		GI("xsaves", OP_XSAVES, F_MEM), AB("vmptrld", F_MEM),
+		AB("vmptrst", F_MEM) }, grp9_mod3 },
 	[GRP11] = { {
 		GI("mov", OP_MOV, 0), INV, INV, INV, INV, INV, INV,
-		UN("xbegin", 0) }, NULL },
+		AB("xbegin", 0) }, NULL },
 	[GRP12] = { {
 		INV, INV, GI("psrlw", OP_SSE, 0), INV, GI("psraw", OP_SSE, 0), INV,
 		GI("psllw", OP_SSE, 0), INV }, NULL },

@@ -105,6 +105,7 @@ enum emu_op {
 	OP_VECTOR,   /* VEX/EVEX/XOP: #UD (no AVX in the CPUID model) */
 	OP_X87,      /* x87 (exec_x87.c) */
 	OP_FWAIT, OP_LAR, OP_LSL, OP_VERR, OP_VERW, OP_RDRAND, OP_FSGSBASE,
+	OP_ABSENT,   /* recognised, not in emu's CPU model: #UD, or handed back (exec.c) */
 	OP_UNIMPL,   /* recognised, not implemented: EMU_UNIMPLEMENTED */
 	OP_NR
 };

@@ -363,6 +363,14 @@ static int dispatch(struct emu_cpu *c)
 		return emu_ud(c);   /* no AVX in the CPUID model */
 	if (op == OP_UNIMPL || op == OP_INVALID)
 		return op == OP_INVALID ? emu_ud(c) : emu_unimpl(c);
+	/*
+	 * Features emu's CPUID model leaves out (VMX, SVM, SGX, TSX, PKU,
+	 * MONITOR, the AVX-era 0F38/0F3A opcodes...) are #UD when that model is
+	 * the guest's; where the guest sees another CPU's CPUID (KVM's rescue
+	 * and stretches), the instruction goes back to the caller untouched.
+	 */
+	if (op == OP_ABSENT)
+		return c->env.cpuid ? emu_unimpl(c) : emu_ud(c);
 	return emu_exec_sys(c);
 }
 
