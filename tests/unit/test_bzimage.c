@@ -198,25 +198,6 @@ static int load(const char *initrd, const char *cmdline, uint64_t ram)
 	return bzimage_load(&mem, &cfg, &bi, &st);
 }
 
-static int bytes_are(uint64_t gpa, const uint8_t *want, size_t len)
-{
-	const uint8_t *p = guest_mem_ptr(&mem, gpa, len);
-
-	return p && !memcmp(p, want, len);
-}
-
-static int zeroes(uint64_t gpa, size_t len)
-{
-	const uint8_t *p = guest_mem_ptr(&mem, gpa, len);
-
-	if (!p)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return 0;
-	return 1;
-}
-
 /* Walks the guest's 4-level page tables from CR3: the physical address
  * behind va, or ~0 when it is not mapped. */
 static uint64_t translate(uint64_t va)
@@ -275,12 +256,12 @@ static void unpacks_vmlinux(void)
 
 	standard_image();
 	CHECK_EQ(load(NULL, cmdline, 64 * MiB), 0);
-	CHECK(bytes_are(PREF_ADDR, elf + 0x1000, SEG_FILESZ));
-	CHECK(zeroes(PREF_ADDR + SEG_FILESZ, SEG_MEMSZ - SEG_FILESZ));
+	CHECK(rig_bytes_are(&mem, PREF_ADDR, elf + 0x1000, SEG_FILESZ));
+	CHECK(rig_zeroes(&mem, PREF_ADDR + SEG_FILESZ, SEG_MEMSZ - SEG_FILESZ));
 	CHECK(long_mode_entry(PREF_ADDR + ENTRY_OFF));
 
 	/* boot_params: the image's setup header, then what the loader fills. */
-	CHECK(bytes_are(BZ_BOOT_PARAMS_ADDR + H_HEADER, (const uint8_t *)"HdrS", 4));
+	CHECK(rig_bytes_are(&mem, BZ_BOOT_PARAMS_ADDR + H_HEADER, (const uint8_t *)"HdrS", 4));
 	CHECK_EQ(bp(H_VERSION, 2), 0x020f);
 	CHECK_EQ(bp(H_SETUP_SECTS, 1), SETUP_SECTS);
 	CHECK_EQ(bp(H_PREF_ADDRESS, 8), PREF_ADDR);
@@ -290,10 +271,10 @@ static void unpacks_vmlinux(void)
 	CHECK_EQ(bp(H_LOADFLAGS, 1) & 0x01, 0x01);
 	CHECK_EQ(bp(H_CMD_LINE_PTR, 4), BZ_CMDLINE_ADDR);
 	CHECK_EQ(bp(BP_EXT_CMDLINE, 4), 0);
-	CHECK(bytes_are(BZ_CMDLINE_ADDR, (const uint8_t *)cmdline, strlen(cmdline) + 1));
+	CHECK(rig_bytes_are(&mem, BZ_CMDLINE_ADDR, (const uint8_t *)cmdline, strlen(cmdline) + 1));
 	CHECK_EQ(bp(H_RAMDISK_IMAGE, 4), 0);
 	CHECK_EQ(bp(H_RAMDISK_SIZE, 4), 0);
-	CHECK(zeroes(BZ_BOOT_PARAMS_ADDR, BP_EXT_RAMDISK));   /* screen_info etc. */
+	CHECK(rig_zeroes(&mem, BZ_BOOT_PARAMS_ADDR, BP_EXT_RAMDISK));   /* screen_info etc. */
 
 	n = e820_build(&mem, map, E820_MAX_ENTRIES);
 	CHECK(n >= 2);
@@ -327,9 +308,9 @@ static void two_segments(void)
 	make_elf(PREF_ADDR + 0x200000 + 0x10, paddr, 2);
 	make_image(NULL, 0);
 	CHECK_EQ(load(NULL, "", 64 * MiB), 0);
-	CHECK(bytes_are(PREF_ADDR, elf + 0x1000, SEG_FILESZ));
-	CHECK(bytes_are(PREF_ADDR + 0x200000, elf + 0x1000 + SEG_FILESZ, SEG_FILESZ));
-	CHECK(zeroes(PREF_ADDR + 0x200000 + SEG_FILESZ, SEG_MEMSZ - SEG_FILESZ));
+	CHECK(rig_bytes_are(&mem, PREF_ADDR, elf + 0x1000, SEG_FILESZ));
+	CHECK(rig_bytes_are(&mem, PREF_ADDR + 0x200000, elf + 0x1000 + SEG_FILESZ, SEG_FILESZ));
+	CHECK(rig_zeroes(&mem, PREF_ADDR + 0x200000 + SEG_FILESZ, SEG_MEMSZ - SEG_FILESZ));
 	CHECK(long_mode_entry(PREF_ADDR + 0x200010));
 }
 
@@ -339,7 +320,7 @@ static void relocated_low(void)
 {
 	standard_image();
 	CHECK_EQ(load(NULL, "", 16 * MiB), 0);
-	CHECK(bytes_are(0x200000, elf + 0x1000, SEG_FILESZ));
+	CHECK(rig_bytes_are(&mem, 0x200000, elf + 0x1000, SEG_FILESZ));
 	CHECK(long_mode_entry(0x200000 + ENTRY_OFF));
 }
 
@@ -363,7 +344,7 @@ static void initrd_loaded(void)
 	CHECK_EQ(addr & 0xfff, 0);
 	CHECK(addr >= PREF_ADDR + INIT_SIZE);                  /* clear of the kernel */
 	CHECK(addr + size <= 64 * MiB);
-	CHECK(bytes_are(addr, rd, sizeof(rd)));
+	CHECK(rig_bytes_are(&mem, addr, rd, sizeof(rd)));
 	CHECK(long_mode_entry(PREF_ADDR + ENTRY_OFF));
 
 	/* initrd_addr_max is honoured. */
@@ -372,7 +353,7 @@ static void initrd_loaded(void)
 	addr = bp(H_RAMDISK_IMAGE, 4);
 	CHECK(addr >= PREF_ADDR + INIT_SIZE);
 	CHECK(addr + sizeof(rd) <= 32 * MiB);
-	CHECK(bytes_are(addr, rd, sizeof(rd)));
+	CHECK(rig_bytes_are(&mem, addr, rd, sizeof(rd)));
 
 	/* An empty initrd is no error. */
 	CHECK_EQ(load(rig_file(dir, "empty-initrd", "", 0), "", 64 * MiB), 0);
@@ -390,9 +371,9 @@ static void falls_back_to_kernel_decompressor(void)
 
 	make_image(unknown, sizeof(unknown));
 	CHECK_EQ(load(NULL, "x", 64 * MiB), 0);
-	CHECK(bytes_are(PREF_ADDR, img + SETUP_SIZE, img_len - SETUP_SIZE));
+	CHECK(rig_bytes_are(&mem, PREF_ADDR, img + SETUP_SIZE, img_len - SETUP_SIZE));
 	CHECK(long_mode_entry(PREF_ADDR + 0x200));
-	CHECK(bytes_are(BZ_CMDLINE_ADDR, (const uint8_t *)"x", 2));
+	CHECK(rig_bytes_are(&mem, BZ_CMDLINE_ADDR, (const uint8_t *)"x", 2));
 
 	/* gzip that is no ELF. */
 	for (size_t i = 0; i < sizeof(junk); i++)
@@ -465,9 +446,9 @@ static void boot_load_dispatches(void)
 	guest_mem_destroy(&mem);
 	CHECK(guest_mem_init(&mem, 64 * MiB) == 0);
 	CHECK_EQ(x86_boot_load(&mem, &cfg, &st), 0);
-	CHECK(bytes_are(PREF_ADDR, elf + 0x1000, SEG_FILESZ));
+	CHECK(rig_bytes_are(&mem, PREF_ADDR, elf + 0x1000, SEG_FILESZ));
 	CHECK(long_mode_entry(PREF_ADDR + ENTRY_OFF));
-	CHECK(bytes_are(BZ_CMDLINE_ADDR, (const uint8_t *)"quiet", 6));
+	CHECK(rig_bytes_are(&mem, BZ_CMDLINE_ADDR, (const uint8_t *)"quiet", 6));
 }
 
 static void cmdline_limits(void)
@@ -479,7 +460,7 @@ static void cmdline_limits(void)
 	memset(line, 'a', 255);
 	line[255] = 0;
 	CHECK_EQ(load(NULL, line, 64 * MiB), 0);               /* exactly cmdline_size */
-	CHECK(bytes_are(BZ_CMDLINE_ADDR, (const uint8_t *)line, 256));
+	CHECK(rig_bytes_are(&mem, BZ_CMDLINE_ADDR, (const uint8_t *)line, 256));
 	line[255] = 'b';
 	line[256] = 0;
 	CHECK_EQ(load(NULL, line, 64 * MiB), -1);
@@ -499,7 +480,7 @@ static void cmdline_limits(void)
 	CHECK_EQ(load(NULL, line, 64 * MiB), -1);
 	line[BZ_CMDLINE_MAX - 1] = 0;
 	CHECK_EQ(load(NULL, line, 64 * MiB), 0);
-	CHECK(bytes_are(BZ_CMDLINE_ADDR, (const uint8_t *)line, BZ_CMDLINE_MAX));
+	CHECK(rig_bytes_are(&mem, BZ_CMDLINE_ADDR, (const uint8_t *)line, BZ_CMDLINE_MAX));
 }
 
 /* Each of these must fail: -1, no crash, nothing written outside RAM. */

@@ -107,38 +107,6 @@ static size_t elf64(uint64_t entry, const struct seg *segs, int n)
 	return 0x4000;
 }
 
-static int boot(const char *path, const char *initrd, const char *cmdline, uint64_t ram)
-{
-	struct machine_config cfg = {
-		.kernel = path, .initrd = initrd, .cmdline = cmdline, .mem_size = ram, .cpus = 1,
-	};
-
-	guest_mem_destroy(&mem);
-	if (guest_mem_init(&mem, ram))
-		return -2;
-	memset(mem.base, 0xcc, 2 * MiB);
-	return x86_boot_load(&mem, &cfg, &st);
-}
-
-static int bytes_are(uint64_t gpa, const uint8_t *want, size_t len)
-{
-	const uint8_t *p = guest_mem_ptr(&mem, gpa, len);
-
-	return p && !memcmp(p, want, len);
-}
-
-static int zeroes(uint64_t gpa, size_t len)
-{
-	const uint8_t *p = guest_mem_ptr(&mem, gpa, len);
-
-	if (!p)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return 0;
-	return 1;
-}
-
 /* The entry state the specification asks for. */
 static int protected_mode_entry(void)
 {
@@ -182,10 +150,10 @@ static void elf32_loads_and_enters(void)
 	int nmap;
 	char want[300];
 
-	CHECK(boot(path, NULL, "console=ttyS0 hello", 128 * MiB) == 0);
-	CHECK(bytes_are(0x100000, img + 0x1000, 0x800));
-	CHECK(zeroes(0x100800, 0x2800));
-	CHECK(bytes_are(0x200000, img + 0x2000, 0x100));
+	CHECK(rig_boot(&mem, &st, path, NULL, "console=ttyS0 hello", 128 * MiB) == 0);
+	CHECK(rig_bytes_are(&mem, 0x100000, img + 0x1000, 0x800));
+	CHECK(rig_zeroes(&mem, 0x100800, 0x2800));
+	CHECK(rig_bytes_are(&mem, 0x200000, img + 0x2000, 0x100));
 	CHECK_EQ(st.rip, 0x100010);
 	CHECK(protected_mode_entry());
 
@@ -217,7 +185,7 @@ static void elf32_empty_cmdline_is_path(void)
 	size_t n = elf32(0x100000, &s, 1);
 	const char *path = rig_file(dir, "k32c.elf", img, n);
 
-	CHECK(boot(path, NULL, "", 16 * MiB) == 0);
+	CHECK(rig_boot(&mem, &st, path, NULL, "", 16 * MiB) == 0);
 	CHECK(!strcmp(gstr(rig_rd32(&mem, st.gpr[X86_RBX] + 16)), path));
 }
 
@@ -227,9 +195,9 @@ static void elf32_virtual_entry(void)
 	struct seg s = { 0x1000, 0x100000, 0xc0100000, 0x100, 0x100 };
 	size_t n = elf32(0xc0100020, &s, 1);
 
-	CHECK(boot(rig_file(dir, "khigh.elf", img, n), NULL, "", 16 * MiB) == 0);
+	CHECK(rig_boot(&mem, &st, rig_file(dir, "khigh.elf", img, n), NULL, "", 16 * MiB) == 0);
 	CHECK_EQ(st.rip, 0x100020);
-	CHECK(bytes_are(0x100000, img + 0x1000, 0x100));
+	CHECK(rig_bytes_are(&mem, 0x100000, img + 0x1000, 0x100));
 }
 
 static void elf64_loads(void)
@@ -237,9 +205,9 @@ static void elf64_loads(void)
 	struct seg s = { 0x1000, 0x300000, 0x300000, 0x1800, 0x2000 };
 	size_t n = elf64(0x300100, &s, 1);
 
-	CHECK(boot(rig_file(dir, "k64.elf", img, n), NULL, NULL, 32 * MiB) == 0);
-	CHECK(bytes_are(0x300000, img + 0x1000, 0x1800));
-	CHECK(zeroes(0x301800, 0x800));
+	CHECK(rig_boot(&mem, &st, rig_file(dir, "k64.elf", img, n), NULL, NULL, 32 * MiB) == 0);
+	CHECK(rig_bytes_are(&mem, 0x300000, img + 0x1000, 0x1800));
+	CHECK(rig_zeroes(&mem, 0x301800, 0x800));
 	CHECK_EQ(st.rip, 0x300100);
 	CHECK(protected_mode_entry());
 }
@@ -259,15 +227,15 @@ static void aout_kludge_loads(void)
 {
 	size_t n = aout_image(0x102000, 0x105000);
 
-	CHECK(boot(rig_file(dir, "aout.bin", img, n), NULL, NULL, 16 * MiB) == 0);
-	CHECK(bytes_are(0x100000, img, 0x2000));
-	CHECK(zeroes(0x102000, 0x3000));
+	CHECK(rig_boot(&mem, &st, rig_file(dir, "aout.bin", img, n), NULL, NULL, 16 * MiB) == 0);
+	CHECK(rig_bytes_are(&mem, 0x100000, img, 0x2000));
+	CHECK(rig_zeroes(&mem, 0x102000, 0x3000));
 	CHECK_EQ(st.rip, 0x100080);
 	CHECK(protected_mode_entry());
 
 	n = aout_image(0, 0);                          /* load to the end of file */
-	CHECK(boot(rig_file(dir, "aout2.bin", img, n), NULL, NULL, 16 * MiB) == 0);
-	CHECK(bytes_are(0x100000, img, n));
+	CHECK(rig_boot(&mem, &st, rig_file(dir, "aout2.bin", img, n), NULL, NULL, 16 * MiB) == 0);
+	CHECK(rig_bytes_are(&mem, 0x100000, img, n));
 }
 
 static void modules_loaded(void)
@@ -282,7 +250,7 @@ static void modules_loaded(void)
 	uint64_t mods, prev_end = 0x101234;
 
 	snprintf(list, sizeof(list), "%s,%s,%s", m1, m2, m3);
-	CHECK(boot(k, list, "x", 16 * MiB) == 0);
+	CHECK(rig_boot(&mem, &st, k, list, "x", 16 * MiB) == 0);
 	CHECK_EQ(rig_rd32(&mem, st.gpr[X86_RBX] + 20), 3);
 	mods = rig_rd32(&mem, st.gpr[X86_RBX] + 24);
 	for (int i = 0; i < 3; i++) {
@@ -295,8 +263,8 @@ static void modules_loaded(void)
 		prev_end = end;
 	}
 	CHECK_EQ(rig_rd32(&mem, mods + 4) - rig_rd32(&mem, mods), 12);
-	CHECK(bytes_are(rig_rd32(&mem, mods), (const uint8_t *)"first module", 12));
-	CHECK(bytes_are(rig_rd32(&mem, mods + 16), (const uint8_t *)"second", 6));
+	CHECK(rig_bytes_are(&mem, rig_rd32(&mem, mods), (const uint8_t *)"first module", 12));
+	CHECK(rig_bytes_are(&mem, rig_rd32(&mem, mods + 16), (const uint8_t *)"second", 6));
 	CHECK_EQ(rig_rd32(&mem, mods + 36), rig_rd32(&mem, mods + 32));
 }
 
@@ -307,12 +275,12 @@ static void info_moves_away_from_low_kernel(void)
 	size_t n = elf32(0x8000, &s, 1);
 	uint64_t mbi;
 
-	CHECK(boot(rig_file(dir, "klow.elf", img, n), NULL, "low", 16 * MiB) == 0);
+	CHECK(rig_boot(&mem, &st, rig_file(dir, "klow.elf", img, n), NULL, "low", 16 * MiB) == 0);
 	mbi = st.gpr[X86_RBX];
 	CHECK(mbi >= MiB);
 	CHECK(st.gdt.base >= MiB);
-	CHECK(bytes_are(0x8000, img + 0x1000, 0x2000));
-	CHECK(zeroes(0xa000, 0x1000));
+	CHECK(rig_bytes_are(&mem, 0x8000, img + 0x1000, 0x2000));
+	CHECK(rig_zeroes(&mem, 0xa000, 0x1000));
 	CHECK(protected_mode_entry());
 	CHECK_EQ(rig_rd32(&mem, mbi + 4), 639);
 }
@@ -326,7 +294,7 @@ static void flat_binary(void)
 	guest_mem_destroy(&mem);
 	CHECK(guest_mem_init(&mem, 16 * MiB) == 0);
 	CHECK(x86_boot_load(&mem, &cfg, &st) == 0);
-	CHECK(bytes_are(0x7c00, code, sizeof(code)));
+	CHECK(rig_bytes_are(&mem, 0x7c00, code, sizeof(code)));
 	CHECK(!(st.cr0 & X86_CR0_PE));
 	CHECK_EQ(st.seg[X86_CS].selector, 0);
 	CHECK_EQ(st.seg[X86_CS].base, 0);
@@ -352,48 +320,48 @@ static void bad_images(void)
 	size_t n;
 	uint32_t aout[5];
 
-	CHECK_EQ(boot(rig_file(dir, "empty", "", 0), NULL, NULL, 16 * MiB), -1);
-	CHECK_EQ(boot("/nonexistent/kernel", NULL, NULL, 16 * MiB), -1);
-	CHECK_EQ(boot(dir, NULL, NULL, 16 * MiB), -1);          /* a directory */
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "empty", "", 0), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, "/nonexistent/kernel", NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, dir, NULL, NULL, 16 * MiB), -1);          /* a directory */
 	memset(img, 0x90, 4096);
-	CHECK_EQ(boot(rig_file(dir, "garbage", img, 4096), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "garbage", img, 4096), NULL, NULL, 16 * MiB), -1);
 
 	/* Magic in the last word: a truncated header. */
 	put32(img + 4092, MULTIBOOT_HEADER_MAGIC);
-	CHECK_EQ(boot(rig_file(dir, "trunc", img, 4096), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "trunc", img, 4096), NULL, NULL, 16 * MiB), -1);
 
 	n = elf32(0x100000, &s, 1);
 	put32(img + 0x208, 0x12345678);                        /* checksum */
-	CHECK_EQ(boot(rig_file(dir, "badsum", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "badsum", img, n), NULL, NULL, 16 * MiB), -1);
 
 	n = elf32(0x100000, &s, 1);
 	mb_header(img + 0x200, 1U << 3, NULL);                 /* unknown required flag */
-	CHECK_EQ(boot(rig_file(dir, "flag3", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "flag3", img, n), NULL, NULL, 16 * MiB), -1);
 
 	n = elf32(0x100000, &s, 1);
-	CHECK_EQ(boot(rig_file(dir, "short", img, 0x1080), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "short", img, 0x1080), NULL, NULL, 16 * MiB), -1);
 
 	/* ELF ident, then the multiboot header, then the file ends. */
 	n = elf32(0x100000, &s, 1);
 	mb_header(img + 16, 0, NULL);
-	CHECK_EQ(boot(rig_file(dir, "ehdr", img, 40), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "ehdr", img, 40), NULL, NULL, 16 * MiB), -1);
 
 	n = elf32(0x100000, &s, 1);
 	((Elf32_Ehdr *)img)->e_phnum = 0xffff;
-	CHECK_EQ(boot(rig_file(dir, "phnum", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "phnum", img, n), NULL, NULL, 16 * MiB), -1);
 
 	n = elf32(0x100000, &s, 1);
 	((Elf32_Ehdr *)img)->e_phnum = 200;                    /* past end of file */
 	((Elf32_Ehdr *)img)->e_phoff = 0xfffffff0;
-	CHECK_EQ(boot(rig_file(dir, "phoff", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "phoff", img, n), NULL, NULL, 16 * MiB), -1);
 
 	n = elf32(0x100000, &s, 1);
 	((Elf32_Ehdr *)img)->e_type = ET_DYN;
-	CHECK_EQ(boot(rig_file(dir, "dyn", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "dyn", img, n), NULL, NULL, 16 * MiB), -1);
 
 	n = elf32(0x100000, &s, 1);
 	((Elf32_Ehdr *)img)->e_machine = EM_ARM;
-	CHECK_EQ(boot(rig_file(dir, "arm", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "arm", img, n), NULL, NULL, 16 * MiB), -1);
 
 	struct seg bad[] = {
 		{ 0x3f00, 0x100000, 0x100000, 0x200, 0x200 },        /* past end of file */
@@ -406,35 +374,35 @@ static void bad_images(void)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		n = elf32(0x100000, &bad[i], 1);
-		CHECK_EQ(boot(rig_file(dir, "badseg", img, n), NULL, NULL, 16 * MiB), -1);
+		CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "badseg", img, n), NULL, NULL, 16 * MiB), -1);
 	}
 
 	/* ELF64 segment above 4 GiB, and an entry point there. */
 	s = (struct seg){ 0x1000, 0x100000000ULL, 0x100000000ULL, 0x10, 0x10 };
 	n = elf64(0x100000, &s, 1);
-	CHECK_EQ(boot(rig_file(dir, "hi64", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "hi64", img, n), NULL, NULL, 16 * MiB), -1);
 	s = (struct seg){ 0x1000, 0x100000, 0x100000, 0x10, 0x10 };
 	n = elf64(0xffffffff80000000ULL, &s, 1);
-	CHECK_EQ(boot(rig_file(dir, "entry64", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "entry64", img, n), NULL, NULL, 16 * MiB), -1);
 
 	/* a.out kludge: load_end beyond the file, header before load_addr. */
 	n = aout_image(0x200000, 0);
-	CHECK_EQ(boot(rig_file(dir, "aout-end", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "aout-end", img, n), NULL, NULL, 16 * MiB), -1);
 	aout[0] = 0x100040; aout[1] = 0x100080; aout[2] = 0; aout[3] = 0; aout[4] = 0;
 	mb_header(img + 0x40, MULTIBOOT_AOUT_KLUDGE, aout);
-	CHECK_EQ(boot(rig_file(dir, "aout-hdr", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "aout-hdr", img, n), NULL, NULL, 16 * MiB), -1);
 	aout[0] = 0x100040; aout[1] = 0x0; aout[2] = 0; aout[3] = 0;
 	mb_header(img + 0x40, MULTIBOOT_AOUT_KLUDGE, aout);     /* before file start */
-	CHECK_EQ(boot(rig_file(dir, "aout-neg", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "aout-neg", img, n), NULL, NULL, 16 * MiB), -1);
 	aout[0] = 0x100040; aout[1] = 0x100000; aout[2] = 0x101000; aout[3] = 0x100800;
 	mb_header(img + 0x40, MULTIBOOT_AOUT_KLUDGE, aout);     /* bss below load end */
-	CHECK_EQ(boot(rig_file(dir, "aout-bss", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "aout-bss", img, n), NULL, NULL, 16 * MiB), -1);
 	aout[0] = 0xfffff040; aout[1] = 0xfffff000; aout[2] = 0xfffff100; aout[3] = 0xfffff200;
 	mb_header(img + 0x40, MULTIBOOT_AOUT_KLUDGE, aout);     /* not RAM */
-	CHECK_EQ(boot(rig_file(dir, "aout-hi", img, n), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "aout-hi", img, n), NULL, NULL, 16 * MiB), -1);
 	mb_header(img + 0x40 + 8192, MULTIBOOT_AOUT_KLUDGE, aout);
 	memset(img + 0x40, 0, 12);                             /* header past 8 KiB */
-	CHECK_EQ(boot(rig_file(dir, "aout-far", img, 0x3000), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "aout-far", img, 0x3000), NULL, NULL, 16 * MiB), -1);
 }
 
 static void bad_modules(void)
@@ -450,12 +418,12 @@ static void bad_modules(void)
 	CHECK(f);
 	CHECK(ftruncate(fileno(f), 20 * MiB) == 0);            /* sparse */
 	fclose(f);
-	CHECK_EQ(boot(k, big, NULL, 16 * MiB), -1);
-	CHECK(boot(k, big, NULL, 32 * MiB) == 0);              /* fits there */
-	CHECK_EQ(boot(k, "/nonexistent/module", NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, k, big, NULL, 16 * MiB), -1);
+	CHECK(rig_boot(&mem, &st, k, big, NULL, 32 * MiB) == 0);              /* fits there */
+	CHECK_EQ(rig_boot(&mem, &st, k, "/nonexistent/module", NULL, 16 * MiB), -1);
 	snprintf(list, sizeof(list), "%s,,%s", k, k);
-	CHECK_EQ(boot(k, list, NULL, 16 * MiB), -1);           /* empty name */
-	CHECK_EQ(boot(k, ",", NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, k, list, NULL, 16 * MiB), -1);           /* empty name */
+	CHECK_EQ(rig_boot(&mem, &st, k, ",", NULL, 16 * MiB), -1);
 	unlink(big);
 }
 
@@ -482,7 +450,7 @@ static void mutated_images(void)
 			rng = rng * 1103515245 + 12345;
 			img[at] = (uint8_t)(rng >> 16);
 		}
-		if (boot(rig_file(dir, "mutant", img, sizeof(orig)), NULL, NULL, 4 * MiB) == 0)
+		if (rig_boot(&mem, &st, rig_file(dir, "mutant", img, sizeof(orig)), NULL, NULL, 4 * MiB) == 0)
 			ok++;
 	}
 	CHECK(ok < 300);

@@ -67,18 +67,6 @@ static size_t kernel(uint64_t paddr, uint64_t entry, uint32_t entry_len)
 	return 0x2000;
 }
 
-static int boot(const char *path, const char *initrd, const char *cmdline, uint64_t ram)
-{
-	struct machine_config cfg = {
-		.kernel = path, .initrd = initrd, .cmdline = cmdline, .mem_size = ram, .cpus = 1,
-	};
-
-	guest_mem_destroy(&mem);
-	if (guest_mem_init(&mem, ram))
-		return -2;
-	return x86_boot_load(&mem, &cfg, &st);
-}
-
 static void loads_and_enters(void)
 {
 	static uint8_t rd[5000];
@@ -91,7 +79,7 @@ static void loads_and_enters(void)
 		rd[i] = (uint8_t)(i ^ 0x5a);
 	k = rig_file(dir, "vmlinux", img, kernel(KBASE, KBASE + 0x10, 8));
 	initrd = rig_file(dir, "initrd", rd, sizeof(rd));
-	CHECK_EQ(boot(k, initrd, "console=ttyS0 quiet", 64 * MiB), 0);
+	CHECK_EQ(rig_boot(&mem, &st, k, initrd, "console=ttyS0 quiet", 64 * MiB), 0);
 	/* The entry the specification asks for. */
 	CHECK_EQ(st.rip, KBASE + 0x10);
 	CHECK_EQ(st.gpr[X86_RBX], si);
@@ -133,7 +121,7 @@ static void minimal(void)
 
 	note(&off, "Xen", 6, "linux", 6);
 	note(&off, "Xen", 18, &entry, 4);
-	CHECK_EQ(boot(rig_file(dir, "k32", img, len), NULL, NULL, 16 * MiB), 0);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "k32", img, len), NULL, NULL, 16 * MiB), 0);
 	CHECK_EQ(st.rip, KBASE + 0x20);
 	CHECK_EQ(rig_rd32(&mem, PVH_START_INFO_ADDR + 12), 0);
 	CHECK_EQ(*(const char *)guest_mem_ptr(&mem, PVH_CMDLINE_ADDR, 1), 0);
@@ -147,26 +135,26 @@ static void bad_input(void)
 
 	/* Entry outside the loaded segment. */
 	len = kernel(KBASE, KBASE + 0x4000, 8);
-	CHECK_EQ(boot(rig_file(dir, "far", img, len), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "far", img, len), NULL, NULL, 16 * MiB), -1);
 	/* A kernel among vmon's boot structures. */
 	len = kernel(0x10000, 0x10010, 8);
-	CHECK_EQ(boot(rig_file(dir, "low", img, len), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "low", img, len), NULL, NULL, 16 * MiB), -1);
 	/* Command line over the kernel's limit. */
 	memset(longcmd, 'x', PVH_CMDLINE_MAX);
 	len = kernel(KBASE, KBASE, 8);
-	CHECK_EQ(boot(rig_file(dir, "k", img, len), NULL, longcmd, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "k", img, len), NULL, longcmd, 16 * MiB), -1);
 	longcmd[PVH_CMDLINE_MAX - 1] = 0;
-	CHECK_EQ(boot(rig_file(dir, "k", img, len), NULL, longcmd, 16 * MiB), 0);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "k", img, len), NULL, longcmd, 16 * MiB), 0);
 	/* An initrd that does not fit above the kernel. */
-	CHECK_EQ(boot(rig_file(dir, "k", img, len), rig_file(dir, "big", big, sizeof(big)),
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "k", img, len), rig_file(dir, "big", big, sizeof(big)),
 		      NULL, 2 * MiB), -1);
 	/* A note whose name runs past its segment: no PVH entry at all. */
 	len = kernel(KBASE, KBASE, 8);
 	memset(img + NOTE_OFF, 0xff, 4);
-	CHECK_EQ(boot(rig_file(dir, "badnote", img, len), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "badnote", img, len), NULL, NULL, 16 * MiB), -1);
 	/* An entry note of another width. */
 	len = kernel(KBASE, KBASE, 2);
-	CHECK_EQ(boot(rig_file(dir, "width", img, len), NULL, NULL, 16 * MiB), -1);
+	CHECK_EQ(rig_boot(&mem, &st, rig_file(dir, "width", img, len), NULL, NULL, 16 * MiB), -1);
 }
 
 /* Random damage to the headers and notes: an error or a boot, never a crash. */
@@ -187,7 +175,7 @@ static void mutated(void)
 			rng = rng * 1103515245 + 12345;
 			img[at] = (uint8_t)(rng >> 16);
 		}
-		if (boot(rig_file(dir, "mutant", img, len), NULL, NULL, 16 * MiB) == 0)
+		if (rig_boot(&mem, &st, rig_file(dir, "mutant", img, len), NULL, NULL, 16 * MiB) == 0)
 			ok++;
 	}
 	CHECK(ok > 0 && ok < 300);
