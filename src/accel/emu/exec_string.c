@@ -9,12 +9,35 @@
 #define FL(x) X86_RFLAGS_##x
 #define REP_BUDGET 4096
 
-static int io_allowed(struct emu_cpu *c)
+/*
+ * May the instruction touch size bytes of ports from port?  In protected
+ * mode with CPL > IOPL, and always in virtual-8086 mode, every bit of the
+ * range in the TSS I/O permission bitmap must be clear.  The bitmap
+ * starts at the 16-bit offset at 0x66 of a 32- or 64-bit TSS; the CPU
+ * reads two bytes for the first bit, and a bit beyond TR's limit counts as
+ * set.  A 16-bit TSS has no bitmap.  0 allowed, else -1 with #GP(0) raised.
+ */
+static int io_allowed(struct emu_cpu *c, uint16_t port, unsigned size)
 {
-	/* No TSS I/O permission bitmap: CPL > IOPL is refused outright. */
-	if (!emu_protected(c))
-		return 1;
-	return !emu_v86(c) && emu_cpl(c) <= (int)((c->s->rflags >> 12) & 3);
+	const struct x86_segment *tr = &c->s->seg[X86_TR];
+	uint16_t base, bits;
+	uint64_t off;
+
+	if (!emu_protected(c) ||
+	    (!emu_v86(c) && emu_cpl(c) <= (int)((c->s->rflags >> 12) & 3)))
+		return 0;
+	if (!(tr->type & 8) || tr->limit < 0x67)
+		return emu_gp(c, 0);
+	if (emu_read_lin(c, tr->base + 0x66, &base, 2, ACC_READ | ACC_SUPER))
+		return -1;
+	off = (uint64_t)base + port / 8;
+	if (off + 1 > tr->limit)
+		return emu_gp(c, 0);
+	if (emu_read_lin(c, tr->base + off, &bits, 2, ACC_READ | ACC_SUPER))
+		return -1;
+	if ((bits >> (port & 7)) & ((1u << size) - 1))
+		return emu_gp(c, 0);
+	return 0;
 }
 
 static uint64_t port_in(struct emu_cpu *c, uint16_t port, unsigned size)
@@ -113,12 +136,12 @@ static int string_op(struct emu_cpu *c)
 	int stop = 0;
 
 	if (in->op == OP_INS || in->op == OP_OUTS) {
-		if (!io_allowed(c))
-			return emu_gp(c, 0);
-		if (emu_io_check(c, EMU_IO_PIO, s->gpr[X86_RDX] & 0xffff))
-			return -1;
 		if (size == 8)
 			size = 4;    /* ports are at most 32 bits wide */
+		if (io_allowed(c, s->gpr[X86_RDX] & 0xffff, size))
+			return -1;
+		if (emu_io_check(c, EMU_IO_PIO, s->gpr[X86_RDX] & 0xffff))
+			return -1;
 	}
 	if (!in->rep)
 		return iterate(c, size, &stop);
@@ -144,8 +167,8 @@ static int port_io(struct emu_cpu *c)
 	unsigned size = (in->flags & F_BYTE) ? 1 : in->opsize == 2 ? 2 : 4;
 	uint16_t port = in->imm_size ? in->imm & 0xff : c->s->gpr[X86_RDX] & 0xffff;
 
-	if (!io_allowed(c))
-		return emu_gp(c, 0);
+	if (io_allowed(c, port, size))
+		return -1;
 	if (emu_io_check(c, EMU_IO_PIO, port))
 		return -1;
 	if (in->op == OP_IN)
