@@ -4,7 +4,8 @@
  * word (rounding and precision at random, exceptions mostly masked), a random TOP and some registers valid with ordinary and
  * special values (zeros, infinities, NaNs, denormals, pseudo-denormals).
  * Loads and stores go through the data area; MMX ops use MM0-7 (the x87
- * registers' mantissas) and 8-byte memory operands.
+ * registers' mantissas) and 8-byte memory operands; the MMX conversions
+ * (CVTPI2PS...) XMM registers and MXCSR too.
  */
 #include <string.h>
 
@@ -171,7 +172,18 @@ static void mmx(struct dt_item *it, uint64_t *r)
 	uint8_t op[2] = { 0x0f, 0 };
 	int reg = (int)rn(r, 8), rm = rn(r, 4) ? (int)rn(r, 8) : dt_rand_mem(r, 0);
 
-	switch (rn(r, 7)) {
+	switch (rn(r, 8)) {
+	case 7: {       /* CVTPI2PS/PD xmm, mm/m64; CVT(T)PS2PI mm, xmm/m64; CVT(T)PD2PI mm, xmm/m128 */
+		int pd = (int)rn(r, 2), to_xmm = !rn(r, 3);
+
+		op[1] = to_xmm ? 0x2a : (uint8_t)(0x2c + rn(r, 2));
+		if (to_xmm)
+			dt_emit_modrm(it, 4, pd ? 0x66 : 0, op, 2, (int)rn(r, DT_NR_XMM), rm, 0);
+		else
+			dt_emit_modrm(it, 4, pd ? 0x66 : 0, op, 2, reg,
+				      rn(r, 4) ? (int)rn(r, DT_NR_XMM) : dt_rand_mem(r, pd ? 16 : 0), 0);
+		break;
+	}
 	case 6:                                   /* SSSE3: 0F 38 xx, PALIGNR */
 		if (rn(r, 4)) {
 			uint8_t op3[3] = { 0x0f, 0x38, mmx_0f38[rn(r, N(mmx_0f38))] };

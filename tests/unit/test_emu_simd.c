@@ -170,11 +170,12 @@ static void setup(void)
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 }
 
-static int differs(const char *what, size_t i, const uint8_t *hw, const uint8_t *sw, size_t n)
+static int differs(const char *what, const char *name, const uint8_t *hw, const uint8_t *sw,
+		   size_t n)
 {
 	if (!memcmp(hw, sw, n))
 		return 0;
-	printf("  %s: %s differs:\n   hw", cases[i].name, what);
+	printf("  %s: %s differs:\n   hw", name, what);
 	for (size_t k = 0; k < n; k++)
 		printf("%s%02x", k % 16 ? "" : " ", hw[k]);
 	printf("\n   sw");
@@ -208,48 +209,156 @@ static void small_alphabet(uint8_t img[512], uint8_t *buf, uint64_t regs[5])
 	}
 }
 
+/* Runs sc on the host and in emu from img, buf and regs (rax rbx rcx rdx rflags); both must agree. */
+static void compare_with_host(const struct scase *sc, const uint8_t img[512],
+			      const uint8_t buf[BUFSZ], const uint64_t regs[5])
+{
+	static uint8_t hwimg[512] __attribute__((aligned(16)));
+	static uint8_t hwbuf[BUFSZ] __attribute__((aligned(16)));
+	uint64_t hw[5], sw[5];
+	uint8_t swbuf[BUFSZ];
+
+	memcpy(hw, regs, sizeof(hw));
+	memcpy(sw, regs, sizeof(sw));
+	memcpy(hwimg, img, 512);
+	memcpy(hwbuf, buf, BUFSZ);
+	hw[1] = (uint64_t)(uintptr_t)hwbuf;
+	run_native(sc, hwimg, hw);
+	memcpy(st.xsave, img, 512);
+	guest_mem_write(&mem, BUF, buf, BUFSZ);
+	if (run_emu(sc, sw) != EMU_OK || st.rip != CODE + sc->len) {
+		printf("  %s: emu did not execute it (rip %#llx)\n", sc->name,
+		       (unsigned long long)st.rip);
+		CHECK(0);
+	}
+	guest_mem_read(&mem, BUF, swbuf, BUFSZ);
+	hw[1] = sw[1];
+	if (differs("fcw/fsw/ftw", sc->name, hwimg, st.xsave, 6) ||
+	    differs("mxcsr", sc->name, hwimg + 24, st.xsave + 24, 4) ||
+	    differs("st/mm", sc->name, hwimg + 32, st.xsave + 32, 128) ||
+	    differs("xmm", sc->name, hwimg + 160, st.xsave + 160, 256) ||
+	    differs("memory", sc->name, hwbuf, swbuf, BUFSZ) ||
+	    differs("rax rbx rcx rdx", sc->name, (uint8_t *)hw, (uint8_t *)sw, 32))
+		CHECK(0);
+	CHECK_EQ(sw[4] & EMU_FLAGS_ARITH, hw[4] & EMU_FLAGS_ARITH);
+}
+
+static void random_regs(uint64_t regs[5])
+{
+	for (int r = 0; r < 4; r++)
+		regs[r] = rnd();
+	regs[4] = (rnd() & EMU_FLAGS_ARITH) | X86_RFLAGS_FIXED;
+}
+
 static void test_against_host(void)
 {
-	static uint8_t img[512] __attribute__((aligned(16))), hwimg[512] __attribute__((aligned(16)));
-	static uint8_t hwbuf[BUFSZ] __attribute__((aligned(16)));
+	static uint8_t img[512] __attribute__((aligned(16)));
 
 	CHECK(stub != MAP_FAILED);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		for (int k = 0; k < 300; k++) {
-			uint64_t hw[5], sw[5];
-			uint8_t buf[BUFSZ], swbuf[BUFSZ];
+			uint64_t regs[5];
+			uint8_t buf[BUFSZ];
 
 			random_image(img);
 			fill(buf, BUFSZ);
-			for (int r = 0; r < 4; r++)
-				hw[r] = rnd();
-			hw[4] = (rnd() & EMU_FLAGS_ARITH) | X86_RFLAGS_FIXED;
+			random_regs(regs);
 			if (!strncmp(cases[i].name, "pcmp", 4) && (k & 1))
-				small_alphabet(img, buf, hw);
-			memcpy(sw, hw, sizeof(sw));
-			memcpy(hwimg, img, 512);
-			memcpy(hwbuf, buf, BUFSZ);
-			hw[1] = (uint64_t)(uintptr_t)hwbuf;
-			run_native(&cases[i], hwimg, hw);
-			memcpy(st.xsave, img, 512);
-			guest_mem_write(&mem, BUF, buf, BUFSZ);
-			if (run_emu(&cases[i], sw) != EMU_OK || st.rip != CODE + cases[i].len) {
-				printf("  %s: emu did not execute it (rip %#llx)\n", cases[i].name,
-				       (unsigned long long)st.rip);
-				CHECK(0);
-			}
-			guest_mem_read(&mem, BUF, swbuf, BUFSZ);
-			hw[1] = sw[1];
-			if (differs("fcw/fsw/ftw", i, hwimg, st.xsave, 6) ||
-			    differs("mxcsr", i, hwimg + 24, st.xsave + 24, 4) ||
-			    differs("st/mm", i, hwimg + 32, st.xsave + 32, 128) ||
-			    differs("xmm", i, hwimg + 160, st.xsave + 160, 256) ||
-			    differs("memory", i, hwbuf, swbuf, BUFSZ) ||
-			    differs("rax rbx rcx rdx", i, (uint8_t *)hw, (uint8_t *)sw, 32))
-				CHECK(0);
-			CHECK_EQ(sw[4] & EMU_FLAGS_ARITH, hw[4] & EMU_FLAGS_ARITH);
+				small_alphabet(img, buf, regs);
+			compare_with_host(&cases[i], img, buf, regs);
 		}
 	}
+}
+
+/*
+ * 8 bytes of the values where conversions between floats, doubles and
+ * 32-bit integers round, saturate or are invalid: two floats, a double or
+ * two integers.
+ */
+static void conversion_operand(uint8_t *p)
+{
+	static const uint32_t f[] = {
+		0, 0x80000000, 0x00000001, 0x807fffff, 0x00800000, 0x3f000000, 0xbf000000,
+		0x3fc00000, 0xbfc00000, 0x40200000, 0xc0200000, 0x3effffff, 0x3f000001,
+		0x4effffff, 0x4f000000, 0xcf000000, 0xcf000001, 0x7f800000, 0xff800000,
+		0x7fc00000, 0x7fa00000, 0xffc00001, 0x501502f9, 0x4b000001,
+	};
+	static const uint64_t d[] = {
+		0, 0x8000000000000000ULL, 1, 0x800fffffffffffffULL, 0x3fe0000000000000ULL,
+		0xbfe0000000000000ULL, 0x3ff8000000000000ULL, 0x4004000000000000ULL,
+		0xc004000000000000ULL, 0x41dfffffffc00000ULL /* 2^31 - 1 */,
+		0x41dfffffffe00000ULL /* 2^31 - 0.5 */, 0x41e0000000000000ULL /* 2^31 */,
+		0xc1e0000000000000ULL /* -2^31 */, 0xc1e0000000100000ULL /* -2^31 - 0.5 */,
+		0xc1e0000000200000ULL /* -2^31 - 1 */, 0x41dfffffff800000ULL /* 2^31 - 2 */,
+		0x41dfffffffa00000ULL /* 2^31 - 1.5 */, 0x7ff0000000000000ULL,
+		0xfff0000000000000ULL, 0x7ff8000000000000ULL, 0x7ff4000000000000ULL,
+		0x7e37e43c8800759cULL, 0xbfdfffffffffffffULL,
+	};
+	static const uint32_t n[] = {
+		0, 1, 0xffffffff, 0x7fffffff, 0x80000000, 0x01000001, 0xfeffffff, 0x7fffffc0,
+		0x7fffffbf, 0x00ffffff, 0x0000ffff,
+	};
+	uint64_t r = rnd();
+
+	for (unsigned h = 0; h < 2; h++) {
+		uint32_t v = (uint32_t)rnd();
+
+		switch ((r >> (4 * h)) & 7) {
+		case 0: case 1: case 2:
+			v = f[(r >> (8 + 8 * h)) % (sizeof(f) / sizeof(f[0]))];
+			break;
+		case 3: case 4:
+			v = n[(r >> (8 + 8 * h)) % (sizeof(n) / sizeof(n[0]))];
+			break;
+		case 5:
+			if (!h) {
+				memcpy(p, &d[(r >> 24) % (sizeof(d) / sizeof(d[0]))], 8);
+				return;
+			}
+			break;
+		}
+		memcpy(p + 4 * h, &v, 4);
+	}
+}
+
+/*
+ * The MMX conversions (CVTPI2PS/PD, CVT(T)PS2PI, CVT(T)PD2PI) under each
+ * rounding mode, with and without DAZ and FTZ, on NaNs, infinities,
+ * denormals, halfway cases and values out of the integer range, in every
+ * register and memory operand: against the host, x87 state (the MMX
+ * transition or its absence) included.
+ */
+static void test_mmx_conversions(void)
+{
+	static uint8_t img[512] __attribute__((aligned(16)));
+	unsigned n = 0;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (!strstr(cases[i].name, "pi ") && !strstr(cases[i].name, "pi2p"))
+			continue;
+		n++;
+		for (unsigned mode = 0; mode < 16; mode++) {
+			uint32_t mxcsr = 0x1f80 | (mode & 3) << 13 | ((mode & 4) ? 0x40 : 0) |
+					 ((mode & 8) ? 0x8000 : 0);
+
+			for (int k = 0; k < 100; k++) {
+				uint64_t regs[5];
+				uint8_t buf[BUFSZ];
+
+				random_image(img);
+				memcpy(img + 24, &mxcsr, 4);
+				for (unsigned j = 0; j < 8; j++)        /* MM0-7 */
+					conversion_operand(img + 32 + 16 * j);
+				for (unsigned j = 0; j < 32; j++)       /* XMM0-15 */
+					conversion_operand(img + 160 + 8 * j);
+				for (unsigned j = 0; j < BUFSZ; j += 8)
+					conversion_operand(buf + j);
+				random_regs(regs);
+				compare_with_host(&cases[i], img, buf, regs);
+			}
+		}
+	}
+	CHECK_EQ(n, 16);
 }
 
 /* ---- faults ---- */
@@ -390,6 +499,100 @@ static void test_not_in_model(void)
 	CHECK_EQ(st.rip, HANDLER + EXC_GP);
 }
 
+/* TOP and the abridged tag word of the x87 image. */
+static unsigned fpu_top(void)
+{
+	return (st.xsave[3] >> 3) & 7;
+}
+
+/*
+ * The MMX conversions' faults: a pending x87 exception is #MF where the
+ * instruction makes the x87 state MMX and not for CVTPI2PS/PD from
+ * memory, which leave TOP and the tags alone; an unmasked invalid
+ * operation is #XM (#UD without OSXMMEXCPT) with the destination
+ * untouched and IE set, after the transition (as the host does: see
+ * mmx_convert); #GP for a misaligned m128 of CVTPD2PI, #NM for CR0.TS,
+ * #UD for CR0.EM or without CR4.OSFXSR.
+ */
+static void test_mmx_conversion_faults(void)
+{
+	static const struct { const char *b; unsigned len; int mf; } pending[] = {
+		{ "\x0f\x2a\xc1", 3, 1 },        /* cvtpi2ps xmm0, mm1 */
+		{ "\x0f\x2a\x03", 3, 0 },        /* cvtpi2ps xmm0, [rbx] */
+		{ "\x66\x0f\x2a\xc1", 4, 1 },    /* cvtpi2pd xmm0, mm1 */
+		{ "\x66\x0f\x2a\x03", 4, 0 },    /* cvtpi2pd xmm0, [rbx] */
+		{ "\x0f\x2d\x03", 3, 1 },        /* cvtps2pi mm0, [rbx] */
+		{ "\x66\x0f\x2c\xc1", 4, 1 },    /* cvttpd2pi mm0, xmm1 */
+	};
+	uint32_t nan = 0x7fc00000, mx = 0x1f80 & ~0x80u;     /* IM clear */
+	uint64_t before;
+
+	for (unsigned i = 0; i < sizeof(pending) / sizeof(pending[0]); i++) {
+		fresh_fpu();
+		st.xsave[0] = 0x7b;                     /* ZM unmasked... */
+		st.xsave[2] = 0x84;                     /* ... and ZE pending */
+		st.xsave[3] = 6 << 3;                   /* TOP 6, two registers valid */
+		st.xsave[4] = 0x03;
+		CHECK_EQ(run_faulting(pending[i].b, pending[i].len), EMU_OK);
+		CHECK_EQ(st.rip, pending[i].mf ? HANDLER + EXC_MF : CODE + pending[i].len);
+		CHECK_EQ(fpu_top(), 6);
+		CHECK_EQ(st.xsave[4], 0x03);
+	}
+	/* Without a pending exception the register forms go MMX, the memory ones not. */
+	fresh_fpu();
+	st.xsave[3] = 6 << 3;
+	st.xsave[4] = 0x03;
+	CHECK_EQ(run_faulting("\x0f\x2a\x03", 3), EMU_OK);
+	CHECK_EQ(fpu_top(), 6);
+	CHECK_EQ(run_faulting("\x0f\x2a\xc1", 3), EMU_OK);
+	CHECK_EQ(fpu_top(), 0);
+	CHECK_EQ(st.xsave[4], 0xff);
+
+	/* An unmasked invalid operation: #XM, IE, the destination untouched. */
+	fresh_fpu();
+	st.xsave[3] = 6 << 3;
+	memcpy(st.xsave + 24, &mx, 4);
+	memcpy(emu_xmm(cpu, 1), &nan, 4);
+	memcpy(&before, st.xsave + 32 + 16 * 2, 8);      /* R0, in slot 2 while TOP is 6 */
+	CHECK_EQ(run_faulting("\x0f\x2d\xc1", 3), EMU_OK); /* cvtps2pi mm0, xmm1 */
+	CHECK_EQ(st.rip, HANDLER + EXC_XM);
+	CHECK_EQ(st.xsave[24] & 0x3f, 0x01);
+	CHECK_EQ(fpu_top(), 0);
+	CHECK(!memcmp(&before, st.xsave + 32, 8));
+	st.cr4 &= ~X86_CR4_OSXMMEXCPT;
+	CHECK_EQ(run_faulting("\x0f\x2c\xc1", 3), EMU_OK); /* cvttps2pi: #UD */
+	CHECK_EQ(st.rip, HANDLER + EXC_UD);
+	st.cr4 |= X86_CR4_OSXMMEXCPT;
+	/* Masked: the integer indefinite. */
+	fresh_fpu();
+	memcpy(emu_xmm(cpu, 1), &nan, 4);
+	CHECK_EQ(run_faulting("\x0f\x2d\xc1", 3), EMU_OK);
+	CHECK_EQ(st.rip, CODE + 3);
+	CHECK_EQ(*(uint32_t *)(st.xsave + 32), 0x80000000u);
+	CHECK_EQ(*(uint16_t *)(st.xsave + 40), 0xffff);   /* written: exponent all ones */
+
+	/* #GP for a misaligned m128 (before any transition); m64 forms need no alignment. */
+	fresh_fpu();
+	st.xsave[3] = 6 << 3;
+	CHECK_EQ(run_faulting("\x66\x0f\x2d\x43\x08", 5), EMU_OK);  /* cvtpd2pi mm0, [rbx+8] */
+	CHECK_EQ(st.rip, HANDLER + EXC_GP);
+	CHECK_EQ(fpu_top(), 6);
+	CHECK_EQ(run_faulting("\x0f\x2d\x43\x04", 4), EMU_OK);      /* cvtps2pi mm0, [rbx+4] */
+	CHECK_EQ(st.rip, CODE + 4);
+	CHECK_EQ(fpu_top(), 0);
+	st.cr0 |= X86_CR0_TS;
+	CHECK_EQ(run_faulting("\x66\x0f\x2a\x03", 4), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + EXC_NM);
+	st.cr0 = (st.cr0 & ~X86_CR0_TS) | X86_CR0_EM;
+	CHECK_EQ(run_faulting("\x0f\x2a\x03", 3), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + EXC_UD);
+	st.cr0 &= ~X86_CR0_EM;
+	st.cr4 &= ~X86_CR4_OSFXSR;
+	CHECK_EQ(run_faulting("\x0f\x2d\xc1", 3), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + EXC_UD);
+	st.cr4 |= X86_CR4_OSFXSR;
+}
+
 /* AES/PCLMUL need 66, SHA none; MOVBE has no register form and no F3 form. */
 static void test_crypto_faults(void)
 {
@@ -472,10 +675,12 @@ int main(void)
 {
 	setup();
 	RUN(test_against_host);
+	RUN(test_mmx_conversions);
 	RUN(test_sse_unmasked_exception);
 	RUN(test_x87_pending_exception);
 	RUN(test_device_not_available);
 	RUN(test_not_in_model);
+	RUN(test_mmx_conversion_faults);
 	RUN(test_crypto_faults);
 	RUN(test_pinsrb_register);
 	RUN(test_xinuse);

@@ -26,12 +26,15 @@ static const uint8_t generic_pfx[GENERIC_OPS] = {
 #define CVT_BASE (CMP_BASE + 32)
 #define ROUND_BASE (CVT_BASE + 12)
 #define DP_BASE (ROUND_BASE + 64)
+#define MMX_CVT_BASE (DP_BASE + 512)
 
 #if defined(__x86_64__)
 /*
  * 8 bytes a stub.  Generic: [pfx] 0F op C1 (op xmm0, xmm1; a NOP stands in
  * for no prefix).  Compares: [pfx] 0F C2 C1 imm.  Integer conversions:
  * F3/F2 [REX.W] 0F 2A C0 (xmm0 <- rax) and 0F 2C/2D C1 (rax <- xmm1).
+ * Rounds (0F3A 08-0B) and dot products (40, 41) by immediate.  MMX
+ * conversions: [66] 0F 2A C1 (xmm0 <- mm1), [66] 0F 2C/2D C1 (mm0 <- xmm1).
  */
 __asm__(".pushsection .text\n"
 	".balign 16\n"
@@ -64,6 +67,10 @@ __asm__(".pushsection .text\n"
 	".byte 0x66, 0x0f, 0x3a, \\op, 0xc1, \\h * 16 + \\l, 0xc3, 0xcc\n"
 	".endr\n"
 	".endr\n"
+	".endr\n"
+	".irp op, 0x2a, 0x2c, 0x2d\n"
+	".byte 0x90, 0x0f, \\op, 0xc1, 0xc3, 0xcc, 0xcc, 0xcc\n"
+	".byte 0x66, 0x0f, \\op, 0xc1, 0xc3, 0xcc, 0xcc, 0xcc\n"
 	".endr\n"
 	".popsection\n");
 extern const uint8_t vmon_emu_sse_stubs[];
@@ -172,7 +179,59 @@ static int generic(struct emu_cpu *c, int pfx, unsigned k)
 	return 0;
 }
 
-/* CVTSI2SS/SD (2A), CVTTSS2SI/CVTTSD2SI (2C), CVTSS2SI/CVTSD2SI (2D). */
+/*
+ * CVTPI2PS/PD (2A), CVTTPS2PI/CVTTPD2PI (2C), CVTPS2PI/CVTPD2PI (2D): 66
+ * selects the doubles.  An MMX register operand makes the x87 state MMX
+ * (TOP 0, every tag valid) after a pending x87 exception is reported
+ * (#MF); CVTPI2PS/PD from memory do neither (SDM).  The transition comes
+ * after the memory operand is read and before the conversion, so a #PF
+ * leaves the x87 state alone and an #XM does not (as this AMD host does
+ * both).  On the host the stub sees a clean x87 state with TOP 0: mm1 is
+ * the source, mm0 the result; its x87 state is not taken back.
+ */
+static int mmx_convert(struct emu_cpu *c, int pd)
+{
+	const struct x86_insn *in = &c->insn;
+	unsigned k = in->opcode == 0x2a ? 0 : in->opcode == 0x2c ? 1 : 2;
+	struct emu_host_fp r;
+	uint8_t src[16];
+
+	if ((k || in->mod == 3) && emu_x87_check(c))
+		return -1;
+	if (k) {
+		if (emu_sse_src(c, 0, pd || in->mod == 3 ? 16 : 8, pd, src))
+			return -1;
+	} else if (in->mod == 3) {
+		memset(src, 0, 16);
+		memcpy(src, emu_mmx_enter(c) + 16 * (in->rm & 7), 8);
+	} else if (emu_sse_src(c, 0, 8, 0, src)) {
+		return -1;
+	}
+	if (k)
+		emu_mmx_enter(c);
+	emu_host_fp_load(&r, c->s);
+	memcpy(r.img, &(uint32_t){ 0x037f }, 4);     /* FCW masked, FSW clear: TOP 0 */
+	r.img[EMU_FX_FTW] = 0;
+	if (k) {
+		memcpy(r.img + EMU_FX_XMM + 16, src, 16);
+	} else {
+		memcpy(r.img + EMU_FX_XMM, emu_xmm(c, in->reg), 16);
+		memcpy(r.img + EMU_FX_ST + 16, src, 8);
+	}
+	r.rflags = c->s->rflags;
+	r.rax = 0;
+	if (run(c, &r, MMX_CVT_BASE + k * 2 + pd))
+		return -1;
+	if (!k) {
+		memcpy(emu_xmm(c, in->reg), r.img + EMU_FX_XMM, 16);
+		return 0;
+	}
+	memcpy(emu_mmx_enter(c) + 16 * (in->reg & 7), r.img + EMU_FX_ST, 8);
+	emu_mmx_written(c, in->reg);
+	return 0;
+}
+
+/* CVTSI2SS/SD (2A), CVTTSS2SI/CVTTSD2SI (2C), CVTSS2SI/CVTSD2SI (2D); the MMX forms. */
 static int convert(struct emu_cpu *c, int pfx)
 {
 	const struct x86_insn *in = &c->insn;
@@ -181,7 +240,7 @@ static int convert(struct emu_cpu *c, int pfx)
 	uint8_t src[16];
 
 	if (pfx != P_F3 && pfx != P_F2)
-		return emu_unimpl(c);   /* the MMX forms (CVTPI2PS...) */
+		return mmx_convert(c, pfx == P_66);
 	emu_host_fp_load(&r, c->s);
 	r.rflags = c->s->rflags;
 	r.rax = 0;
