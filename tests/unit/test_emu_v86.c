@@ -106,9 +106,225 @@ static void test_iomap_ring3(void)
 	CHECK_EQ(io_faults("\xe4\x82", 2), 0);
 }
 
+#define V86_CS 0x1000
+#define V86_SS 0x2000
+#define V86_IP 0x100
+#define V86_CODE ((V86_CS << 4) + V86_IP)
+#define VEC_INT 0x21
+
+/* Ring 0 IRETs into virtual-8086 mode at V86_CS:V86_IP with the given IOPL (IF set). */
+static void enter_v86(unsigned iopl)
+{
+	uint32_t frame[9] = { V86_IP, V86_CS, 0x20202 | iopl << 12, 0xfffe, V86_SS,
+			      0x3000, 0x4000, 0x5000, 0x6000 };
+
+	for (int i = 0; i < 9; i++)
+		w32(STACK - 36 + 4 * i, frame[i]);
+	st.gpr[X86_RSP] = STACK - 36;
+	st.idt.limit = 0x40 * 8 - 1;
+	put(CODE, "\xcf", 1);
+	st.rip = CODE;
+}
+
+/* The frame a ring-0 handler got from virtual-8086 mode: EIP CS EFLAGS ESP SS ES DS FS GS. */
+static int v86_frame_ok(uint32_t esp, uint32_t eip)
+{
+	return r32(esp) == eip && r32(esp + 4) == V86_CS && (r32(esp + 8) & 0x20000) &&
+	       r32(esp + 12) == 0xfffe && r32(esp + 16) == V86_SS && r32(esp + 20) == 0x3000 &&
+	       r32(esp + 24) == 0x4000 && r32(esp + 28) == 0x5000 && r32(esp + 32) == 0x6000;
+}
+
+static void test_v86_enter_and_fault(void)
+{
+	setup();
+	enter_v86(0);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK(st.rflags & X86_RFLAGS_VM);
+	CHECK_EQ(emu_cpl(cpu), 3);
+	CHECK_EQ(emu_code_mode(cpu), 16);
+	CHECK_EQ(st.rip, V86_IP);
+	CHECK_EQ(st.seg[X86_CS].base, V86_CS << 4);
+	CHECK_EQ(st.seg[X86_SS].base, V86_SS << 4);
+	CHECK_EQ(st.seg[X86_DS].base, 0x40000);
+	CHECK_EQ(st.seg[X86_GS].selector, 0x6000);
+	CHECK_EQ(st.seg[X86_SS].dpl, 3);
+	CHECK_EQ(st.gpr[X86_RSP], 0xfffe);
+	/* CLI at IOPL 0: #GP(0) to the ring-0 handler on the TSS stack, with
+	 * GS FS DS ES above SS:ESP, the data segments null, VM clear. */
+	put(V86_CODE, "\xfa", 1);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + EXC_GP);
+	CHECK_EQ(st.gpr[X86_RSP], STACK0 - 40);
+	CHECK_EQ(r32(STACK0 - 40), 0);
+	CHECK(v86_frame_ok(STACK0 - 36, V86_IP));
+	CHECK(!(st.rflags & X86_RFLAGS_VM));
+	CHECK_EQ(emu_cpl(cpu), 0);
+	CHECK_EQ(st.seg[X86_SS].selector, DS0);
+	CHECK_EQ(st.seg[X86_CS].selector, CS0);
+	CHECK(st.seg[X86_DS].unusable && st.seg[X86_ES].unusable);
+	CHECK(st.seg[X86_FS].unusable && st.seg[X86_GS].unusable);
+	CHECK_EQ(st.seg[X86_DS].selector, 0);
+	/* The handler skips the CLI and IRETs back into virtual-8086 mode. */
+	w32(STACK0 - 36, V86_IP + 1);
+	put(HANDLER + EXC_GP, "\x83\xc4\x04\xcf", 4);              /* add $4, %esp; iret */
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK(st.rflags & X86_RFLAGS_VM);
+	CHECK_EQ(st.rip, V86_IP + 1);
+	CHECK_EQ(st.seg[X86_DS].base, 0x40000);
+	CHECK_EQ(st.gpr[X86_RSP], 0xfffe);
+}
+
+/* Each IOPL-sensitive instruction at IOPL 0 is #GP(0); INT3 is not. */
+static void test_v86_iopl0(void)
+{
+	static const char *const insns[] = { "\xfa", "\xfb", "\x9c", "\x9d", "\xcd\x21", "\xcf",
+					     "\x66\x9c", "\xf4" };
+
+	for (unsigned i = 0; i < sizeof(insns) / sizeof(insns[0]); i++) {
+		setup();
+		w64(IDT + 8 * VEC_INT, gate_desc(CS0, HANDLER + VEC_INT, 0xee, 0));
+		enter_v86(0);
+		CHECK_EQ(emu_step(cpu), EMU_OK);
+		put(V86_CODE, insns[i], strlen(insns[i]));
+		CHECK_EQ(emu_step(cpu), EMU_OK);
+		CHECK_EQ(st.rip, HANDLER + EXC_GP);
+		CHECK_EQ(r32(STACK0 - 40), 0);
+		CHECK(v86_frame_ok(STACK0 - 36, V86_IP));
+	}
+	/* INT3 goes through its gate whatever IOPL is: a DPL-3 gate takes it
+	 * (EIP after it), a DPL-0 one is #GP(vector * 8 + 2). */
+	setup();
+	w64(IDT + 8 * EXC_BP, gate_desc(CS0, HANDLER + EXC_BP, 0xee, 0));
+	enter_v86(0);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	put(V86_CODE, "\xcc", 1);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + EXC_BP);
+	CHECK(v86_frame_ok(STACK0 - 36, V86_IP + 1));
+	setup();
+	enter_v86(0);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	put(V86_CODE, "\xcc", 1);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + EXC_GP);
+	CHECK_EQ(r32(STACK0 - 40), EXC_BP * 8 + 2);
+}
+
+static void test_v86_iopl3(void)
+{
+	setup();
+	w64(IDT + 8 * VEC_INT, gate_desc(CS0, HANDLER + VEC_INT, 0xee, 0));
+	enter_v86(3);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	/* cli; pushf; sti; popf: IF follows, the 16-bit image has IOPL 3, no VM. */
+	put(V86_CODE, "\xfa\x9c\xfb\x9d", 4);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK(!(st.rflags & X86_RFLAGS_IF));
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(r32((V86_SS << 4) + 0xfffc) & 0xffff, 0x3002);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK(st.rflags & X86_RFLAGS_IF);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK(!(st.rflags & X86_RFLAGS_IF));
+	CHECK(st.rflags & X86_RFLAGS_VM);
+	CHECK_EQ(st.gpr[X86_RSP], 0xfffe);
+	/* POPF cannot change IOPL there; INT n through a DPL-3 gate. */
+	put(V86_CODE + 4, "\x6a\x00\x9d\xcd\x21", 5);              /* push $0; popf; int $0x21 */
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ((st.rflags >> 12) & 3, 3);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + VEC_INT);
+	CHECK_EQ(st.gpr[X86_RSP], STACK0 - 36);
+	CHECK(v86_frame_ok(STACK0 - 36, V86_IP + 9));
+	/* Back by IRET, then a real-mode IRET inside virtual-8086 mode. */
+	put(HANDLER + VEC_INT, "\xcf", 1);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, V86_IP + 9);
+	w16((V86_SS << 4) + 0xfff8, 0x200);                         /* IP */
+	w16((V86_SS << 4) + 0xfffa, 0x1234);                        /* CS */
+	w16((V86_SS << 4) + 0xfffc, 0x0202);                        /* FLAGS: IOPL 0 */
+	st.gpr[X86_RSP] = 0xfff8;
+	put(V86_CODE + 9, "\xcf", 1);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, 0x200);
+	CHECK_EQ(st.seg[X86_CS].base, 0x12340);
+	CHECK_EQ(st.seg[X86_CS].dpl, 3);
+	CHECK_EQ((st.rflags >> 12) & 3, 3);
+	CHECK(st.rflags & X86_RFLAGS_VM);
+	/* I/O still goes by the bitmap at IOPL 3: none here, #GP. */
+	w16(TSS_OLD + 0x66, 0x68);
+	put(0x12540, "\xe4\x80", 2);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + EXC_GP);
+	CHECK_EQ(r32(STACK0 - 40), 0);
+}
+
+static void test_v86_gate_faults(void)
+{
+	/* INT n to a DPL-0 gate at IOPL 3: #GP(vector * 8 + 2). */
+	setup();
+	w64(IDT + 8 * VEC_INT, gate_desc(CS0, HANDLER + VEC_INT, 0x8e, 0));
+	enter_v86(3);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	put(V86_CODE, "\xcd\x21", 2);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + EXC_GP);
+	CHECK_EQ(r32(STACK0 - 40), VEC_INT * 8 + 2);
+	/* A handler that is not ring 0: #GP(its selector). */
+	setup();
+	w64(IDT + 8 * VEC_INT, gate_desc(CS3, HANDLER + VEC_INT, 0xee, 0));
+	enter_v86(3);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	put(V86_CODE, "\xcd\x21", 2);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + EXC_GP);
+	CHECK_EQ(r32(STACK0 - 40), CS3);
+	/* An external interrupt: no gate DPL check, the same frame. */
+	setup();
+	w64(IDT + 8 * 0x30, gate_desc(CS0, HANDLER + 0x30, 0x8e, 0));
+	enter_v86(0);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(emu_interrupt(cpu, 0x30), 0);
+	CHECK_EQ(st.rip, HANDLER + 0x30);
+	CHECK(v86_frame_ok(STACK0 - 36, V86_IP));
+	CHECK(!(st.rflags & X86_RFLAGS_IF));
+}
+
+/* A CALL to a TSS whose EFLAGS has VM: the task starts in virtual-8086 mode. */
+static void test_v86_task(void)
+{
+	setup();
+	w32(TSS_NEW + 0x20, V86_IP);
+	w32(TSS_NEW + 0x24, 0x20002);
+	w32(TSS_NEW + 0x38, 0xfffe);
+	for (int i = 0; i < 6; i++)
+		w32(TSS_NEW + 0x48 + 4 * i, i == X86_CS ? V86_CS : i == X86_SS ? V86_SS : 0x3000 + i);
+	put(CODE, "\x9a\x00\x00\x00\x00\x30\x00", 7);                   /* lcall $0x30, $0 */
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK(st.rflags & X86_RFLAGS_VM);
+	CHECK(st.rflags & X86_RFLAGS_NT);
+	CHECK_EQ(emu_cpl(cpu), 3);
+	CHECK_EQ(st.rip, V86_IP);
+	CHECK_EQ(st.seg[X86_CS].base, V86_CS << 4);
+	CHECK_EQ(st.seg[X86_FS].base, (0x3000 + X86_FS) << 4);
+	/* Its #GP goes to ring 0 on the new TSS's stack. */
+	put(V86_CODE, "\xfa", 1);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + EXC_GP);
+	CHECK_EQ(st.gpr[X86_RSP], STACK0 - 40);
+	CHECK_EQ(r32(STACK0 - 4), 0x3000 + X86_GS);
+}
+
 int main(void)
 {
 	RUN(test_iomap_ring3);
+	RUN(test_v86_enter_and_fault);
+	RUN(test_v86_iopl0);
+	RUN(test_v86_iopl3);
+	RUN(test_v86_gate_faults);
+	RUN(test_v86_task);
 	rig_free();
 	return TEST_EXIT();
 }

@@ -314,6 +314,8 @@ int emu_iret(struct emu_cpu *c);
 int emu_read_desc(struct emu_cpu *c, uint16_t sel, uint64_t *desc, int exc);
 /* The same without faulting on a null or out-of-table selector: 1 read, 0 not there. */
 int emu_peek_desc(struct emu_cpu *c, uint16_t sel, uint64_t *desc);
+/* A segment register as virtual-8086 mode loads it. */
+void emu_seg_v86(struct x86_segment *seg, uint16_t sel);
 void emu_desc_to_seg(uint64_t lo, uint64_t hi, uint16_t sel, struct x86_segment *seg, int lma);
 /* MOV/POP to a segment register with all protected-mode checks. */
 int emu_load_seg(struct emu_cpu *c, int sreg, uint16_t sel);

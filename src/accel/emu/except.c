@@ -33,7 +33,7 @@ int emu_io_check(struct emu_cpu *c, enum emu_io_kind kind, uint64_t addr)
 }
 
 struct frame {
-	uint64_t v[8];
+	uint64_t v[10];     /* from virtual-8086 mode: GS FS DS ES SS ESP EFLAGS CS EIP error */
 	int n;
 };
 
@@ -46,7 +46,7 @@ static void frame_push(struct frame *f, uint64_t v)
 static int frame_write(struct emu_cpu *c, uint64_t base, uint64_t sp, uint64_t sp_mask,
 		       const struct frame *f, unsigned size, int acc)
 {
-	uint8_t buf[64];
+	uint8_t buf[sizeof(f->v)];
 	unsigned total = f->n * size;
 	uint64_t nsp = (sp - total) & sp_mask;
 
@@ -184,9 +184,8 @@ static int deliver_protected(struct emu_cpu *c, int vec, int kind, int has_err,
 	uint64_t sp = s->gpr[X86_RSP], sp_mask;
 	unsigned slot;
 	uint16_t ss_sel = ss.selector;
+	int v86 = emu_v86(c);
 
-	if (emu_v86(c))
-		return emu_unimpl(c);
 	if (read_gate(c, vec, ext, &g))
 		return -1;
 	if (kind == EV_SOFT_INT && g.dpl < cpl)
@@ -203,6 +202,9 @@ static int deliver_protected(struct emu_cpu *c, int vec, int kind, int has_err,
 	if (gate_target(c, &g, ext, &cs))
 		return -1;
 	new_cpl = (cs.type & 4) ? cpl : cs.dpl;
+	/* From virtual-8086 mode only to a ring-0 handler, on its TSS stack. */
+	if (v86 && new_cpl != 0)
+		return emu_gp(c, (g.sel & ~3u) + ext);
 	slot = lm ? 8 : (g.type & 8) ? 4 : 2;
 	if (new_cpl < cpl || (lm && g.ist)) {
 		if (emu_tss_stack(c, new_cpl, g.ist, &sp, &ss_sel))
@@ -219,6 +221,12 @@ static int deliver_protected(struct emu_cpu *c, int vec, int kind, int has_err,
 			if (!ss.present)
 				return emu_raise(c, EXC_SS, ss_sel & ~3u, 1);
 		}
+	}
+	if (v86) {
+		frame_push(&f, s->seg[X86_GS].selector);
+		frame_push(&f, s->seg[X86_FS].selector);
+		frame_push(&f, s->seg[X86_DS].selector);
+		frame_push(&f, s->seg[X86_ES].selector);
 	}
 	if (lm || new_cpl < cpl) {
 		frame_push(&f, s->seg[X86_SS].selector);
@@ -259,6 +267,12 @@ static int deliver_protected(struct emu_cpu *c, int vec, int kind, int has_err,
 	s->rflags &= ~(X86_RFLAGS_TF | X86_RFLAGS_NT | X86_RFLAGS_RF | X86_RFLAGS_VM);
 	if (!(g.type & 1))
 		s->rflags &= ~X86_RFLAGS_IF;
+	if (v86) {
+		static const int data[] = { X86_ES, X86_DS, X86_FS, X86_GS };
+
+		for (unsigned i = 0; i < 4; i++)
+			s->seg[data[i]] = (struct x86_segment){ .unusable = 1 };
+	}
 	return 0;
 }
 
@@ -355,6 +369,7 @@ void emu_null_data_segs(struct emu_cpu *c, int cpl)
 	}
 }
 
+/* Real mode, and virtual-8086 mode at IOPL 3 (CPL 3: IOPL, VM, VIF, VIP stay). */
 static int iret_real(struct emu_cpu *c, unsigned size)
 {
 	uint64_t v[3];
@@ -363,9 +378,34 @@ static int iret_real(struct emu_cpu *c, unsigned size)
 		return -1;
 	if (size == 4 && v[0] > 0xffff)
 		return emu_gp(c, 0);
-	c->s->rflags = iret_flags(c, v[2], size, 0);
-	x86_seg_real(&c->s->seg[X86_CS], v[1], 1);
+	c->s->rflags = iret_flags(c, v[2], size, emu_cpl(c));
+	emu_load_cs(c, v[1], 3);
 	c->s->rip = v[0];
+	return 0;
+}
+
+/*
+ * IRET at CPL 0 to a 32-bit EFLAGS image with VM set: the rest of the
+ * frame is ESP, SS, ES, DS, FS, GS; every flag is loaded as it stands.
+ */
+static int iret_to_v86(struct emu_cpu *c, const uint64_t v[3])
+{
+	static const int segs[] = { X86_SS, X86_ES, X86_DS, X86_FS, X86_GS };
+	struct x86_cpu_state *s = c->s;
+	uint64_t w[6];
+
+	if (pop_n(c, w, 6, 4))
+		return -1;
+	if (v[0] > 0xffff)
+		return emu_gp(c, 0);
+	if (emu_io_check(c, EMU_IO_USER, 0))
+		return -1;
+	s->rflags = (v[2] & 0x3f7fd7ULL & ~X86_RFLAGS_RF) | X86_RFLAGS_FIXED;
+	emu_seg_v86(&s->seg[X86_CS], v[1]);
+	for (unsigned i = 0; i < 5; i++)
+		emu_seg_v86(&s->seg[segs[i]], w[1 + i]);
+	s->gpr[X86_RSP] = w[0] & 0xffffffffULL;
+	s->rip = v[0];
 	return 0;
 }
 
@@ -379,21 +419,25 @@ int emu_iret(struct emu_cpu *c)
 
 	if (!emu_protected(c))
 		return iret_real(c, size);
-	if (emu_v86(c))
-		return emu_unimpl(c);
+	if (emu_v86(c)) {
+		/* IOPL-sensitive there; at IOPL 3 the real-mode IRET. */
+		if (((s->rflags >> 12) & 3) < 3)
+			return emu_gp(c, 0);
+		return iret_real(c, size);
+	}
 	if (!emu_long_mode(c) && (s->rflags & X86_RFLAGS_NT))
 		return emu_task_return(c);
 	if (emu_long_mode(c) && (s->rflags & X86_RFLAGS_NT))
 		return emu_gp(c, 0);
 	if (pop_n(c, v, 3, size))
 		return -1;
+	if ((v[2] & X86_RFLAGS_VM) && cpl == 0 && size == 4 && !emu_long_mode(c))
+		return iret_to_v86(c, v);
 	rpl = v[1] & 3;
 	if (rpl < cpl)
 		return emu_gp(c, v[1] & ~3u);
 	if (rpl > cpl && emu_io_check(c, EMU_IO_USER, 0))
 		return -1;
-	if ((v[2] & X86_RFLAGS_VM) && cpl == 0 && !emu_long_mode(c))
-		return emu_unimpl(c);   /* return to virtual-8086 mode */
 	if (lm64 || rpl > cpl) {
 		if (pop_n(c, v + 3, 2, size))
 			return -1;

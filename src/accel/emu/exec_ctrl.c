@@ -13,7 +13,7 @@ static int set_rip(struct emu_cpu *c, uint64_t target, unsigned size)
 	if (emu_64bit(c)) {
 		if ((uint64_t)((int64_t)(target << 16) >> 16) != target)
 			return emu_gp(c, 0);
-	} else if (emu_protected(c) && !emu_v86(c) && target > cs->limit) {
+	} else if (emu_protected(c) && target > cs->limit) {   /* 0xffff in virtual-8086 mode */
 		return emu_gp(c, 0);
 	}
 	c->s->rip = target;

@@ -18,7 +18,8 @@ static int need_cpl0(struct emu_cpu *c)
 
 static int soft_int(struct emu_cpu *c, int vec, int kind)
 {
-	if (emu_v86(c) && kind == EV_SOFT_INT && ((c->s->rflags >> 12) & 3) < 3)
+	/* In virtual-8086 mode INT n (not INT3, INTO, INT1) is IOPL-sensitive. */
+	if (emu_v86(c) && c->insn.opcode == 0xcd && ((c->s->rflags >> 12) & 3) < 3)
 		return emu_gp(c, 0);
 	c->delivered = 1;
 	if (emu_deliver(c, vec, kind, 0, 0, c->next_rip)) {

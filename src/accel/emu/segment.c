@@ -22,6 +22,13 @@ void emu_desc_to_seg(uint64_t lo, uint64_t hi, uint16_t sel, struct x86_segment 
 		seg->base |= (hi & 0xffffffffULL) << 32;
 }
 
+/* Virtual-8086 mode: base selector * 16, limit 0xffff, DPL 3, read/write data (as VMX has CS too). */
+void emu_seg_v86(struct x86_segment *seg, uint16_t sel)
+{
+	x86_seg_real(seg, sel, 0);
+	seg->dpl = 3;
+}
+
 static uint64_t desc_addr(const struct emu_cpu *c, uint16_t sel, uint64_t *limit)
 {
 	if (sel & 4) {
@@ -82,8 +89,7 @@ int emu_load_seg(struct emu_cpu *c, int sreg, uint16_t sel)
 
 	if (!emu_protected(c) || emu_v86(c)) {
 		if (emu_v86(c)) {
-			x86_seg_real(seg, sel, 0);
-			seg->dpl = 3;
+			emu_seg_v86(seg, sel);
 		} else {
 			seg->selector = sel;
 			seg->base = (uint64_t)sel << 4;
@@ -131,10 +137,12 @@ int emu_load_cs(struct emu_cpu *c, uint16_t sel, int new_cpl)
 	uint64_t d;
 	int dpl, type;
 
-	if (!emu_protected(c) || emu_v86(c)) {
+	if (emu_v86(c)) {
+		emu_seg_v86(cs, sel);
+		return 0;
+	}
+	if (!emu_protected(c)) {
 		x86_seg_real(cs, sel, 1);
-		if (emu_v86(c))
-			cs->dpl = 3;
 		return 0;
 	}
 	if (!(sel & ~3u))

@@ -159,14 +159,20 @@ static int read_new_task(struct emu_cpu *c, uint16_t sel, uint64_t desc, struct 
 		return ts_fault(c, otr->selector);
 	if (emu_read_lin(c, t->tr.base, t->tss, sizeof(t->tss), ACC_READ | ACC_SUPER))
 		return -1;
-	if (rd32(t->tss, TSS_EFLAGS) & X86_RFLAGS_VM)
-		return emu_unimpl(c);     /* a virtual-8086 task */
 	if (new_ldt(c, rd32(t->tss, TSS_LDT), &t->ldt))
 		return -1;
-	cpl = rd32(t->tss, TSS_SEGS + 4 * X86_CS) & 3;
-	for (int i = 0; i < 6; i++)
-		if (emu_seg_check(c, i, rd32(t->tss, TSS_SEGS + 4 * i), cpl, &t->ldt, &t->seg[i]))
-			return -1;
+	if (rd32(t->tss, TSS_EFLAGS) & X86_RFLAGS_VM) {
+		/* A virtual-8086 task: its selectors are paragraphs, CPL 3. */
+		cpl = 3;
+		for (int i = 0; i < 6; i++)
+			emu_seg_v86(&t->seg[i], rd32(t->tss, TSS_SEGS + 4 * i));
+	} else {
+		cpl = rd32(t->tss, TSS_SEGS + 4 * X86_CS) & 3;
+		for (int i = 0; i < 6; i++)
+			if (emu_seg_check(c, i, rd32(t->tss, TSS_SEGS + 4 * i), cpl, &t->ldt,
+					  &t->seg[i]))
+				return -1;
+	}
 	if (cpl == 3 && emu_io_check(c, EMU_IO_USER, 0))
 		return -1;
 	return 0;
