@@ -23,7 +23,7 @@ GUEST_LIB32 := $(GUEST_LIB_SRC:%.c=$(GUEST_OUT)/lib32/%.o) \
 GUEST_LIB64 := $(GUEST_LIB_SRC:%.c=$(GUEST_OUT)/lib64/%.o)
 
 # Multiboot ELF32 guests in protected mode: name -> objects besides the library.
-GUEST32 := protmode smp uart-echo fwcfg acpi portbench timer virtio ticker tasks
+GUEST32 := protmode smp uart-echo fwcfg acpi portbench timer virtio ticker tasks sysarch
 GUEST_OBJS_protmode  := protmode/protmode.o
 GUEST_OBJS_smp       := smp/smp.o smp/trampoline.o
 GUEST_OBJS_uart-echo := uart-echo/uart_echo.o
@@ -33,6 +33,7 @@ GUEST_OBJS_portbench := portbench/portbench.o
 GUEST_OBJS_timer     := timer/timer.o
 GUEST_OBJS_ticker    := ticker/ticker.o
 GUEST_OBJS_tasks     := tasks/tasks.o tasks/tasks_asm.o
+GUEST_OBJS_sysarch   := sysarch/sysarch.o sysarch/sysarch_asm.o
 GUEST_OBJS_virtio    := virtio/virtio.o virtio/vdev.o virtio/garbage.o virtio/net.o \
 	virtio/pci_garbage.o virtio/msix.o
 
