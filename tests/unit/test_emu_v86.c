@@ -317,6 +317,24 @@ static void test_v86_task(void)
 	CHECK_EQ(r32(STACK0 - 4), 0x3000 + X86_GS);
 }
 
+/* No VME or PVI in the CPU model: CPUID says so and CR4 refuses them. */
+static void test_no_vme(void)
+{
+	setup();
+	st.gpr[X86_RAX] = 1;
+	put(CODE, "\x0f\xa2", 2);                                   /* cpuid */
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.gpr[X86_RDX] & 2, 0);
+	for (uint64_t bit = X86_CR4_VME; bit <= X86_CR4_PVI; bit <<= 1) {
+		setup();
+		st.gpr[X86_RAX] = bit;
+		put(CODE, "\x0f\x22\xe0", 3);                         /* mov %eax, %cr4 */
+		CHECK_EQ(emu_step(cpu), EMU_OK);
+		check_fault(EXC_GP, 0);
+		CHECK_EQ(st.cr4, 0);
+	}
+}
+
 int main(void)
 {
 	RUN(test_iomap_ring3);
@@ -325,6 +343,7 @@ int main(void)
 	RUN(test_v86_iopl3);
 	RUN(test_v86_gate_faults);
 	RUN(test_v86_task);
+	RUN(test_no_vme);
 	rig_free();
 	return TEST_EXIT();
 }

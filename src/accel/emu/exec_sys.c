@@ -80,6 +80,9 @@ static int write_cr4(struct emu_cpu *c, uint64_t v)
 
 	if (v & ~CR4_KNOWN)
 		return emu_gp(c, 0);
+	/* VME and PVI are reserved in emu's own CPU model, which lacks them. */
+	if (!c->env.cpuid && (v & (X86_CR4_VME | X86_CR4_PVI)))
+		return emu_gp(c, 0);
 	if (emu_long_mode(c) && !(v & X86_CR4_PAE))
 		return emu_gp(c, 0);
 	s->cr4 = v;
