@@ -38,7 +38,7 @@ GUEST_OBJS_virtio    := virtio/virtio.o virtio/vdev.o virtio/garbage.o virtio/ne
 	virtio/pci_garbage.o virtio/msix.o
 
 GUEST_BIN := $(GUEST32:%=$(GUEST_OUT)/%.elf) $(GUEST_OUT)/longmode.elf $(GUEST_OUT)/usermode.elf \
-	$(GUEST_OUT)/emubench.elf \
+	$(GUEST_OUT)/emubench.elf $(GUEST_OUT)/sysarch64.elf \
 	$(GUEST_OUT)/realmode.bin $(GUEST_OUT)/triple.elf $(GUEST_OUT)/protmode-aout.bin
 
 .PHONY: guests
@@ -139,6 +139,15 @@ $(GUEST_OUT)/emubench.elf64: $(GUEST_OUT)/obj64/boot/entry64.o \
 	$(Q)$(GUEST_LD) -m elf_x86_64 $(GUEST_LDFLAGS) -o $@ $(filter %.o %.a,$^)
 
 $(GUEST_OUT)/emubench.elf: $(GUEST_OUT)/emubench.elf64
+	$(msg) OBJCOPY $@
+	$(Q)$(GUEST_OBJCOPY) -O elf32-i386 $< $@
+
+$(GUEST_OUT)/sysarch64.elf64: $(GUEST_OUT)/obj64/boot/entry64.o \
+		$(GUEST_OUT)/obj64/sysarch/sysarch64.o $(GUEST_OUT)/lib64.a guests/boot/guest.ld
+	$(msg) LD $@
+	$(Q)$(GUEST_LD) -m elf_x86_64 $(GUEST_LDFLAGS) -o $@ $(filter %.o %.a,$^)
+
+$(GUEST_OUT)/sysarch64.elf: $(GUEST_OUT)/sysarch64.elf64
 	$(msg) OBJCOPY $@
 	$(Q)$(GUEST_OBJCOPY) -O elf32-i386 $< $@
 

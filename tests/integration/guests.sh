@@ -86,6 +86,10 @@ row sysarch-v86 33 '^v86: 8086 code at IOPL 0 writes COM1 through the I/O bitmap
 	-- --kernel $G/sysarch.elf --cmdline only=v86
 [ -e /sys/module/kvm_pvm ] &&
 	skip_on kvm "kvm_pvm does not run virtual-8086 mode (its interrupt frames from there lack GS/FS/DS/ES)"
+row sysarch64-gates 33 '^sysarch64: same-level 64-bit call gate: cs=0x8, frame cs=0x8 rip=after the call, rsp=caller-16$;;^sysarch64: ring 3 -> 0 64-bit call gate: cs=0x8 ss=0x0 rsp=rsp0-32$;;^sysarch64: frame rip=after the call cs=0x23 rsp=from the caller ss=0x1b$;;^sysarch64: back in ring 3 with cs=0x23, rsp restored after lretq$;;^sysarch64: ok$' = - \
+	-- --kernel $G/sysarch64.elf
+[ -e /sys/module/kvm_pvm ] &&
+	skip_on kvm "kvm_pvm runs ring 3 natively and raises #UD for a far CALL through a call gate"
 row triple 3 '^triple: faulting now$' = - -- --kernel $G/triple.elf
 
 # ---- runners ----------------------------------------------------------

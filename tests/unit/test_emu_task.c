@@ -165,6 +165,155 @@ static void test_call_gate_16bit(void)
 	CHECK_EQ(st.gpr[X86_RSP] & 0xffff, STACK & 0xffff);
 }
 
+/*
+ * IA-32e mode on the same machine: 2 MiB pages for the first 4 MiB (user
+ * accessible), 64-bit code segments at 0x08 and 0x18, the current TSS a
+ * 64-bit one with RSP0 = STACK0, a 64-bit IDT whose vector v runs at
+ * HANDLER + v.  The 64-bit gate at GATE_SEL fills the slots 0x38 and 0x40.
+ */
+static void to_long_mode(void)
+{
+	w64(PD, (PD + 0x1000) | 7);
+	w64(PD + 0x1000, (PD + 0x2000) | 7);
+	w64(PD + 0x2000, 0x87);
+	w64(PD + 0x2008, 0x200000 | 0x87);
+	st.cr3 = PD;
+	st.cr4 = X86_CR4_PAE;
+	st.cr0 |= X86_CR0_PG;
+	st.efer = X86_EFER_LME | X86_EFER_LMA;
+	w64(GDT + CS0, seg_desc(0, 0xfffff, 0x9a, 0xa));
+	w64(GDT + CS3, seg_desc(0, 0xfffff, 0xfa, 0xa));
+	emu_desc_to_seg(seg_desc(0, 0xfffff, 0x9b, 0xa), 0, CS0, &st.seg[X86_CS], 1);
+	w64(GDT + TSS_NEW_SEL, 0);                  /* the TSS descriptor's upper half */
+	w64(TSS_OLD + 4, STACK0);
+	for (int v = 0; v < 32; v++) {
+		w64(IDT + 16 * v, gate_desc(CS0, HANDLER + v, 0x8e, 0));
+		w64(IDT + 16 * v + 8, 0);
+	}
+	st.idt.limit = 32 * 16 - 1;
+	emu_cpu_flush_tlb(cpu);
+}
+
+/* A 64-bit call gate at GATE_SEL to sel:off with the given access byte. */
+static void gate64(uint16_t sel, uint64_t off, unsigned access)
+{
+	w64(GDT + GATE_SEL, gate_desc(sel, (uint32_t)off, access, 0));
+	w64(GDT + GATE_SEL + 8, off >> 32);
+}
+
+#define FAR_PTR 0x8000     /* m16:32 of the far CALL/JMP: offset 0, GATE_SEL | 3 */
+
+static void far_via_gate(int call)
+{
+	w32(FAR_PTR, 0);
+	w16(FAR_PTR + 4, GATE_SEL | 3);
+	st.gpr[X86_RAX] = FAR_PTR;
+	put(CODE, call ? "\xff\x18" : "\xff\x28", 2);              /* lcall/ljmp *(%rax) */
+	st.rip = CODE;
+}
+
+/* The exception the last step delivered in IA-32e mode, with its error code. */
+static void check_fault64(int vec, uint32_t err)
+{
+	CHECK_EQ(st.rip, HANDLER + vec);
+	CHECK_EQ(r64(st.gpr[X86_RSP]), err);
+}
+
+static void test_call_gate64(void)
+{
+	const uint64_t target = 0xffff800000004000ULL;
+
+	/* From ring 3 to ring 0: RSP0, a null SS, SS RSP CS RIP as quadwords. */
+	setup();
+	to_long_mode();
+	gate64(CS0, target, 0xec);
+	to_ring3();
+	emu_desc_to_seg(seg_desc(0, 0xfffff, 0xfb, 0xa), 0, CS3 | 3, &st.seg[X86_CS], 1);
+	st.gpr[X86_RSP] = STACK;
+	far_via_gate(1);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, target);
+	CHECK_EQ(emu_cpl(cpu), 0);
+	CHECK_EQ(st.seg[X86_CS].selector, CS0);
+	CHECK(st.seg[X86_CS].l);
+	CHECK_EQ(st.seg[X86_SS].selector, 0);
+	CHECK_EQ(st.gpr[X86_RSP], STACK0 - 32);
+	CHECK_EQ(r64(STACK0 - 32), CODE + 2);
+	CHECK_EQ(r64(STACK0 - 24), CS3 | 3);
+	CHECK_EQ(r64(STACK0 - 16), STACK);
+	CHECK_EQ(r64(STACK0 - 8), DS3 | 3);
+	/* LRETQ back to ring 3. */
+	st.rip = 0x9000;
+	put(0x9000, "\x48\xcb", 2);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, CODE + 2);
+	CHECK_EQ(emu_cpl(cpu), 3);
+	CHECK_EQ(st.seg[X86_CS].selector, CS3 | 3);
+	CHECK_EQ(st.seg[X86_SS].selector, DS3 | 3);
+	CHECK_EQ(st.gpr[X86_RSP], STACK);
+
+	/* At the same level: CS and RIP pushed as quadwords on the same stack. */
+	setup();
+	to_long_mode();
+	gate64(CS0, target, 0xec);
+	far_via_gate(1);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, target);
+	CHECK_EQ(st.gpr[X86_RSP], STACK - 16);
+	CHECK_EQ(r64(STACK - 16), CODE + 2);
+	CHECK_EQ(r64(STACK - 8), CS0);
+	CHECK_EQ(st.seg[X86_SS].selector, DS0);
+}
+
+static void test_call_gate64_faults(void)
+{
+	static const struct {
+		unsigned access, gdt_limit;
+		uint64_t hi, target_desc, rsp0;
+		int call, ring3, vec;
+		uint32_t err;
+	} cases[] = {
+		/* The upper half's type must be 0. */
+		{ 0xec, 0x47, 0x0c0000000000ULL, 0, STACK0, 1, 0, EXC_GP, GATE_SEL },
+		/* The 16-byte gate must fit in the GDT. */
+		{ 0xec, 0x3f, 0, 0, STACK0, 1, 0, EXC_GP, GATE_SEL },
+		/* DPL 0 from ring 3. */
+		{ 0x8c, 0x47, 0, 0, STACK0, 1, 1, EXC_GP, GATE_SEL },
+		/* Not present. */
+		{ 0x6c, 0x47, 0, 0, STACK0, 1, 0, EXC_NP, GATE_SEL },
+		/* To 32-bit code (at 0x48). */
+		{ 0xec, 0x4f, 0, 0x00cf9a000000ffffULL, STACK0, 1, 0, EXC_GP, 0x48 },
+		/* A JMP to a more privileged level. */
+		{ 0xec, 0x47, 0, 0, STACK0, 0, 1, EXC_GP, CS0 },
+		/* A non-canonical target. */
+		{ 0xec, 0x47, 0x8000, 0, STACK0, 1, 0, EXC_GP, 0 },
+		/* A non-canonical RSP0. */
+		{ 0xec, 0x47, 0, 0, 0x800000000000ULL, 1, 1, EXC_SS, 0 },
+	};
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		setup();
+		to_long_mode();
+		gate64(cases[i].target_desc ? 0x48 : CS0, 0x4000, cases[i].access);
+		w64(GDT + GATE_SEL + 8, r64(GDT + GATE_SEL + 8) | cases[i].hi);
+		w64(GDT + 0x48, cases[i].target_desc);
+		st.gdt.limit = cases[i].gdt_limit;
+		if (cases[i].ring3) {
+			to_ring3();
+			emu_desc_to_seg(seg_desc(0, 0xfffff, 0xfb, 0xa), 0, CS3 | 3, &st.seg[X86_CS], 1);
+		}
+		far_via_gate(cases[i].call);
+		if (cases[i].rsp0 != STACK0) {
+			/* The #SS itself goes to IST1, RSP0 being no good. */
+			w64(TSS_OLD + 4, cases[i].rsp0);
+			w64(TSS_OLD + 0x24, STACK0 - 0x800);
+			w64(IDT + 16 * EXC_SS, gate_desc(CS0, HANDLER + EXC_SS, 0x8e, 1));
+		}
+		CHECK_EQ(emu_step(cpu), EMU_OK);
+		check_fault64(cases[i].vec, cases[i].err);
+	}
+}
+
 int main(void)
 {
 	RUN(test_16bit_tss_left_alone);
@@ -173,6 +322,8 @@ int main(void)
 	RUN(test_exception_task_gate);
 	RUN(test_call_gate_faults);
 	RUN(test_call_gate_16bit);
+	RUN(test_call_gate64);
+	RUN(test_call_gate64_faults);
 	rig_free();
 	return TEST_EXIT();
 }

@@ -312,6 +312,8 @@ int emu_deliver(struct emu_cpu *c, int vec, int kind, int has_err, uint32_t err,
 int emu_iret(struct emu_cpu *c);
 /* Reads the 8-byte descriptor for selector (GDT or LDT); raises #GP(sel). */
 int emu_read_desc(struct emu_cpu *c, uint16_t sel, uint64_t *desc, int exc);
+/* A 16-byte system descriptor of IA-32e mode; beyond the table is #GP(sel). */
+int emu_read_desc16(struct emu_cpu *c, uint16_t sel, uint64_t d[2]);
 /* The same without faulting on a null or out-of-table selector: 1 read, 0 not there. */
 int emu_peek_desc(struct emu_cpu *c, uint16_t sel, uint64_t *desc);
 /* A segment register as virtual-8086 mode loads it. */

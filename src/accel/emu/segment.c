@@ -59,7 +59,7 @@ int emu_peek_desc(struct emu_cpu *c, uint16_t sel, uint64_t *desc)
 	return emu_read_lin(c, base + off, desc, 8, ACC_READ | ACC_SUPER) ? -1 : 1;
 }
 
-static int read_desc16(struct emu_cpu *c, uint16_t sel, uint64_t d[2])
+int emu_read_desc16(struct emu_cpu *c, uint16_t sel, uint64_t d[2])
 {
 	uint64_t limit, base = desc_addr(c, sel, &limit);
 	uint64_t off = sel & ~7u;
@@ -179,7 +179,7 @@ int emu_load_system_seg(struct emu_cpu *c, int sreg, uint16_t sel)
 	}
 	if (sel & 4)
 		return emu_gp(c, sel & ~3u);
-	if (emu_long_mode(c) ? read_desc16(c, sel, d) : emu_read_desc(c, sel, d, EXC_GP))
+	if (emu_long_mode(c) ? emu_read_desc16(c, sel, d) : emu_read_desc(c, sel, d, EXC_GP))
 		return -1;
 	type = (d[0] >> 40) & 0xf;
 	if (((d[0] >> 44) & 1) || (want_ldt ? type != 2 : (type != 1 && type != 9)))
