@@ -240,7 +240,7 @@ static void report_a(const char *how)
 	gprintf(NAME ": %s: A ran %u times, its NT=%u TR=%#x link=%#x; back: TR=%#x NT=%u A type %#x\n",
 		how, t16.a_runs, !!(t16.a_flags & EFLAGS_NT), t16.a_tr, tss_a.link, read_tr(),
 		!!(read_eflags() & EFLAGS_NT), (unsigned)(gdt[SEL_TSS_A >> 3] >> 40) & 0xf);
-	gprintf(NAME ": %s: A's TSS saved ip=%#x flags=%#x ax=%#x bx=%#x sp=%#x cs=%#x ss=%#x ds=%#x es=%#x\n",
+	gprintf(NAME ": %s: TSS A saved ip=%#x flags=%#x ax=%#x bx=%#x sp=%#x cs=%#x ss=%#x ds=%#x es=%#x\n",
 		how, tss_a.ip, tss_a.flags, tss_a.ax, tss_a.bx, tss_a.sp, tss_a.cs, tss_a.ss, tss_a.ds,
 		tss_a.es);
 	__asm__ volatile("clts");

@@ -86,6 +86,8 @@ row sysarch-v86 33 '^v86: 8086 code at IOPL 0 writes COM1 through the I/O bitmap
 	-- --kernel $G/sysarch.elf --cmdline only=v86
 [ -e /sys/module/kvm_pvm ] &&
 	skip_on kvm "kvm_pvm does not run virtual-8086 mode (its interrupt frames from there lack GS/FS/DS/ES)"
+row sysarch-tss16 33 '^sysarch: call tss16: A ran 1 times, its NT=1 TR=0x30 link=0x28; back: TR=0x28 NT=0 A type 0x1$;;^sysarch: call tss16: TSS A saved ip=0x15 flags=0x2 ax=0xbeef bx=0x1111 sp=0x1000 cs=0x38 ss=0x48 ds=0x40 es=0x40$;;^sysarch: call task gate: A ran 2 times, its NT=1 TR=0x30 link=0x28; back: TR=0x28 NT=0 A type 0x1$;;^sysarch: call task gate: TSS A saved ip=0x15 flags=0x2 ax=0xbeef bx=0x1111 sp=0x1000 cs=0x38 ss=0x48 ds=0x40 es=0x40$;;^sysarch: int task gate: A ran 3 times, its NT=1 TR=0x30 link=0x28; back: TR=0x28 NT=0 A type 0x1$;;^sysarch: int task gate: TSS A saved ip=0x15 flags=0x6 ax=0xbeef bx=0x1111 sp=0x1000 cs=0x38 ss=0x48 ds=0x40 es=0x40$;;^sysarch: #GP through a task gate to a 16-bit TSS: B ran 1 times, error 0x1000, sp before the pop 0xffe, ds still 0x10$;;^sysarch: ok$' = - \
+	-- --kernel $G/sysarch.elf --cmdline only=tss16
 row sysarch64-gates 33 '^sysarch64: same-level 64-bit call gate: cs=0x8, frame cs=0x8 rip=after the call, rsp=caller-16$;;^sysarch64: ring 3 -> 0 64-bit call gate: cs=0x8 ss=0x0 rsp=rsp0-32$;;^sysarch64: frame rip=after the call cs=0x23 rsp=from the caller ss=0x1b$;;^sysarch64: back in ring 3 with cs=0x23, rsp restored after lretq$;;^sysarch64: ok$' = - \
 	-- --kernel $G/sysarch64.elf
 [ -e /sys/module/kvm_pvm ] &&

@@ -1,21 +1,76 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Call gates and task switches in 32-bit protected mode (no paging unless a
- * test turns it on): the faults guests/tasks does not reach, with their
- * error codes, and the cases emu gives up on leaving the state untouched.
+ * test turns it on), 16-bit TSSes and 64-bit call gates in
+ * IA-32e mode: the faults the guests do not reach, with their error codes.
  */
 #include "emu_task_rig.h"
 
-static void test_16bit_tss_left_alone(void)
-{
-	struct x86_cpu_state before;
+static uint16_t r16(uint64_t gpa) { uint16_t v = 0; guest_mem_read(&mem, gpa, &v, 2); return v; }
 
+/* TSS_NEW as a 16-bit TSS: IP 0x7000, AX 0x1234, SP 0x8000, ring-0 ES CS SS DS. */
+static void tss16_new(void)
+{
+	static const uint16_t regs[] = { 0x7000, 2, 0x1234, 0, 0, 0, 0x8000, 0, 0, 0,
+					 DS0, CS0, DS0, DS0, 0 };
+
+	w64(GDT + TSS_NEW_SEL, seg_desc(TSS_NEW, 0x2b, 0x81, 0));
+	for (unsigned i = 0; i < sizeof(regs) / 2; i++)
+		w16(TSS_NEW + 0x0e + 2 * i, regs[i]);
+}
+
+static void test_16bit_tss(void)
+{
 	setup();
-	w64(GDT + TSS_NEW_SEL, seg_desc(TSS_NEW, 0x2b, 0x81, 0));     /* 16-bit available TSS */
+	tss16_new();
+	st.gpr[X86_RAX] = 0xabcd5555;
+	st.gpr[X86_RBX] = 0x77778888;
+	put(CODE, "\x9a\x00\x00\x00\x00\x30\x00", 7);                   /* lcall $0x30, $0 */
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, 0x7000);
+	CHECK_EQ(st.seg[X86_TR].selector, TSS_NEW_SEL);
+	CHECK_EQ(st.seg[X86_TR].type, 3);
+	CHECK_EQ((r64(GDT + TSS_NEW_SEL) >> 40) & 0xf, 3);
+	CHECK_EQ(r16(TSS_NEW), TSS_OLD_SEL);                           /* back link */
+	CHECK(st.rflags & X86_RFLAGS_NT);
+	/* The upper halves stay, as QEMU keeps them; FS and GS are null. */
+	CHECK_EQ(st.gpr[X86_RAX], 0xabcd1234);
+	CHECK_EQ(st.gpr[X86_RBX], 0x77770000);
+	CHECK_EQ(st.gpr[X86_RSP] & 0xffff, 0x8000);
+	CHECK(st.seg[X86_FS].unusable && st.seg[X86_GS].unusable);
+	CHECK_EQ(st.seg[X86_CS].selector, CS0);
+	CHECK_EQ(r32(TSS_OLD + 0x20), CODE + 7);                       /* the 32-bit TSS saved */
+	CHECK_EQ(r32(TSS_OLD + 0x34), 0x77778888);
+	/* IRET back: the 16-bit TSS keeps IP, FLAGS (no NT), the registers. */
+	st.gpr[X86_RBX] = 0x4444;
+	put(0x7000, "\xcf", 1);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, CODE + 7);
+	CHECK_EQ(st.gpr[X86_RBX], 0x77778888);
+	CHECK_EQ(st.seg[X86_TR].selector, TSS_OLD_SEL);
+	CHECK_EQ(r16(TSS_NEW + 0x0e), 0x7001);
+	CHECK_EQ(r16(TSS_NEW + 0x10) & X86_RFLAGS_NT, 0);
+	CHECK_EQ(r16(TSS_NEW + 0x12), 0x1234);                         /* AX */
+	CHECK_EQ(r16(TSS_NEW + 0x18), 0x4444);                         /* BX */
+	CHECK_EQ(r16(TSS_NEW + 0x24), CS0);
+	CHECK_EQ((r64(GDT + TSS_NEW_SEL) >> 40) & 0xf, 1);
+	/* A 16-bit TSS shorter than 44 bytes: #TS. */
+	setup();
+	tss16_new();
+	w64(GDT + TSS_NEW_SEL, seg_desc(TSS_NEW, 0x2a, 0x81, 0));
 	put(CODE, "\xea\x00\x00\x00\x00\x30\x00", 7);                   /* ljmp $0x30, $0 */
-	memcpy(&before, &st, sizeof(st));
-	CHECK_EQ(emu_step(cpu), EMU_UNIMPLEMENTED);
-	CHECK(!memcmp(&before, &st, sizeof(st)));
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	check_fault(EXC_TS, TSS_NEW_SEL);
+	/* #GP through a task gate to a 16-bit TSS: the error code as a word. */
+	setup();
+	tss16_new();
+	w64(IDT + 8 * EXC_GP, gate_desc(TSS_NEW_SEL, 0, 0x85, 0));
+	put(CODE, "\x66\xb8\x00\x10\x8e\xd8", 6);                  /* mov $0x1000, %ax; mov %ax, %ds */
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, 0x7000);
+	CHECK_EQ(st.gpr[X86_RSP], (STACK & ~0xffffu) + 0x8000 - 2);   /* ESP's upper half stays */
+	CHECK_EQ(r32(st.gpr[X86_RSP]), 0x1000);
 }
 
 static void test_task_faults(void)
@@ -316,7 +371,7 @@ static void test_call_gate64_faults(void)
 
 int main(void)
 {
-	RUN(test_16bit_tss_left_alone);
+	RUN(test_16bit_tss);
 	RUN(test_task_faults);
 	RUN(test_task_switch_with_paging);
 	RUN(test_exception_task_gate);
