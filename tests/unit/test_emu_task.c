@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Call gates and task switches in 32-bit protected mode (no paging unless a
- * test turns it on), 16-bit TSSes and 64-bit call gates in
+ * test turns it on), 16-bit TSSes, the T bit, and 64-bit call gates in
  * IA-32e mode: the faults the guests do not reach, with their error codes.
  */
 #include "emu_task_rig.h"
@@ -71,6 +71,37 @@ static void test_16bit_tss(void)
 	CHECK_EQ(st.rip, 0x7000);
 	CHECK_EQ(st.gpr[X86_RSP], (STACK & ~0xffffu) + 0x8000 - 2);   /* ESP's upper half stays */
 	CHECK_EQ(r32(st.gpr[X86_RSP]), 0x1000);
+}
+
+/* A TSS with its T bit set: #DB (DR6.BT) before the new task's first instruction. */
+static void test_tss_trap_bit(void)
+{
+	setup();
+	w16(TSS_NEW + 0x64, 1);
+	st.dr[6] = 0xffff0ff0;
+	put(CODE, "\xea\x00\x00\x00\x00\x30\x00", 7);                   /* ljmp $0x30, $0 */
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + EXC_DB);
+	CHECK_EQ(st.seg[X86_TR].selector, TSS_NEW_SEL);
+	CHECK_EQ(st.gpr[X86_RSP], NEW_STACK - 12);
+	CHECK_EQ(r32(NEW_STACK - 12), NEW_EIP);
+	CHECK(st.dr[6] & (1u << 15));
+	CHECK(!(st.dr[6] & (1u << 14)));
+	/* The same through an IDT task gate (INT 0x10), and not without T. */
+	setup();
+	w16(TSS_NEW + 0x64, 1);
+	w64(IDT + 8 * 0x10, gate_desc(TSS_NEW_SEL, 0, 0x85, 0));
+	put(CODE, "\xcd\x10", 2);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + EXC_DB);
+	CHECK_EQ(r32(NEW_STACK - 12), NEW_EIP);
+	CHECK(st.dr[6] & (1u << 15));
+	setup();
+	st.dr[6] = 0xffff0ff0;
+	put(CODE, "\xea\x00\x00\x00\x00\x30\x00", 7);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, NEW_EIP);
+	CHECK(!(st.dr[6] & (1u << 15)));
 }
 
 static void test_task_faults(void)
@@ -372,6 +403,7 @@ static void test_call_gate64_faults(void)
 int main(void)
 {
 	RUN(test_16bit_tss);
+	RUN(test_tss_trap_bit);
 	RUN(test_task_faults);
 	RUN(test_task_switch_with_paging);
 	RUN(test_exception_task_gate);

@@ -186,6 +186,7 @@ struct emu_cpu {
 	int delivered;        /* the instruction delivered an event itself */
 	int triple;           /* ... and that ended in a triple fault */
 	int keep_regs;        /* a faulting REP string op keeps its progress */
+	int task_trap;        /* a task switch loaded a TSS with T set: #DB is due */
 	uint64_t insn_rip;    /* start of the current instruction */
 	uint64_t tsc_ns0;     /* host time at which s->tsc was valid */
 	uint64_t msr_scratch;  /* write sink once msrs[] is full */
@@ -197,6 +198,9 @@ enum {
 	EXC_UD = 6, EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12,
 	EXC_GP = 13, EXC_PF = 14, EXC_MF = 16, EXC_AC = 17, EXC_XM = 19,
 };
+
+#define EMU_DR6_BS (1ULL << 14)   /* single step */
+#define EMU_DR6_BT (1ULL << 15)   /* task switch to a TSS with T set */
 
 /* Raise a fault from inside an instruction: always returns -1. */
 int emu_raise(struct emu_cpu *c, int vec, uint32_t err, int has_err);

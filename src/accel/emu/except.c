@@ -295,7 +295,17 @@ int emu_deliver(struct emu_cpu *c, int vec, int kind, int has_err, uint32_t err,
 			r = deliver_real(c, vec, ret_rip);
 		if (!r) {
 			c->nesting++;
-			return 0;
+			if (!c->task_trap)
+				return 0;
+			/* Into a task whose TSS has T set: a #DB trap (DR6.BT) before
+			 * its first instruction. */
+			c->task_trap = 0;
+			c->s->dr[6] |= EMU_DR6_BT;
+			vec = EXC_DB;
+			kind = EV_EXCEPTION;
+			has_err = 0;
+			ret_rip = c->insn_rip = c->s->rip;
+			continue;
 		}
 		if (c->unimplemented || c->fault < 0)
 			return -1;

@@ -454,7 +454,7 @@ static void step_begin(struct emu_cpu *c)
 {
 	c->fault = -1;
 	c->unimplemented = c->io_stopped = c->halted = c->shadow = 0;
-	c->delivered = c->triple = c->keep_regs = 0;
+	c->delivered = c->triple = c->keep_regs = c->task_trap = 0;
 	c->insn_rip = c->s->rip;
 }
 
@@ -490,8 +490,10 @@ static enum emu_result step_general(struct emu_cpu *c, int fetch_r)
 		return deliver_fault(c, &sn);
 	}
 	s->events.interrupt_shadow = c->shadow;
-	if (tf && !c->delivered) {
-		s->dr[6] |= 1ULL << 14;    /* BS: single-step trap */
+	if ((tf && !c->delivered) || c->task_trap) {
+		/* BS: single-step trap; BT: a task switch to a TSS with T set. */
+		s->dr[6] |= (tf && !c->delivered ? EMU_DR6_BS : 0) | (c->task_trap ? EMU_DR6_BT : 0);
+		c->task_trap = 0;
 		c->insn_rip = s->rip;
 		if (emu_deliver(c, EXC_DB, EV_EXCEPTION, 0, 0, s->rip))
 			return c->unimplemented ? undone(c, &sn) : EMU_TRIPLE_FAULT;
@@ -543,7 +545,7 @@ enum emu_result emu_run(struct emu_cpu *c, unsigned long max_insns)
 int emu_interrupt(struct emu_cpu *c, uint8_t vector)
 {
 	c->fault = -1;
-	c->unimplemented = 0;
+	c->unimplemented = c->task_trap = 0;
 	c->s->mp_state = X86_MP_RUNNABLE;
 	c->insn_rip = c->s->rip;
 	return emu_deliver(c, vector, EV_EXTERNAL, 0, 0, c->s->rip);

@@ -10,7 +10,8 @@
  * finds after its commit point in the new task instead.  The new task's
  * descriptors are read through the current page tables.  16-bit TSSes
  * (either end of a switch) have their own layout; a TSS whose EFLAGS has
- * VM starts a virtual-8086 task.
+ * VM starts a virtual-8086 task; a 32-bit TSS with its T bit set makes a
+ * #DB trap before the new task's first instruction (emu_deliver, exec.c).
  */
 #include <string.h>
 
@@ -22,6 +23,7 @@
 #define TSS16_GPRS 0x12
 #define TSS16_SEGS 0x22
 #define TSS16_LDT 0x2a
+#define TSS_TRAP 0x64
 #define TSS_EIP 0x20
 #define TSS_EFLAGS 0x24
 #define TSS_GPRS 0x28
@@ -139,11 +141,12 @@ static int set_busy(struct emu_cpu *c, uint16_t sel, int busy)
 /*
  * What a TSS holds of a task, in either layout.  A 16-bit TSS (type 1/3,
  * 44 bytes) has 16-bit IP, FLAGS and registers, ES CS SS DS and the LDT,
- * no FS, GS or CR3.
+ * no FS, GS, CR3 or T bit.
  */
 struct tss_regs {
 	uint32_t eip, eflags, gpr[8], cr3;
 	uint16_t seg[6], ldt;
+	int trap;
 };
 
 static void tss_parse(const uint8_t *raw, int is32, struct tss_regs *r)
@@ -158,6 +161,7 @@ static void tss_parse(const uint8_t *raw, int is32, struct tss_regs *r)
 		for (int i = 0; i < 6; i++)
 			r->seg[i] = rd32(raw, TSS_SEGS + 4 * i);
 		r->ldt = rd32(raw, TSS_LDT);
+		r->trap = raw[TSS_TRAP] & 1;
 		return;
 	}
 	r->eip = rd16(raw, TSS16_IP);
@@ -259,6 +263,7 @@ static void load_new_task(struct emu_cpu *c, uint16_t sel, struct new_task *t, u
 		s->seg[i] = t->seg[i];
 	s->rflags = (eflags & 0x3f7fd7u) | X86_RFLAGS_FIXED;
 	s->rip = t->r.eip;
+	c->task_trap = t->r.trap;
 }
 
 int emu_task_switch(struct emu_cpu *c, uint16_t sel, uint64_t desc, int source,
