@@ -541,7 +541,7 @@ static void test_unimplemented_leaves_state(void)
 	struct x86_cpu_state before;
 
 	setup64();
-	put(CODE, "\x0f\x33", 2);                       /* rdpmc: not implemented */
+	put(CODE, "\xf3\x0f\x28\xc1", 4);               /* movaps with F3: not implemented */
 	st.gpr[X86_RAX] = 42;
 	memcpy(&before, &st, sizeof(st));
 	CHECK_EQ(emu_step(cpu), EMU_UNIMPLEMENTED);

@@ -97,6 +97,10 @@ void emu_cpuid_model(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t ou
 	case 6:
 		out[0] = 1u << 2;     /* ARAT: the LAPIC timer never stops (no C-states) */
 		break;
+	case 0xa:
+		/* Architectural performance monitoring version 0: no counters,
+		 * so RDPMC is #GP(0) for every index (emu_rdpmc). */
+		break;
 	case 7:
 		if (sub == 0) {
 			/* SMEP, FCS/FDS deprecated (zero in FNSTENV), RDSEED, SMAP,

@@ -4,7 +4,7 @@
  * mnemonic, the executor operation and the operand forms, so one opcode can
  * be audited in one place.  Encodings that only change the length but are
  * not executed map to OP_ABSENT (features emu's CPU model leaves out),
- * OP_UNIMPL (in the model, not done yet), OP_X87 or OP_VECTOR.
+ * OP_X87 or OP_VECTOR.
  */
 #include "accel/emu/emu_int.h"
 
@@ -37,7 +37,6 @@ enum {
 	GRP11, GRP12, GRP13, GRP14, GRP15, GRP16, GRP_NOP,
 };
 
-#define UN(nm, fl) { nm, OP_UNIMPL, fl }
 #define AB(nm, fl) { nm, OP_ABSENT, fl }
 #define INV { "(bad)", OP_INVALID, F_INV }
 
@@ -67,8 +66,8 @@ const struct emu_opdesc emu_map_one[256] = {
 	[0x58 ... 0x5f] = { "pop", OP_POP_Z, D(Z) | F_D64 },
 	[0x60] = { "pusha", OP_PUSHA, F_I64 },
 	[0x61] = { "popa", OP_POPA, F_I64 },
-	[0x62] = UN("bound", M | F_MEM | F_I64),
-	[0x63] = UN("arpl", M | F_O16),   /* movsxd in 64-bit mode: decoder */
+	[0x62] = { "bound", OP_BOUND, M | F_MEM | F_I64 | D(G) },
+	[0x63] = { "arpl", OP_ARPL, M | F_O16 | D(E) | S(G) },   /* movsxd in 64-bit mode: decoder */
 	[0x64] = INV, [0x65] = INV, [0x66] = INV, [0x67] = INV,
 	[0x68] = { "push", OP_PUSH_I, S(I) | IZ | F_D64 },
 	[0x69] = { "imul", OP_IMUL3, GvEv | IZ },
@@ -225,7 +224,7 @@ const struct emu_opdesc emu_map_0f[256] = {
 	[0x30] = { "wrmsr", OP_WRMSR, 0 },
 	[0x31] = { "rdtsc", OP_RDTSC, 0 },
 	[0x32] = { "rdmsr", OP_RDMSR, 0 },
-	[0x33] = UN("rdpmc", 0),
+	[0x33] = { "rdpmc", OP_RDPMC, 0 },
 	[0x34] = { "sysenter", OP_SYSENTER, 0 },
 	[0x35] = { "sysexit", OP_SYSEXIT, 0 },
 	[0x36] = INV,

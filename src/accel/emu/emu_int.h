@@ -105,8 +105,9 @@ enum emu_op {
 	OP_VECTOR,   /* VEX/EVEX/XOP: #UD (no AVX in the CPUID model) */
 	OP_X87,      /* x87 (exec_x87.c) */
 	OP_FWAIT, OP_LAR, OP_LSL, OP_VERR, OP_VERW, OP_RDRAND, OP_FSGSBASE,
+	OP_BOUND, OP_ARPL,   /* exec_legacy.c */
+	OP_RDPMC,            /* msr.c */
 	OP_ABSENT,   /* recognised, not in emu's CPU model: #UD, or handed back (exec.c) */
-	OP_UNIMPL,   /* recognised, not implemented: EMU_UNIMPLEMENTED */
 	OP_NR
 };
 
@@ -358,6 +359,7 @@ int emu_pop(struct emu_cpu *c, uint64_t *v, unsigned size);
 int emu_exec_alu(struct emu_cpu *c);      /* exec_alu.c */
 int emu_exec_data(struct emu_cpu *c);     /* exec_data.c */
 int emu_exec_bcd(struct emu_cpu *c);      /* exec_bcd.c */
+int emu_exec_legacy(struct emu_cpu *c);   /* exec_legacy.c: BOUND ARPL */
 int emu_exec_ctrl(struct emu_cpu *c);     /* exec_ctrl.c */
 int emu_exec_string(struct emu_cpu *c);   /* exec_string.c */
 int emu_exec_sys(struct emu_cpu *c);      /* exec_sys.c */
@@ -390,6 +392,7 @@ void emu_mmx_written(struct emu_cpu *c, unsigned r);
 void emu_emms(struct emu_cpu *c);
 void emu_cpuid_model(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4]);
 int emu_rdmsr(struct emu_cpu *c, uint32_t idx, uint64_t *v);
+int emu_rdpmc(struct emu_cpu *c);
 int emu_wrmsr(struct emu_cpu *c, uint32_t idx, uint64_t v);
 uint64_t *emu_msr_slot(struct emu_cpu *c, uint32_t idx, int create);
 

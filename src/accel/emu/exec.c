@@ -343,6 +343,10 @@ static int dispatch(struct emu_cpu *c)
 		return emu_exec_data(c);
 	if (op >= OP_DAA && op <= OP_AAD)
 		return emu_exec_bcd(c);
+	if (op == OP_BOUND || op == OP_ARPL)
+		return emu_exec_legacy(c);
+	if (op == OP_RDPMC)
+		return emu_rdpmc(c);
 	if (op >= OP_PUSH && op <= OP_CMOVCC)
 		return emu_exec_ctrl(c);
 	if (op >= OP_MOVS && op <= OP_OUT)
@@ -361,8 +365,8 @@ static int dispatch(struct emu_cpu *c)
 		return emu_exec_seginfo(c);
 	if (op == OP_VECTOR)
 		return emu_ud(c);   /* no AVX in the CPUID model */
-	if (op == OP_UNIMPL || op == OP_INVALID)
-		return op == OP_INVALID ? emu_ud(c) : emu_unimpl(c);
+	if (op == OP_INVALID)
+		return emu_ud(c);
 	/*
 	 * Features emu's CPUID model leaves out (VMX, SVM, SGX, TSX, PKU,
 	 * MONITOR, the AVX-era 0F38/0F3A opcodes...) are #UD when that model is
@@ -407,7 +411,7 @@ static void snap_segs(struct emu_cpu *c, struct snapshot *sn)
 	unsigned op = c->insn.op;
 	int safe = (op >= OP_ADD && op <= OP_SHRD) || (op >= OP_CBW && op <= OP_STAC) ||
 		   op == OP_SSE || op == OP_X87 || op == OP_XLAT || op == OP_SALC ||
-		   (op >= OP_DAA && op <= OP_AAD) ||
+		   (op >= OP_DAA && op <= OP_AAD) || op == OP_BOUND || op == OP_ARPL ||
 		   (op >= OP_MOVS && op <= OP_OUT) ||
 		   (op >= OP_PUSH && op <= OP_CMOVCC && op != OP_POP_SEG && op != OP_RETF &&
 		    op != OP_JMPF && op != OP_JMPF_IND && op != OP_CALLF && op != OP_CALLF_IND);

@@ -108,6 +108,46 @@ int emu_rdmsr(struct emu_cpu *c, uint32_t idx, uint64_t *v)
 	return emu_gp(c, 0);
 }
 
+/*
+ * RDPMC reads a counter CPUID leaf 0xA offers, through the MSR that holds
+ * it: ECX[30] selects the fixed-function counters (IA32_FIXED_CTR0 + n,
+ * version 2 and later), else the general-purpose ones (IA32_PMC0 + n);
+ * other bits set, or an index past the count, is #GP(0), and so is CPL >
+ * 0 in protected mode without CR4.PCE.  The value is cut to the counter's
+ * width.  emu's own model has no counters (cpuid.c): every RDPMC is #GP.
+ */
+int emu_rdpmc(struct emu_cpu *c)
+{
+	struct x86_cpu_state *s = c->s;
+	uint32_t ecx = (uint32_t)s->gpr[X86_RCX], idx = ecx & 0x3fffffff, a[4], count = 0, width = 0;
+	uint32_t msr;
+	uint64_t v;
+
+	if (emu_protected(c) && emu_cpl(c) && !(s->cr4 & X86_CR4_PCE))
+		return emu_gp(c, 0);
+	emu_cpuid_model(c, 0, 0, a);
+	if (a[0] >= 0xa) {
+		emu_cpuid_model(c, 0xa, 0, a);
+		if ((ecx & 0x40000000) && (a[0] & 0xff) >= 2) {
+			count = a[3] & 0x1f;
+			width = (a[3] >> 5) & 0xff;
+		} else if (!(ecx & 0x40000000) && (a[0] & 0xff)) {
+			count = (a[0] >> 8) & 0xff;
+			width = (a[0] >> 16) & 0xff;
+		}
+	}
+	if ((ecx >> 31) || idx >= count)
+		return emu_gp(c, 0);
+	msr = (ecx & 0x40000000) ? 0x309 + idx : 0xc1 + idx;
+	if (emu_rdmsr(c, msr, &v))
+		return -1;
+	if (width < 64)
+		v &= (1ULL << width) - 1;
+	s->gpr[X86_RAX] = (uint32_t)v;
+	s->gpr[X86_RDX] = (uint32_t)(v >> 32);
+	return 0;
+}
+
 static int canonical(uint64_t a)
 {
 	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
