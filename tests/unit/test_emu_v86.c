@@ -317,22 +317,147 @@ static void test_v86_task(void)
 	CHECK_EQ(r32(STACK0 - 4), 0x3000 + X86_GS);
 }
 
-/* No VME or PVI in the CPU model: CPUID says so and CR4 refuses them. */
-static void test_no_vme(void)
+/*
+ * CR4.VME: the TSS gets an interrupt redirection bitmap at 0x68 (INT 0x21
+ * redirected, INT 0x22 not) below an I/O map base of 0x88; the 8086
+ * program's IVT sends INT 0x21 to 0x1234:0x0010.
+ */
+static void enter_vme(unsigned iopl)
+{
+	enter_v86(iopl);
+	st.cr4 |= X86_CR4_VME;
+	w16(TSS_OLD + 0x66, 0x88);
+	for (unsigned i = 0; i < 32; i++)
+		put(TSS_OLD + 0x68 + i, "\xff", 1);
+	put(TSS_OLD + 0x68 + 0x21 / 8, "\xfd", 1);
+	st.seg[X86_TR].limit = 0x88;
+	w32(0x21 * 4, 0x12340010);
+}
+
+static uint16_t r16(uint64_t gpa) { uint16_t v = 0; guest_mem_read(&mem, gpa, &v, 2); return v; }
+
+/* Runs the 8086 bytes at V86_CODE: 1 when they were #GP(0), 0 when they ran. */
+static int v86_faults(const char *code, size_t len)
+{
+	put(V86_CODE, code, len);
+	st.rip = V86_IP;
+	if (emu_step(cpu) != EMU_OK)
+		return -1;
+	if (st.rip == HANDLER + EXC_GP)
+		return r32(st.gpr[X86_RSP]) == 0 ? 1 : -1;
+	return st.rflags & X86_RFLAGS_VM ? 0 : -1;
+}
+
+static void test_vme(void)
 {
 	setup();
 	st.gpr[X86_RAX] = 1;
-	put(CODE, "\x0f\xa2", 2);                                   /* cpuid */
+	put(CODE, "\x0f\xa2", 2);                                    /* cpuid */
 	CHECK_EQ(emu_step(cpu), EMU_OK);
-	CHECK_EQ(st.gpr[X86_RDX] & 2, 0);
-	for (uint64_t bit = X86_CR4_VME; bit <= X86_CR4_PVI; bit <<= 1) {
-		setup();
-		st.gpr[X86_RAX] = bit;
-		put(CODE, "\x0f\x22\xe0", 3);                         /* mov %eax, %cr4 */
-		CHECK_EQ(emu_step(cpu), EMU_OK);
-		check_fault(EXC_GP, 0);
-		CHECK_EQ(st.cr4, 0);
-	}
+	CHECK(st.gpr[X86_RDX] & 2);
+	/* CLI and STI move VIF at IOPL 0; STI with VIP set is #GP. */
+	setup();
+	enter_vme(0);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	st.rflags |= X86_RFLAGS_VIF;
+	CHECK_EQ(v86_faults("\xfa", 1), 0);
+	CHECK(!(st.rflags & X86_RFLAGS_VIF));
+	CHECK(st.rflags & X86_RFLAGS_IF);
+	CHECK_EQ(v86_faults("\xfb", 1), 0);
+	CHECK(st.rflags & X86_RFLAGS_VIF);
+	st.rflags |= X86_RFLAGS_VIP;
+	CHECK_EQ(v86_faults("\xfb", 1), 1);
+	/* PUSHF shows VIF as IF and IOPL 3; PUSHFD is #GP. */
+	setup();
+	enter_vme(0);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	st.rflags &= ~X86_RFLAGS_VIF;
+	CHECK_EQ(v86_faults("\x9c", 1), 0);
+	CHECK_EQ(r16((V86_SS << 4) + 0xfffc), 0x3002);
+	st.gpr[X86_RSP] = 0xfffe;
+	CHECK_EQ(v86_faults("\x66\x9c", 2), 1);
+	/* POPF puts IF in VIF, keeps IF and IOPL; TF, or IF while VIP, is #GP. */
+	setup();
+	enter_vme(0);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	w16((V86_SS << 4) + 0xfffc, 0x3200 | 0x80);
+	st.gpr[X86_RSP] = 0xfffc;
+	CHECK_EQ(v86_faults("\x9d", 1), 0);
+	CHECK(st.rflags & X86_RFLAGS_VIF);
+	CHECK(st.rflags & X86_RFLAGS_IF);
+	CHECK(st.rflags & X86_RFLAGS_SF);
+	CHECK_EQ((st.rflags >> 12) & 3, 0);
+	w16((V86_SS << 4) + 0xfffc, 0x0100);
+	st.gpr[X86_RSP] = 0xfffc;
+	CHECK_EQ(v86_faults("\x9d", 1), 1);
+	setup();
+	enter_vme(0);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	st.rflags |= X86_RFLAGS_VIP;
+	w16((V86_SS << 4) + 0xfffc, 0x0200);
+	st.gpr[X86_RSP] = 0xfffc;
+	CHECK_EQ(v86_faults("\x9d", 1), 1);
+	/* INT 0x21, redirected: the 8086 IVT, FLAGS with VIF as IF and IOPL 3, VIF cleared. */
+	setup();
+	enter_vme(0);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	st.rflags |= X86_RFLAGS_VIF;
+	CHECK_EQ(v86_faults("\xcd\x21", 2), 0);
+	CHECK_EQ(st.rip, 0x10);
+	CHECK_EQ(st.seg[X86_CS].base, 0x12340);
+	CHECK_EQ(st.gpr[X86_RSP], 0xfffe - 6);
+	CHECK_EQ(r16((V86_SS << 4) + 0xfff8), V86_IP + 2);
+	CHECK_EQ(r16((V86_SS << 4) + 0xfffa), V86_CS);
+	CHECK_EQ(r16((V86_SS << 4) + 0xfffc), 0x3202);
+	CHECK(!(st.rflags & X86_RFLAGS_VIF));
+	CHECK(st.rflags & X86_RFLAGS_IF);
+	/* ... and IRET back: IF from the image goes to VIF. */
+	put(0x12350, "\xcf", 1);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, V86_IP + 2);
+	CHECK_EQ(st.seg[X86_CS].base, V86_CS << 4);
+	CHECK(st.rflags & X86_RFLAGS_VIF);
+	CHECK_EQ((st.rflags >> 12) & 3, 0);
+	/* INT 0x22, not redirected: #GP below IOPL 3, the IDT at IOPL 3. */
+	setup();
+	enter_vme(0);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(v86_faults("\xcd\x22", 2), 1);
+	setup();
+	w64(IDT + 8 * 0x22, gate_desc(CS0, HANDLER + 0x22, 0xee, 0));
+	enter_vme(3);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	put(V86_CODE, "\xcd\x22", 2);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + 0x22);
+	/* INT 0x21 at IOPL 3 is redirected too, and clears IF itself. */
+	setup();
+	enter_vme(3);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(v86_faults("\xcd\x21", 2), 0);
+	CHECK_EQ(st.rip, 0x10);
+	CHECK(!(st.rflags & X86_RFLAGS_IF));
+	CHECK_EQ(r16((V86_SS << 4) + 0xfffc) & 0x3200, 0x3200);
+}
+
+/* CR4.PVI: CLI and STI at CPL 3 below IOPL 3 move VIF; without it they are #GP. */
+static void test_pvi(void)
+{
+	setup();
+	to_ring3();
+	st.cr4 = X86_CR4_PVI;
+	st.rflags |= X86_RFLAGS_IF | X86_RFLAGS_VIF;
+	put(CODE, "\xfa\xfb", 2);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, CODE + 1);
+	CHECK(!(st.rflags & X86_RFLAGS_VIF));
+	CHECK(st.rflags & X86_RFLAGS_IF);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK(st.rflags & X86_RFLAGS_VIF);
+	st.cr4 = 0;
+	st.rip = CODE;
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + EXC_GP);
 }
 
 int main(void)
@@ -343,7 +468,8 @@ int main(void)
 	RUN(test_v86_iopl3);
 	RUN(test_v86_gate_faults);
 	RUN(test_v86_task);
-	RUN(test_no_vme);
+	RUN(test_vme);
+	RUN(test_pvi);
 	rig_free();
 	return TEST_EXIT();
 }

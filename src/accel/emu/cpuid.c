@@ -48,6 +48,7 @@ static void leaf_1(struct emu_cpu *c, uint32_t out[4])
 	/* FPU TSC MSR PAE CX8 APIC SEP PGE CMOV PAT CLFSH MMX FXSR SSE SSE2 (and DE PSE):
 	 * glibc refuses to run on an x86-64 without MMX ("ISA level is lower"). */
 	out[3] |= (1u << 2) | (1u << 3);
+	out[3] |= 1u << 1;      /* VME, with PVI: virtual interrupt flags, INT redirection */
 }
 
 /* Topology: one thread per core, up to 64 cores in the package. */

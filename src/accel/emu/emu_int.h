@@ -227,6 +227,17 @@ static inline int emu_cpl(const struct emu_cpu *c)
 	return c->s->seg[X86_SS].dpl;
 }
 
+static inline int emu_iopl(const struct emu_cpu *c)
+{
+	return (c->s->rflags >> 12) & 3;
+}
+
+/* Virtual-8086 mode below IOPL 3 with CR4.VME: VIF stands in for IF. */
+static inline int emu_vme(const struct emu_cpu *c)
+{
+	return emu_v86(c) && (c->s->cr4 & X86_CR4_VME) && emu_iopl(c) < 3;
+}
+
 /* 16, 32 or 64. */
 static inline int emu_code_mode(const struct emu_cpu *c)
 {
@@ -315,6 +326,10 @@ enum emu_event_kind { EV_EXCEPTION, EV_SOFT_INT, EV_EXTERNAL };
 /* Delivers through IVT/IDT; escalates to #DF and triple fault.  0 or -1 (triple). */
 int emu_deliver(struct emu_cpu *c, int vec, int kind, int has_err, uint32_t err, uint64_t ret_rip);
 int emu_iret(struct emu_cpu *c);
+/* INT n in virtual-8086 mode with CR4.VME: 0 when the TSS's interrupt
+ * redirection bitmap sent it to the 8086 program's own IVT, 1 when it goes
+ * on as without VME, -1 on a fault. */
+int emu_v86_int(struct emu_cpu *c, int vec);
 /* Reads the 8-byte descriptor for selector (GDT or LDT); raises #GP(sel). */
 int emu_read_desc(struct emu_cpu *c, uint16_t sel, uint64_t *desc, int exc);
 /* A 16-byte system descriptor of IA-32e mode; beyond the table is #GP(sel). */
@@ -334,6 +349,10 @@ int emu_load_system_seg(struct emu_cpu *c, int sreg, uint16_t sel);
 int emu_tss_stack(struct emu_cpu *c, int dpl, int ist, uint64_t *sp, uint16_t *ss);
 /* ES, DS, FS, GS the new, less privileged CPL may not use become null. */
 void emu_null_data_segs(struct emu_cpu *c, int cpl);
+
+/* CR4.VME (exec_ctrl.c): the FLAGS image with IF from VIF and IOPL 3, and its inverse (#GP for TF, or IF with VIP). */
+uint64_t emu_vme_flags(const struct emu_cpu *c);
+int emu_vme_load_flags(struct emu_cpu *c, uint64_t v);
 
 /* ---- call gates and tasks (callgate.c, task.c) ---- */
 enum { EMU_TASK_JMP, EMU_TASK_CALL, EMU_TASK_IRET, EMU_TASK_INT };

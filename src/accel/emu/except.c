@@ -394,6 +394,60 @@ static int iret_real(struct emu_cpu *c, unsigned size)
 	return 0;
 }
 
+/* A 16-bit IRET in virtual-8086 mode below IOPL 3 under VME: IF goes to VIF. */
+static int iret_vme(struct emu_cpu *c)
+{
+	uint64_t v[3];
+
+	if (pop_n(c, v, 3, 2) || emu_vme_load_flags(c, v[2]))
+		return -1;
+	emu_seg_v86(&c->s->seg[X86_CS], v[1]);
+	c->s->rip = v[0];
+	return 0;
+}
+
+/*
+ * INT n in virtual-8086 mode under VME whose bit in the interrupt
+ * redirection bitmap (the 32 bytes below the TSS's I/O map base) is
+ * clear: delivered as real mode would, through the IVT at linear 0, with
+ * the FLAGS image VME shows (IF from VIF, IOPL 3 below IOPL 3); then VIF
+ * (IF at IOPL 3) and TF clear.
+ */
+int emu_v86_int(struct emu_cpu *c, int vec)
+{
+	struct x86_cpu_state *s = c->s;
+	const struct x86_segment *tr = &s->seg[X86_TR];
+	uint64_t sp = s->gpr[X86_RSP] & 0xffff, off;
+	struct frame f = { .n = 0 };
+	uint16_t base;
+	uint8_t bits;
+	uint32_t ivt;
+
+	if (!(tr->type & 8) || tr->limit < 0x67)
+		return emu_gp(c, 0);
+	if (emu_read_lin(c, tr->base + 0x66, &base, 2, ACC_READ | ACC_SUPER))
+		return -1;
+	off = (uint64_t)base - 32 + vec / 8;
+	if (base < 32 || off > tr->limit)
+		return emu_gp(c, 0);
+	if (emu_read_lin(c, tr->base + off, &bits, 1, ACC_READ | ACC_SUPER))
+		return -1;
+	if ((bits >> (vec & 7)) & 1)
+		return 1;
+	if (emu_read_lin(c, (uint64_t)vec * 4, &ivt, 4, ACC_READ))
+		return -1;
+	frame_push(&f, emu_iopl(c) == 3 ? s->rflags & 0xffff : emu_vme_flags(c));
+	frame_push(&f, s->seg[X86_CS].selector);
+	frame_push(&f, c->next_rip & 0xffff);
+	if (frame_write(c, s->seg[X86_SS].base, sp, 0xffff, &f, 2, ACC_WRITE))
+		return -1;
+	s->gpr[X86_RSP] = (s->gpr[X86_RSP] & ~0xffffULL) | ((sp - 6) & 0xffff);
+	emu_seg_v86(&s->seg[X86_CS], ivt >> 16);
+	s->rip = ivt & 0xffff;
+	s->rflags &= ~(X86_RFLAGS_TF | (emu_iopl(c) == 3 ? X86_RFLAGS_IF : X86_RFLAGS_VIF));
+	return 0;
+}
+
 /*
  * IRET at CPL 0 to a 32-bit EFLAGS image with VM set: the rest of the
  * frame is ESP, SS, ES, DS, FS, GS; every flag is loaded as it stands.
@@ -430,8 +484,11 @@ int emu_iret(struct emu_cpu *c)
 	if (!emu_protected(c))
 		return iret_real(c, size);
 	if (emu_v86(c)) {
-		/* IOPL-sensitive there; at IOPL 3 the real-mode IRET. */
-		if (((s->rflags >> 12) & 3) < 3)
+		/* IOPL-sensitive there (but a 16-bit one under VME); at IOPL 3 the
+		 * real-mode IRET. */
+		if (emu_vme(c) && size == 2)
+			return iret_vme(c);
+		if (emu_iopl(c) < 3)
 			return emu_gp(c, 0);
 		return iret_real(c, size);
 	}

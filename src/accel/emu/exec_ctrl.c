@@ -30,10 +30,37 @@ static int rel_jump(struct emu_cpu *c)
 	return set_rip(c, c->next_rip + c->insn.imm, branch_size(c));
 }
 
+/* The FLAGS image PUSHF and interrupts in virtual-8086 mode give the 8086 program under VME: IF is VIF, IOPL 3. */
+uint64_t emu_vme_flags(const struct emu_cpu *c)
+{
+	uint64_t f = c->s->rflags & 0xffff & ~FL(IF);
+
+	return f | FL(IOPL) | ((c->s->rflags & FL(VIF)) ? FL(IF) : 0);
+}
+
+/*
+ * The low 16 bits of EFLAGS from a FLAGS image under VME (POPF, IRET):
+ * IF goes to VIF, IOPL stays; #GP(0) for TF set, or IF set while VIP is.
+ */
+int emu_vme_load_flags(struct emu_cpu *c, uint64_t v)
+{
+	uint64_t *f = &c->s->rflags, keep = FL(IF) | FL(IOPL);
+
+	if ((v & FL(TF)) || ((v & FL(IF)) && (*f & FL(VIP))))
+		return emu_gp(c, 0);
+	*f = (*f & ~0xffffULL) | (*f & keep) | (v & 0xffff & ~keep);
+	*f = (*f & ~FL(VIF)) | ((v & FL(IF)) ? FL(VIF) : 0);
+	*f = (*f & 0x3f7fd7ULL) | X86_RFLAGS_FIXED;
+	return 0;
+}
+
 static int push_flags(struct emu_cpu *c, unsigned size)
 {
-	if (emu_v86(c) && ((c->s->rflags >> 12) & 3) < 3)
-		return emu_gp(c, 0);
+	if (emu_v86(c) && emu_iopl(c) < 3) {
+		if (!emu_vme(c) || size != 2)
+			return emu_gp(c, 0);
+		return emu_push(c, emu_vme_flags(c), 2);
+	}
 	return emu_push(c, c->s->rflags & ~(FL(VM) | FL(RF)), size);
 }
 
@@ -42,8 +69,11 @@ static int pop_flags(struct emu_cpu *c, unsigned size)
 	uint64_t v, keep = FL(VM) | FL(VIP) | FL(VIF), f;
 	int cpl = emu_cpl(c);
 
-	if (emu_v86(c) && ((c->s->rflags >> 12) & 3) < 3)
-		return emu_gp(c, 0);
+	if (emu_v86(c) && emu_iopl(c) < 3) {
+		if (!emu_vme(c) || size != 2)
+			return emu_gp(c, 0);
+		return emu_pop(c, &v, 2) || emu_vme_load_flags(c, v);
+	}
 	if (emu_pop(c, &v, size))
 		return -1;
 	if (emu_protected(c) && cpl > 0)

@@ -245,8 +245,16 @@ static int flag_op(struct emu_cpu *c, int op)
 	case OP_STD: *f |= FL(DF); break;
 	case OP_CLI:
 	case OP_STI:
-		if (!iopl_ok(c))
-			return emu_gp(c, 0);
+		if (!iopl_ok(c)) {
+			/* VME in virtual-8086 mode, PVI at CPL 3: VIF instead of IF. */
+			if (!emu_vme(c) && !(emu_protected(c) && !emu_v86(c) && emu_cpl(c) == 3 &&
+					     (c->s->cr4 & X86_CR4_PVI)))
+				return emu_gp(c, 0);
+			if (op == OP_STI && (*f & FL(VIP)))
+				return emu_gp(c, 0);
+			*f = op == OP_CLI ? *f & ~FL(VIF) : *f | FL(VIF);
+			break;
+		}
 		if (op == OP_STI && !(*f & FL(IF)))
 			c->shadow = 1;
 		*f = op == OP_CLI ? *f & ~FL(IF) : *f | FL(IF);

@@ -18,9 +18,18 @@ static int need_cpl0(struct emu_cpu *c)
 
 static int soft_int(struct emu_cpu *c, int vec, int kind)
 {
-	/* In virtual-8086 mode INT n (not INT3, INTO, INT1) is IOPL-sensitive. */
-	if (emu_v86(c) && c->insn.opcode == 0xcd && ((c->s->rflags >> 12) & 3) < 3)
-		return emu_gp(c, 0);
+	/* In virtual-8086 mode INT n (not INT3, INTO, INT1) may go to the 8086
+	 * program's IVT (VME) and is IOPL-sensitive. */
+	if (emu_v86(c) && c->insn.opcode == 0xcd) {
+		int r = (c->s->cr4 & X86_CR4_VME) ? emu_v86_int(c, vec) : 1;
+
+		if (r <= 0) {
+			c->delivered = !r;
+			return r;
+		}
+		if (emu_iopl(c) < 3)
+			return emu_gp(c, 0);
+	}
 	c->delivered = 1;
 	if (emu_deliver(c, vec, kind, 0, 0, c->next_rip)) {
 		if (c->unimplemented)
@@ -79,9 +88,6 @@ static int write_cr4(struct emu_cpu *c, uint64_t v)
 	struct x86_cpu_state *s = c->s;
 
 	if (v & ~CR4_KNOWN)
-		return emu_gp(c, 0);
-	/* VME and PVI are reserved in emu's own CPU model, which lacks them. */
-	if (!c->env.cpuid && (v & (X86_CR4_VME | X86_CR4_PVI)))
 		return emu_gp(c, 0);
 	if (emu_long_mode(c) && !(v & X86_CR4_PAE))
 		return emu_gp(c, 0);
