@@ -347,6 +347,10 @@ int emu_load_system_seg(struct emu_cpu *c, int sreg, uint16_t sel);
 
 /* Stack pointer for privilege dpl (or IST n in long mode) from the TSS; #TS beyond its limit. */
 int emu_tss_stack(struct emu_cpu *c, int dpl, int ist, uint64_t *sp, uint16_t *ss);
+/* n bytes at rel from the I/O map base of the current 32/64-bit TSS (the
+ * I/O bitmap, or the interrupt redirection bitmap 32 bytes below); none
+ * such, or past TR's limit, is #GP(0). */
+int emu_tss_map(struct emu_cpu *c, int rel, void *buf, unsigned n);
 /* ES, DS, FS, GS the new, less privileged CPL may not use become null. */
 void emu_null_data_segs(struct emu_cpu *c, int cpl);
 

@@ -141,6 +141,22 @@ int emu_tss_stack(struct emu_cpu *c, int dpl, int ist, uint64_t *sp, uint16_t *s
 	return 0;
 }
 
+int emu_tss_map(struct emu_cpu *c, int rel, void *buf, unsigned n)
+{
+	const struct x86_segment *tr = &c->s->seg[X86_TR];
+	uint16_t base;
+	int64_t off;
+
+	if (!(tr->type & 8) || tr->limit < 0x67)
+		return emu_gp(c, 0);
+	if (emu_read_lin(c, tr->base + 0x66, &base, 2, ACC_READ | ACC_SUPER))
+		return -1;
+	off = (int64_t)base + rel;
+	if (off < 0 || (uint64_t)off + n - 1 > tr->limit)
+		return emu_gp(c, 0);
+	return emu_read_lin(c, tr->base + off, buf, n, ACC_READ | ACC_SUPER);
+}
+
 /* Checks and reads the target code segment of a gate. */
 static int gate_target(struct emu_cpu *c, const struct gate *g, int ext, struct x86_segment *cs)
 {
@@ -416,21 +432,12 @@ static int iret_vme(struct emu_cpu *c)
 int emu_v86_int(struct emu_cpu *c, int vec)
 {
 	struct x86_cpu_state *s = c->s;
-	const struct x86_segment *tr = &s->seg[X86_TR];
-	uint64_t sp = s->gpr[X86_RSP] & 0xffff, off;
+	uint64_t sp = s->gpr[X86_RSP] & 0xffff;
 	struct frame f = { .n = 0 };
-	uint16_t base;
 	uint8_t bits;
 	uint32_t ivt;
 
-	if (!(tr->type & 8) || tr->limit < 0x67)
-		return emu_gp(c, 0);
-	if (emu_read_lin(c, tr->base + 0x66, &base, 2, ACC_READ | ACC_SUPER))
-		return -1;
-	off = (uint64_t)base - 32 + vec / 8;
-	if (base < 32 || off > tr->limit)
-		return emu_gp(c, 0);
-	if (emu_read_lin(c, tr->base + off, &bits, 1, ACC_READ | ACC_SUPER))
+	if (emu_tss_map(c, vec / 8 - 32, &bits, 1))
 		return -1;
 	if ((bits >> (vec & 7)) & 1)
 		return 1;

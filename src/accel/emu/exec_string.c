@@ -19,21 +19,11 @@
  */
 static int io_allowed(struct emu_cpu *c, uint16_t port, unsigned size)
 {
-	const struct x86_segment *tr = &c->s->seg[X86_TR];
-	uint16_t base, bits;
-	uint64_t off;
+	uint16_t bits;
 
-	if (!emu_protected(c) ||
-	    (!emu_v86(c) && emu_cpl(c) <= (int)((c->s->rflags >> 12) & 3)))
+	if (!emu_protected(c) || (!emu_v86(c) && emu_cpl(c) <= emu_iopl(c)))
 		return 0;
-	if (!(tr->type & 8) || tr->limit < 0x67)
-		return emu_gp(c, 0);
-	if (emu_read_lin(c, tr->base + 0x66, &base, 2, ACC_READ | ACC_SUPER))
-		return -1;
-	off = (uint64_t)base + port / 8;
-	if (off + 1 > tr->limit)
-		return emu_gp(c, 0);
-	if (emu_read_lin(c, tr->base + off, &bits, 2, ACC_READ | ACC_SUPER))
+	if (emu_tss_map(c, port / 8, &bits, 2))
 		return -1;
 	if ((bits >> (port & 7)) & ((1u << size) - 1))
 		return emu_gp(c, 0);
