@@ -2,7 +2,7 @@
 /*
  * The checks emu makes on the way, in 32-bit protected mode (emu_task_rig.h)
  * unless a test says otherwise: BOUND's #BR, ARPL, RDPMC's #GP and the
- * counters a CPUID model offers.
+ * counters a CPUID model offers; reserved bits in paging entries.
  */
 #include "emu_task_rig.h"
 
@@ -162,11 +162,216 @@ static void test_rdpmc(void)
 	CHECK_EQ(msr_read, 0xc1);
 }
 
+
+/* Paging structures for the reserved-bit tests, above what the rig uses. */
+#define PT_L4 0x100000
+#define PT_L3 0x101000
+#define PT_L2 0x102000
+#define PT_L1 0x103000
+#define PF_RSVD_READ 0x9u     /* P | RSVD */
+
+static int translate(uint64_t lin, int acc)
+{
+	uint64_t pa;
+
+	return emu_translate(cpu, lin, acc, &pa);
+}
+
+/* A model with 48-bit physical addresses and 1-GByte pages. */
+static void wide_cpuid(void *opaque, uint32_t leaf, uint32_t sub, uint32_t out[4])
+{
+	(void)opaque;
+	(void)sub;
+	out[0] = out[1] = out[2] = out[3] = 0;
+	if (leaf == 0x80000000)
+		out[0] = 0x80000008;
+	if (leaf == 0x80000001)
+		out[3] = 1u << 26;
+	if (leaf == 0x80000008)
+		out[0] = 48;
+}
+
+/* 4-level paging: lin 0 -> 0x200000 through four levels of 4K tables. */
+static void four_level(uint64_t efer)
+{
+	setup();
+	w64(PT_L4, PT_L3 | 7);
+	w64(PT_L3, PT_L2 | 7);
+	w64(PT_L2, PT_L1 | 7);
+	w64(PT_L1, 0x200000 | 7);
+	st.efer = X86_EFER_LME | X86_EFER_LMA | efer;
+	st.cr4 = X86_CR4_PAE;
+	st.cr0 |= X86_CR0_PG;
+	st.cr3 = PT_L4;
+	emu_cpu_flush_tlb(cpu);
+}
+
+/* Sets bits in the entry at gpa; the access must fault with RSVD, then not once they are gone. */
+static int rsvd_fault(uint64_t gpa, uint64_t bits, uint64_t lin, int acc, uint32_t err)
+{
+	uint64_t old = r64(gpa);
+	int ok;
+
+	w64(gpa, old | bits);
+	emu_cpu_flush_tlb(cpu);
+	ok = translate(lin, acc) == -1 && cpu->fault == EXC_PF && cpu->fault_err == err &&
+	     cpu->fault_cr2 == lin;
+	w64(gpa, old);
+	emu_cpu_flush_tlb(cpu);
+	return ok && translate(lin, acc) == 0;
+}
+
+static void test_reserved_bits_4level(void)
+{
+	struct emu_env env = { .mem = &mem, .cpuid = wide_cpuid };
+
+	four_level(0);
+	CHECK_EQ(translate(0x123, ACC_READ), 0);
+	/* Above MAXPHYADDR (40 in emu's model), at every level. */
+	CHECK(rsvd_fault(PT_L1, 1ULL << 40, 0x123, ACC_READ, PF_RSVD_READ));
+	CHECK(rsvd_fault(PT_L1, 1ULL << 51, 0x123, ACC_WRITE, PF_RSVD_READ | 2));
+	CHECK(rsvd_fault(PT_L2, 1ULL << 45, 0x123, ACC_READ, PF_RSVD_READ));
+	CHECK(rsvd_fault(PT_L3, 1ULL << 40, 0x123, ACC_READ, PF_RSVD_READ));
+	CHECK(rsvd_fault(PT_L4, 1ULL << 48, 0x123, ACC_READ, PF_RSVD_READ));
+	w64(PT_L1, r64(PT_L1) | 1ULL << 39 | 1ULL << 52 | 1ULL << 62);   /* address bit, ignored bits */
+	emu_cpu_flush_tlb(cpu);
+	CHECK_EQ(translate(0x123, ACC_READ), 0);
+	w64(PT_L1, 0x200000 | 7);
+	/* XD without EFER.NXE; PS in a PML4E; PS in a PDPTE without 1-GByte pages. */
+	CHECK(rsvd_fault(PT_L1, 1ULL << 63, 0x123, ACC_READ, PF_RSVD_READ));
+	CHECK(rsvd_fault(PT_L2, 1ULL << 63, 0x123, ACC_READ, PF_RSVD_READ));
+	CHECK(rsvd_fault(PT_L4, 0x80, 0x123, ACC_READ, PF_RSVD_READ));
+	CHECK(rsvd_fault(PT_L3, 0x80, 0x123, ACC_READ, PF_RSVD_READ));
+	/* A 2-MByte page: bits 20:13 reserved, 12 is PAT. */
+	w64(PT_L2, 0x200000 | 0x87);
+	emu_cpu_flush_tlb(cpu);
+	CHECK_EQ(translate(0x123, ACC_READ), 0);
+	CHECK(rsvd_fault(PT_L2, 1ULL << 13, 0x123, ACC_READ, PF_RSVD_READ));
+	CHECK(rsvd_fault(PT_L2, 1ULL << 20, 0x123, ACC_READ, PF_RSVD_READ));
+	w64(PT_L2, r64(PT_L2) | 1ULL << 12);
+	emu_cpu_flush_tlb(cpu);
+	CHECK_EQ(translate(0x123, ACC_READ), 0);
+	/* With NXE, XD is allowed, and a fetch's error code has I. */
+	four_level(X86_EFER_NXE);
+	w64(PT_L1, r64(PT_L1) | 1ULL << 63);
+	CHECK_EQ(translate(0x123, ACC_READ), 0);
+	w64(PT_L1, 0x200000 | 7);
+	CHECK(rsvd_fault(PT_L1, 1ULL << 41, 0x123, ACC_EXEC, PF_RSVD_READ | 0x10));
+	/* A cached translation stays usable until the page is flushed. */
+	four_level(0);
+	CHECK_EQ(translate(0x123, ACC_READ), 0);
+	w64(PT_L1, r64(PT_L1) | 1ULL << 44);
+	CHECK_EQ(translate(0x456, ACC_READ), 0);
+	emu_tlb_flush_page(cpu, 0);
+	CHECK_EQ(translate(0x456, ACC_READ), -1);
+	CHECK_EQ(cpu->fault_err, PF_RSVD_READ);
+	/* Another model: 48-bit addresses, 1-GByte pages (bits 29:13 reserved). */
+	four_level(0);
+	emu_cpu_free(cpu);
+	cpu = emu_cpu_new(&st, &env);
+	CHECK(rsvd_fault(PT_L1, 1ULL << 48, 0x123, ACC_READ, PF_RSVD_READ));
+	w64(PT_L1, r64(PT_L1) | 1ULL << 47);
+	emu_cpu_flush_tlb(cpu);
+	CHECK_EQ(translate(0x123, ACC_READ), 0);
+	w64(PT_L3, 0x40000000 | 0x87);
+	emu_cpu_flush_tlb(cpu);
+	CHECK_EQ(translate(0x123, ACC_READ), 0);
+	CHECK(rsvd_fault(PT_L3, 1ULL << 29, 0x123, ACC_READ, PF_RSVD_READ));
+	CHECK(rsvd_fault(PT_L3, 1ULL << 13, 0x123, ACC_READ, PF_RSVD_READ));
+}
+
+static void test_reserved_bits_32bit(void)
+{
+	setup();
+	/* 32-bit paging, 4-MByte pages: no PSE-36 in emu's model, so bits 21:13 are reserved. */
+	w32(PT_L4, 0x00400000 | 0x87);
+	st.cr4 = X86_CR4_PSE;
+	st.cr0 |= X86_CR0_PG;
+	st.cr3 = PT_L4;
+	emu_cpu_flush_tlb(cpu);
+	CHECK_EQ(translate(0x123, ACC_READ), 0);
+	CHECK(rsvd_fault(PT_L4, 1ULL << 13, 0x123, ACC_READ, PF_RSVD_READ));
+	CHECK(rsvd_fault(PT_L4, 1ULL << 21, 0x123, ACC_WRITE, PF_RSVD_READ | 2));
+	/* Without CR4.PSE, PS is ignored: the entry points to a table. */
+	st.cr4 = 0;
+	w32(PT_L4, PT_L1 | 0x87 | 1u << 13);
+	w32(PT_L1, 0x200000 | 7);
+	emu_cpu_flush_tlb(cpu);
+	CHECK_EQ(translate(0x123, ACC_READ), 0);
+
+	/* PAE paging: bits 62:52 reserved too, XD without NXE, a 2M page's 20:13. */
+	setup();
+	w64(PT_L3, PT_L2 | 1);
+	w64(PT_L2, PT_L1 | 7);
+	w64(PT_L1, 0x200000 | 7);
+	st.cr4 = X86_CR4_PAE;
+	st.cr0 |= X86_CR0_PG;
+	st.cr3 = PT_L3;
+	emu_cpu_flush_tlb(cpu);
+	CHECK_EQ(translate(0x123, ACC_READ), 0);
+	CHECK(rsvd_fault(PT_L1, 1ULL << 52, 0x123, ACC_READ, PF_RSVD_READ));
+	CHECK(rsvd_fault(PT_L2, 1ULL << 62, 0x123, ACC_READ, PF_RSVD_READ));
+	CHECK(rsvd_fault(PT_L1, 1ULL << 63, 0x123, ACC_READ, PF_RSVD_READ));
+	w64(PT_L2, 0x200000 | 0x87);
+	CHECK(rsvd_fault(PT_L2, 1ULL << 14, 0x123, ACC_READ, PF_RSVD_READ));
+	/* A PDPTE the caller handed over with a reserved bit: RSVD on the walk. */
+	CHECK(rsvd_fault(PT_L3, 1ULL << 2, 0x123, ACC_READ, PF_RSVD_READ));
+}
+
+/*
+ * PAE's PDPTEs are loaded by MOV to CR3 and by the MOV to CR0 that turns
+ * paging on: a reserved bit in a present one is #GP(0) and the register
+ * keeps its value; the walks go on with the PDPTEs loaded before.
+ */
+static void test_pae_pdpte_load(void)
+{
+	setup();
+	w64(PT_L3, PT_L2 | 1);
+	w64(PT_L2, 0x83);                      /* 0-2M identity: code, tables, stack */
+	st.cr4 = X86_CR4_PAE;
+	st.cr3 = PT_L3;
+	st.gpr[X86_RAX] = st.cr0 | X86_CR0_PG;
+	put(CODE, "\x0f\x22\xc0\x0f\x22\xd9", 6);   /* mov cr0, eax; mov cr3, ecx */
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, CODE + 3);
+	CHECK(st.cr0 & X86_CR0_PG);
+	w64(PT_L3 + 8, 0x300000 | 1 | 2);      /* R/W is reserved in a PDPTE */
+	w64(PT_L3 + 0x20 + 8, 0x300000 | 1);
+	w64(PT_L3 + 0x20, PT_L2 | 1);
+	st.gpr[X86_RCX] = PT_L3;
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	check_fault(EXC_GP, 0);
+	CHECK_EQ(st.cr3, PT_L3);
+	CHECK_EQ(translate(0x40000000, ACC_READ), -1);    /* the old PDPTE 1: not present */
+	CHECK_EQ(cpu->fault_err, 0);
+	/* A good table at another address loads. */
+	st.rip = CODE + 3;
+	st.gpr[X86_RSP] = STACK;
+	st.gpr[X86_RCX] = PT_L3 + 0x20;
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, CODE + 6);
+	CHECK_EQ(st.cr3, PT_L3 + 0x20);
+	/* MOV to CR0 turning PAE paging on checks them too. */
+	setup();
+	w64(PT_L3, PT_L2 | 1 | 1ULL << 40);    /* above MAXPHYADDR */
+	w64(PT_L2, 0x83);
+	st.cr4 = X86_CR4_PAE;
+	st.cr3 = PT_L3;
+	st.gpr[X86_RAX] = st.cr0 | X86_CR0_PG;
+	put(CODE, "\x0f\x22\xc0", 3);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	check_fault(EXC_GP, 0);
+	CHECK(!(st.cr0 & X86_CR0_PG));
+}
+
 int main(void)
 {
 	RUN(test_bound);
 	RUN(test_arpl);
 	RUN(test_rdpmc);
+	RUN(test_reserved_bits_4level);
+	RUN(test_reserved_bits_32bit);
+	RUN(test_pae_pdpte_load);
 	rig_free();
 	return TEST_EXIT();
 }

@@ -188,6 +188,18 @@ struct emu_cpu {
 	int triple;           /* ... and that ended in a triple fault */
 	int keep_regs;        /* a faulting REP string op keeps its progress */
 	int task_trap;        /* a task switch loaded a TSS with T set: #DB is due */
+	/*
+	 * What the CPUID model says of paging (mmu.c, found on the first walk
+	 * after emu_cpu_new or emu_cpu_flush_tlb): the physical-address bits
+	 * above MAXPHYADDR (reserved in paging entries), 1-GByte pages, PSE-36.
+	 */
+	int paging_known;
+	uint64_t phys_rsvd;
+	int gbpages, pse36;
+	uint64_t pse_rsvd;    /* of a 32-bit paging 4-MByte PDE */
+	/* PAE paging's four PDPTE registers and the CR3 they came from. */
+	uint64_t pdpte[4], pdpte_cr3;
+	int pdpte_loaded;
 	uint64_t insn_rip;    /* start of the current instruction */
 	uint64_t tsc_ns0;     /* host time at which s->tsc was valid */
 	uint64_t msr_scratch;  /* write sink once msrs[] is full */
@@ -259,6 +271,14 @@ enum {
 };
 
 void emu_tlb_flush(struct emu_cpu *c);
+/* The state changed behind emu's back: TLB, PDPTE registers and the paging model go. */
+void emu_mmu_reset(struct emu_cpu *c);
+/*
+ * A MOV to CR0, CR3 or CR4 that leaves PAE paging on (cr0, cr3, cr4: the
+ * values after it) loads the PDPTE registers: #GP(0) when a present one
+ * has a reserved bit set, and then nothing changed.
+ */
+int emu_pdpte_load(struct emu_cpu *c, uint64_t cr0, uint64_t cr3, uint64_t cr4);
 
 /* The privilege context of a TLB fast tag: CPL 3 or not, RFLAGS.AC. */
 static inline uint64_t emu_tlb_ctx(const struct emu_cpu *c)

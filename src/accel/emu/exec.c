@@ -26,7 +26,7 @@ struct emu_cpu *emu_cpu_new(struct x86_cpu_state *s, const struct emu_env *env)
 	}
 	for (unsigned i = 0; i < EMU_DCACHE_SIZE; i++)
 		c->dcache[i].lin = ~0ULL;
-	emu_tlb_flush(c);     /* also empties the fetch page */
+	emu_mmu_reset(c);     /* also empties the fetch page */
 	return c;
 }
 
@@ -41,7 +41,7 @@ void emu_cpu_free(struct emu_cpu *c)
 
 void emu_cpu_flush_tlb(struct emu_cpu *c)
 {
-	emu_tlb_flush(c);
+	emu_mmu_reset(c);
 }
 
 unsigned emu_nesting(const struct emu_cpu *c)

@@ -78,6 +78,10 @@ static int write_cr0(struct emu_cpu *c, uint64_t v)
 			return emu_gp(c, 0);
 		s->efer &= ~X86_EFER_LMA;
 	}
+	/* PAE paging (re)loads its PDPTEs when PG, CD or NW change. */
+	if (((v ^ s->cr0) & (X86_CR0_PG | X86_CR0_CD | X86_CR0_NW)) &&
+	    emu_pdpte_load(c, v, s->cr3, s->cr4))
+		return -1;
 	s->cr0 = v;
 	emu_tlb_flush(c);
 	return 0;
@@ -91,6 +95,9 @@ static int write_cr4(struct emu_cpu *c, uint64_t v)
 		return emu_gp(c, 0);
 	if (emu_long_mode(c) && !(v & X86_CR4_PAE))
 		return emu_gp(c, 0);
+	if (((v ^ s->cr4) & (X86_CR4_PAE | X86_CR4_PGE | X86_CR4_PSE | X86_CR4_SMEP)) &&
+	    emu_pdpte_load(c, s->cr0, s->cr3, v))
+		return -1;
 	s->cr4 = v;
 	emu_tlb_flush(c);
 	return 0;
@@ -125,6 +132,8 @@ static int mov_cr(struct emu_cpu *c, int load)
 	case 3:
 		if ((s->cr4 & X86_CR4_PCIDE) && emu_long_mode(c))
 			v &= ~(1ULL << 63);
+		if (emu_pdpte_load(c, s->cr0, v, s->cr4))
+			return -1;
 		s->cr3 = v;
 		emu_tlb_flush(c);
 		return 0;

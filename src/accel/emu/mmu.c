@@ -30,6 +30,13 @@ void emu_tlb_flush(struct emu_cpu *c)
 	c->fetch_vpn = ~0ULL;
 }
 
+void emu_mmu_reset(struct emu_cpu *c)
+{
+	emu_tlb_flush(c);
+	c->pdpte_loaded = 0;
+	c->paging_known = 0;
+}
+
 void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin)
 {
 	struct emu_tlb_entry *e = &c->tlb[(lin >> 12) % EMU_TLB_SIZE];
@@ -174,7 +181,43 @@ struct walk {
 	uint64_t leaf_pa;     /* where the leaf entry lives, for the D bit */
 	unsigned leaf_esize;
 	int user, write, nx, dirty;
+	int rsvd;             /* the walk stopped at an entry with a reserved bit set */
 };
+
+/* Bits 62:52 of a PAE-paging entry are reserved; 4-level paging ignores them. */
+#define PAE_HIGH_RSVD 0x7ff0000000000000ULL
+/* PAE PDPTEs: bits 2:1 and 8:5, and 63:MAXPHYADDR. */
+#define PDPTE_RSVD (0x1e6ULL | PAE_HIGH_RSVD | PTE_NX)
+
+/*
+ * MAXPHYADDR (CPUID 80000008H, 36 without the leaf), 1-GByte pages
+ * (80000001H EDX[26]) and PSE-36 (1 EDX[17]) of the CPUID model, which
+ * decide the reserved bits of paging entries.  Found once: the model
+ * changes only with the state a caller hands emu (emu_mmu_reset).
+ */
+static void paging_model(struct emu_cpu *c)
+{
+	uint32_t a[4];
+	unsigned m = 36, m32;
+
+	emu_cpuid_model(c, 0x80000000, 0, a);
+	if (a[0] >= 0x80000008) {
+		emu_cpuid_model(c, 0x80000008, 0, a);
+		m = a[0] & 0xff;
+	}
+	if (m < 32 || m > 52)
+		m = 36;
+	c->phys_rsvd = ((1ULL << 52) - 1) & ~((1ULL << m) - 1);
+	emu_cpuid_model(c, 0x80000001, 0, a);
+	c->gbpages = (a[3] >> 26) & 1;
+	emu_cpuid_model(c, 1, 0, a);
+	c->pse36 = (a[3] >> 17) & 1;
+	/* 32-bit paging's 4-MByte pages: bits 21:(M-19) with M = min(MAXPHYADDR, 40)
+	 * under PSE-36, else all of 21:13, are reserved. */
+	m32 = m > 40 ? 40 : m;
+	c->pse_rsvd = c->pse36 ? 0x3fe000ULL & ~((1ULL << (m32 - 19)) - 1) : 0x3fe000ULL;
+	c->paging_known = 1;
+}
 
 static int read_entry(struct emu_cpu *c, uint64_t pa, unsigned esize, uint64_t *e)
 {
@@ -200,8 +243,49 @@ static int is_leaf(const struct x86_cpu_state *s, uint64_t e, int level, int pae
 	return level == 2 && (s->cr4 & X86_CR4_PSE);
 }
 
-/* First-level table for lin; 32-bit PAE goes through the PDPTE here. */
-static int walk_root(struct emu_cpu *c, uint64_t lin, int *levels, uint64_t *table)
+/* The four PDPTEs at cr3 into the registers; 1 when a present one has a reserved bit. */
+static int pdpte_fill(struct emu_cpu *c, uint64_t cr3)
+{
+	uint64_t e[4];
+	int bad = 0;
+
+	for (unsigned i = 0; i < 4; i++) {
+		if (read_entry(c, (cr3 & 0xffffffe0ULL) + 8 * i, 8, &e[i]))
+			e[i] = 0;
+		if ((e[i] & PTE_P) && (e[i] & (PDPTE_RSVD | c->phys_rsvd)))
+			bad = 1;
+	}
+	memcpy(c->pdpte, e, sizeof(e));
+	c->pdpte_cr3 = cr3;
+	c->pdpte_loaded = 1;
+	return bad;
+}
+
+int emu_pdpte_load(struct emu_cpu *c, uint64_t cr0, uint64_t cr3, uint64_t cr4)
+{
+	uint64_t keep[4], keep_cr3 = c->pdpte_cr3;
+	int keep_loaded = c->pdpte_loaded;
+
+	if (!(cr0 & X86_CR0_PG) || !(cr4 & X86_CR4_PAE) || emu_long_mode(c))
+		return 0;
+	if (!c->paging_known)
+		paging_model(c);
+	memcpy(keep, c->pdpte, sizeof(keep));
+	if (!pdpte_fill(c, cr3))
+		return 0;
+	memcpy(c->pdpte, keep, sizeof(keep));
+	c->pdpte_cr3 = keep_cr3;
+	c->pdpte_loaded = keep_loaded;
+	return emu_gp(c, 0);
+}
+
+/*
+ * First-level table for lin; 32-bit PAE goes through the PDPTE registers
+ * here, which MOV to CR0/CR3/CR4 load and check (emu_pdpte_load).  A new
+ * CR3 from elsewhere (a task switch, the caller's state) loads them on the
+ * first walk unchecked: a reserved bit there is a #PF with RSVD.
+ */
+static int walk_root(struct emu_cpu *c, uint64_t lin, int *levels, uint64_t *table, struct walk *w)
 {
 	struct x86_cpu_state *s = c->s;
 	uint64_t pdpte;
@@ -216,11 +300,35 @@ static int walk_root(struct emu_cpu *c, uint64_t lin, int *levels, uint64_t *tab
 		*table = s->cr3 & 0xfffff000ULL;
 		return 0;
 	}
-	if (read_entry(c, (s->cr3 & 0xffffffe0ULL) + ((lin >> 30) & 3) * 8, 8, &pdpte) ||
-	    !(pdpte & PTE_P))
+	if (!c->pdpte_loaded || c->pdpte_cr3 != s->cr3)
+		pdpte_fill(c, s->cr3);
+	pdpte = c->pdpte[(lin >> 30) & 3];
+	if (!(pdpte & PTE_P))
 		return -1;
+	if (pdpte & (PDPTE_RSVD | c->phys_rsvd)) {
+		w->rsvd = 1;
+		return -1;
+	}
 	*table = pdpte & PTE_ADDR;
 	return 0;
+}
+
+/*
+ * The reserved bits of a present entry at level l (1: PTE) given the
+ * high ones of its format (rsvd): PS in a PML4E or PML5E, in a PDPTE
+ * without 1-GByte pages, and the low bits of a large page's frame.
+ */
+static uint64_t entry_rsvd(const struct emu_cpu *c, uint64_t e, int l, int pae, uint64_t rsvd)
+{
+	if (!pae)
+		return l == 2 && (e & PTE_PS) && (c->s->cr4 & X86_CR4_PSE) ? c->pse_rsvd : 0;
+	if (l >= 4)
+		return rsvd | PTE_PS;
+	if (l == 1 || !(e & PTE_PS))
+		return rsvd;
+	if (l == 3)
+		return rsvd | (c->gbpages ? 0x3fffe000ULL : PTE_PS);
+	return rsvd | 0x1fe000ULL;
 }
 
 /*
@@ -233,12 +341,15 @@ static int walk(struct emu_cpu *c, uint64_t lin, struct walk *w)
 	struct x86_cpu_state *s = c->s;
 	int pae = !!(s->cr4 & X86_CR4_PAE), levels, shift;
 	unsigned esize = pae ? 8 : 4;
-	uint64_t table, e = 0, nxe = s->efer & X86_EFER_NXE;
+	uint64_t table, e = 0, nxe = s->efer & X86_EFER_NXE, rsvd;
 	uint64_t addr_mask = pae ? PTE_ADDR : 0xfffff000ULL;
 
 	w->user = w->write = 1;
-	w->nx = 0;
-	if (walk_root(c, lin, &levels, &table))
+	w->nx = w->rsvd = 0;
+	if (!c->paging_known)
+		paging_model(c);
+	rsvd = c->phys_rsvd | (emu_long_mode(c) ? 0 : PAE_HIGH_RSVD) | (nxe ? 0 : PTE_NX);
+	if (walk_root(c, lin, &levels, &table, w))
 		return -1;
 	shift = pae ? 12 + 9 * (levels - 1) : 22;
 	for (int l = levels; l >= 1; l--) {
@@ -247,6 +358,10 @@ static int walk(struct emu_cpu *c, uint64_t lin, struct walk *w)
 
 		if (read_entry(c, epa, esize, &e) || !(e & PTE_P))
 			return -1;
+		if (e & entry_rsvd(c, e, l, pae, rsvd)) {
+			w->rsvd = 1;
+			return -1;
+		}
 		if (nxe && pae && (e & PTE_NX))
 			w->nx = 1;
 		if (!(e & PTE_U))
@@ -286,12 +401,27 @@ static int smap_blocks(struct emu_cpu *c, int acc, int cpl)
 	return cpl < 3 && !(c->s->rflags & X86_RFLAGS_AC) ? 1 : cpl == 3;
 }
 
+/*
+ * The W, U and I bits of a #PF error code for an access: I only where
+ * instruction fetches can fault on their own (NXE under PAE or 4-level
+ * paging, or SMEP).
+ */
+static uint32_t pf_access_bits(struct emu_cpu *c, int acc)
+{
+	int cpl = (acc & ACC_SUPER) ? 0 : emu_cpl(c);
+	const struct x86_cpu_state *s = c->s;
+	int fetch_faults = ((s->efer & X86_EFER_NXE) && (s->cr4 & X86_CR4_PAE)) ||
+			   (s->cr4 & X86_CR4_SMEP);
+
+	return ((acc & ACC_WRITE) ? PF_W : 0) | (cpl == 3 ? PF_U : 0) |
+	       ((acc & ACC_EXEC) && fetch_faults ? PF_I : 0);
+}
+
 static uint32_t check_perm(struct emu_cpu *c, const struct emu_tlb_entry *t, int acc)
 {
 	int cpl = (acc & ACC_SUPER) ? 0 : emu_cpl(c);
 	int user = cpl == 3, write = acc & ACC_WRITE, exec = acc & ACC_EXEC;
-	uint32_t err = PF_P | (write ? PF_W : 0) | (user ? PF_U : 0) |
-		       (exec && (c->s->efer & X86_EFER_NXE) ? PF_I : 0);
+	uint32_t err = PF_P | pf_access_bits(c, acc);
 
 	if (user && !t->user)
 		return err;
@@ -320,10 +450,7 @@ int emu_translate(struct emu_cpu *c, uint64_t lin, int acc, uint64_t *phys)
 	}
 	if (t->vpn != lin >> 12 || ((acc & ACC_WRITE) && !t->dirty)) {
 		if (walk(c, lin, &w)) {
-			int cpl = (acc & ACC_SUPER) ? 0 : emu_cpl(c);
-
-			err = ((acc & ACC_WRITE) ? PF_W : 0) | (cpl == 3 ? PF_U : 0) |
-			      ((acc & ACC_EXEC) && (c->s->efer & X86_EFER_NXE) ? PF_I : 0);
+			err = pf_access_bits(c, acc) | (w.rsvd ? PF_P | PF_RSVD : 0);
 			t->vpn = t->tag_r = t->tag_w = ~0ULL;
 			return pf(c, lin, err);
 		}
