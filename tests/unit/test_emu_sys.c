@@ -536,6 +536,44 @@ static void test_real_mode_int(void)
 	CHECK(st.rflags & X86_RFLAGS_IF);
 }
 
+/*
+ * The fast forms do not check alignment: no TLB fast tag may let them run
+ * while #AC is on.  A block of "mov eax, [rbx]" at CPL 3: a misaligned
+ * load runs with AC clear (a fast-tag hit), and after POPF sets AC the
+ * same load in the same block is #AC(0).
+ */
+static void test_alignment_check_fast_path(void)
+{
+	unsigned n;
+
+	setup64();
+	to_user();
+	idt_gate(17, HANDLER, 0, 0);
+	st.cr0 |= X86_CR0_AM;
+	st.gpr[X86_RBX] = DATA + 1;
+	st.gpr[X86_RCX] = X86_RFLAGS_FIXED | X86_RFLAGS_AC;
+	/* mov eax, [rbx]; mov eax, [rbx]; push rcx; popf; mov eax, [rbx] */
+	put(CODE, "\x8b\x03\x8b\x03\x51\x9d\x8b\x03", 8);
+	CHECK_EQ(emu_run_block(cpu, &n), EMU_OK);
+	CHECK_EQ(st.rip, CODE + 6);                 /* POPF ends the block */
+	CHECK(st.rflags & X86_RFLAGS_AC);
+	CHECK_EQ(emu_run_block(cpu, &n), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER);
+	CHECK_EQ(r64(RSP0 - 48), 0);                 /* error code */
+	CHECK_EQ(r64(RSP0 - 40), CODE + 6);
+	/* Aligned, it runs (through the general path: no tag in this context). */
+	setup64();
+	to_user();
+	st.cr0 |= X86_CR0_AM;
+	st.rflags |= X86_RFLAGS_AC;
+	st.gpr[X86_RBX] = DATA;
+	put(CODE, "\x8b\x03\x8b\x43\x02", 5);            /* mov eax, [rbx]; mov eax, [rbx+2] */
+	idt_gate(17, HANDLER, 0, 0);
+	CHECK_EQ(emu_run_block(cpu, &n), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER);
+	CHECK_EQ(r64(RSP0 - 40), CODE + 2);
+}
+
 static void test_unimplemented_leaves_state(void)
 {
 	struct x86_cpu_state before;
@@ -739,6 +777,7 @@ int main(void)
 	RUN(test_syscall_sysret_swapgs);
 	RUN(test_sysenter_sysexit);
 	RUN(test_real_mode_int);
+	RUN(test_alignment_check_fast_path);
 	RUN(test_unimplemented_leaves_state);
 	RUN(test_absent_feature);
 	RUN(test_code_rewrite_and_remap);

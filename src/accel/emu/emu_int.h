@@ -268,7 +268,10 @@ static inline int emu_code_mode(const struct emu_cpu *c)
 enum {
 	ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2,
 	ACC_SUPER = 4,   /* implicit supervisor access (descriptor tables, TSS) */
+	ACC_DATA = 8,    /* an instruction's own operand: alignment check (#AC) applies */
 };
+/* The alignment an ACC_DATA access must have for #AC, when not its size's (emu_write_al). */
+#define ACC_ALIGN(n) ((n) << 8)
 
 void emu_tlb_flush(struct emu_cpu *c);
 /* The state changed behind emu's back: TLB, PDPTE registers and the paging model go. */
@@ -279,6 +282,12 @@ void emu_mmu_reset(struct emu_cpu *c);
  * has a reserved bit set, and then nothing changed.
  */
 int emu_pdpte_load(struct emu_cpu *c, uint64_t cr0, uint64_t cr3, uint64_t cr4);
+
+/* Alignment checking is on: CR0.AM, RFLAGS.AC and CPL 3 (#AC, error code 0). */
+static inline int emu_ac_on(const struct emu_cpu *c)
+{
+	return (c->s->rflags & X86_RFLAGS_AC) && (c->s->cr0 & X86_CR0_AM) && emu_cpl(c) == 3;
+}
 
 /* The privilege context of a TLB fast tag: CPL 3 or not, RFLAGS.AC. */
 static inline uint64_t emu_tlb_ctx(const struct emu_cpu *c)
@@ -329,6 +338,9 @@ static inline int emu_fetch_ptr(struct emu_cpu *c, uint64_t lin, const uint8_t *
 int emu_write_lin(struct emu_cpu *c, uint64_t lin, const void *buf, unsigned size, int acc);
 int emu_read(struct emu_cpu *c, int seg, uint64_t off, void *buf, unsigned size);
 int emu_write(struct emu_cpu *c, int seg, uint64_t off, const void *buf, unsigned size);
+/* emu_write of a structure whose #AC alignment is align, not its size's (SGDT's 4). */
+int emu_write_al(struct emu_cpu *c, int seg, uint64_t off, const void *buf, unsigned size,
+		 unsigned align);
 int emu_read_u(struct emu_cpu *c, int seg, uint64_t off, unsigned size, uint64_t *v);
 int emu_write_u(struct emu_cpu *c, int seg, uint64_t off, unsigned size, uint64_t v);
 /*

@@ -218,12 +218,14 @@ static int dtable(struct emu_cpu *c, int op)
 	uint64_t a = emu_ea(c, &seg), limit, base;
 
 	if (op == OP_SGDT || op == OP_SIDT) {
+		uint8_t img[10];
+
 		if ((c->s->cr4 & X86_CR4_UMIP) && emu_cpl(c))
 			return emu_gp(c, 0);
-		if (emu_write_u(c, seg, a, 2, t->limit) ||
-		    emu_write_u(c, seg, a + 2, bsize, t->base))
-			return -1;
-		return 0;
+		memcpy(img, &t->limit, 2);
+		memcpy(img + 2, &t->base, bsize);
+		/* One store, which #AC wants 4-byte aligned (SDM Table 6-7). */
+		return emu_write_al(c, seg, a, img, 2 + bsize, 4);
 	}
 	if (need_cpl0(c))
 		return -1;

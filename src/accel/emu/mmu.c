@@ -470,8 +470,13 @@ int emu_translate(struct emu_cpu *c, uint64_t lin, int acc, uint64_t *phys)
 	} else if ((err = check_perm(c, t, acc))) {
 		return pf(c, lin, err);
 	}
-	/* Passed in this context: the next such access is a fast-tag hit. */
-	if (t->host && !(acc & (ACC_SUPER | ACC_EXEC))) {
+	/*
+	 * Passed in this context: the next such access is a fast-tag hit.  Not
+	 * while alignment checking is on: the fast forms do not check, so no
+	 * tag of that context (CPL 3 with AC) may exist while CR0.AM is set
+	 * (its writes flush the TLB).
+	 */
+	if (t->host && !(acc & (ACC_SUPER | ACC_EXEC)) && !emu_ac_on(c)) {
 		uint64_t tag = (lin >> 12) | emu_tlb_ctx(c);
 
 		t->tag_r = tag;
@@ -483,6 +488,43 @@ int emu_translate(struct emu_cpu *c, uint64_t lin, int acc, uint64_t *phys)
 }
 
 /* ---- accesses ---- */
+
+/*
+ * The alignment #AC asks of an operand of size bytes (SDM Table 6-7):
+ * words, dwords, qwords and 16-byte operands their size (MOVUPS too, as
+ * this AMD host does), an 80-bit x87 value 8, the FNSTENV/FNSAVE images 2
+ * or 4 by their operand size, FXSAVE/XSAVE areas 16 (they #GP first).
+ */
+static unsigned natural_align(unsigned size)
+{
+	switch (size) {
+	case 2: case 4: case 8: case 16:
+		return size;
+	case 10:
+		return 8;
+	case 14: case 94:
+		return 2;
+	case 28: case 108:
+		return 4;
+	}
+	return size >= 512 ? 16 : 1;
+}
+
+/*
+ * An instruction's own data access, translated and about to move bytes:
+ * #AC (error code 0) when misaligned with alignment checking on.  Page
+ * faults come first, as the SDM's priorities have it.
+ */
+static int data_checks(struct emu_cpu *c, uint64_t lin, unsigned size, int acc)
+{
+	unsigned align = (unsigned)acc >> 8;
+
+	if (!align)
+		align = natural_align(size);
+	if ((lin & (align - 1)) && emu_ac_on(c))
+		return emu_raise(c, EXC_AC, 0, 1);
+	return 0;
+}
 
 static uint64_t lin_mask(struct emu_cpu *c)
 {
@@ -514,6 +556,8 @@ static int access_lin(struct emu_cpu *c, uint64_t lin, void *buf, unsigned size,
 
 		if (emu_translate(c, lin, acc, &pa))
 			return -1;
+		if ((acc & ACC_DATA) && data_checks(c, lin, size, acc))
+			return -1;
 		h = host_of(c, lin, pa, size);
 		if (h && (acc & ACC_WRITE)) {
 			memcpy(h, buf, size);
@@ -541,6 +585,8 @@ static int access_lin(struct emu_cpu *c, uint64_t lin, void *buf, unsigned size,
 				return -1;
 			l = (l + n[i]) & lin_mask(c);
 		}
+		if ((acc & ACC_DATA) && p == buf && data_checks(c, lin, size, acc))
+			return -1;
 		for (unsigned i = 0; i < chunks; i++) {
 			if ((acc & ACC_WRITE) ? emu_phys_write(c, pa[i], p, n[i])
 					      : emu_phys_read(c, pa[i], p, n[i]))
@@ -599,16 +645,22 @@ int emu_read(struct emu_cpu *c, int seg, uint64_t off, void *buf, unsigned size)
 
 	if (emu_linear(c, seg, off, size, ACC_READ, &lin))
 		return -1;
-	return emu_read_lin(c, lin, buf, size, ACC_READ);
+	return emu_read_lin(c, lin, buf, size, ACC_READ | ACC_DATA);
 }
 
-int emu_write(struct emu_cpu *c, int seg, uint64_t off, const void *buf, unsigned size)
+int emu_write_al(struct emu_cpu *c, int seg, uint64_t off, const void *buf, unsigned size,
+		 unsigned align)
 {
 	uint64_t lin;
 
 	if (emu_linear(c, seg, off, size, ACC_WRITE, &lin))
 		return -1;
-	return emu_write_lin(c, lin, buf, size, ACC_WRITE);
+	return emu_write_lin(c, lin, buf, size, ACC_WRITE | ACC_DATA | ACC_ALIGN(align));
+}
+
+int emu_write(struct emu_cpu *c, int seg, uint64_t off, const void *buf, unsigned size)
+{
+	return emu_write_al(c, seg, off, buf, size, 0);
 }
 
 int emu_read_u(struct emu_cpu *c, int seg, uint64_t off, unsigned size, uint64_t *v)
@@ -631,7 +683,7 @@ int emu_host_ptr(struct emu_cpu *c, int seg, uint64_t off, unsigned size, void *
 		return -1;
 	if ((lin & 0xfff) + size > 0x1000)
 		return 0;
-	if (emu_translate(c, lin, ACC_WRITE, &pa))
+	if (emu_translate(c, lin, ACC_WRITE, &pa) || data_checks(c, lin, size, ACC_WRITE))
 		return -1;
 	*p = guest_mem_ptr(c->env.mem, pa, size);
 	if (*p)
