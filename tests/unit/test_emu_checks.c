@@ -3,7 +3,7 @@
  * The checks emu makes on the way, in 32-bit protected mode (emu_task_rig.h)
  * unless a test says otherwise: BOUND's #BR, ARPL, RDPMC's #GP and the
  * counters a CPUID model offers; reserved bits in paging entries;
- * alignment checking (#AC).
+ * alignment checking (#AC); data, I/O and instruction breakpoints.
  */
 #include "emu_task_rig.h"
 
@@ -439,6 +439,231 @@ static void test_alignment_check(void)
 	}
 }
 
+/* DR7 for breakpoint n: enabled (L), with R/W rw and LEN len (0: 1 byte, 1: 2, 3: 4, 2: 8). */
+static uint64_t dr7_bp(unsigned n, unsigned rw, unsigned len)
+{
+	return (1ULL << (2 * n)) | (uint64_t)(rw | len << 2) << (16 + 4 * n);
+}
+
+/* The #DB trap of the last step: after the instruction at next, DR6's B bits. */
+static void check_db_trap(uint32_t next, unsigned b)
+{
+	CHECK_EQ(st.rip, HANDLER + EXC_DB);
+	CHECK_EQ(frame_eip(), next);
+	CHECK_EQ(st.dr[6] & 0xf, b);
+}
+
+static enum emu_result step_at(const char *code, unsigned len)
+{
+	st.rip = CODE;
+	st.gpr[X86_RSP] = STACK;
+	put(CODE, code, len);
+	return emu_step(cpu);
+}
+
+static void test_data_breakpoints(void)
+{
+	setup();
+	st.dr[0] = 0x8000;
+	st.dr[7] = dr7_bp(0, 1, 3);                              /* write, 4 bytes */
+	st.dr[6] = 0xffff0ff8;                                  /* B3 from before */
+	st.gpr[X86_RAX] = 0x1234;
+	CHECK_EQ(step_at("\x66\xa3\x02\x80\x00\x00", 6), EMU_OK); /* mov [0x8002], ax */
+	check_db_trap(CODE + 6, 1);                              /* a trap: the write is done */
+	CHECK_EQ(r32(0x8000) >> 16, 0x1234);
+	CHECK_EQ(step_at("\xa1\x00\x80\x00\x00", 5), EMU_OK);    /* a read: no */
+	CHECK_EQ(st.rip, CODE + 5);
+	st.dr[7] = dr7_bp(0, 3, 3);                              /* read or write */
+	CHECK_EQ(step_at("\xa1\x00\x80\x00\x00", 5), EMU_OK);
+	check_db_trap(CODE + 5, 1);
+	/* LEN 1 at 0x8003 meets a dword at 0x8000, not one at 0x8004; LEN 8
+	 * ignores the address's low bits (DR1 0x800c covers 0x8008-0x800f). */
+	st.dr[0] = 0x8003;
+	st.dr[1] = 0x800c;
+	st.dr[7] = dr7_bp(0, 1, 0) | dr7_bp(1, 1, 2);
+	CHECK_EQ(step_at("\xa3\x00\x80\x00\x00", 5), EMU_OK);    /* mov [0x8000], eax */
+	check_db_trap(CODE + 5, 1);
+	CHECK_EQ(step_at("\xa3\x04\x80\x00\x00", 5), EMU_OK);
+	CHECK_EQ(st.rip, CODE + 5);
+	CHECK_EQ(step_at("\xa2\x0f\x80\x00\x00", 5), EMU_OK);    /* mov [0x800f], al */
+	check_db_trap(CODE + 5, 2);
+	st.dr[0] = 0x8007;
+	CHECK_EQ(step_at("\xa3\x06\x80\x00\x00", 5), EMU_OK);    /* both: 0x8006-0x8009 */
+	check_db_trap(CODE + 5, 3);
+	/* Not enabled: nothing. */
+	st.dr[7] = (uint64_t)1 << 16;
+	CHECK_EQ(step_at("\xa3\x00\x80\x00\x00", 5), EMU_OK);
+	CHECK_EQ(st.rip, CODE + 5);
+	/* With single-step: one #DB, BS and B0. */
+	st.dr[0] = 0x8000;
+	st.dr[6] = 0;
+	st.dr[7] = dr7_bp(0, 1, 3);
+	st.rflags |= X86_RFLAGS_TF;
+	CHECK_EQ(step_at("\xa3\x00\x80\x00\x00", 5), EMU_OK);
+	check_db_trap(CODE + 5, 1);
+	CHECK_EQ(st.dr[6], EMU_DR6_BS | 1);
+	CHECK_EQ(st.gpr[X86_RSP], STACK - 12);                   /* one frame */
+	st.rflags &= ~X86_RFLAGS_TF;
+	/* An instruction that faults after meeting one reports the fault alone:
+	 * MOVSD reads 0x8000, then its write is past ES's limit (#GP). */
+	st.dr[6] = 0;
+	st.dr[7] = dr7_bp(0, 3, 3);
+	st.gpr[X86_RSI] = 0x8000;
+	st.gpr[X86_RDI] = 0x9000;
+	emu_desc_to_seg(seg_desc(0, 0x8fff, 0x93, 0x4), 0, DS0, &st.seg[X86_ES], 0);
+	CHECK_EQ(step_at("\xa5", 1), EMU_OK);
+	check_fault(EXC_GP, 0);
+	CHECK_EQ(st.dr[6], 0);
+}
+
+/*
+ * REP MOVSB over a write breakpoint: the trap comes after the iteration
+ * that wrote it, with the registers of that moment and EIP at the REP,
+ * whose EFLAGS image has RF (the iteration was not the last).
+ */
+static void test_rep_data_breakpoint(void)
+{
+	setup();
+	st.dr[0] = 0x8105;
+	st.dr[7] = dr7_bp(0, 1, 0);
+	st.gpr[X86_RSI] = 0x8000;
+	st.gpr[X86_RDI] = 0x8100;
+	st.gpr[X86_RCX] = 16;
+	CHECK_EQ(step_at("\xf3\xa4", 2), EMU_OK);                /* rep movsb */
+	check_db_trap(CODE, 1);
+	CHECK_EQ(st.gpr[X86_RCX], 10);
+	CHECK_EQ(st.gpr[X86_RDI], 0x8106);
+	CHECK(r32(st.gpr[X86_RSP] + 8) & X86_RFLAGS_RF);
+	/* The last iteration on it: EIP after the REP, RF clear. */
+	setup();
+	st.dr[0] = 0x8105;
+	st.dr[7] = dr7_bp(0, 1, 0);
+	st.gpr[X86_RSI] = 0x8000;
+	st.gpr[X86_RDI] = 0x8100;
+	st.gpr[X86_RCX] = 6;
+	CHECK_EQ(step_at("\xf3\xa4", 2), EMU_OK);
+	check_db_trap(CODE + 2, 1);
+	CHECK_EQ(st.gpr[X86_RCX], 0);
+	CHECK(!(r32(st.gpr[X86_RSP] + 8) & X86_RFLAGS_RF));
+}
+
+static void test_io_breakpoints(void)
+{
+	setup();
+	st.dr[0] = 0x80;
+	st.dr[7] = dr7_bp(0, 2, 0);
+	st.cr4 |= X86_CR4_DE;
+	CHECK_EQ(step_at("\xe6\x80", 2), EMU_OK);                /* out 0x80, al */
+	check_db_trap(CODE + 2, 1);
+	CHECK_EQ(port_last, 0x80);
+	st.gpr[X86_RDX] = 0x7f;
+	CHECK_EQ(step_at("\x66\xed", 2), EMU_OK);                /* in ax, dx: 0x7f-0x80 */
+	check_db_trap(CODE + 2, 1);
+	CHECK_EQ(step_at("\xe6\x81", 2), EMU_OK);
+	CHECK_EQ(st.rip, CODE + 2);
+	st.gpr[X86_RDX] = 0x80;
+	st.gpr[X86_RSI] = 0x8000;
+	st.gpr[X86_RCX] = 3;
+	CHECK_EQ(step_at("\xf3\x6e", 2), EMU_OK);                /* rep outsb: after the first */
+	check_db_trap(CODE, 1);
+	CHECK_EQ(st.gpr[X86_RCX], 2);
+	/* R/W 10 without CR4.DE is no I/O breakpoint. */
+	st.cr4 &= ~X86_CR4_DE;
+	CHECK_EQ(step_at("\xe6\x80", 2), EMU_OK);
+	CHECK_EQ(st.rip, CODE + 2);
+	/* A data breakpoint on the data OUTS reads. */
+	st.dr[0] = 0x8000;
+	st.dr[7] = dr7_bp(0, 3, 0);
+	st.gpr[X86_RSI] = 0x8000;
+	CHECK_EQ(step_at("\x6e", 1), EMU_OK);
+	check_db_trap(CODE + 1, 1);
+}
+
+/*
+ * An instruction breakpoint is a #DB fault before the instruction, its
+ * EFLAGS image with RF as it was (clear); with RF set the instruction runs
+ * and RF goes; IRET brings RF back from the frame.
+ */
+static void test_instruction_breakpoints(void)
+{
+	setup();
+	st.dr[0] = CODE;
+	st.dr[7] = dr7_bp(0, 0, 0);
+	st.gpr[X86_RAX] = 1;
+	CHECK_EQ(step_at("\x40\x40", 2), EMU_OK);                /* inc eax; inc eax */
+	check_db_trap(CODE, 1);                                  /* a fault: EIP of the insn */
+	CHECK_EQ(st.gpr[X86_RAX], 1);
+	CHECK(!(r32(st.gpr[X86_RSP] + 8) & X86_RFLAGS_RF));
+	/* The handler returns with RF set in the image: the INC runs once, then RF is clear. */
+	put(HANDLER + EXC_DB, "\xcf", 1);                        /* iret */
+	w32(st.gpr[X86_RSP] + 8, r32(st.gpr[X86_RSP] + 8) | X86_RFLAGS_RF);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, CODE);
+	CHECK(st.rflags & X86_RFLAGS_RF);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, CODE + 1);
+	CHECK_EQ(st.gpr[X86_RAX], 2);
+	CHECK(!(st.rflags & X86_RFLAGS_RF));
+	/* Another address: a breakpoint at CODE + 1 with CS based elsewhere is not met. */
+	st.dr[0] = CODE + 1;
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	check_db_trap(CODE + 1, 1);
+	/* A fault's frame has RF set: IRET back to it spares it the breakpoint. */
+	setup();
+	st.dr[0] = CODE;
+	st.dr[7] = dr7_bp(0, 0, 0);
+	st.rflags |= X86_RFLAGS_RF;
+	CHECK_EQ(step_at("\x0f\x0b", 2), EMU_OK);                /* ud2 */
+	CHECK_EQ(st.rip, HANDLER + EXC_UD);
+	CHECK(r32(st.gpr[X86_RSP] + 8) & X86_RFLAGS_RF);
+}
+
+/* 64-bit code at CPL 0 with the rig's memory identity mapped (a 2M page). */
+static void long_mode(void)
+{
+	setup();
+	w64(PT_L4, PT_L3 | 7);
+	w64(PT_L3, PT_L2 | 7);
+	w64(PT_L2, 0x87);
+	w64(GDT + SPARE_SEL, seg_desc(0, 0xfffff, 0x9a, 0xa));
+	for (uint64_t v = 0; v < 32; v++) {
+		w64(IDT + 16 * v, ((HANDLER + v) & 0xffff) | (uint64_t)SPARE_SEL << 16 |
+				  0x8eULL << 40 | ((HANDLER + v) >> 16) << 48);
+		w64(IDT + 16 * v + 8, 0);
+	}
+	st.idt = (struct x86_dtable){ IDT, 32 * 16 - 1 };
+	st.efer = X86_EFER_LME | X86_EFER_LMA;
+	st.cr4 = X86_CR4_PAE;
+	st.cr0 |= X86_CR0_PG;
+	st.cr3 = PT_L4;
+	emu_desc_to_seg(seg_desc(0, 0xfffff, 0x9b, 0xa), 0, SPARE_SEL, &st.seg[X86_CS], 1);
+	emu_cpu_flush_tlb(cpu);
+}
+
+/*
+ * The fast forms and decoded blocks step aside while DR7 arms a
+ * breakpoint: a 64-bit store that is a fast form traps in a block, and
+ * after DR7 is cleared it runs there again.
+ */
+static void test_breakpoints_in_blocks(void)
+{
+	unsigned n;
+
+	long_mode();
+	st.gpr[X86_RBX] = 0x8000;
+	put(CODE, "\x89\x03\x90\xeb\xfe", 5);                    /* mov [rbx], eax; nop; jmp . */
+	CHECK_EQ(emu_run_block(cpu, &n), EMU_OK);                /* no breakpoint: the whole block */
+	CHECK_EQ(st.rip, CODE + 3);
+	CHECK_EQ(n, 3);
+	st.rip = CODE;
+	st.dr[0] = 0x8000;
+	st.dr[7] = dr7_bp(0, 1, 3);
+	CHECK_EQ(emu_run_block(cpu, &n), EMU_OK);
+	CHECK_EQ(st.rip, HANDLER + EXC_DB);
+	CHECK_EQ(r64(st.gpr[X86_RSP]), CODE + 2);
+	CHECK_EQ(st.dr[6] & 0xf, 1);
+}
+
 int main(void)
 {
 	RUN(test_bound);
@@ -448,6 +673,11 @@ int main(void)
 	RUN(test_reserved_bits_32bit);
 	RUN(test_pae_pdpte_load);
 	RUN(test_alignment_check);
+	RUN(test_data_breakpoints);
+	RUN(test_rep_data_breakpoint);
+	RUN(test_io_breakpoints);
+	RUN(test_instruction_breakpoints);
+	RUN(test_breakpoints_in_blocks);
 	rig_free();
 	return TEST_EXIT();
 }

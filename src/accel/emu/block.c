@@ -155,7 +155,8 @@ enum emu_result emu_run_block(struct emu_cpu *c, unsigned *count)
 	uint64_t rip = s->rip & (mode == 64 ? ~0ULL : 0xffffffffULL), lin;
 
 	*count = 1;
-	if ((s->rflags & X86_RFLAGS_TF) || c->env.general_only || !(bs = blocks_get(c)))
+	if ((s->rflags & (X86_RFLAGS_TF | X86_RFLAGS_RF)) || emu_dr7_armed(s) || c->env.general_only ||
+	    !(bs = blocks_get(c)))
 		return emu_step(c);
 	if (mode == 64) {
 		if ((uint64_t)((int64_t)(rip << 16) >> 16) != rip)

@@ -188,6 +188,7 @@ struct emu_cpu {
 	int triple;           /* ... and that ended in a triple fault */
 	int keep_regs;        /* a faulting REP string op keeps its progress */
 	int task_trap;        /* a task switch loaded a TSS with T set: #DB is due */
+	unsigned db_hits;     /* data and I/O breakpoints (DR6 B0-B3) the instruction met */
 	/*
 	 * What the CPUID model says of paging (mmu.c, found on the first walk
 	 * after emu_cpu_new or emu_cpu_flush_tlb): the physical-address bits
@@ -214,6 +215,17 @@ enum {
 
 #define EMU_DR6_BS (1ULL << 14)   /* single step */
 #define EMU_DR6_BT (1ULL << 15)   /* task switch to a TSS with T set */
+
+/* DR7 enables a breakpoint (L0-L3, G0-G3): emu then runs the general executor only (debug.c). */
+static inline int emu_dr7_armed(const struct x86_cpu_state *s)
+{
+	return (s->dr[7] & 0xff) != 0;
+}
+/* Notes the data or I/O breakpoints an access meets in c->db_hits (debug.c). */
+void emu_data_breakpoints(struct emu_cpu *c, uint64_t lin, unsigned size, int write);
+void emu_io_breakpoints(struct emu_cpu *c, uint16_t port, unsigned size);
+/* The instruction breakpoints at CS:RIP (DR6 B0-B3). */
+unsigned emu_code_breakpoints(const struct emu_cpu *c);
 
 /* Raise a fault from inside an instruction: always returns -1. */
 int emu_raise(struct emu_cpu *c, int vec, uint32_t err, int has_err);

@@ -373,10 +373,8 @@ static uint64_t iret_flags(struct emu_cpu *c, uint64_t newf, unsigned size, int 
 		keep |= ~0xffffULL;
 	keep |= ~0x3f7fd5ULL;
 	f = (c->s->rflags & keep) | (newf & ~keep);
-	/* RF only suppresses instruction breakpoints, which emu does not have,
-	 * and would stay set: the CPU clears it when the next instruction
-	 * completes, emu does not track that. */
-	return (f & 0x3f7fd7ULL & ~X86_RFLAGS_RF) | X86_RFLAGS_FIXED;
+	/* RF too: it spares the next instruction an instruction breakpoint. */
+	return (f & 0x3f7fd7ULL) | X86_RFLAGS_FIXED;
 }
 
 void emu_null_data_segs(struct emu_cpu *c, int cpl)
@@ -471,7 +469,7 @@ static int iret_to_v86(struct emu_cpu *c, const uint64_t v[3])
 		return emu_gp(c, 0);
 	if (emu_io_check(c, EMU_IO_USER, 0))
 		return -1;
-	s->rflags = (v[2] & 0x3f7fd7ULL & ~X86_RFLAGS_RF) | X86_RFLAGS_FIXED;
+	s->rflags = (v[2] & 0x3f7fd7ULL) | X86_RFLAGS_FIXED;
 	emu_seg_v86(&s->seg[X86_CS], v[1]);
 	for (unsigned i = 0; i < 5; i++)
 		emu_seg_v86(&s->seg[segs[i]], w[1 + i]);

@@ -459,6 +459,7 @@ static void step_begin(struct emu_cpu *c)
 	c->fault = -1;
 	c->unimplemented = c->io_stopped = c->halted = c->shadow = 0;
 	c->delivered = c->triple = c->keep_regs = c->task_trap = 0;
+	c->db_hits = 0;
 	c->insn_rip = c->s->rip;
 }
 
@@ -478,8 +479,10 @@ static enum emu_result step_general(struct emu_cpu *c, int fetch_r)
 	snap(s, &sn);
 	if (!r) {
 		snap_segs(c, &sn);
-		/* Branches overwrite this; faults restore the snapshot. */
+		/* Branches overwrite this; faults restore the snapshot.  RF goes
+		 * at the start of an instruction (IRET may set it again). */
 		s->rip = c->next_rip;
+		s->rflags &= ~X86_RFLAGS_RF;
 		r = dispatch(c);
 	}
 	if (c->unimplemented)
@@ -494,8 +497,11 @@ static enum emu_result step_general(struct emu_cpu *c, int fetch_r)
 		return deliver_fault(c, &sn);
 	}
 	s->events.interrupt_shadow = c->shadow;
-	if ((tf && !c->delivered) || c->task_trap) {
-		/* BS: single-step trap; BT: a task switch to a TSS with T set. */
+	if ((tf && !c->delivered) || c->task_trap || c->db_hits) {
+		/* BS: single-step trap; BT: a task switch to a TSS with T set;
+		 * B0-B3: the data and I/O breakpoints met, the others cleared. */
+		if (c->db_hits)
+			s->dr[6] = (s->dr[6] & ~0xfULL) | c->db_hits;
 		s->dr[6] |= (tf && !c->delivered ? EMU_DR6_BS : 0) | (c->task_trap ? EMU_DR6_BT : 0);
 		c->task_trap = 0;
 		c->insn_rip = s->rip;
@@ -505,14 +511,41 @@ static enum emu_result step_general(struct emu_cpu *c, int fetch_r)
 	return c->halted ? EMU_HALT : EMU_OK;
 }
 
+/*
+ * An instruction breakpoint at CS:RIP: a #DB fault before the instruction
+ * (DR6 B0-B3), whose frame has RF as it is (0): the handler sets it to
+ * resume (SDM 17.3.1.1).
+ */
+static enum emu_result code_breakpoint(struct emu_cpu *c, unsigned hits)
+{
+	struct x86_cpu_state *s = c->s;
+	uint64_t dr6 = s->dr[6];
+
+	s->dr[6] = (dr6 & ~0xfULL) | hits;
+	if (!emu_deliver(c, EXC_DB, EV_EXCEPTION, 0, 0, s->rip))
+		return EMU_OK;
+	if (!c->unimplemented)
+		return EMU_TRIPLE_FAULT;
+	s->dr[6] = dr6;
+	return c->io_stopped ? EMU_IO : EMU_UNIMPLEMENTED;
+}
+
 enum emu_result emu_step(struct emu_cpu *c)
 {
 	struct x86_cpu_state *s = c->s;
 	int r;
 
 	step_begin(c);
+	if (emu_dr7_armed(s) && !(s->rflags & X86_RFLAGS_RF)) {
+		unsigned hits = emu_code_breakpoints(c);
+
+		if (hits)
+			return code_breakpoint(c, hits);
+	}
 	r = fetch_decode(c);
-	if (!r && c->fast && !(s->rflags & X86_RFLAGS_TF) && !c->env.general_only) {
+	/* Not with TF or RF set, nor a breakpoint armed: the general path tracks those. */
+	if (!r && c->fast && !(s->rflags & (X86_RFLAGS_TF | X86_RFLAGS_RF)) && !emu_dr7_armed(s) &&
+	    !c->env.general_only) {
 		c->fast_ctx = emu_tlb_ctx(c);
 		s->rip = c->next_rip;
 		if (c->fast(c, &c->insn) == 0) {

@@ -32,6 +32,8 @@ static int io_allowed(struct emu_cpu *c, uint16_t port, unsigned size)
 
 static uint64_t port_in(struct emu_cpu *c, uint16_t port, unsigned size)
 {
+	if (emu_dr7_armed(c->s))
+		emu_io_breakpoints(c, port, size);
 	if (!c->env.pio)
 		return emu_mask(size);
 	return bus_read(c->env.pio, port, size) & emu_mask(size);
@@ -39,6 +41,8 @@ static uint64_t port_in(struct emu_cpu *c, uint16_t port, unsigned size)
 
 static void port_out(struct emu_cpu *c, uint16_t port, unsigned size, uint64_t v)
 {
+	if (emu_dr7_armed(c->s))
+		emu_io_breakpoints(c, port, size);
 	if (c->env.pio)
 		bus_write(c->env.pio, port, size, v & emu_mask(size));
 }
@@ -145,9 +149,18 @@ static int string_op(struct emu_cpu *c)
 		emu_reg_set(c, X86_RCX, as, 0, s->gpr[X86_RCX] - 1);
 		if (stop)
 			return 0;
+		if (c->db_hits)
+			break;       /* a data or I/O breakpoint traps after this iteration */
 	}
-	if (s->gpr[X86_RCX] & emu_mask(as))
-		s->rip = c->insn_rip;    /* more to do: the next step continues */
+	/*
+	 * More to do: the next step continues.  RF says it resumes (no
+	 * instruction breakpoint again), and a trap or interrupt before then
+	 * pushes RF set (SDM 17.3.1.1).
+	 */
+	if (s->gpr[X86_RCX] & emu_mask(as)) {
+		s->rip = c->insn_rip;
+		s->rflags |= FL(RF);
+	}
 	return 0;
 }
 

@@ -512,8 +512,9 @@ static unsigned natural_align(unsigned size)
 
 /*
  * An instruction's own data access, translated and about to move bytes:
- * #AC (error code 0) when misaligned with alignment checking on.  Page
- * faults come first, as the SDM's priorities have it.
+ * #AC (error code 0) when misaligned with alignment checking on (page
+ * faults come first, as the SDM's priorities have it), and the data
+ * breakpoints it meets.
  */
 static int data_checks(struct emu_cpu *c, uint64_t lin, unsigned size, int acc)
 {
@@ -523,6 +524,8 @@ static int data_checks(struct emu_cpu *c, uint64_t lin, unsigned size, int acc)
 		align = natural_align(size);
 	if ((lin & (align - 1)) && emu_ac_on(c))
 		return emu_raise(c, EXC_AC, 0, 1);
+	if (emu_dr7_armed(c->s))
+		emu_data_breakpoints(c, lin, size, acc & ACC_WRITE);
 	return 0;
 }
 
