@@ -3,7 +3,8 @@
  * The checks emu makes on the way, in 32-bit protected mode (emu_task_rig.h)
  * unless a test says otherwise: BOUND's #BR, ARPL, RDPMC's #GP and the
  * counters a CPUID model offers; reserved bits in paging entries;
- * alignment checking (#AC); data, I/O and instruction breakpoints.
+ * alignment checking (#AC); data, I/O and instruction breakpoints; the
+ * real-mode layouts of FNSTENV/FLDENV/FNSAVE/FRSTOR.
  */
 #include "emu_task_rig.h"
 
@@ -664,6 +665,86 @@ static void test_breakpoints_in_blocks(void)
 	CHECK_EQ(st.dr[6] & 0xf, 1);
 }
 
+static uint16_t r16(uint64_t gpa) { uint16_t v = 0; guest_mem_read(&mem, gpa, &v, 2); return v; }
+
+/*
+ * Real mode: the x87 pointers are linear (CS 0x1000:0x20 is 0x10020, DS
+ * 0x1800:0x10 is 0x18010), and FNSTENV/FNSAVE store them in the real-mode
+ * layouts, FLDENV/FRSTOR read them back from there.
+ */
+static void test_x87_env_real_mode(void)
+{
+	uint64_t v;
+
+	setup();
+	st.cr0 &= ~X86_CR0_PE;
+	st.idt = (struct x86_dtable){ 0, 0x3ff };
+	x86_seg_real(&st.seg[X86_CS], 0x1000, 1);
+	x86_seg_real(&st.seg[X86_DS], 0x1800, 0);
+	x86_seg_real(&st.seg[X86_SS], 0, 0);
+	memset(st.xsave, 0, 512);
+	st.xsave[0] = 0x7f;                       /* FCW 0x037f */
+	st.xsave[1] = 0x03;
+	/* fadd dword [0x10]; fnstenv [0x100]; o32 fnstenv [0x120] */
+	put(0x10020, "\xd8\x06\x10\x00\xd9\x36\x00\x01\x66\xd9\x36\x20\x01", 13);
+	st.rip = 0x20;
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(st.rip, 0x2d);
+	memcpy(&v, st.xsave + 8, 8);
+	CHECK_EQ(v, 0x10020);                     /* FIP: linear */
+	memcpy(&v, st.xsave + 16, 8);
+	CHECK_EQ(v, 0x18010);                     /* FDP: linear */
+	/* 16-bit image: IP 15:0, IP 19:16 beside FOP, OP 15:0, OP 19:16. */
+	CHECK_EQ(r16(0x18100 + 6), 0x0020);
+	CHECK_EQ(r16(0x18100 + 8), 0x1006);
+	CHECK_EQ(r16(0x18100 + 10), 0x8010);
+	CHECK_EQ(r16(0x18100 + 12), 0x1000);
+	/* 32-bit image: the same pointers' bits 31:16 at bit 12. */
+	CHECK_EQ(r32(0x18120 + 12), 0xffff0020);
+	CHECK_EQ(r32(0x18120 + 16), 0x00001006);
+	CHECK_EQ(r32(0x18120 + 20), 0xffff8010);
+	CHECK_EQ(r32(0x18120 + 24), 0x00001000);
+	/* FLDENV from both layouts. */
+	w16(0x18140 + 6, 0xabcd);
+	w16(0x18140 + 8, 0x5123);
+	w16(0x18140 + 10, 0x1234);
+	w16(0x18140 + 12, 0x7000);
+	w32(0x18160 + 12, 0x5678);
+	w32(0x18160 + 16, 0x01234000 | 0x7ff);
+	w32(0x18160 + 20, 0x9abc);
+	w32(0x18160 + 24, 0x00def000);
+	put(0x10040, "\xd9\x26\x40\x01\x66\xd9\x26\x60\x01", 9);   /* fldenv; o32 fldenv */
+	st.rip = 0x40;
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	memcpy(&v, st.xsave + 8, 8);
+	CHECK_EQ(v, 0x5abcd);
+	CHECK_EQ(st.xsave[6] | st.xsave[7] << 8, 0x123);
+	memcpy(&v, st.xsave + 16, 8);
+	CHECK_EQ(v, 0x71234);
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	memcpy(&v, st.xsave + 8, 8);
+	CHECK_EQ(v, 0x12345678);
+	CHECK_EQ(st.xsave[6] | st.xsave[7] << 8, 0x7ff);
+	memcpy(&v, st.xsave + 16, 8);
+	CHECK_EQ(v, 0xdef9abc);
+	/* FNSAVE (16-bit, 94 bytes) and FRSTOR: the same layout, the registers after it. */
+	st.xsave[32] = 0x5a;
+	put(0x10060, "\xdd\x36\x00\x02\xdd\x26\x00\x02", 8);       /* fnsave [0x200]; frstor [0x200] */
+	st.rip = 0x60;
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	CHECK_EQ(r16(0x18200 + 6), 0x5678);
+	CHECK_EQ(r16(0x18200 + 8), 0x4000 | 0x7ff);          /* IP 19:16 of 0x12345678 */
+	CHECK_EQ(r16(0x18200 + 12), 0xf000);
+	CHECK_EQ(r16(0x18200 + 14), 0x5a);                    /* ST0 follows the 14 bytes */
+	memcpy(&v, st.xsave + 8, 8);
+	CHECK_EQ(v, 0);                                       /* FNINIT'd */
+	CHECK_EQ(emu_step(cpu), EMU_OK);
+	memcpy(&v, st.xsave + 8, 8);
+	CHECK_EQ(v, 0x45678);
+	CHECK_EQ(st.xsave[32], 0x5a);
+}
+
 int main(void)
 {
 	RUN(test_bound);
@@ -678,6 +759,7 @@ int main(void)
 	RUN(test_io_breakpoints);
 	RUN(test_instruction_breakpoints);
 	RUN(test_breakpoints_in_blocks);
+	RUN(test_x87_env_real_mode);
 	rig_free();
 	return TEST_EXIT();
 }

@@ -152,9 +152,54 @@ static unsigned full_tag(struct emu_cpu *c, unsigned p)
 }
 
 /*
- * FNSTENV/FNSAVE image of the environment, protected-mode format: 28 bytes
- * for 32/64-bit operand size, 14 for 16-bit.  FCS and FDS read as zero
- * (CPUID.7.EBX[13]).
+ * Real-address and virtual-8086 mode keep the x87 instruction and data
+ * pointers as linear addresses (segment base + offset), and store them in
+ * the real-mode layouts of FNSTENV/FNSAVE (SDM Vol. 1 Figures 8-10, 8-12;
+ * AMD's manual says the same of the pointers).
+ */
+static int real_format(const struct emu_cpu *c)
+{
+	return !emu_protected(c) || emu_v86(c);
+}
+
+static uint64_t x87_pointer(const struct emu_cpu *c, int seg, uint64_t off)
+{
+	return real_format(c) ? (c->s->seg[seg].base + off) & 0xffffffffULL : off;
+}
+
+/*
+ * The real-mode images: FCW, FSW and FTW, then each pointer as bits 15:0
+ * and its high bits (19:16 in the 16-bit image, 31:16 in the 32-bit one,
+ * at bit 12 of the next field, beside FOP for the instruction pointer).
+ * Reserved halves of the 32-bit image read as ones, as in protected mode.
+ */
+static unsigned env_image_real(const uint8_t *x, uint16_t tw, int o16, uint8_t *e)
+{
+	uint32_t fip, fdp;
+	unsigned fop = rd16(x + EMU_FX_FOP) & 0x7ff;
+
+	memcpy(&fip, x + EMU_FX_FIP, 4);
+	memcpy(&fdp, x + EMU_FX_FDP, 4);
+	if (o16) {
+		uint16_t w[7] = { rd16(x + EMU_FX_FCW), rd16(x + EMU_FX_FSW), tw, (uint16_t)fip,
+				  (uint16_t)((fip >> 16 & 0xf) << 12 | fop), (uint16_t)fdp,
+				  (uint16_t)((fdp >> 16 & 0xf) << 12) };
+
+		memcpy(e, w, 14);
+		return 14;
+	}
+	uint32_t d[7] = { 0xffff0000u | rd16(x + EMU_FX_FCW), 0xffff0000u | rd16(x + EMU_FX_FSW),
+			  0xffff0000u | tw, 0xffff0000u | (fip & 0xffff), (fip >> 16) << 12 | fop,
+			  0xffff0000u | (fdp & 0xffff), (fdp >> 16) << 12 };
+
+	memcpy(e, d, 28);
+	return 28;
+}
+
+/*
+ * FNSTENV/FNSAVE image of the environment: 28 bytes for 32/64-bit operand
+ * size, 14 for 16-bit; the protected-mode layout but in real-address and
+ * virtual-8086 mode.  FCS and FDS read as zero (CPUID.7.EBX[13]).
  */
 static unsigned env_image(struct emu_cpu *c, uint8_t *e)
 {
@@ -165,6 +210,8 @@ static unsigned env_image(struct emu_cpu *c, uint8_t *e)
 
 	for (unsigned p = 0; p < 8; p++)
 		tw |= (uint16_t)(full_tag(c, p) << (2 * p));
+	if (real_format(c))
+		return env_image_real(x, tw, c->insn.opsize == 2, e);
 	memcpy(&fip, x + EMU_FX_FIP, 8);
 	memcpy(&fdp, x + EMU_FX_FDP, 8);
 	if (c->insn.opsize == 2) {
@@ -195,6 +242,22 @@ static void env_load(struct emu_cpu *c, const uint8_t *e)
 		tw = rd16(e + 4);
 		fip = rd16(e + 6);
 		fdp = rd16(e + 10);
+		if (real_format(c)) {
+			fip |= (uint64_t)(rd16(e + 8) >> 12) << 16;
+			fop = rd16(e + 8) & 0x7ff;
+			fdp |= (uint64_t)(rd16(e + 12) >> 12) << 16;
+		}
+	} else if (real_format(c)) {
+		uint32_t d[7];
+
+		memcpy(d, e, 28);
+		wr16(x + EMU_FX_FCW, FCW_FIX(d[0]));
+		set_top(c, FSW_TOP(d[1]));
+		wr16(x + EMU_FX_FSW, (uint16_t)d[1]);
+		tw = d[2] & 0xffff;
+		fip = (d[3] & 0xffff) | (uint64_t)(d[4] >> 12 & 0xffff) << 16;
+		fop = d[4] & 0x7ff;
+		fdp = (d[5] & 0xffff) | (uint64_t)(d[6] >> 12 & 0xffff) << 16;
 	} else {
 		uint32_t d[7];
 
@@ -327,10 +390,11 @@ static int store_suppressed(struct emu_cpu *c, unsigned idx, const uint8_t *buf,
 	return 1;
 }
 
-/* Runs stub number idx on the host with the operand at buf. */
+/* Runs stub number idx on the host with the operand at buf; ea: its x87 data pointer (x87_pointer). */
 static int host_run(struct emu_cpu *c, unsigned idx, uint8_t *buf, int is_mem, uint64_t ea)
 {
 	struct emu_host_fp r;
+	uint64_t fip;
 	uint8_t *x = fx(c);
 	uint16_t fop = (uint16_t)(((c->insn.opcode & 7) << 8) | c->insn.modrm);
 
@@ -353,7 +417,8 @@ static int host_run(struct emu_cpu *c, unsigned idx, uint8_t *buf, int is_mem, u
 	memcpy(x, r.img, 24);
 	memcpy(x + EMU_FX_ST, r.img + EMU_FX_ST, 128);
 	wr16(x + EMU_FX_FOP, fop);
-	memcpy(x + EMU_FX_FIP, &c->insn_rip, 8);
+	fip = x87_pointer(c, X86_CS, c->insn_rip);
+	memcpy(x + EMU_FX_FIP, &fip, 8);
 	if (is_mem)
 		memcpy(x + EMU_FX_FDP, &ea, 8);
 	c->s->rflags = r.rflags;
@@ -390,7 +455,7 @@ static int mem_op(struct emu_cpu *c)
 	off = emu_ea(c, &seg);
 	if (mem_form[op][reg].kind == M_RD && emu_read(c, seg, off, buf, mem_form[op][reg].size))
 		return -1;
-	return host_run(c, 512 + op * 8 + reg, buf, 1, off);
+	return host_run(c, 512 + op * 8 + reg, buf, 1, x87_pointer(c, seg, off));
 }
 
 static int reg_op(struct emu_cpu *c)
