@@ -168,110 +168,85 @@ static uint64_t x87_pointer(const struct emu_cpu *c, int seg, uint64_t off)
 }
 
 /*
- * The real-mode images: FCW, FSW and FTW, then each pointer as bits 15:0
- * and its high bits (19:16 in the 16-bit image, 31:16 in the 32-bit one,
- * at bit 12 of the next field, beside FOP for the instruction pointer).
- * Reserved halves of the 32-bit image read as ones, as in protected mode.
- */
-static unsigned env_image_real(const uint8_t *x, uint16_t tw, int o16, uint8_t *e)
-{
-	uint32_t fip, fdp;
-	unsigned fop = rd16(x + EMU_FX_FOP) & 0x7ff;
-
-	memcpy(&fip, x + EMU_FX_FIP, 4);
-	memcpy(&fdp, x + EMU_FX_FDP, 4);
-	if (o16) {
-		uint16_t w[7] = { rd16(x + EMU_FX_FCW), rd16(x + EMU_FX_FSW), tw, (uint16_t)fip,
-				  (uint16_t)((fip >> 16 & 0xf) << 12 | fop), (uint16_t)fdp,
-				  (uint16_t)((fdp >> 16 & 0xf) << 12) };
-
-		memcpy(e, w, 14);
-		return 14;
-	}
-	uint32_t d[7] = { 0xffff0000u | rd16(x + EMU_FX_FCW), 0xffff0000u | rd16(x + EMU_FX_FSW),
-			  0xffff0000u | tw, 0xffff0000u | (fip & 0xffff), (fip >> 16) << 12 | fop,
-			  0xffff0000u | (fdp & 0xffff), (fdp >> 16) << 12 };
-
-	memcpy(e, d, 28);
-	return 28;
-}
-
-/*
- * FNSTENV/FNSAVE image of the environment: 28 bytes for 32/64-bit operand
- * size, 14 for 16-bit; the protected-mode layout but in real-address and
- * virtual-8086 mode.  FCS and FDS read as zero (CPUID.7.EBX[13]).
+ * The FNSTENV/FNSAVE image of the environment: seven fields, words with
+ * 16-bit operands (14 bytes), dwords otherwise (28): FCW, FSW, FTW, then
+ * the instruction pointer, FOP, the data pointer and one more.  Protected
+ * mode: the pointers' offsets, FOP at bit 16 beside FCS, then FDS (FCS and
+ * FDS zero: CPUID.7.EBX[13]).  Real-address and virtual-8086 mode: each
+ * pointer's bits 15:0, then its high bits at bit 12 of the next field
+ * (19:16 of them in the 16-bit image), beside FOP for the instruction
+ * pointer.  Reserved halves of the 32-bit image read as ones.
  */
 static unsigned env_image(struct emu_cpu *c, uint8_t *e)
 {
 	const uint8_t *x = fx(c);
-	uint16_t tw = 0;
-	uint64_t fip, fdp;
+	uint32_t f[7], fip, fdp, ones;
 	unsigned fop = rd16(x + EMU_FX_FOP) & 0x7ff;
+	int real = real_format(c);
 
+	memcpy(&fip, x + EMU_FX_FIP, 4);
+	memcpy(&fdp, x + EMU_FX_FDP, 4);
+	f[0] = rd16(x + EMU_FX_FCW);
+	f[1] = rd16(x + EMU_FX_FSW);
+	f[2] = 0;
 	for (unsigned p = 0; p < 8; p++)
-		tw |= (uint16_t)(full_tag(c, p) << (2 * p));
-	if (real_format(c))
-		return env_image_real(x, tw, c->insn.opsize == 2, e);
-	memcpy(&fip, x + EMU_FX_FIP, 8);
-	memcpy(&fdp, x + EMU_FX_FDP, 8);
+		f[2] |= full_tag(c, p) << (2 * p);
+	if (real) {
+		f[3] = fip & 0xffff;
+		f[4] = (fip >> 16) << 12 | fop;
+		f[5] = fdp & 0xffff;
+		f[6] = (fdp >> 16) << 12;
+	} else {
+		f[3] = fip;
+		f[4] = fop << 16;
+		f[5] = fdp;
+		f[6] = 0;
+	}
 	if (c->insn.opsize == 2) {
-		uint16_t w[7] = { rd16(x + EMU_FX_FCW), rd16(x + EMU_FX_FSW), tw,
-				  (uint16_t)fip, 0, (uint16_t)fdp, 0 };
-
-		memcpy(e, w, 14);
+		for (unsigned i = 0; i < 7; i++)
+			wr16(e + 2 * i, (uint16_t)f[i]);
 		return 14;
 	}
-	uint32_t d[7] = { 0xffff0000u | rd16(x + EMU_FX_FCW), 0xffff0000u | rd16(x + EMU_FX_FSW),
-			  0xffff0000u | tw, (uint32_t)fip, fop << 16, (uint32_t)fdp, 0xffff0000u };
+	ones = real ? 0x2f : 0x47;      /* the fields whose upper half is reserved */
+	for (unsigned i = 0; i < 7; i++) {
+		uint32_t d = f[i] | ((ones >> i) & 1 ? 0xffff0000u : 0);
 
-	memcpy(e, d, 28);
+		memcpy(e + 4 * i, &d, 4);
+	}
 	return 28;
 }
 
 static void env_load(struct emu_cpu *c, const uint8_t *e)
 {
 	uint8_t *x = fx(c);
-	unsigned tw, ftw = 0;
+	unsigned ftw = 0;
+	uint32_t f[7];
 	uint64_t fip, fdp;
-	uint16_t fop = 0;
+	uint16_t fop;
+	int o16 = c->insn.opsize == 2;
 
-	if (c->insn.opsize == 2) {
-		wr16(x + EMU_FX_FCW, FCW_FIX(rd16(e)));
-		set_top(c, FSW_TOP(rd16(e + 2)));
-		wr16(x + EMU_FX_FSW, rd16(e + 2));
-		tw = rd16(e + 4);
-		fip = rd16(e + 6);
-		fdp = rd16(e + 10);
-		if (real_format(c)) {
-			fip |= (uint64_t)(rd16(e + 8) >> 12) << 16;
-			fop = rd16(e + 8) & 0x7ff;
-			fdp |= (uint64_t)(rd16(e + 12) >> 12) << 16;
-		}
-	} else if (real_format(c)) {
-		uint32_t d[7];
-
-		memcpy(d, e, 28);
-		wr16(x + EMU_FX_FCW, FCW_FIX(d[0]));
-		set_top(c, FSW_TOP(d[1]));
-		wr16(x + EMU_FX_FSW, (uint16_t)d[1]);
-		tw = d[2] & 0xffff;
-		fip = (d[3] & 0xffff) | (uint64_t)(d[4] >> 12 & 0xffff) << 16;
-		fop = d[4] & 0x7ff;
-		fdp = (d[5] & 0xffff) | (uint64_t)(d[6] >> 12 & 0xffff) << 16;
-	} else {
-		uint32_t d[7];
-
-		memcpy(d, e, 28);
-		wr16(x + EMU_FX_FCW, FCW_FIX(d[0]));
-		set_top(c, FSW_TOP(d[1]));
-		wr16(x + EMU_FX_FSW, (uint16_t)d[1]);
-		tw = d[2] & 0xffff;
-		fip = d[3];
-		fop = (d[4] >> 16) & 0x7ff;
-		fdp = d[5];
+	for (unsigned i = 0; i < 7; i++) {
+		if (o16)
+			f[i] = rd16(e + 2 * i);
+		else
+			memcpy(&f[i], e + 4 * i, 4);
 	}
+	if (real_format(c)) {
+		uint32_t high = o16 ? 0xf : 0xffff;
+
+		fip = (f[3] & 0xffff) | (uint64_t)(f[4] >> 12 & high) << 16;
+		fop = f[4] & 0x7ff;
+		fdp = (f[5] & 0xffff) | (uint64_t)(f[6] >> 12 & high) << 16;
+	} else {
+		fip = f[3];
+		fop = (f[4] >> 16) & 0x7ff;
+		fdp = f[5];
+	}
+	wr16(x + EMU_FX_FCW, FCW_FIX(f[0]));
+	set_top(c, FSW_TOP(f[1]));
+	wr16(x + EMU_FX_FSW, (uint16_t)f[1]);
 	for (unsigned p = 0; p < 8; p++)
-		if (((tw >> (2 * p)) & 3) != 3)
+		if (((f[2] >> (2 * p)) & 3) != 3)
 			ftw |= 1u << p;
 	x[EMU_FX_FTW] = (uint8_t)ftw;
 	wr16(x + EMU_FX_FOP, fop);
