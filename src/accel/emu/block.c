@@ -21,8 +21,8 @@
 #include "accel/emu/emu_int.h"
 
 #define BLOCK_INSNS 32         /* at most, per block */
-#define BLOCKS 4096            /* direct-mapped by linear address */
-#define ARENA_INSNS 16384      /* decoded instructions kept, all blocks */
+#define BLOCKS 16384           /* direct-mapped by linear address */
+#define ARENA_INSNS 131072     /* decoded instructions kept, all blocks */
 #define ARENA_BYTES (ARENA_INSNS * 8)
 #define BLOCK_BYTES (BLOCK_INSNS * 15)
 
