@@ -26,11 +26,6 @@
 #define ARENA_BYTES (ARENA_INSNS * 8)
 #define BLOCK_BYTES (BLOCK_INSNS * 15)
 
-struct block_insn {
-	struct x86_insn in;
-	emu_fast_fn fast;
-};
-
 struct block {
 	uint64_t lin;          /* ~0: empty */
 	uint32_t first;        /* its first instruction in insns[] */
@@ -43,7 +38,7 @@ struct emu_blocks {
 	struct block table[BLOCKS];
 	uint32_t ninsns, nbytes;     /* arena space used */
 	uint64_t runs, built, clears;   /* for --stats */
-	struct block_insn insns[ARENA_INSNS];
+	struct emu_block_insn insns[ARENA_INSNS];
 	uint8_t bytes[ARENA_BYTES];
 };
 
@@ -96,7 +91,7 @@ static struct block *block_build(struct emu_blocks *bs, struct block *b, uint64_
 {
 	uint8_t buf[BLOCK_BYTES];
 	unsigned have = avail < sizeof(buf) ? avail : sizeof(buf), off = 0, n = 0;
-	struct block_insn *bi;
+	struct emu_block_insn *bi;
 
 	if (bs->ninsns + BLOCK_INSNS > ARENA_INSNS || bs->nbytes + BLOCK_BYTES > ARENA_BYTES)
 		blocks_clear(bs);
@@ -106,8 +101,9 @@ static struct block *block_build(struct emu_blocks *bs, struct block *b, uint64_
 	while (n < BLOCK_INSNS && off < have) {
 		if (emu_decode(buf + off, have - off, mode, &bi[n].in))
 			break;      /* #UD, #GP, or across the page: emu_step's */
-		bi[n].fast = emu_fast_select(&bi[n].in);
+		bi[n].form = (uint16_t)emu_fast_select_form(&bi[n].in, &bi[n].fast);
 		off += bi[n].in.len;
+		bi[n].end = (uint16_t)off;
 		if (!block_goes_on(&bi[n++].in))
 			break;
 	}
@@ -145,7 +141,7 @@ enum emu_result emu_run_block(struct emu_cpu *c, unsigned *count)
 {
 	struct x86_cpu_state *s = c->s;
 	struct emu_blocks *bs;
-	const struct block_insn *insns;
+	const struct emu_block_insn *insns;
 	const struct block *b;
 	const uint8_t *p;
 	enum emu_result r = EMU_OK;
@@ -168,37 +164,24 @@ enum emu_result emu_run_block(struct emu_cpu *c, unsigned *count)
 	if (emu_fetch_ptr(c, lin, &p, &avail) || !p)
 		return emu_step(c);          /* faults and MMIO: the general path */
 	b = block_find(bs, lin, mode, p, avail);
-	if (!b || (mode != 64 && (rip + b->len - 1 > s->seg[X86_CS].limit ||
-				  (mode == 16 && rip + b->len > 0x10000))))
+	/* No RIP in a block wraps around: each one's next is rip plus its end. */
+	if (!b || (mode != 64 && (rip + b->len - 1 > s->seg[X86_CS].limit || rip + b->len > mask)))
 		return emu_step(c);
 	insns = &bs->insns[b->first];
 	bs->runs++;
 	c->code_page = (uintptr_t)p & ~(uintptr_t)0xfff;
 	c->smc = 0;
 	c->fast_ctx = emu_tlb_ctx(c);
-	/*
-	 * Only the last instruction of a block can transfer control, so RIP
-	 * is known from the block until then.  A fast form ends any interrupt
-	 * shadow; the general executor sets it itself.
-	 */
-	s->rip = rip;
-	for (i = 0; i < b->n;) {
-		const struct block_insn *bi = &insns[i++];
-		uint64_t cur = rip;
+	for (i = 0;;) {
+		const struct emu_block_insn *bi;
 
-		rip = (cur + bi->in.len) & mask;
-		if (bi->fast) {
-			s->rip = rip;
-			if (!bi->fast(c, &bi->in)) {
-				s->events.interrupt_shadow = 0;
-				if (c->smc)
-					break;
-				continue;
-			}
-			s->rip = cur;
-		}
-		r = emu_exec_decoded(c, &bi->in, rip);
-		if (r != EMU_OK || s->rip != rip || c->delivered || c->smc)
+		i = emu_fast_run(c, insns, i, b->n, rip);
+		if (i == b->n || c->smc)
+			break;
+		/* No fast form, or it could not: the general executor, exactly. */
+		bi = &insns[i++];
+		r = emu_exec_decoded(c, &bi->in, rip + bi->end);
+		if (r != EMU_OK || s->rip != rip + bi->end || c->delivered || c->smc)
 			break;
 		c->fast_ctx = emu_tlb_ctx(c);
 	}

@@ -146,6 +146,18 @@ struct emu_cpu;
 #define EMU_FAST_MISS 1
 typedef int (*emu_fast_fn)(struct emu_cpu *c, const struct x86_insn *in);
 emu_fast_fn emu_fast_select(const struct x86_insn *in);
+/* The same, with the form's number for emu_fast_run (0: none). */
+unsigned emu_fast_select_form(const struct x86_insn *in, emu_fast_fn *fn);
+
+/* One instruction of a decoded block (block.c). */
+struct emu_block_insn {
+	struct x86_insn in;
+	emu_fast_fn fast;     /* or NULL */
+	uint16_t form;        /* emu_fast_select_form's */
+	uint16_t end;         /* its end: bytes from the block's start */
+};
+unsigned emu_fast_run(struct emu_cpu *c, const struct emu_block_insn *insns, unsigned i,
+		      unsigned n, uint64_t base);
 
 struct emu_dcache_entry {
 	uint64_t lin;         /* ~0 when empty */
@@ -312,7 +324,7 @@ static inline uint64_t emu_tlb_ctx(const struct emu_cpu *c)
  * TLB says this is RAM in one page that the access may touch in context
  * c->fast_ctx; else NULL (the caller takes the full path).  No lock, no call.
  */
-static inline uint8_t *emu_fast_ptr(struct emu_cpu *c, uint64_t lin, unsigned size, int write)
+static inline __attribute__((always_inline)) uint8_t *emu_fast_ptr(struct emu_cpu *c, uint64_t lin, unsigned size, int write)
 {
 	const struct emu_tlb_entry *t = &c->tlb[(lin >> 12) % EMU_TLB_SIZE];
 	uint64_t tag = (lin >> 12) | c->fast_ctx;
@@ -323,7 +335,7 @@ static inline uint8_t *emu_fast_ptr(struct emu_cpu *c, uint64_t lin, unsigned si
 }
 
 /* A write to guest RAM at host address p: ends the running block if it is on its page. */
-static inline void emu_note_write(struct emu_cpu *c, const void *p)
+static inline __attribute__((always_inline)) void emu_note_write(struct emu_cpu *c, const void *p)
 {
 	if (((uintptr_t)p & ~(uintptr_t)0xfff) == c->code_page)
 		c->smc = 1;
@@ -517,12 +529,12 @@ int emu_opnd_write(struct emu_cpu *c, struct emu_operand *o, uint64_t v);
 int emu_cond(const struct emu_cpu *c, unsigned cc);
 unsigned emu_insn_opsize(const struct emu_cpu *c);
 
-static inline uint64_t emu_mask(unsigned size)
+static inline __attribute__((always_inline)) uint64_t emu_mask(unsigned size)
 {
 	return size >= 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
 }
 
-static inline uint64_t emu_sext(uint64_t v, unsigned size)
+static inline __attribute__((always_inline)) uint64_t emu_sext(uint64_t v, unsigned size)
 {
 	if (size >= 8)
 		return v;

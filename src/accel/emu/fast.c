@@ -18,7 +18,7 @@
 #include "accel/emu/fast_int.h"
 
 /* emu_alu's results and flags, inlined (op is a constant in each handler): ADD..CMP and TEST. */
-static inline __attribute__((always_inline)) uint64_t alu(struct x86_cpu_state *s, unsigned op, uint64_t a, uint64_t b,
+FAST_INLINE uint64_t alu(struct x86_cpu_state *s, unsigned op, uint64_t a, uint64_t b,
 			   unsigned size)
 {
 	uint64_t m = emu_mask(size), msb = 1ULL << (size * 8 - 1), cin, r, f;
@@ -63,7 +63,7 @@ static inline __attribute__((always_inline)) uint64_t alu(struct x86_cpu_state *
 /* ---- ALU ops: one handler per operand form ---- */
 
 
-static inline __attribute__((always_inline)) uint64_t src_val(const struct x86_cpu_state *s,
+FAST_INLINE uint64_t src_val(const struct x86_cpu_state *s,
 							     const struct x86_insn *in, int k,
 							     unsigned size)
 {
@@ -77,13 +77,13 @@ static inline __attribute__((always_inline)) uint64_t src_val(const struct x86_c
 	}
 }
 
-static inline __attribute__((always_inline)) unsigned dst_reg(const struct x86_insn *in, int k)
+FAST_INLINE unsigned dst_reg(const struct x86_insn *in, int k)
 {
 	return k == K_RM ? in->rm : k == K_REG ? in->reg : X86_RAX;
 }
 
 /* dk: K_RM, K_REG, K_ACC or K_MEM; sk: K_RM, K_REG, K_IMM or K_MEM. */
-static inline __attribute__((always_inline)) int alu_form(struct emu_cpu *c,
+FAST_INLINE int alu_form(struct emu_cpu *c,
 							  const struct x86_insn *in, int dk, int sk,
 							  unsigned op, int byte)
 {
@@ -126,38 +126,22 @@ static inline __attribute__((always_inline)) int alu_form(struct emu_cpu *c,
  */
 enum { A_RM_REG, A_MEM_REG, A_REG_RM, A_REG_MEM, A_RM_IMM, A_MEM_IMM, A_ACC_IMM, A_FORMS };
 
-#define ALU_OP_SIZE(nm, op, b) \
-	FORM(f_##nm##_rm_reg##b, alu_form(c, in, K_RM, K_REG, op, b)) \
-	FORM(f_##nm##_mem_reg##b, alu_form(c, in, K_MEM, K_REG, op, b)) \
-	FORM(f_##nm##_reg_rm##b, alu_form(c, in, K_REG, K_RM, op, b)) \
-	FORM(f_##nm##_reg_mem##b, alu_form(c, in, K_REG, K_MEM, op, b)) \
-	FORM(f_##nm##_rm_imm##b, alu_form(c, in, K_RM, K_IMM, op, b)) \
-	FORM(f_##nm##_mem_imm##b, alu_form(c, in, K_MEM, K_IMM, op, b)) \
-	FORM(f_##nm##_acc_imm##b, alu_form(c, in, K_ACC, K_IMM, op, b))
-#define ALU_OP(nm, op) ALU_OP_SIZE(nm, op, 0) ALU_OP_SIZE(nm, op, 1)
-#define ALU_FORMS(nm, b) { f_##nm##_rm_reg##b, f_##nm##_mem_reg##b, f_##nm##_reg_rm##b, \
-			   f_##nm##_reg_mem##b, f_##nm##_rm_imm##b, f_##nm##_mem_imm##b, \
-			   f_##nm##_acc_imm##b }
-#define ALU_ROW(nm) { ALU_FORMS(nm, 0), ALU_FORMS(nm, 1) }
-
-ALU_OP(add, OP_ADD)
-ALU_OP(or, OP_OR)
-ALU_OP(adc, OP_ADC)
-ALU_OP(sbb, OP_SBB)
-ALU_OP(and, OP_AND)
-ALU_OP(sub, OP_SUB)
-ALU_OP(xor, OP_XOR)
-ALU_OP(cmp, OP_CMP)
-ALU_OP(test, OP_TEST)
-
-/* Rows in the order OP_ADD..OP_CMP, then OP_TEST. */
-static const emu_fast_fn alu_fns[9][2][A_FORMS] = {
-	ALU_ROW(add), ALU_ROW(or), ALU_ROW(adc), ALU_ROW(sbb),
-	ALU_ROW(and), ALU_ROW(sub), ALU_ROW(xor), ALU_ROW(cmp), ALU_ROW(test),
-};
+#define ALU_OP_SIZE(X, nm, op, b) \
+	X(nm##_rm_reg##b, alu_form(c, in, K_RM, K_REG, op, b)) \
+	X(nm##_mem_reg##b, alu_form(c, in, K_MEM, K_REG, op, b)) \
+	X(nm##_reg_rm##b, alu_form(c, in, K_REG, K_RM, op, b)) \
+	X(nm##_reg_mem##b, alu_form(c, in, K_REG, K_MEM, op, b)) \
+	X(nm##_rm_imm##b, alu_form(c, in, K_RM, K_IMM, op, b)) \
+	X(nm##_mem_imm##b, alu_form(c, in, K_MEM, K_IMM, op, b)) \
+	X(nm##_acc_imm##b, alu_form(c, in, K_ACC, K_IMM, op, b))
+#define ALU_OP(X, nm, op) ALU_OP_SIZE(X, nm, op, 0) ALU_OP_SIZE(X, nm, op, 1)
+#define ALU_FORMS(X) \
+	ALU_OP(X, add, OP_ADD) ALU_OP(X, or, OP_OR) ALU_OP(X, adc, OP_ADC) \
+	ALU_OP(X, sbb, OP_SBB) ALU_OP(X, and, OP_AND) ALU_OP(X, sub, OP_SUB) \
+	ALU_OP(X, xor, OP_XOR) ALU_OP(X, cmp, OP_CMP) ALU_OP(X, test, OP_TEST)
 
 /* INC, DEC, NOT, NEG on a register or memory (no LOCK). */
-static inline __attribute__((always_inline)) int unary_form(struct emu_cpu *c,
+FAST_INLINE int unary_form(struct emu_cpu *c,
 							    const struct x86_insn *in, int dk)
 {
 	struct x86_cpu_state *s = c->s;
@@ -198,11 +182,12 @@ static inline __attribute__((always_inline)) int unary_form(struct emu_cpu *c,
 	return 0;
 }
 
-FORM(f_unary_reg, unary_form(c, in, K_RM))
-FORM(f_unary_mem, unary_form(c, in, K_MEM))
+#define UNARY_FORMS(X) \
+	X(unary_reg, unary_form(c, in, K_RM)) \
+	X(unary_mem, unary_form(c, in, K_MEM))
 
 /* Shifts and ROL/ROR with exec_alu.c's flags; RCL/RCR are emu_shift's. */
-static inline uint64_t shift(struct emu_cpu *c, unsigned op, uint64_t a, unsigned cnt,
+FAST_INLINE uint64_t shift(struct emu_cpu *c, unsigned op, uint64_t a, unsigned cnt,
 			     unsigned size)
 {
 	struct x86_cpu_state *s = c->s;
@@ -249,7 +234,7 @@ static inline uint64_t shift(struct emu_cpu *c, unsigned op, uint64_t a, unsigne
 }
 
 /* Shifts and rotates (group 2) by an immediate, 1 or CL. */
-static inline __attribute__((always_inline)) int shift_form(struct emu_cpu *c,
+FAST_INLINE int shift_form(struct emu_cpu *c,
 							    const struct x86_insn *in, int dk, int sk)
 {
 	struct x86_cpu_state *s = c->s;
@@ -274,15 +259,16 @@ static inline __attribute__((always_inline)) int shift_form(struct emu_cpu *c,
 	return 0;
 }
 
-FORM(f_shift_reg_imm, shift_form(c, in, K_RM, K_IMM))
-FORM(f_shift_reg_one, shift_form(c, in, K_RM, K_ONE))
-FORM(f_shift_reg_cl, shift_form(c, in, K_RM, K_CL))
-FORM(f_shift_mem_imm, shift_form(c, in, K_MEM, K_IMM))
-FORM(f_shift_mem_one, shift_form(c, in, K_MEM, K_ONE))
-FORM(f_shift_mem_cl, shift_form(c, in, K_MEM, K_CL))
+#define SHIFT_FORMS(X) \
+	X(shift_reg_imm, shift_form(c, in, K_RM, K_IMM)) \
+	X(shift_reg_one, shift_form(c, in, K_RM, K_ONE)) \
+	X(shift_reg_cl, shift_form(c, in, K_RM, K_CL)) \
+	X(shift_mem_imm, shift_form(c, in, K_MEM, K_IMM)) \
+	X(shift_mem_one, shift_form(c, in, K_MEM, K_ONE)) \
+	X(shift_mem_cl, shift_form(c, in, K_MEM, K_CL))
 
 /* IMUL r, r/m (0F AF) and IMUL r, r/m, imm (69, 6B): CF and OF only. */
-static inline __attribute__((always_inline)) int imul_form(struct emu_cpu *c,
+FAST_INLINE int imul_form(struct emu_cpu *c,
 							   const struct x86_insn *in, int sk)
 {
 	struct x86_cpu_state *s = c->s;
@@ -306,15 +292,16 @@ static inline __attribute__((always_inline)) int imul_form(struct emu_cpu *c,
 	return 0;
 }
 
-FORM(f_imul_reg, imul_form(c, in, K_RM))
-FORM(f_imul_mem, imul_form(c, in, K_MEM))
+#define IMUL_FORMS(X) \
+	X(imul_reg, imul_form(c, in, K_RM)) \
+	X(imul_mem, imul_form(c, in, K_MEM))
 
 /* ---- data movement ---- */
 
 /* The MOV family, one handler per kind, operand form and width. */
 enum { MV_MOV, MV_MOV8, MV_ZX8, MV_ZX16, MV_SX8, MV_SX16, MV_SXD };
 
-static inline __attribute__((always_inline)) int mov_form(struct emu_cpu *c,
+FAST_INLINE int mov_form(struct emu_cpu *c,
 							  const struct x86_insn *in, int dk, int sk,
 							  int kind)
 {
@@ -352,33 +339,30 @@ static inline __attribute__((always_inline)) int mov_form(struct emu_cpu *c,
 	return 0;
 }
 
-#define MOV_WIDTH(k, w) \
-	FORM(f_mov_rm_reg##w, mov_form(c, in, K_RM, K_REG, k)) \
-	FORM(f_mov_mem_reg##w, mov_form(c, in, K_MEM, K_REG, k)) \
-	FORM(f_mov_reg_rm##w, mov_form(c, in, K_REG, K_RM, k)) \
-	FORM(f_mov_reg_mem##w, mov_form(c, in, K_REG, K_MEM, k)) \
-	FORM(f_mov_rm_imm##w, mov_form(c, in, K_RM, K_IMM, k)) \
-	FORM(f_mov_mem_imm##w, mov_form(c, in, K_MEM, K_IMM, k))
-MOV_WIDTH(MV_MOV, 0)
-MOV_WIDTH(MV_MOV8, 1)
-
-#define MOVX(nm, k) \
-	FORM(f_##nm##_reg, mov_form(c, in, K_REG, K_RM, k)) \
-	FORM(f_##nm##_mem, mov_form(c, in, K_REG, K_MEM, k))
-MOVX(movzx8, MV_ZX8)
-MOVX(movzx16, MV_ZX16)
-MOVX(movsx8, MV_SX8)
-MOVX(movsx16, MV_SX16)
-MOVX(movsxd, MV_SXD)
+#define MOV_WIDTH(X, k, w) \
+	X(mov_rm_reg##w, mov_form(c, in, K_RM, K_REG, k)) \
+	X(mov_mem_reg##w, mov_form(c, in, K_MEM, K_REG, k)) \
+	X(mov_reg_rm##w, mov_form(c, in, K_REG, K_RM, k)) \
+	X(mov_reg_mem##w, mov_form(c, in, K_REG, K_MEM, k)) \
+	X(mov_rm_imm##w, mov_form(c, in, K_RM, K_IMM, k)) \
+	X(mov_mem_imm##w, mov_form(c, in, K_MEM, K_IMM, k))
+#define MOVX(X, nm, k) \
+	X(nm##_reg, mov_form(c, in, K_REG, K_RM, k)) \
+	X(nm##_mem, mov_form(c, in, K_REG, K_MEM, k))
+#define MOV_FORMS(X) \
+	MOV_WIDTH(X, MV_MOV, 0) MOV_WIDTH(X, MV_MOV8, 1) \
+	MOVX(X, movzx8, MV_ZX8) MOVX(X, movzx16, MV_ZX16) MOVX(X, movsx8, MV_SX8) \
+	MOVX(X, movsx16, MV_SX16) MOVX(X, movsxd, MV_SXD)
 
 /* B0-BF: MOV r, imm (the register is in the opcode). */
-static int f_mov_z_imm(struct emu_cpu *c, const struct x86_insn *in)
+FAST_INLINE int mov_z_imm(struct emu_cpu *c,
+							   const struct x86_insn *in)
 {
 	rset(c->s, in, (in->opcode & 7) | ((in->rex & 1) << 3), osize(in), in->imm);
 	return 0;
 }
 
-static int f_lea(struct emu_cpu *c, const struct x86_insn *in)
+FAST_INLINE int lea(struct emu_cpu *c, const struct x86_insn *in)
 {
 	struct x86_cpu_state *s = c->s;
 
@@ -386,14 +370,7 @@ static int f_lea(struct emu_cpu *c, const struct x86_insn *in)
 	return 0;
 }
 
-static int f_nop(struct emu_cpu *c, const struct x86_insn *in)
-{
-	(void)c;
-	(void)in;
-	return 0;
-}
-
-static inline __attribute__((always_inline)) int setcc_form(struct emu_cpu *c,
+FAST_INLINE int setcc_form(struct emu_cpu *c,
 							    const struct x86_insn *in, int dk)
 {
 	uint64_t v = cond(c->s->rflags, in->opcode & 0xf);
@@ -410,11 +387,12 @@ static inline __attribute__((always_inline)) int setcc_form(struct emu_cpu *c,
 	return 0;
 }
 
-FORM(f_setcc_reg, setcc_form(c, in, K_RM))
-FORM(f_setcc_mem, setcc_form(c, in, K_MEM))
+#define SETCC_FORMS(X) \
+	X(setcc_reg, setcc_form(c, in, K_RM)) \
+	X(setcc_mem, setcc_form(c, in, K_MEM))
 
 /* CMOVcc reads its source either way; a 32-bit one writes (zero-extends) either way. */
-static inline __attribute__((always_inline)) int cmov_form(struct emu_cpu *c,
+FAST_INLINE int cmov_form(struct emu_cpu *c,
 							   const struct x86_insn *in, int sk)
 {
 	struct x86_cpu_state *s = c->s;
@@ -431,26 +409,106 @@ static inline __attribute__((always_inline)) int cmov_form(struct emu_cpu *c,
 	return 0;
 }
 
-FORM(f_cmov_reg, cmov_form(c, in, K_RM))
-FORM(f_cmov_mem, cmov_form(c, in, K_MEM))
+#define CMOV_FORMS(X) \
+	X(cmov_reg, cmov_form(c, in, K_RM)) \
+	X(cmov_mem, cmov_form(c, in, K_MEM))
+
+/* ---- every form: a function (emu_step's) and a label of the block runner ---- */
+
+#define FAST_FORMS(X) \
+	ALU_FORMS(X) UNARY_FORMS(X) SHIFT_FORMS(X) IMUL_FORMS(X) MOV_FORMS(X) \
+	SETCC_FORMS(X) CMOV_FORMS(X) \
+	X(mov_z_imm, mov_z_imm(c, in)) X(lea, lea(c, in)) X(nop, 0)
+
+#define X_FN(name, body) \
+	static int f_##name(struct emu_cpu *c, const struct x86_insn *in) \
+	{ (void)c; (void)in; return body; }
+FAST_FORMS(X_FN)
+
+/* FF_CALL: a form of fast_ctrl.c, called through its pointer. */
+#define X_ID(name, body) FF_##name,
+enum { FF_NONE, FF_CALL, FAST_FORMS(X_ID) FF_COUNT };
+
+#define X_PTR(name, body) [FF_##name] = f_##name,
+static const emu_fast_fn fast_fns[FF_COUNT] = { FAST_FORMS(X_PTR) };
+
+/*
+ * Runs a block's instructions from insns[i] on while they have fast forms
+ * and these do them, threaded: each form jumps to the next one's label,
+ * with the guest state and the block in host registers, instead of
+ * returning to a loop and calling through a pointer.  Only the last
+ * instruction of a block can transfer control, so each one's next RIP is
+ * base (the block's RIP) plus its end offset.  Returns the index of the
+ * first instruction not done: n, or one the general executor must run
+ * (RIP then at its start), or the one after a store into the block's page.
+ */
+unsigned emu_fast_run(struct emu_cpu *c, const struct emu_block_insn *insns, unsigned i,
+		      unsigned n, uint64_t base)
+{
+#define X_LABEL(name, body) [FF_##name] = &&l_##name,
+	static const void *const labels[FF_COUNT] = {
+		[FF_NONE] = &&l_none, [FF_CALL] = &&l_call, FAST_FORMS(X_LABEL)
+	};
+	struct x86_cpu_state *s = c->s;
+	const struct emu_block_insn *bi = insns + i, *first = bi, *last = insns + n;
+	const struct x86_insn *in = &bi->in;
+
+	if (bi >= last)
+		return i;
+	s->rip = base + bi->end;
+	goto *labels[bi->form];
+
+#define X_BODY(name, body) \
+l_##name: \
+	if (body) \
+		goto miss; \
+	goto next;
+	FAST_FORMS(X_BODY)
+l_call:
+	if (bi->fast(c, in))
+		goto miss;
+next:
+	if (++bi == last || c->smc)
+		goto out;
+	in = &bi->in;
+	s->rip = base + bi->end;
+	goto *labels[bi->form];
+miss:
+l_none:
+	s->rip = base + bi->end - in->len;
+out:
+	if (bi > first)
+		s->events.interrupt_shadow = 0;
+	return (unsigned)(bi - insns);
+}
+
+/* The ALU forms by op (OP_ADD..OP_CMP, then OP_TEST), 8-bit or wider, and operand form. */
+#define ALU_IDS(nm, b) { FF_##nm##_rm_reg##b, FF_##nm##_mem_reg##b, FF_##nm##_reg_rm##b, \
+			 FF_##nm##_reg_mem##b, FF_##nm##_rm_imm##b, FF_##nm##_mem_imm##b, \
+			 FF_##nm##_acc_imm##b }
+#define ALU_ROW(nm) { ALU_IDS(nm, 0), ALU_IDS(nm, 1) }
+static const uint16_t alu_forms[9][2][A_FORMS] = {
+	ALU_ROW(add), ALU_ROW(or), ALU_ROW(adc), ALU_ROW(sbb),
+	ALU_ROW(and), ALU_ROW(sub), ALU_ROW(xor), ALU_ROW(cmp), ALU_ROW(test),
+};
 
 /* ---- choosing a handler ---- */
 
-emu_fast_fn emu_fast_select(const struct x86_insn *in)
+static unsigned select_form(const struct x86_insn *in)
 {
 	unsigned dk = F_GET_DST(in->flags), sk = F_GET_SRC(in->flags);
 	int reg = in->has_modrm && in->mod == 3, mem = in->has_modrm && in->mod != 3;
 	int m64 = in->mode == 64;
 
 	if (in->lock || in->vex)
-		return NULL;
+		return FF_NONE;
 	/* Memory forms only in 64-bit code (flat segments); no 67 (32-bit addresses) there. */
 	if (mem && !m64)
-		return NULL;
+		return FF_NONE;
 	switch (in->op) {
 	case OP_ADD: case OP_OR: case OP_ADC: case OP_SBB:
 	case OP_AND: case OP_SUB: case OP_XOR: case OP_CMP: case OP_TEST: {
-		const emu_fast_fn *row = alu_fns[in->op == OP_TEST ? 8 : in->op - OP_ADD]
+		const uint16_t *row = alu_forms[in->op == OP_TEST ? 8 : in->op - OP_ADD]
 						[!!(in->flags & F_BYTE)];
 
 		if (dk == OPND_E && sk == OPND_G)
@@ -461,60 +519,76 @@ emu_fast_fn emu_fast_select(const struct x86_insn *in)
 			return row[reg ? A_RM_IMM : A_MEM_IMM];
 		if (dk == OPND_A && sk == OPND_I)
 			return row[A_ACC_IMM];
-		return NULL;
+		return FF_NONE;
 	}
 	case OP_INC: case OP_DEC: case OP_NOT: case OP_NEG:
 		if (!in->has_modrm)
-			return m64 ? NULL : f_unary_reg;   /* 40-4F: REX in 64-bit code */
-		return reg ? f_unary_reg : f_unary_mem;
+			return m64 ? FF_NONE : FF_unary_reg;   /* 40-4F: REX in 64-bit code */
+		return reg ? FF_unary_reg : FF_unary_mem;
 	case OP_ROL: case OP_ROR: case OP_RCL: case OP_RCR:
 	case OP_SHL: case OP_SHR: case OP_SAL: case OP_SAR:
 		if (sk == OPND_I)
-			return reg ? f_shift_reg_imm : f_shift_mem_imm;
+			return reg ? FF_shift_reg_imm : FF_shift_mem_imm;
 		if (sk == OPND_1)
-			return reg ? f_shift_reg_one : f_shift_mem_one;
+			return reg ? FF_shift_reg_one : FF_shift_mem_one;
 		if (sk == OPND_CL)
-			return reg ? f_shift_reg_cl : f_shift_mem_cl;
-		return NULL;
+			return reg ? FF_shift_reg_cl : FF_shift_mem_cl;
+		return FF_NONE;
 	case OP_IMUL2:
 	case OP_IMUL3:
-		return reg ? f_imul_reg : f_imul_mem;
+		return reg ? FF_imul_reg : FF_imul_mem;
 	case OP_MOV: {
 		int b = !!(in->flags & F_BYTE);
 
 		if (dk == OPND_E && sk == OPND_G)
-			return reg ? (b ? f_mov_rm_reg1 : f_mov_rm_reg0) :
-				     (b ? f_mov_mem_reg1 : f_mov_mem_reg0);
+			return reg ? (b ? FF_mov_rm_reg1 : FF_mov_rm_reg0) :
+				     (b ? FF_mov_mem_reg1 : FF_mov_mem_reg0);
 		if (dk == OPND_G && sk == OPND_E)
-			return reg ? (b ? f_mov_reg_rm1 : f_mov_reg_rm0) :
-				     (b ? f_mov_reg_mem1 : f_mov_reg_mem0);
+			return reg ? (b ? FF_mov_reg_rm1 : FF_mov_reg_rm0) :
+				     (b ? FF_mov_reg_mem1 : FF_mov_reg_mem0);
 		if (dk == OPND_E && sk == OPND_I)
-			return reg ? (b ? f_mov_rm_imm1 : f_mov_rm_imm0) :
-				     (b ? f_mov_mem_imm1 : f_mov_mem_imm0);
-		return NULL;
+			return reg ? (b ? FF_mov_rm_imm1 : FF_mov_rm_imm0) :
+				     (b ? FF_mov_mem_imm1 : FF_mov_mem_imm0);
+		return FF_NONE;
 	}
 	case OP_MOVZX:
 		if (in->opcode & 1)
-			return reg ? f_movzx16_reg : f_movzx16_mem;
-		return reg ? f_movzx8_reg : f_movzx8_mem;
+			return reg ? FF_movzx16_reg : FF_movzx16_mem;
+		return reg ? FF_movzx8_reg : FF_movzx8_mem;
 	case OP_MOVSX:
 		if (in->opcode & 1)
-			return reg ? f_movsx16_reg : f_movsx16_mem;
-		return reg ? f_movsx8_reg : f_movsx8_mem;
+			return reg ? FF_movsx16_reg : FF_movsx16_mem;
+		return reg ? FF_movsx8_reg : FF_movsx8_mem;
 	case OP_MOVSXD:
-		return reg ? f_movsxd_reg : f_movsxd_mem;
+		return reg ? FF_movsxd_reg : FF_movsxd_mem;
 	case OP_MOV_ZI:
-		return f_mov_z_imm;
+		return FF_mov_z_imm;
 	case OP_LEA:
-		return f_lea;
+		return FF_lea;
 	case OP_NOP:
-		return f_nop;
+		return FF_nop;
 	case OP_XCHG_A:   /* 90 is NOP (F3 90 PAUSE) unless REX.B makes it XCHG r8 */
-		return !(in->rex & 1) && (in->opcode & 7) == 0 ? f_nop : NULL;
+		return !(in->rex & 1) && (in->opcode & 7) == 0 ? FF_nop : FF_NONE;
 	case OP_SETCC:
-		return reg ? f_setcc_reg : f_setcc_mem;
+		return reg ? FF_setcc_reg : FF_setcc_mem;
 	case OP_CMOVCC:
-		return reg ? f_cmov_reg : f_cmov_mem;
+		return reg ? FF_cmov_reg : FF_cmov_mem;
 	}
-	return emu_fast_select_ctrl(in);
+	return emu_fast_select_ctrl(in) ? FF_CALL : FF_NONE;
+}
+
+unsigned emu_fast_select_form(const struct x86_insn *in, emu_fast_fn *fn)
+{
+	unsigned form = select_form(in);
+
+	*fn = form == FF_CALL ? emu_fast_select_ctrl(in) : fast_fns[form];
+	return form;
+}
+
+emu_fast_fn emu_fast_select(const struct x86_insn *in)
+{
+	emu_fast_fn fn;
+
+	emu_fast_select_form(in, &fn);
+	return fn;
 }

@@ -11,16 +11,18 @@
 #include "accel/emu/emu_int.h"
 
 #define FL(x) X86_RFLAGS_##x
+/* Inlined even into the block runner, whose size would stop the compiler otherwise. */
+#define FAST_INLINE static inline __attribute__((always_inline))
 
 /* ---- registers, memory, flags ---- */
 
 /* A GPR operand of size bytes; without REX, byte registers 4-7 are AH-BH. */
-static inline int high8(const struct x86_insn *in, unsigned r, unsigned size)
+FAST_INLINE int high8(const struct x86_insn *in, unsigned r, unsigned size)
 {
 	return size == 1 && !in->rex && (r & 12) == 4;
 }
 
-static inline uint64_t rget(const struct x86_cpu_state *s, const struct x86_insn *in, unsigned r,
+FAST_INLINE uint64_t rget(const struct x86_cpu_state *s, const struct x86_insn *in, unsigned r,
 			    unsigned size)
 {
 	if (high8(in, r, size))
@@ -28,7 +30,7 @@ static inline uint64_t rget(const struct x86_cpu_state *s, const struct x86_insn
 	return s->gpr[r] & emu_mask(size);
 }
 
-static inline void rset(struct x86_cpu_state *s, const struct x86_insn *in, unsigned r,
+FAST_INLINE void rset(struct x86_cpu_state *s, const struct x86_insn *in, unsigned r,
 			unsigned size, uint64_t v)
 {
 	if (high8(in, r, size))
@@ -41,7 +43,7 @@ static inline void rset(struct x86_cpu_state *s, const struct x86_insn *in, unsi
 		s->gpr[r] = (s->gpr[r] & ~emu_mask(size)) | (v & emu_mask(size));
 }
 
-static inline uint64_t ld(const uint8_t *p, unsigned size)
+FAST_INLINE uint64_t ld(const uint8_t *p, unsigned size)
 {
 	uint16_t w;
 	uint32_t d;
@@ -62,7 +64,7 @@ static inline uint64_t ld(const uint8_t *p, unsigned size)
 	}
 }
 
-static inline void st(struct emu_cpu *c, uint8_t *p, unsigned size, uint64_t v)
+FAST_INLINE void st(struct emu_cpu *c, uint8_t *p, unsigned size, uint64_t v)
 {
 	uint16_t w = (uint16_t)v;
 	uint32_t d = (uint32_t)v;
@@ -90,7 +92,7 @@ static inline void st(struct emu_cpu *c, uint8_t *p, unsigned size, uint64_t v)
  * never matches a TLB tag).
  */
 /* The offset a ModRM memory operand names, before any segment base. */
-static inline uint64_t fast_ea(const struct x86_cpu_state *s, const struct x86_insn *in)
+FAST_INLINE uint64_t fast_ea(const struct x86_cpu_state *s, const struct x86_insn *in)
 {
 	uint64_t a = (uint64_t)in->disp;
 
@@ -103,7 +105,7 @@ static inline uint64_t fast_ea(const struct x86_cpu_state *s, const struct x86_i
 	return a & emu_mask(in->addrsize);
 }
 
-static inline uint8_t *mptr(struct emu_cpu *c, const struct x86_insn *in, unsigned size, int write)
+FAST_INLINE uint8_t *mptr(struct emu_cpu *c, const struct x86_insn *in, unsigned size, int write)
 {
 	const struct x86_cpu_state *s = c->s;
 	uint64_t a = fast_ea(s, in);
@@ -114,7 +116,7 @@ static inline uint8_t *mptr(struct emu_cpu *c, const struct x86_insn *in, unsign
 }
 
 /* Reads the memory operand into *v: 0 when the fast path cannot. */
-static inline int mload(struct emu_cpu *c, const struct x86_insn *in, unsigned size, uint64_t *v)
+FAST_INLINE int mload(struct emu_cpu *c, const struct x86_insn *in, unsigned size, uint64_t *v)
 {
 	const uint8_t *q = mptr(c, in, size, 0);
 
@@ -124,18 +126,18 @@ static inline int mload(struct emu_cpu *c, const struct x86_insn *in, unsigned s
 	return 1;
 }
 
-static inline int stack_ptr_ok(struct emu_cpu *c, uint64_t sp, int write, uint8_t **p)
+FAST_INLINE int stack_ptr_ok(struct emu_cpu *c, uint64_t sp, int write, uint8_t **p)
 {
 	*p = emu_fast_ptr(c, sp, 8, write);
 	return *p != NULL;
 }
 
-static inline int canonical(uint64_t a)
+FAST_INLINE int canonical(uint64_t a)
 {
 	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
 }
 
-static inline uint64_t szp(uint64_t r, unsigned size)
+FAST_INLINE uint64_t szp(uint64_t r, unsigned size)
 {
 	uint64_t f = r ? 0 : FL(ZF);
 
@@ -145,7 +147,7 @@ static inline uint64_t szp(uint64_t r, unsigned size)
 	return f;
 }
 
-static inline int cond(uint64_t f, unsigned cc)
+FAST_INLINE int cond(uint64_t f, unsigned cc)
 {
 	int r;
 
@@ -162,12 +164,12 @@ static inline int cond(uint64_t f, unsigned cc)
 	return (cc & 1) ? !r : r;
 }
 
-static inline unsigned osize(const struct x86_insn *in)
+FAST_INLINE unsigned osize(const struct x86_insn *in)
 {
 	return (in->flags & F_BYTE) ? 1 : in->opsize;
 }
 
-static inline int writes_dst(unsigned op)
+FAST_INLINE int writes_dst(unsigned op)
 {
 	return op != OP_CMP && op != OP_TEST;
 }
