@@ -83,15 +83,10 @@ FAST_INLINE unsigned dst_reg(const struct x86_insn *in, int k)
 }
 
 /* dk: K_RM, K_REG, K_ACC or K_MEM; sk: K_RM, K_REG, K_IMM or K_MEM. */
-FAST_INLINE int alu_form(struct emu_cpu *c,
-							  const struct x86_insn *in, int dk, int sk,
-							  unsigned op, int byte)
+FAST_INLINE int alu_form(struct emu_cpu *c, const struct x86_insn *in, int dk, int sk,
+			 unsigned op, unsigned size)
 {
 	struct x86_cpu_state *s = c->s;
-	unsigned size = byte ? 1 : in->opsize;
-
-	if (!byte && size == 1)
-		__builtin_unreachable();     /* lets the compiler drop the AH-BH cases */
 	uint64_t a, b, r;
 	uint8_t *p = NULL;
 
@@ -121,31 +116,39 @@ FAST_INLINE int alu_form(struct emu_cpu *c,
 
 
 /*
- * Seven operand forms for each of the nine ops, 8-bit and wider, in
- * alu_fns[op][byte][form].
+ * Each form exists for each operand size (1, 2, 4, 8 bytes), so that the
+ * widths, masks and sign bits are constants in it.
  */
+#define SIZES(X, M, ...) M(X, __VA_ARGS__, 1) WIDE(X, M, __VA_ARGS__)
+#define WIDE(X, M, ...) M(X, __VA_ARGS__, 2) M(X, __VA_ARGS__, 4) M(X, __VA_ARGS__, 8)
+/* SIZES' index of a size. */
+static unsigned size_index(unsigned size)
+{
+	return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
+}
+
+/* Seven operand forms for each of the nine ops and four sizes. */
 enum { A_RM_REG, A_MEM_REG, A_REG_RM, A_REG_MEM, A_RM_IMM, A_MEM_IMM, A_ACC_IMM, A_FORMS };
 
-#define ALU_OP_SIZE(X, nm, op, b) \
-	X(nm##_rm_reg##b, alu_form(c, in, K_RM, K_REG, op, b)) \
-	X(nm##_mem_reg##b, alu_form(c, in, K_MEM, K_REG, op, b)) \
-	X(nm##_reg_rm##b, alu_form(c, in, K_REG, K_RM, op, b)) \
-	X(nm##_reg_mem##b, alu_form(c, in, K_REG, K_MEM, op, b)) \
-	X(nm##_rm_imm##b, alu_form(c, in, K_RM, K_IMM, op, b)) \
-	X(nm##_mem_imm##b, alu_form(c, in, K_MEM, K_IMM, op, b)) \
-	X(nm##_acc_imm##b, alu_form(c, in, K_ACC, K_IMM, op, b))
-#define ALU_OP(X, nm, op) ALU_OP_SIZE(X, nm, op, 0) ALU_OP_SIZE(X, nm, op, 1)
+#define ALU_OP_SIZE(X, nm, op, z) \
+	X(nm##_rm_reg##z, alu_form(c, in, K_RM, K_REG, op, z)) \
+	X(nm##_mem_reg##z, alu_form(c, in, K_MEM, K_REG, op, z)) \
+	X(nm##_reg_rm##z, alu_form(c, in, K_REG, K_RM, op, z)) \
+	X(nm##_reg_mem##z, alu_form(c, in, K_REG, K_MEM, op, z)) \
+	X(nm##_rm_imm##z, alu_form(c, in, K_RM, K_IMM, op, z)) \
+	X(nm##_mem_imm##z, alu_form(c, in, K_MEM, K_IMM, op, z)) \
+	X(nm##_acc_imm##z, alu_form(c, in, K_ACC, K_IMM, op, z))
+#define ALU_OP(X, nm, op) SIZES(X, ALU_OP_SIZE, nm, op)
 #define ALU_FORMS(X) \
 	ALU_OP(X, add, OP_ADD) ALU_OP(X, or, OP_OR) ALU_OP(X, adc, OP_ADC) \
 	ALU_OP(X, sbb, OP_SBB) ALU_OP(X, and, OP_AND) ALU_OP(X, sub, OP_SUB) \
 	ALU_OP(X, xor, OP_XOR) ALU_OP(X, cmp, OP_CMP) ALU_OP(X, test, OP_TEST)
 
 /* INC, DEC, NOT, NEG on a register or memory (no LOCK). */
-FAST_INLINE int unary_form(struct emu_cpu *c,
-							    const struct x86_insn *in, int dk)
+FAST_INLINE int unary_form(struct emu_cpu *c, const struct x86_insn *in, int dk, unsigned op,
+			   unsigned size)
 {
 	struct x86_cpu_state *s = c->s;
-	unsigned size = osize(in);
 	unsigned r = (in->map == X86_MAP_ONE && in->opcode < 0x50) ?
 		     (in->opcode & 7) : in->rm;      /* 40-4F in 16/32-bit code */
 	uint64_t a, v, cf = s->rflags & FL(CF);
@@ -159,7 +162,7 @@ FAST_INLINE int unary_form(struct emu_cpu *c,
 	} else {
 		a = rget(s, in, r, size);
 	}
-	switch (in->op) {
+	switch (op) {
 	case OP_INC:
 		v = alu(s, OP_ADD, a, 1, size);
 		s->rflags = (s->rflags & ~FL(CF)) | cf;
@@ -182,20 +185,20 @@ FAST_INLINE int unary_form(struct emu_cpu *c,
 	return 0;
 }
 
+#define UNARY_SIZE(X, nm, op, z) \
+	X(nm##_reg##z, unary_form(c, in, K_RM, op, z)) \
+	X(nm##_mem##z, unary_form(c, in, K_MEM, op, z))
 #define UNARY_FORMS(X) \
-	X(unary_reg, unary_form(c, in, K_RM)) \
-	X(unary_mem, unary_form(c, in, K_MEM))
+	SIZES(X, UNARY_SIZE, inc, OP_INC) SIZES(X, UNARY_SIZE, dec, OP_DEC) \
+	SIZES(X, UNARY_SIZE, not, OP_NOT) SIZES(X, UNARY_SIZE, neg, OP_NEG)
 
-/* Shifts and ROL/ROR with exec_alu.c's flags; RCL/RCR are emu_shift's. */
-FAST_INLINE uint64_t shift(struct emu_cpu *c, unsigned op, uint64_t a, unsigned cnt,
-			     unsigned size)
+/* Shifts and ROL/ROR with exec_alu.c's flags (RCL/RCR are the general executor's). */
+FAST_INLINE uint64_t shift(struct x86_cpu_state *s, unsigned op, uint64_t a, unsigned cnt,
+			   unsigned size)
 {
-	struct x86_cpu_state *s = c->s;
 	unsigned bits = size * 8;
 	uint64_t m = emu_mask(size), r, cf, of;
 
-	if (op == OP_RCL || op == OP_RCR)
-		return emu_shift(c, op, a, cnt, size);
 	cnt &= size == 8 ? 63 : 31;
 	a &= m;
 	if (!cnt)
@@ -234,12 +237,11 @@ FAST_INLINE uint64_t shift(struct emu_cpu *c, unsigned op, uint64_t a, unsigned 
 }
 
 /* Shifts and rotates (group 2) by an immediate, 1 or CL. */
-FAST_INLINE int shift_form(struct emu_cpu *c,
-							    const struct x86_insn *in, int dk, int sk)
+FAST_INLINE int shift_form(struct emu_cpu *c, const struct x86_insn *in, int dk, int sk,
+			   unsigned op, unsigned size)
 {
 	struct x86_cpu_state *s = c->s;
-	unsigned size = osize(in), cnt = sk == K_IMM ? (unsigned)(in->imm & 0xff) :
-				       (unsigned)src_val(s, in, sk, size);
+	unsigned cnt = sk == K_IMM ? (unsigned)(in->imm & 0xff) : (unsigned)src_val(s, in, sk, size);
 	uint64_t a, v;
 	uint8_t *p = NULL;
 
@@ -251,7 +253,7 @@ FAST_INLINE int shift_form(struct emu_cpu *c,
 	} else {
 		a = rget(s, in, in->rm, size);
 	}
-	v = shift(c, in->op, a, cnt, size);
+	v = shift(s, op, a, cnt, size);
 	if (dk == K_MEM)
 		st(c, p, size, v);
 	else
@@ -259,20 +261,25 @@ FAST_INLINE int shift_form(struct emu_cpu *c,
 	return 0;
 }
 
+/* Six operand forms for each op and size, in the order of shift_forms[][][]. */
+enum { S_REG_IMM, S_REG_ONE, S_REG_CL, S_MEM_IMM, S_MEM_ONE, S_MEM_CL, S_FORMS };
+#define SHIFT_SIZE(X, nm, op, z) \
+	X(nm##_reg_imm##z, shift_form(c, in, K_RM, K_IMM, op, z)) \
+	X(nm##_reg_one##z, shift_form(c, in, K_RM, K_ONE, op, z)) \
+	X(nm##_reg_cl##z, shift_form(c, in, K_RM, K_CL, op, z)) \
+	X(nm##_mem_imm##z, shift_form(c, in, K_MEM, K_IMM, op, z)) \
+	X(nm##_mem_one##z, shift_form(c, in, K_MEM, K_ONE, op, z)) \
+	X(nm##_mem_cl##z, shift_form(c, in, K_MEM, K_CL, op, z))
 #define SHIFT_FORMS(X) \
-	X(shift_reg_imm, shift_form(c, in, K_RM, K_IMM)) \
-	X(shift_reg_one, shift_form(c, in, K_RM, K_ONE)) \
-	X(shift_reg_cl, shift_form(c, in, K_RM, K_CL)) \
-	X(shift_mem_imm, shift_form(c, in, K_MEM, K_IMM)) \
-	X(shift_mem_one, shift_form(c, in, K_MEM, K_ONE)) \
-	X(shift_mem_cl, shift_form(c, in, K_MEM, K_CL))
+	SIZES(X, SHIFT_SIZE, rol, OP_ROL) SIZES(X, SHIFT_SIZE, ror, OP_ROR) \
+	SIZES(X, SHIFT_SIZE, shl, OP_SHL) SIZES(X, SHIFT_SIZE, shr, OP_SHR) \
+	SIZES(X, SHIFT_SIZE, sar, OP_SAR)
 
 /* IMUL r, r/m (0F AF) and IMUL r, r/m, imm (69, 6B): CF and OF only. */
-FAST_INLINE int imul_form(struct emu_cpu *c,
-							   const struct x86_insn *in, int sk)
+FAST_INLINE int imul_form(struct emu_cpu *c, const struct x86_insn *in, int sk, unsigned op,
+			  unsigned size)
 {
 	struct x86_cpu_state *s = c->s;
-	unsigned size = in->opsize;
 	uint64_t a, b, lo;
 	__int128 prod;
 
@@ -282,7 +289,7 @@ FAST_INLINE int imul_form(struct emu_cpu *c,
 	} else {
 		b = rget(s, in, in->rm, size);
 	}
-	a = in->op == OP_IMUL2 ? rget(s, in, in->reg, size) : in->imm;
+	a = op == OP_IMUL2 ? rget(s, in, in->reg, size) : in->imm;
 	prod = (__int128)(int64_t)emu_sext(a, size) * (int64_t)emu_sext(b, size);
 	lo = (uint64_t)(unsigned __int128)prod & emu_mask(size);
 	s->rflags &= ~(FL(CF) | FL(OF));
@@ -292,25 +299,23 @@ FAST_INLINE int imul_form(struct emu_cpu *c,
 	return 0;
 }
 
-#define IMUL_FORMS(X) \
-	X(imul_reg, imul_form(c, in, K_RM)) \
-	X(imul_mem, imul_form(c, in, K_MEM))
+#define IMUL_SIZE(X, nm, op, z) \
+	X(nm##_reg##z, imul_form(c, in, K_RM, op, z)) \
+	X(nm##_mem##z, imul_form(c, in, K_MEM, op, z))
+#define IMUL_FORMS(X) WIDE(X, IMUL_SIZE, imul2, OP_IMUL2) WIDE(X, IMUL_SIZE, imul3, OP_IMUL3)
 
 /* ---- data movement ---- */
 
 /* The MOV family, one handler per kind, operand form and width. */
-enum { MV_MOV, MV_MOV8, MV_ZX8, MV_ZX16, MV_SX8, MV_SX16, MV_SXD };
+enum { MV_MOV, MV_ZX8, MV_ZX16, MV_SX8, MV_SX16, MV_SXD };
 
-FAST_INLINE int mov_form(struct emu_cpu *c,
-							  const struct x86_insn *in, int dk, int sk,
-							  int kind)
+FAST_INLINE int mov_form(struct emu_cpu *c, const struct x86_insn *in, int dk, int sk, int kind,
+			 unsigned dsize)
 {
 	struct x86_cpu_state *s = c->s;
-	unsigned dsize = kind == MV_MOV8 ? 1 : in->opsize, ssize;
+	unsigned ssize;
 	uint64_t v;
 
-	if (kind != MV_MOV8 && dsize == 1)
-		__builtin_unreachable();
 	switch (kind) {
 	case MV_ZX8: case MV_SX8: ssize = 1; break;
 	case MV_ZX16: case MV_SX16: ssize = 2; break;
@@ -339,36 +344,40 @@ FAST_INLINE int mov_form(struct emu_cpu *c,
 	return 0;
 }
 
-#define MOV_WIDTH(X, k, w) \
-	X(mov_rm_reg##w, mov_form(c, in, K_RM, K_REG, k)) \
-	X(mov_mem_reg##w, mov_form(c, in, K_MEM, K_REG, k)) \
-	X(mov_reg_rm##w, mov_form(c, in, K_REG, K_RM, k)) \
-	X(mov_reg_mem##w, mov_form(c, in, K_REG, K_MEM, k)) \
-	X(mov_rm_imm##w, mov_form(c, in, K_RM, K_IMM, k)) \
-	X(mov_mem_imm##w, mov_form(c, in, K_MEM, K_IMM, k))
-#define MOVX(X, nm, k) \
-	X(nm##_reg, mov_form(c, in, K_REG, K_RM, k)) \
-	X(nm##_mem, mov_form(c, in, K_REG, K_MEM, k))
+enum { M_RM_REG, M_MEM_REG, M_REG_RM, M_REG_MEM, M_RM_IMM, M_MEM_IMM, M_FORMS };
+#define MOV_SIZE(X, nm, k, z) \
+	X(nm##_rm_reg##z, mov_form(c, in, K_RM, K_REG, k, z)) \
+	X(nm##_mem_reg##z, mov_form(c, in, K_MEM, K_REG, k, z)) \
+	X(nm##_reg_rm##z, mov_form(c, in, K_REG, K_RM, k, z)) \
+	X(nm##_reg_mem##z, mov_form(c, in, K_REG, K_MEM, k, z)) \
+	X(nm##_rm_imm##z, mov_form(c, in, K_RM, K_IMM, k, z)) \
+	X(nm##_mem_imm##z, mov_form(c, in, K_MEM, K_IMM, k, z))
+#define MOVX_SIZE(X, nm, k, z) \
+	X(nm##_reg##z, mov_form(c, in, K_REG, K_RM, k, z)) \
+	X(nm##_mem##z, mov_form(c, in, K_REG, K_MEM, k, z))
 #define MOV_FORMS(X) \
-	MOV_WIDTH(X, MV_MOV, 0) MOV_WIDTH(X, MV_MOV8, 1) \
-	MOVX(X, movzx8, MV_ZX8) MOVX(X, movzx16, MV_ZX16) MOVX(X, movsx8, MV_SX8) \
-	MOVX(X, movsx16, MV_SX16) MOVX(X, movsxd, MV_SXD)
+	SIZES(X, MOV_SIZE, mov, MV_MOV) \
+	WIDE(X, MOVX_SIZE, movzx8, MV_ZX8) WIDE(X, MOVX_SIZE, movzx16, MV_ZX16) \
+	WIDE(X, MOVX_SIZE, movsx8, MV_SX8) WIDE(X, MOVX_SIZE, movsx16, MV_SX16) \
+	WIDE(X, MOVX_SIZE, movsxd, MV_SXD)
 
 /* B0-BF: MOV r, imm (the register is in the opcode). */
-FAST_INLINE int mov_z_imm(struct emu_cpu *c,
-							   const struct x86_insn *in)
+FAST_INLINE int mov_z_imm(struct emu_cpu *c, const struct x86_insn *in, unsigned size)
 {
-	rset(c->s, in, (in->opcode & 7) | ((in->rex & 1) << 3), osize(in), in->imm);
+	rset(c->s, in, (in->opcode & 7) | ((in->rex & 1) << 3), size, in->imm);
 	return 0;
 }
 
-FAST_INLINE int lea(struct emu_cpu *c, const struct x86_insn *in)
+FAST_INLINE int lea(struct emu_cpu *c, const struct x86_insn *in, unsigned size)
 {
 	struct x86_cpu_state *s = c->s;
 
-	rset(s, in, in->reg, in->opsize, fast_ea(s, in));
+	rset(s, in, in->reg, size, fast_ea(s, in));
 	return 0;
 }
+
+#define MOVZI_SIZE(X, nm, z) X(nm##z, mov_z_imm(c, in, z))
+#define LEA_SIZE(X, nm, z) X(nm##z, lea(c, in, z))
 
 FAST_INLINE int setcc_form(struct emu_cpu *c,
 							    const struct x86_insn *in, int dk)
@@ -392,11 +401,9 @@ FAST_INLINE int setcc_form(struct emu_cpu *c,
 	X(setcc_mem, setcc_form(c, in, K_MEM))
 
 /* CMOVcc reads its source either way; a 32-bit one writes (zero-extends) either way. */
-FAST_INLINE int cmov_form(struct emu_cpu *c,
-							   const struct x86_insn *in, int sk)
+FAST_INLINE int cmov_form(struct emu_cpu *c, const struct x86_insn *in, int sk, unsigned size)
 {
 	struct x86_cpu_state *s = c->s;
-	unsigned size = in->opsize;
 	uint64_t v;
 
 	if (sk == K_MEM) {
@@ -409,16 +416,17 @@ FAST_INLINE int cmov_form(struct emu_cpu *c,
 	return 0;
 }
 
-#define CMOV_FORMS(X) \
-	X(cmov_reg, cmov_form(c, in, K_RM)) \
-	X(cmov_mem, cmov_form(c, in, K_MEM))
+#define CMOV_SIZE(X, nm, z) \
+	X(nm##_reg##z, cmov_form(c, in, K_RM, z)) \
+	X(nm##_mem##z, cmov_form(c, in, K_MEM, z))
+#define CMOV_FORMS(X) WIDE(X, CMOV_SIZE, cmov)
 
 /* ---- every form: a function (emu_step's) and a label of the block runner ---- */
 
 #define FAST_FORMS(X) \
 	ALU_FORMS(X) UNARY_FORMS(X) SHIFT_FORMS(X) IMUL_FORMS(X) MOV_FORMS(X) \
 	SETCC_FORMS(X) CMOV_FORMS(X) \
-	X(mov_z_imm, mov_z_imm(c, in)) X(lea, lea(c, in)) X(nop, 0)
+	SIZES(X, MOVZI_SIZE, mov_z_imm) WIDE(X, LEA_SIZE, lea) X(nop, 0)
 
 #define X_FN(name, body) \
 	static int f_##name(struct emu_cpu *c, const struct x86_insn *in) \
@@ -482,89 +490,128 @@ out:
 	return (unsigned)(bi - insns);
 }
 
-/* The ALU forms by op (OP_ADD..OP_CMP, then OP_TEST), 8-bit or wider, and operand form. */
-#define ALU_IDS(nm, b) { FF_##nm##_rm_reg##b, FF_##nm##_mem_reg##b, FF_##nm##_reg_rm##b, \
-			 FF_##nm##_reg_mem##b, FF_##nm##_rm_imm##b, FF_##nm##_mem_imm##b, \
-			 FF_##nm##_acc_imm##b }
-#define ALU_ROW(nm) { ALU_IDS(nm, 0), ALU_IDS(nm, 1) }
-static const uint16_t alu_forms[9][2][A_FORMS] = {
-	ALU_ROW(add), ALU_ROW(or), ALU_ROW(adc), ALU_ROW(sbb),
-	ALU_ROW(and), ALU_ROW(sub), ALU_ROW(xor), ALU_ROW(cmp), ALU_ROW(test),
+/*
+ * The forms' numbers by op, size and operand form: t[size_index(size)]
+ * for SIZES' groups, t[size_index(size) - 1] for WIDE's.
+ */
+#define BY_SIZE(M, ...) { M(__VA_ARGS__, 1), M(__VA_ARGS__, 2), M(__VA_ARGS__, 4), M(__VA_ARGS__, 8) }
+#define BY_WIDE(M, ...) { M(__VA_ARGS__, 2), M(__VA_ARGS__, 4), M(__VA_ARGS__, 8) }
+#define ALU_IDS(nm, z) { FF_##nm##_rm_reg##z, FF_##nm##_mem_reg##z, FF_##nm##_reg_rm##z, \
+			 FF_##nm##_reg_mem##z, FF_##nm##_rm_imm##z, FF_##nm##_mem_imm##z, \
+			 FF_##nm##_acc_imm##z }
+#define SHIFT_IDS(nm, z) { FF_##nm##_reg_imm##z, FF_##nm##_reg_one##z, FF_##nm##_reg_cl##z, \
+			   FF_##nm##_mem_imm##z, FF_##nm##_mem_one##z, FF_##nm##_mem_cl##z }
+#define MOV_IDS(nm, z) { FF_##nm##_rm_reg##z, FF_##nm##_mem_reg##z, FF_##nm##_reg_rm##z, \
+			 FF_##nm##_reg_mem##z, FF_##nm##_rm_imm##z, FF_##nm##_mem_imm##z }
+#define REG_MEM_IDS(nm, z) { FF_##nm##_reg##z, FF_##nm##_mem##z }
+#define ONE_ID(nm, z) FF_##nm##z
+
+/* ADD..CMP in OP_ order, then TEST. */
+static const uint16_t alu_forms[9][4][A_FORMS] = {
+	BY_SIZE(ALU_IDS, add), BY_SIZE(ALU_IDS, or), BY_SIZE(ALU_IDS, adc),
+	BY_SIZE(ALU_IDS, sbb), BY_SIZE(ALU_IDS, and), BY_SIZE(ALU_IDS, sub),
+	BY_SIZE(ALU_IDS, xor), BY_SIZE(ALU_IDS, cmp), BY_SIZE(ALU_IDS, test),
 };
+static const uint16_t unary_forms[4][4][2] = {    /* INC, DEC, NOT, NEG */
+	BY_SIZE(REG_MEM_IDS, inc), BY_SIZE(REG_MEM_IDS, dec),
+	BY_SIZE(REG_MEM_IDS, not), BY_SIZE(REG_MEM_IDS, neg),
+};
+static const uint16_t shift_forms[5][4][S_FORMS] = {    /* ROL, ROR, SHL, SHR, SAR */
+	BY_SIZE(SHIFT_IDS, rol), BY_SIZE(SHIFT_IDS, ror), BY_SIZE(SHIFT_IDS, shl),
+	BY_SIZE(SHIFT_IDS, shr), BY_SIZE(SHIFT_IDS, sar),
+};
+static const uint16_t imul_forms[2][3][2] = {    /* IMUL2, IMUL3 */
+	BY_WIDE(REG_MEM_IDS, imul2), BY_WIDE(REG_MEM_IDS, imul3),
+};
+static const uint16_t mov_forms[4][M_FORMS] = BY_SIZE(MOV_IDS, mov);
+static const uint16_t movx_forms[5][3][2] = {    /* ZX8, ZX16, SX8, SX16, SXD */
+	BY_WIDE(REG_MEM_IDS, movzx8), BY_WIDE(REG_MEM_IDS, movzx16), BY_WIDE(REG_MEM_IDS, movsx8),
+	BY_WIDE(REG_MEM_IDS, movsx16), BY_WIDE(REG_MEM_IDS, movsxd),
+};
+static const uint16_t mov_z_imm_forms[4] = BY_SIZE(ONE_ID, mov_z_imm);
+static const uint16_t lea_forms[3] = BY_WIDE(ONE_ID, lea);
+static const uint16_t cmov_forms[3][2] = BY_WIDE(REG_MEM_IDS, cmov);
 
 /* ---- choosing a handler ---- */
 
+static unsigned alu_select(const struct x86_insn *in, unsigned dk, unsigned sk, int reg,
+			   unsigned size)
+{
+	const uint16_t *row = alu_forms[in->op == OP_TEST ? 8 : in->op - OP_ADD][size_index(size)];
+
+	if (dk == OPND_E && sk == OPND_G)
+		return row[reg ? A_RM_REG : A_MEM_REG];
+	if (dk == OPND_G && sk == OPND_E)
+		return row[reg ? A_REG_RM : A_REG_MEM];
+	if (dk == OPND_E && sk == OPND_I)
+		return row[reg ? A_RM_IMM : A_MEM_IMM];
+	if (dk == OPND_A && sk == OPND_I)
+		return row[A_ACC_IMM];
+	return FF_NONE;
+}
+
+static unsigned shift_select(const struct x86_insn *in, unsigned sk, int reg, unsigned size)
+{
+	static const int8_t row[8] = { 0, 1, -1, -1, 2, 3, 2, 4 };   /* ROL..SAR */
+	int r = row[in->op - OP_ROL];
+	unsigned f = sk == OPND_I ? S_REG_IMM : sk == OPND_1 ? S_REG_ONE : S_REG_CL;
+
+	if (r < 0 || (sk != OPND_I && sk != OPND_1 && sk != OPND_CL))
+		return FF_NONE;     /* RCL, RCR: the general executor's */
+	return shift_forms[r][size_index(size)][reg ? f : f + S_MEM_IMM];
+}
+
+static unsigned mov_select(unsigned dk, unsigned sk, int reg, unsigned size)
+{
+	const uint16_t *row = mov_forms[size_index(size)];
+
+	if (dk == OPND_E && sk == OPND_G)
+		return row[reg ? M_RM_REG : M_MEM_REG];
+	if (dk == OPND_G && sk == OPND_E)
+		return row[reg ? M_REG_RM : M_REG_MEM];
+	if (dk == OPND_E && sk == OPND_I)
+		return row[reg ? M_RM_IMM : M_MEM_IMM];
+	return FF_NONE;
+}
+
 static unsigned select_form(const struct x86_insn *in)
 {
-	unsigned dk = F_GET_DST(in->flags), sk = F_GET_SRC(in->flags);
+	unsigned dk = F_GET_DST(in->flags), sk = F_GET_SRC(in->flags), size = osize(in);
 	int reg = in->has_modrm && in->mod == 3, mem = in->has_modrm && in->mod != 3;
-	int m64 = in->mode == 64;
+	unsigned wide = size_index(in->opsize) - 1, rm = !reg;   /* opsize: 2, 4 or 8 */
 
 	if (in->lock || in->vex)
 		return FF_NONE;
 	/* Memory forms only in 64-bit code (flat segments); no 67 (32-bit addresses) there. */
-	if (mem && !m64)
+	if (mem && in->mode != 64)
 		return FF_NONE;
 	switch (in->op) {
 	case OP_ADD: case OP_OR: case OP_ADC: case OP_SBB:
-	case OP_AND: case OP_SUB: case OP_XOR: case OP_CMP: case OP_TEST: {
-		const uint16_t *row = alu_forms[in->op == OP_TEST ? 8 : in->op - OP_ADD]
-						[!!(in->flags & F_BYTE)];
-
-		if (dk == OPND_E && sk == OPND_G)
-			return row[reg ? A_RM_REG : A_MEM_REG];
-		if (dk == OPND_G && sk == OPND_E)
-			return row[reg ? A_REG_RM : A_REG_MEM];
-		if (dk == OPND_E && sk == OPND_I)
-			return row[reg ? A_RM_IMM : A_MEM_IMM];
-		if (dk == OPND_A && sk == OPND_I)
-			return row[A_ACC_IMM];
-		return FF_NONE;
-	}
+	case OP_AND: case OP_SUB: case OP_XOR: case OP_CMP: case OP_TEST:
+		return alu_select(in, dk, sk, reg, size);
 	case OP_INC: case OP_DEC: case OP_NOT: case OP_NEG:
-		if (!in->has_modrm)
-			return m64 ? FF_NONE : FF_unary_reg;   /* 40-4F: REX in 64-bit code */
-		return reg ? FF_unary_reg : FF_unary_mem;
+		if (!in->has_modrm && in->mode == 64)
+			return FF_NONE;      /* 40-4F are REX there */
+		return unary_forms[in->op == OP_INC ? 0 : in->op == OP_DEC ? 1 : in->op == OP_NOT ? 2 : 3]
+				  [size_index(size)][rm];
 	case OP_ROL: case OP_ROR: case OP_RCL: case OP_RCR:
 	case OP_SHL: case OP_SHR: case OP_SAL: case OP_SAR:
-		if (sk == OPND_I)
-			return reg ? FF_shift_reg_imm : FF_shift_mem_imm;
-		if (sk == OPND_1)
-			return reg ? FF_shift_reg_one : FF_shift_mem_one;
-		if (sk == OPND_CL)
-			return reg ? FF_shift_reg_cl : FF_shift_mem_cl;
-		return FF_NONE;
+		return shift_select(in, sk, reg, size);
 	case OP_IMUL2:
 	case OP_IMUL3:
-		return reg ? FF_imul_reg : FF_imul_mem;
-	case OP_MOV: {
-		int b = !!(in->flags & F_BYTE);
-
-		if (dk == OPND_E && sk == OPND_G)
-			return reg ? (b ? FF_mov_rm_reg1 : FF_mov_rm_reg0) :
-				     (b ? FF_mov_mem_reg1 : FF_mov_mem_reg0);
-		if (dk == OPND_G && sk == OPND_E)
-			return reg ? (b ? FF_mov_reg_rm1 : FF_mov_reg_rm0) :
-				     (b ? FF_mov_reg_mem1 : FF_mov_reg_mem0);
-		if (dk == OPND_E && sk == OPND_I)
-			return reg ? (b ? FF_mov_rm_imm1 : FF_mov_rm_imm0) :
-				     (b ? FF_mov_mem_imm1 : FF_mov_mem_imm0);
-		return FF_NONE;
-	}
+		return imul_forms[in->op == OP_IMUL3][wide][rm];
+	case OP_MOV:
+		return mov_select(dk, sk, reg, size);
 	case OP_MOVZX:
-		if (in->opcode & 1)
-			return reg ? FF_movzx16_reg : FF_movzx16_mem;
-		return reg ? FF_movzx8_reg : FF_movzx8_mem;
+		return movx_forms[(in->opcode & 1) ? 1 : 0][wide][rm];
 	case OP_MOVSX:
-		if (in->opcode & 1)
-			return reg ? FF_movsx16_reg : FF_movsx16_mem;
-		return reg ? FF_movsx8_reg : FF_movsx8_mem;
+		return movx_forms[(in->opcode & 1) ? 3 : 2][wide][rm];
 	case OP_MOVSXD:
-		return reg ? FF_movsxd_reg : FF_movsxd_mem;
+		return movx_forms[4][wide][rm];
 	case OP_MOV_ZI:
-		return FF_mov_z_imm;
+		return mov_z_imm_forms[size_index(size)];
 	case OP_LEA:
-		return FF_lea;
+		return lea_forms[wide];
 	case OP_NOP:
 		return FF_nop;
 	case OP_XCHG_A:   /* 90 is NOP (F3 90 PAUSE) unless REX.B makes it XCHG r8 */
@@ -572,7 +619,7 @@ static unsigned select_form(const struct x86_insn *in)
 	case OP_SETCC:
 		return reg ? FF_setcc_reg : FF_setcc_mem;
 	case OP_CMOVCC:
-		return reg ? FF_cmov_reg : FF_cmov_mem;
+		return cmov_forms[wide][rm];
 	}
 	return emu_fast_select_ctrl(in) ? FF_CALL : FF_NONE;
 }
