@@ -101,7 +101,7 @@ static struct block *block_build(struct emu_blocks *bs, struct block *b, uint64_
 	while (n < BLOCK_INSNS && off < have) {
 		if (emu_decode(buf + off, have - off, mode, &bi[n].in))
 			break;      /* #UD, #GP, or across the page: emu_step's */
-		bi[n].form = (uint16_t)emu_fast_select_form(&bi[n].in, &bi[n].fast);
+		bi[n].form = (uint16_t)emu_fast_select(&bi[n].in, &bi[n].ctrl);
 		off += bi[n].in.len;
 		bi[n].end = (uint16_t)off;
 		if (!block_goes_on(&bi[n++].in))
@@ -117,13 +117,42 @@ static struct block *block_build(struct emu_blocks *bs, struct block *b, uint64_
 	return b;
 }
 
+/* memcmp(a, b, n) == 0 for a block's few bytes, without a call: words, the last one overlapping. */
+static inline int same_bytes(const uint8_t *a, const uint8_t *b, unsigned n)
+{
+	uint64_t x, y, d = 0;
+	uint32_t u, v;
+
+	if (n >= 8) {
+		for (unsigned i = 0; i + 8 < n; i += 8) {
+			memcpy(&x, a + i, 8);
+			memcpy(&y, b + i, 8);
+			d |= x ^ y;
+		}
+		memcpy(&x, a + n - 8, 8);
+		memcpy(&y, b + n - 8, 8);
+		return !(d | (x ^ y));
+	}
+	if (n >= 4) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		d = u ^ v;
+		memcpy(&u, a + n - 4, 4);
+		memcpy(&v, b + n - 4, 4);
+		return !(d | (u ^ v));
+	}
+	for (unsigned i = 0; i < n; i++)
+		d |= a[i] ^ b[i];
+	return !d;
+}
+
 static struct block *block_find(struct emu_blocks *bs, uint64_t lin, int mode, const uint8_t *p,
 				unsigned avail)
 {
 	struct block *b = &bs->table[(lin ^ (lin >> 12)) % BLOCKS];
 
 	if (b->lin == lin && b->mode == mode && b->len <= avail &&
-	    !memcmp(bs->bytes + b->bytes, p, b->len))
+	    same_bytes(bs->bytes + b->bytes, p, b->len))
 		return b;
 	return block_build(bs, b, lin, mode, p, avail);
 }

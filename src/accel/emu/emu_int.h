@@ -139,21 +139,23 @@ struct emu_tlb_entry {
 
 struct emu_cpu;
 /*
- * A fast form of one decoded instruction (fast.c): 0 when it did the
- * whole instruction, EMU_FAST_MISS when it did nothing and the general
- * executor must run it.  It never faults.
+ * A fast form of one decoded instruction (fast.c, fast_ctrl.c): 0 when it
+ * did the whole instruction, EMU_FAST_MISS when it did nothing and the
+ * general executor must run it.  It never faults.
  */
 #define EMU_FAST_MISS 1
 typedef int (*emu_fast_fn)(struct emu_cpu *c, const struct x86_insn *in);
-emu_fast_fn emu_fast_select(const struct x86_insn *in);
-/* The same, with the form's number for emu_fast_run (0: none). */
-unsigned emu_fast_select_form(const struct x86_insn *in, emu_fast_fn *fn);
+/*
+ * The fast form of an instruction, a number for emu_fast_run: 0 when it
+ * has none; *ctrl is the function of a fast_ctrl.c form, else NULL.
+ */
+unsigned emu_fast_select(const struct x86_insn *in, emu_fast_fn *ctrl);
 
 /* One instruction of a decoded block (block.c). */
 struct emu_block_insn {
 	struct x86_insn in;
-	emu_fast_fn fast;     /* or NULL */
-	uint16_t form;        /* emu_fast_select_form's */
+	emu_fast_fn ctrl;     /* emu_fast_select's */
+	uint16_t form;        /* emu_fast_select's */
 	uint16_t end;         /* its end: bytes from the block's start */
 };
 unsigned emu_fast_run(struct emu_cpu *c, const struct emu_block_insn *insns, unsigned i,
@@ -163,7 +165,8 @@ struct emu_dcache_entry {
 	uint64_t lin;         /* ~0 when empty */
 	uint8_t bytes[16];
 	struct x86_insn insn;
-	emu_fast_fn fast;
+	unsigned form;
+	emu_fast_fn ctrl;
 };
 
 struct emu_blocks;    /* block.c */
@@ -174,7 +177,8 @@ struct emu_cpu {
 	struct emu_tlb_entry tlb[EMU_TLB_SIZE];
 	struct emu_dcache_entry *dcache;
 	struct emu_blocks *blocks;   /* decoded blocks, made on first use */
-	emu_fast_fn fast;     /* the fetched instruction's fast form, or NULL */
+	unsigned fast_form;   /* the fetched instruction's fast form (emu_fast_select) */
+	emu_fast_fn fast_ctrl;
 	uint64_t fast_ctx;    /* emu_tlb_ctx() for the instructions running now */
 	/* The host page of the block running now (0: none), and whether an
 	 * instruction wrote to it (the block then ends: self-modifying code). */

@@ -277,10 +277,11 @@ static int fetch_cached(struct emu_cpu *c, uint64_t rip)
 		memset(e->bytes, 0, sizeof(e->bytes));
 		memcpy(e->bytes, buf, e->insn.len);
 		e->lin = rip;
-		e->fast = emu_fast_select(&e->insn);
+		e->form = emu_fast_select(&e->insn, &e->ctrl);
 	}
 	c->insn = e->insn;
-	c->fast = e->fast;
+	c->fast_form = e->form;
+	c->fast_ctrl = e->ctrl;
 	c->next_rip = rip + c->insn.len;
 	return 1;
 }
@@ -293,7 +294,7 @@ static int fetch_decode(struct emu_cpu *c)
 	uint64_t lin, rip = s->rip & (mode == 64 ? ~0ULL : 0xffffffffULL);
 	unsigned n = 15, first;
 
-	c->fast = NULL;
+	c->fast_form = 0;
 	if (mode == 64) {
 		r = fetch_cached(c, rip);
 		if (r)
@@ -326,7 +327,7 @@ static int fetch_decode(struct emu_cpu *c)
 	c->next_rip = (rip + c->insn.len) & (mode == 64 ? ~0ULL : mode == 32 ? 0xffffffffULL : 0xffffULL);
 	if (r == EMU_DECODE_INVALID)
 		return emu_ud(c);
-	c->fast = emu_fast_select(&c->insn);
+	c->fast_form = emu_fast_select(&c->insn, &c->fast_ctrl);
 	return 0;
 }
 
@@ -543,16 +544,19 @@ enum emu_result emu_step(struct emu_cpu *c)
 			return code_breakpoint(c, hits);
 	}
 	r = fetch_decode(c);
-	/* Not with TF or RF set, nor a breakpoint armed: the general path tracks those. */
-	if (!r && c->fast && !(s->rflags & (X86_RFLAGS_TF | X86_RFLAGS_RF)) && !emu_dr7_armed(s) &&
-	    !c->env.general_only) {
+	/*
+	 * The fast form through the block runner, as a block of one: not with
+	 * TF or RF set, nor a breakpoint armed (the general path tracks
+	 * those), nor when RIP wraps around.
+	 */
+	if (!r && c->fast_form && !(s->rflags & (X86_RFLAGS_TF | X86_RFLAGS_RF)) &&
+	    !emu_dr7_armed(s) && !c->env.general_only && c->next_rip == s->rip + c->insn.len) {
+		struct emu_block_insn bi = { c->insn, c->fast_ctrl, (uint16_t)c->fast_form,
+					     c->insn.len };
+
 		c->fast_ctx = emu_tlb_ctx(c);
-		s->rip = c->next_rip;
-		if (c->fast(c, &c->insn) == 0) {
-			s->events.interrupt_shadow = 0;
+		if (emu_fast_run(c, &bi, 0, 1, s->rip))
 			return EMU_OK;
-		}
-		s->rip = c->insn_rip;
 	}
 	return step_general(c, r);
 }

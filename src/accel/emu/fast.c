@@ -261,19 +261,22 @@ FAST_INLINE int shift_form(struct emu_cpu *c, const struct x86_insn *in, int dk,
 	return 0;
 }
 
-/* Six operand forms for each op and size, in the order of shift_forms[][][]. */
+/*
+ * Shifts by an immediate: a form for each op and size; by 1 and CL, and in
+ * memory (rarer), the op is looked at when they run.
+ */
 enum { S_REG_IMM, S_REG_ONE, S_REG_CL, S_MEM_IMM, S_MEM_ONE, S_MEM_CL, S_FORMS };
-#define SHIFT_SIZE(X, nm, op, z) \
-	X(nm##_reg_imm##z, shift_form(c, in, K_RM, K_IMM, op, z)) \
-	X(nm##_reg_one##z, shift_form(c, in, K_RM, K_ONE, op, z)) \
-	X(nm##_reg_cl##z, shift_form(c, in, K_RM, K_CL, op, z)) \
-	X(nm##_mem_imm##z, shift_form(c, in, K_MEM, K_IMM, op, z)) \
-	X(nm##_mem_one##z, shift_form(c, in, K_MEM, K_ONE, op, z)) \
-	X(nm##_mem_cl##z, shift_form(c, in, K_MEM, K_CL, op, z))
+#define SHIFT_IMM_SIZE(X, nm, op, z) X(nm##_reg_imm##z, shift_form(c, in, K_RM, K_IMM, op, z))
+#define SHIFT_SIZE(X, nm, z) \
+	X(nm##_reg_one##z, shift_form(c, in, K_RM, K_ONE, in->op, z)) \
+	X(nm##_reg_cl##z, shift_form(c, in, K_RM, K_CL, in->op, z)) \
+	X(nm##_mem_imm##z, shift_form(c, in, K_MEM, K_IMM, in->op, z)) \
+	X(nm##_mem_one##z, shift_form(c, in, K_MEM, K_ONE, in->op, z)) \
+	X(nm##_mem_cl##z, shift_form(c, in, K_MEM, K_CL, in->op, z))
 #define SHIFT_FORMS(X) \
-	SIZES(X, SHIFT_SIZE, rol, OP_ROL) SIZES(X, SHIFT_SIZE, ror, OP_ROR) \
-	SIZES(X, SHIFT_SIZE, shl, OP_SHL) SIZES(X, SHIFT_SIZE, shr, OP_SHR) \
-	SIZES(X, SHIFT_SIZE, sar, OP_SAR)
+	SIZES(X, SHIFT_IMM_SIZE, rol, OP_ROL) SIZES(X, SHIFT_IMM_SIZE, ror, OP_ROR) \
+	SIZES(X, SHIFT_IMM_SIZE, shl, OP_SHL) SIZES(X, SHIFT_IMM_SIZE, shr, OP_SHR) \
+	SIZES(X, SHIFT_IMM_SIZE, sar, OP_SAR) SIZES(X, SHIFT_SIZE, shift)
 
 /* IMUL r, r/m (0F AF) and IMUL r, r/m, imm (69, 6B): CF and OF only. */
 FAST_INLINE int imul_form(struct emu_cpu *c, const struct x86_insn *in, int sk, unsigned op,
@@ -428,17 +431,9 @@ FAST_INLINE int cmov_form(struct emu_cpu *c, const struct x86_insn *in, int sk, 
 	SETCC_FORMS(X) CMOV_FORMS(X) \
 	SIZES(X, MOVZI_SIZE, mov_z_imm) WIDE(X, LEA_SIZE, lea) X(nop, 0)
 
-#define X_FN(name, body) \
-	static int f_##name(struct emu_cpu *c, const struct x86_insn *in) \
-	{ (void)c; (void)in; return body; }
-FAST_FORMS(X_FN)
-
 /* FF_CALL: a form of fast_ctrl.c, called through its pointer. */
 #define X_ID(name, body) FF_##name,
 enum { FF_NONE, FF_CALL, FAST_FORMS(X_ID) FF_COUNT };
-
-#define X_PTR(name, body) [FF_##name] = f_##name,
-static const emu_fast_fn fast_fns[FF_COUNT] = { FAST_FORMS(X_PTR) };
 
 /*
  * Runs a block's instructions from insns[i] on while they have fast forms
@@ -473,7 +468,7 @@ l_##name: \
 	goto next;
 	FAST_FORMS(X_BODY)
 l_call:
-	if (bi->fast(c, in))
+	if (bi->ctrl(c, in))
 		goto miss;
 next:
 	if (++bi == last || c->smc)
@@ -499,8 +494,8 @@ out:
 #define ALU_IDS(nm, z) { FF_##nm##_rm_reg##z, FF_##nm##_mem_reg##z, FF_##nm##_reg_rm##z, \
 			 FF_##nm##_reg_mem##z, FF_##nm##_rm_imm##z, FF_##nm##_mem_imm##z, \
 			 FF_##nm##_acc_imm##z }
-#define SHIFT_IDS(nm, z) { FF_##nm##_reg_imm##z, FF_##nm##_reg_one##z, FF_##nm##_reg_cl##z, \
-			   FF_##nm##_mem_imm##z, FF_##nm##_mem_one##z, FF_##nm##_mem_cl##z }
+#define SHIFT_IDS(nm, z) { FF_##nm##_reg_imm##z, FF_shift_reg_one##z, FF_shift_reg_cl##z, \
+			   FF_shift_mem_imm##z, FF_shift_mem_one##z, FF_shift_mem_cl##z }
 #define MOV_IDS(nm, z) { FF_##nm##_rm_reg##z, FF_##nm##_mem_reg##z, FF_##nm##_reg_rm##z, \
 			 FF_##nm##_reg_mem##z, FF_##nm##_rm_imm##z, FF_##nm##_mem_imm##z }
 #define REG_MEM_IDS(nm, z) { FF_##nm##_reg##z, FF_##nm##_mem##z }
@@ -624,18 +619,10 @@ static unsigned select_form(const struct x86_insn *in)
 	return emu_fast_select_ctrl(in) ? FF_CALL : FF_NONE;
 }
 
-unsigned emu_fast_select_form(const struct x86_insn *in, emu_fast_fn *fn)
+unsigned emu_fast_select(const struct x86_insn *in, emu_fast_fn *ctrl)
 {
 	unsigned form = select_form(in);
 
-	*fn = form == FF_CALL ? emu_fast_select_ctrl(in) : fast_fns[form];
+	*ctrl = form == FF_CALL ? emu_fast_select_ctrl(in) : NULL;
 	return form;
-}
-
-emu_fast_fn emu_fast_select(const struct x86_insn *in)
-{
-	emu_fast_fn fn;
-
-	emu_fast_select_form(in, &fn);
-	return fn;
 }
