@@ -588,7 +588,7 @@ static unsigned select_form(const struct x86_insn *in)
 		if (!in->has_modrm && in->mode == 64)
 			return FF_NONE;      /* 40-4F are REX there */
 		return unary_forms[in->op == OP_INC ? 0 : in->op == OP_DEC ? 1 : in->op == OP_NOT ? 2 : 3]
-				  [size_index(size)][rm];
+				  [size_index(size)][in->has_modrm ? rm : 0];   /* 40-4F: registers */
 	case OP_ROL: case OP_ROR: case OP_RCL: case OP_RCR:
 	case OP_SHL: case OP_SHR: case OP_SAL: case OP_SAR:
 		return shift_select(in, sk, reg, size);
