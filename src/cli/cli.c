@@ -23,15 +23,18 @@ static const char run_usage[] =
 "  --cpus N            vCPUs, 1..64 (default 1)\n"
 "  --serial MODE       COM1 backend: stdio (default), file:PATH, none\n"
 "  --accel NAME        kvm, emu or auto (default auto)\n"
-"  --disk PATH[,format=raw|qcow2][,readonly=on][,cache=writeback|none][,serial=ID]\n"
+"  --disk PATH[,format=raw|qcow2][,readonly=on][,cache=writeback|none][,serial=ID][,packed=on]\n"
 "                      a virtio-blk disk (repeatable, up to 16)\n"
-"  --net tap=NAME[,mac=MAC]\n"
+"  --net tap=NAME[,mac=MAC][,packed=on]\n"
 "                      a virtio-net NIC on tap NAME, created when absent\n"
 "                      (repeatable, up to 4; default MAC 52:54:00:12:34:5N)\n"
-"  --virtio-console MODE  a virtio-console (hvc0): stdio, file:PATH, none\n"
+"  --virtio-console MODE[,packed=on]\n"
+"                      a virtio-console (hvc0): stdio, file:PATH, none\n"
 "  --transport pci|mmio  how virtio devices attach: PCI (default) or virtio-mmio\n"
 "                      (described in ACPI; no kernel parameters needed)\n"
-"  --rng               a virtio-rng device fed from the host's getrandom()\n"
+"  --rng[=packed=on]   a virtio-rng device fed from the host's getrandom()\n"
+"                      (packed=on, on any virtio device: it offers packed\n"
+"                      virtqueues too, VIRTIO_F_RING_PACKED; default off)\n"
 "  --qmp unix:PATH[,server=on][,wait=off]\n"
 "                      a QMP control socket at PATH (docs/qmp.md); the guest\n"
 "                      starts at once, clients connect one after another\n"
@@ -81,6 +84,15 @@ static int parse_serial(const char *s)
 	return -1;
 }
 
+/* packed=on|off: *on set, 0; -1 if val is neither. */
+static int on_off(const char *val, bool *on)
+{
+	if (strcmp(val, "on") && strcmp(val, "off"))
+		return -1;
+	*on = !strcmp(val, "on");
+	return 0;
+}
+
 /* One key=value of --disk; 0, or -1 after the error line. */
 static int disk_option(struct virtio_blk_opts *d, const char *key, const char *val)
 {
@@ -92,6 +104,8 @@ static int disk_option(struct virtio_blk_opts *d, const char *key, const char *v
 		d->cache_none = !strcmp(val, "none");
 	else if (!strcmp(key, "serial") && strlen(val) <= VIRTIO_BLK_ID_BYTES)
 		snprintf(d->serial, sizeof(d->serial), "%s", val);
+	else if (!strcmp(key, "packed") && !on_off(val, &d->packed))
+		;
 	else
 		return usage_error("--disk: bad option", key);
 	return 0;
@@ -134,7 +148,7 @@ static int parse_disk(const char *arg, struct virtio_blk_opts *d)
 	return 0;
 }
 
-/* tap=NAME[,mac=MAC]; the n-th NIC's default MAC is QEMU's plus n. */
+/* tap=NAME[,mac=MAC][,packed=on]; the n-th NIC's default MAC is QEMU's plus n. */
 static int parse_net(const char *arg, struct virtio_net_opts *o, int n)
 {
 	static const uint8_t qemu_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
@@ -148,13 +162,34 @@ static int parse_net(const char *arg, struct virtio_net_opts *o, int n)
 	while ((tok = next_item(&rest))) {
 		if (!strncmp(tok, "tap=", 4) && copy_str(o->tap, sizeof(o->tap), tok + 4) == 0)
 			continue;
+		if (!strncmp(tok, "packed=", 7) && !on_off(tok + 7, &o->packed))
+			continue;
 		if (strncmp(tok, "mac=", 4) || virtio_net_parse_mac(tok + 4, o->mac))
-			return usage_error("--net wants tap=NAME (up to 15 characters)[,mac=52:54:00:xx:xx:xx]",
-					   arg);
+			return usage_error("--net wants tap=NAME (up to 15 characters)[,mac=52:54:00:xx:xx:xx]"
+					   "[,packed=on|off]", arg);
 	}
 	if (!o->tap[0])
 		return usage_error("--net wants tap=NAME", arg);
 	return 0;
+}
+
+/*
+ * --virtio-console MODE[,packed=on|off]: MODE, in a buffer of ours, and
+ * *on set.  Only a trailing packed= is taken: any other comma stays, as
+ * part of a file name.  NULL if MODE is too long.
+ */
+static const char *console_mode(const char *arg, bool *on)
+{
+	static char mode[PATH_MAX + 16];
+	char *comma;
+
+	if (strlen(arg) >= sizeof(mode))
+		return NULL;
+	strcpy(mode, arg);
+	comma = strrchr(mode, ',');
+	if (comma && !strncmp(comma + 1, "packed=", 7) && !on_off(comma + 8, on))
+		*comma = 0;
+	return mode;
 }
 
 static int console_clash(const struct machine_config *cfg)
@@ -179,7 +214,7 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg, struct cli_
 		{ "flat", optional_argument, NULL, OPT_FLAT },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "disk", required_argument, NULL, OPT_DISK },
-		{ "rng", no_argument, NULL, OPT_RNG },
+		{ "rng", optional_argument, NULL, OPT_RNG },
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "virtio-console", required_argument, NULL, OPT_VCON },
 		{ "transport", required_argument, NULL, OPT_TRANSPORT },
@@ -193,6 +228,7 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg, struct cli_
 	char err[256];
 	uint64_t v;
 	int c, verbosity = LOG_INFO;
+	bool on;
 
 	*cfg = (struct machine_config){
 		.cmdline = "", .mem_size = 256ULL << 20, .cpus = 1,
@@ -249,17 +285,31 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg, struct cli_
 				return VMON_EXIT_USAGE;
 			cfg->ndisks++;
 			break;
-		case OPT_RNG: cfg->rng = 1; break;
+		case OPT_RNG:
+			on = false;
+			if (optarg && (strncmp(optarg, "packed=", 7) || on_off(optarg + 7, &on)))
+				return usage_error("--rng takes nothing, or packed=on|off", optarg);
+			cfg->rng = 1;
+			cfg->rng_packed = on;
+			break;
 		case OPT_TRANSPORT:
 			if (strcmp(optarg, "pci") && strcmp(optarg, "mmio"))
 				return usage_error("--transport wants pci or mmio", optarg);
 			cfg->transport_mmio = !strcmp(optarg, "mmio");
 			break;
-		case OPT_VCON:
-			if (parse_serial(optarg))
-				return usage_error("--virtio-console wants stdio, file:PATH or none", optarg);
-			cfg->virtio_console = optarg;
+		case OPT_VCON: {
+			const char *mode;
+
+			on = false;
+			mode = console_mode(optarg, &on);
+
+			if (!mode || parse_serial(mode))
+				return usage_error("--virtio-console wants stdio, file:PATH or none"
+						   "[,packed=on|off]", optarg);
+			cfg->virtio_console = mode;
+			cfg->console_packed = on;
 			break;
+		}
 		case OPT_NET:
 			if (cfg->nnics == VMON_MAX_NICS)
 				return usage_error("too many --net options", optarg);

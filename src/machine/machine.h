@@ -46,6 +46,7 @@ struct machine_config {
 	int nnics;
 	int rng;                 /* --rng: a virtio-rng device */
 	const char *virtio_console;   /* --virtio-console SPEC, or NULL */
+	int rng_packed, console_packed;   /* their packed=on */
 	int transport_mmio;      /* --transport mmio: virtio-mmio instead of PCI */
 	int mem_given, cpus_given;    /* --mem/--cpus given: a restore checks them */
 	const char *restore_path;          /* --restore FILE */

@@ -20,6 +20,7 @@
 
 #include "machine/machine.h"
 #include "machine/machine_devices_snap.h"
+#include "machine/machine_virtio.h"
 #include "snapshot/snap.h"
 #include "snapshot/snap_cpu.h"
 #include "util/log.h"
@@ -65,7 +66,8 @@ static void save_machine(struct machine *m, struct snap_out *o)
 {
 	const struct machine_config *c = &m->cfg;
 
-	snap_begin(o, "machine", 0, 1);
+	/* Version 2 added virtio_packed. */
+	snap_begin(o, "machine", 0, 2);
 	snap_put_u64(o, "mem_size", m->mem.size);
 	snap_put_u32(o, "cpus", (uint32_t)m->ncpus);
 	snap_put(o, "accel", m->accel->name, strlen(m->accel->name));
@@ -75,6 +77,7 @@ static void save_machine(struct machine *m, struct snap_out *o)
 	snap_put(o, "console", c->virtio_console ? c->virtio_console : "",
 		 c->virtio_console ? strlen(c->virtio_console) : 0);
 	snap_put_u32(o, "disks", (uint32_t)c->ndisks);
+	snap_put_u32(o, "virtio_packed", machine_virtio_packed_mask(c));
 	for (int i = 0; i < c->ndisks; i++) {
 		const struct virtio_blk_opts *d = &c->disk[i];
 		uint8_t flags = (uint8_t)(d->readonly | d->cache_none << 1);
@@ -421,7 +424,8 @@ static int shape_error(char *err, size_t errlen, const char *what, unsigned long
 int machine_snapshot_config(struct machine_snapshot *s, struct machine_config *cfg,
 			    char *err, size_t errlen)
 {
-	struct snap_sec *sec = snap_section(s->in, "machine", 0, 1, NULL);
+	uint32_t version = 1, packed = 0;
+	struct snap_sec *sec = snap_section(s->in, "machine", 0, 2, &version);
 	uint64_t mem;
 	uint32_t cpus, ndisks;
 	uint8_t mmio, rng;
@@ -432,7 +436,8 @@ int machine_snapshot_config(struct machine_snapshot *s, struct machine_config *c
 	    get_str(sec, "cmdline", s->str.cmdline, sizeof(s->str.cmdline)) ||
 	    snap_get_u8(sec, "transport_mmio", &mmio) || snap_get_u8(sec, "rng", &rng) ||
 	    get_str(sec, "console", s->str.console, sizeof(s->str.console)) ||
-	    snap_get_u32(sec, "disks", &ndisks))
+	    snap_get_u32(sec, "disks", &ndisks) ||
+	    (version >= 2 && snap_get_u32(sec, "virtio_packed", &packed)))
 		return stream_error(s, err, errlen);
 	if (mem != s->h.ram_size)
 		return log_to_buf(err, errlen, "snapshot is inconsistent: %llu bytes of RAM, %llu in the header",
@@ -468,6 +473,8 @@ int machine_snapshot_config(struct machine_snapshot *s, struct machine_config *c
 	/* Their own errors are in err already; the stream's are not. */
 	if (config_disks(s, cfg, ndisks, err, errlen) || config_nics(s, cfg, err, errlen))
 		return snap_in_error(s->in)[0] ? stream_error(s, err, errlen) : -1;
+	/* The ring layouts the guest may have chosen are the snapshot's, like its MACs. */
+	machine_virtio_set_packed(cfg, packed);
 	cfg->restore = s;
 	return 0;
 }

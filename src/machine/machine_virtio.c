@@ -36,12 +36,16 @@ struct machine_virtio {
 	struct irq_shared mmio_irq[MMIO_GSIS];
 };
 
-static int add(struct machine *m, struct virtio_dev *vd, void (*free_fn)(struct virtio_dev *))
+/* packed: offer packed rings, as QEMU's packed=on (the split ring stays the default). */
+static int add(struct machine *m, struct virtio_dev *vd, void (*free_fn)(struct virtio_dev *),
+	       bool packed)
 {
 	struct machine_virtio_dev *d = &m->virtio->dev[m->virtio->n];
 
 	if (!vd)
 		return -1;
+	if (packed)
+		vd->features |= 1ULL << VIRTIO_F_RING_PACKED;
 	vd->mem = &m->mem;
 	d->vd = vd;
 	d->free = free_fn;
@@ -74,16 +78,48 @@ int machine_virtio_create(struct machine *m)
 	for (unsigned g = 0; g < MMIO_GSIS; g++)
 		irq_shared_init(&m->virtio->mmio_irq[g], m->irq, VIRTIO_MMIO_GSI(g));
 	for (int i = 0; i < m->cfg.ndisks; i++)
-		if (add(m, virtio_blk_new(&m->cfg.disk[i]), virtio_blk_free))
+		if (add(m, virtio_blk_new(&m->cfg.disk[i]), virtio_blk_free, m->cfg.disk[i].packed))
 			return -1;
 	for (int i = 0; i < m->cfg.nnics; i++)
-		if (add(m, virtio_net_new(&m->cfg.nic[i]), virtio_net_free))
+		if (add(m, virtio_net_new(&m->cfg.nic[i]), virtio_net_free, m->cfg.nic[i].packed))
 			return -1;
-	if (m->hvc && add(m, virtio_console_new(m->hvc), virtio_console_free))
+	if (m->hvc && add(m, virtio_console_new(m->hvc), virtio_console_free,
+			  m->cfg.console_packed))
 		return -1;
-	if (m->cfg.rng && add(m, virtio_rng_new(), virtio_rng_free))
+	if (m->cfg.rng && add(m, virtio_rng_new(), virtio_rng_free, m->cfg.rng_packed))
 		return -1;
 	return 0;
+}
+
+/* Each device's packed=on as bit i for device i, in the order above. */
+uint32_t machine_virtio_packed_mask(const struct machine_config *cfg)
+{
+	uint32_t mask = 0;
+	int i = 0;
+
+	for (int k = 0; k < cfg->ndisks; k++, i++)
+		mask |= (uint32_t)cfg->disk[k].packed << i;
+	for (int k = 0; k < cfg->nnics; k++, i++)
+		mask |= (uint32_t)cfg->nic[k].packed << i;
+	if (cfg->virtio_console)
+		mask |= (uint32_t)!!cfg->console_packed << i++;
+	if (cfg->rng)
+		mask |= (uint32_t)!!cfg->rng_packed << i;
+	return mask;
+}
+
+void machine_virtio_set_packed(struct machine_config *cfg, uint32_t mask)
+{
+	int i = 0;
+
+	for (int k = 0; k < cfg->ndisks; k++, i++)
+		cfg->disk[k].packed = mask >> i & 1;
+	for (int k = 0; k < cfg->nnics; k++, i++)
+		cfg->nic[k].packed = mask >> i & 1;
+	if (cfg->virtio_console)
+		cfg->console_packed = mask >> i++ & 1;
+	if (cfg->rng)
+		cfg->rng_packed = mask >> i & 1;
 }
 
 void machine_virtio_destroy(struct machine *m)

@@ -2,11 +2,17 @@
 #ifndef VMON_MACHINE_MACHINE_VIRTIO_H
 #define VMON_MACHINE_MACHINE_VIRTIO_H
 
+#include <stdint.h>
+
 struct machine;
 struct machine_config;
 
 /* How many virtio devices the configuration asks for. */
 int machine_virtio_count(const struct machine_config *cfg);
+/* Which devices offer packed rings (packed=on): bit i for device i, in
+ * the order they are created (disks, NICs, console, rng); and back. */
+uint32_t machine_virtio_packed_mask(const struct machine_config *cfg);
+void machine_virtio_set_packed(struct machine_config *cfg, uint32_t mask);
 /* The PCI host bridge and the virtio devices the configuration asks for. */
 int machine_virtio_create(struct machine *m);
 /* Stops the devices' I/O (disks flushed) and frees them. */

@@ -72,8 +72,8 @@ static bool rx_deliver(struct vnet *n)
 	struct virtq *q = &n->vd.vq[RXQ];
 	bool mrg = virtio_has(&n->vd, F_MRG_RXBUF);
 	size_t done = 0, c;
-	uint16_t nbuf = 0, heads[VNET_QSIZE];
-	uint32_t lens[VNET_QSIZE];
+	uint16_t nbuf = 0;
+	uint32_t heads[VNET_QSIZE], lens[VNET_QSIZE];
 	int rc;
 
 	while (done < n->rx_len && nbuf < q->size) {
@@ -119,8 +119,7 @@ static bool rx_deliver(struct vnet *n)
 	}
 	iov_copy_from_buf(n->first.iov + n->first.n_out, n->first.n_in, NUM_BUFFERS_OFF,
 			  &nbuf, sizeof(nbuf));
-	for (uint16_t i = 0; i < nbuf; i++)
-		virtq_push(q, heads[i], lens[i]);
+	virtq_push_n(q, heads, lens, nbuf);
 	return true;
 }
 

@@ -3,14 +3,16 @@
 #define VMON_VIRTIO_NET_H
 
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "virtio/virtio.h"
 
-/* --net tap=NAME[,mac=MAC] */
+/* --net tap=NAME[,mac=MAC][,packed=on] */
 struct virtio_net_opts {
 	char tap[IFNAMSIZ];
 	uint8_t mac[6];
+	bool packed;                   /* offer VIRTIO_F_RING_PACKED */
 };
 
 /* Opens (creating when absent) the tap; NULL after an error line. */

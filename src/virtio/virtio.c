@@ -105,6 +105,10 @@ void virtio_set_status_locked(struct virtio_dev *vd, uint8_t status)
 	/* NEEDS_RESET is the device's to set; only a reset clears it. */
 	status = (uint8_t)((status & ~VIRTIO_STATUS_NEEDS_RESET) | (old & VIRTIO_STATUS_NEEDS_RESET));
 	__atomic_store_n(&vd->status, status, __ATOMIC_RELEASE);
+	/* The ring layout is known from here on: queue setup follows it. */
+	if ((status & VIRTIO_STATUS_FEATURES_OK) && !(old & VIRTIO_STATUS_FEATURES_OK))
+		for (unsigned q = 0; q < vd->nqueues; q++)
+			vd->vq[q].packed = virtio_has(vd, VIRTIO_F_RING_PACKED);
 	if ((status & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK) &&
 	    !vd->running && virtio_start_locked(vd))
 		virtio_broken(vd, "cannot start");
@@ -178,7 +182,7 @@ void virtio_queue_write_locked(struct virtq *q, enum virtio_qreg reg, uint32_t v
 		return;
 	switch (reg) {
 	case VIRTIO_Q_SIZE:
-		if (v && !(v & (v - 1)) && v <= q->max_size)
+		if (v && (q->packed || !(v & (v - 1))) && v <= q->max_size)
 			q->size = (uint16_t)v;
 		break;
 	case VIRTIO_Q_ENABLE:

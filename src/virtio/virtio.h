@@ -33,6 +33,7 @@
 #define VIRTIO_F_INDIRECT_DESC  28
 #define VIRTIO_F_EVENT_IDX      29
 #define VIRTIO_F_VERSION_1      32
+#define VIRTIO_F_RING_PACKED    34     /* offered only when asked: packed=on */
 
 #define VIRTIO_MAX_QUEUES 8
 #define VIRTIO_NO_VECTOR  0xffff
@@ -118,7 +119,8 @@ enum virtio_qreg {
 	VIRTIO_Q_AVAIL_LO, VIRTIO_Q_AVAIL_HI, VIRTIO_Q_USED_LO, VIRTIO_Q_USED_HI,
 };
 /* Writes one; once the queue is enabled only turning it off is taken, as
- * drivers may not change it then.  Sizes must be powers of two up to the maximum. */
+ * drivers may not change it then.  Sizes go up to the maximum, powers of
+ * two unless the driver accepted packed rings. */
 void virtio_queue_write_locked(struct virtq *q, enum virtio_qreg reg, uint32_t v);
 /* A kick from a register write (when no ioeventfd caught it). */
 void virtio_kick(struct virtio_dev *vd, unsigned q);

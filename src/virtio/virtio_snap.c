@@ -2,7 +2,9 @@
 /*
  * A virtio device's transport-independent state in and out of a snapshot:
  * status, features, ISR, each queue's registers and the device's side of
- * its rings (next entry to pop, used index, event-index bookkeeping).  The
+ * its rings (next entry to pop, used index, event-index bookkeeping; for
+ * packed rings the positions with their wrap counters in bit 15, see
+ * virtq.h).  The
  * rings themselves are guest RAM and travel with it.  Nothing is in flight
  * when a paused device is saved, so the indices are the whole story.
  */
@@ -94,29 +96,55 @@ static int read_fields(struct snap_sec *s, size_t n, struct vq_fields *f)
 	       snap_get(s, "q.sig_valid", f->sig_valid, n) ? -1 : 0;
 }
 
+/* How many descriptors a packed ring has handed out and not had back:
+ * both positions below size, the used one at most a lap behind. */
+static int packed_outstanding(uint16_t last_avail, uint16_t used_idx, unsigned size)
+{
+	unsigned a = last_avail & (VIRTQ_PACKED_WRAP - 1), u = used_idx & (VIRTQ_PACKED_WRAP - 1);
+	int d;
+
+	if (a >= size || u >= size)
+		return -1;
+	d = (int)a - (int)u;
+	if ((last_avail ^ used_idx) & VIRTQ_PACKED_WRAP)
+		d += (int)size;
+	if (d < 0)
+		d += 2 * (int)size;
+	return d;
+}
+
 /* Queue q's values, each checked against what the device can hold. */
 static int check_queue(struct virtio_dev *vd, struct snap_sec *s, const struct vq_fields *f,
-		       unsigned q, unsigned nvec)
+		       unsigned q, unsigned nvec, bool packed)
 {
 	unsigned size = f->size[q], max = vd->vq[q].max_size;
+	int out;
 
-	if (!size || (size & (size - 1)) || size > max)
-		return snap_fail(s, "queue %u: size %u is not a power of two up to %u", q, size, max);
+	if (!size || (!packed && (size & (size - 1))) || size > max)
+		return snap_fail(s, "queue %u: size %u is not %s up to %u", q, size,
+				 packed ? "a packed ring's size from 1" : "a power of two", max);
 	if (f->enabled[q] > 1 || f->sig_valid[q] > 1)
 		return snap_fail(s, "queue %u: a flag is neither 0 nor 1", q);
 	if (f->vector[q] != VIRTIO_NO_VECTOR && f->vector[q] >= nvec)
 		return snap_fail(s, "queue %u: MSI-X vector %u, the device has %u", q,
 				 f->vector[q], nvec);
 	/* Each chain popped and not yet used is one of the queue's entries. */
-	if ((uint16_t)(f->last_avail[q] - f->used_idx[q]) > size)
-		return snap_fail(s, "queue %u: %u chains outstanding, more than its %u entries", q,
-				 (uint16_t)(f->last_avail[q] - f->used_idx[q]), size);
+	out = packed ? packed_outstanding(f->last_avail[q], f->used_idx[q], size)
+		     : (uint16_t)(f->last_avail[q] - f->used_idx[q]);
+	if (out < 0)
+		return snap_fail(s, "queue %u: packed ring positions %#x/%#x beyond its %u entries",
+				 q, f->last_avail[q], f->used_idx[q], size);
+	if ((unsigned)out > size)
+		return snap_fail(s, "queue %u: %d chains outstanding, more than its %u entries", q,
+				 out, size);
 	return 0;
 }
 
-static void queue_from_fields(struct virtq *v, const struct vq_fields *f, unsigned q)
+static void queue_from_fields(struct virtq *v, const struct vq_fields *f, unsigned q,
+			      bool packed)
 {
 	virtq_reset(v);
+	v->packed = packed;
 	v->size = f->size[q];
 	v->enabled = f->enabled[q];
 	v->desc_gpa = f->desc[q];
@@ -141,16 +169,19 @@ static int load_queues(struct virtio_dev *vd, struct snap_sec *s, unsigned nvec,
 {
 	struct vq_fields f;
 	bool run = will_run(img->status);
+	/* The layout the driver accepted; a snapshot before that has none. */
+	bool packed = (img->status & VIRTIO_STATUS_FEATURES_OK) &&
+		      (img->driver_features & (1ULL << VIRTIO_F_RING_PACKED));
 
 	if (read_fields(s, vd->nqueues, &f))
 		return -1;
 	for (unsigned q = 0; q < vd->nqueues; q++) {
 		struct virtq *v = &img->vq[q];
 
-		if (check_queue(vd, s, &f, q, nvec))
+		if (check_queue(vd, s, &f, q, nvec, packed))
 			return -1;
 		v->max_size = vd->vq[q].max_size;
-		queue_from_fields(v, &f, q);
+		queue_from_fields(v, &f, q, packed);
 		v->mem = vd->mem;
 		v->event_idx = (img->status & VIRTIO_STATUS_DRIVER_OK) &&
 			       (img->driver_features & (1ULL << VIRTIO_F_EVENT_IDX));

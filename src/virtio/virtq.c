@@ -1,33 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Split virtqueues, parsed defensively: the guest owns the rings. */
+/* Split virtqueues, parsed defensively: the guest owns the rings.  Packed
+ * rings are in virtq_packed.c; the calls below hand them over. */
 #include "virtio/virtq.h"
 
-#include <string.h>
+#include "virtio/virtq_int.h"
 
 #define AVAIL_F_NO_INTERRUPT 1
 #define USED_F_NO_NOTIFY     1
-#define DESC_SIZE            16
+#define DESC_SIZE            VIRTQ_DESC_SIZE
 
-struct desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags, next;
-};
-
-/* Ring fields are read once each, as the guest may change them any time. */
-static uint16_t load16(const uint8_t *p)
+static struct virtq_desc desc_load(const uint8_t *table, unsigned i)
 {
-	return __atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE);
-}
-
-static void store16(uint8_t *p, uint16_t v)
-{
-	__atomic_store_n((uint16_t *)p, v, __ATOMIC_RELEASE);
-}
-
-static struct desc desc_load(const uint8_t *table, unsigned i)
-{
-	struct desc d;
+	struct virtq_desc d;
 
 	memcpy(&d, table + (size_t)i * DESC_SIZE, sizeof(d));
 	return d;
@@ -39,6 +23,8 @@ int virtq_map(struct virtq *q, const struct guest_mem *mem)
 
 	q->mem = mem;
 	q->desc = q->avail = q->used = NULL;
+	if (q->packed)
+		return virtq_packed_map(q);
 	if (!n || (n & (n - 1)) || n > q->max_size || (q->desc_gpa & 15) ||
 	    (q->avail_gpa & 1) || (q->used_gpa & 3))
 		return -1;
@@ -57,7 +43,11 @@ int virtq_start(struct virtq *q, const struct guest_mem *mem)
 		return -1;
 	q->last_avail = 0;
 	q->used_idx = 0;
+	q->signalled_used = 0;
 	q->signalled_valid = false;
+	q->pops = 0;
+	if (q->packed)
+		virtq_packed_start(q);
 	return 0;
 }
 
@@ -71,8 +61,7 @@ void virtq_reset(struct virtq *q)
 	q->msix_vector = 0xffff;
 }
 
-/* Appends one buffer; the writable ones must all come after the readable. */
-static int elem_add(const struct virtq *q, struct virtq_elem *e, const struct desc *d)
+int virtq_elem_add(const struct virtq *q, struct virtq_elem *e, const struct virtq_desc *d)
 {
 	bool in = d->flags & VIRTQ_DESC_F_WRITE;
 	void *p;
@@ -102,7 +91,7 @@ static int walk(const struct virtq *q, struct virtq_elem *e, const uint8_t *tabl
 		unsigned max, unsigned i, bool indirect)
 {
 	for (unsigned count = 0;; count++) {
-		struct desc d;
+		struct virtq_desc d;
 
 		if (i >= max || count >= max)
 			return -1;
@@ -118,7 +107,7 @@ static int walk(const struct virtq *q, struct virtq_elem *e, const uint8_t *tabl
 				return -1;
 			return walk(q, e, t, d.len / DESC_SIZE, 0, true);
 		}
-		if (elem_add(q, e, &d))
+		if (virtq_elem_add(q, e, &d))
 			return -1;
 		if (!(d.flags & VIRTQ_DESC_F_NEXT))
 			return 0;
@@ -132,15 +121,16 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
 
 	if (!q->enabled || !q->desc)
 		return 0;
-	avail_idx = load16(q->avail + 2);
+	if (q->packed)
+		return virtq_packed_pop(q, e);
+	avail_idx = virtq_load16(q->avail + 2);
 	if (avail_idx == q->last_avail)
 		return 0;
 	if ((uint16_t)(avail_idx - q->last_avail) > q->size)
 		return -1;
-	head = load16(q->avail + 4 + 2 * (q->last_avail & (q->size - 1)));
+	head = virtq_load16(q->avail + 4 + 2 * (q->last_avail & (q->size - 1)));
 	e->head = head;
-	e->n_out = e->n_in = 0;
-	e->out_len = e->in_len = 0;
+	virtq_elem_clear(e);
 	if (walk(q, e, q->desc, q->size, head, false))
 		return -1;
 	q->last_avail++;
@@ -149,18 +139,31 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
 
 void virtq_unpop(struct virtq *q, uint16_t n)
 {
-	q->last_avail = (uint16_t)(q->last_avail - n);
+	if (q->packed)
+		virtq_packed_unpop(q, n);
+	else
+		q->last_avail = (uint16_t)(q->last_avail - n);
 }
 
-void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
+void virtq_push_n(struct virtq *q, const uint32_t *heads, const uint32_t *lens, unsigned n)
 {
-	uint8_t *ent = q->used + 4 + 8 * (q->used_idx & (q->size - 1));
-	uint32_t id = head;
+	if (q->packed) {
+		virtq_packed_push_n(q, heads, lens, n);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *ent = q->used + 4 + 8 * ((q->used_idx + i) & (q->size - 1));
 
-	memcpy(ent, &id, 4);
-	memcpy(ent + 4, &len, 4);
-	q->used_idx++;
-	store16(q->used + 2, q->used_idx);
+		memcpy(ent, &heads[i], 4);
+		memcpy(ent + 4, &lens[i], 4);
+	}
+	q->used_idx = (uint16_t)(q->used_idx + n);
+	virtq_store16(q->used + 2, q->used_idx);
+}
+
+void virtq_push(struct virtq *q, uint32_t head, uint32_t len)
+{
+	virtq_push_n(q, &head, &len, 1);
 }
 
 bool virtq_should_notify(struct virtq *q)
@@ -168,15 +171,17 @@ bool virtq_should_notify(struct virtq *q)
 	uint16_t old = q->signalled_used, now = q->used_idx, event;
 	bool valid = q->signalled_valid;
 
+	if (q->packed)
+		return virtq_packed_should_notify(q);
 	/* The used index must be visible before we read the guest's wishes. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (!q->event_idx)
-		return !(load16(q->avail) & AVAIL_F_NO_INTERRUPT);
+		return !(virtq_load16(q->avail) & AVAIL_F_NO_INTERRUPT);
 	q->signalled_used = now;
 	q->signalled_valid = true;
 	if (!valid)
 		return true;
-	event = load16(q->avail + 4 + 2 * q->size);
+	event = virtq_load16(q->avail + 4 + 2 * q->size);
 	return (uint16_t)(now - event - 1) < (uint16_t)(now - old);
 }
 
@@ -184,17 +189,23 @@ bool virtq_enable_kicks(struct virtq *q)
 {
 	if (!q->enabled || !q->desc)
 		return true;
+	if (q->packed)
+		return virtq_packed_enable_kicks(q);
 	if (q->event_idx)
-		store16(q->used + 4 + 8 * q->size, q->last_avail);
+		virtq_store16(q->used + 4 + 8 * q->size, q->last_avail);
 	else
-		store16(q->used, 0);
+		virtq_store16(q->used, 0);
 	/* Publish the request before looking again, or a kick may be lost. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return load16(q->avail + 2) == q->last_avail;
+	return virtq_load16(q->avail + 2) == q->last_avail;
 }
 
 void virtq_disable_kicks(struct virtq *q)
 {
-	if (q->enabled && q->desc && !q->event_idx)
-		store16(q->used, USED_F_NO_NOTIFY);
+	if (!q->enabled || !q->desc)
+		return;
+	if (q->packed)
+		virtq_packed_disable_kicks(q);
+	else if (!q->event_idx)
+		virtq_store16(q->used, USED_F_NO_NOTIFY);
 }

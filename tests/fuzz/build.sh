@@ -28,8 +28,9 @@ emu_src=$(ls src/accel/emu/*.c | grep -v '/accel_emu\.c$\|/fast\.c$')
 	-o "$out/fuzz_qcow2" tests/fuzz/fuzz_qcow2.c \
 	src/block/block.c src/block/file.c src/block/raw.c src/block/qcow2*.c \
 	-pthread -lz -lzstd
-# The split virtqueue parser, on guest RAM filled from the input.
+# The virtqueue parsers (split and packed), on guest RAM filled from the input.
 "$CLANG" -std=gnu11 -D_GNU_SOURCE -Isrc -O1 -g -fno-omit-frame-pointer \
 	-Wall -Wextra -Werror \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-o "$out/fuzz_virtq" tests/fuzz/fuzz_virtq.c src/virtio/virtq.c src/machine/memory.c
+	-o "$out/fuzz_virtq" tests/fuzz/fuzz_virtq.c src/virtio/virtq.c src/virtio/virtq_packed.c \
+	src/machine/memory.c

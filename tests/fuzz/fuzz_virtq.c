@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer target: the split virtqueue parser (src/virtio/virtq.c) on guest
- * RAM that the input fills, driven by a sequence of device operations
+ * libFuzzer target: the virtqueue parsers, split (src/virtio/virtq.c) and
+ * packed (src/virtio/virtq_packed.c), on guest RAM that the input fills, driven by a sequence of device operations
  * (pop, push, unpop, notification checks, reset) interleaved with guest
  * writes into the rings, as a guest racing the device would do.
  *
@@ -10,9 +10,10 @@
  *
  *   0  u16 queue size (as the guest wrote it; virtq_start must judge it)
  *   2  u16 max size (reduced to 1..VIRTQ_MAX_SIZE)
- *   4  u8  flags: bit 0 event index
+ *   4  u8  flags: bit 0 event index, bit 1 packed ring
  *   5  u8  number of operations (up to MAX_OPS), 4 bytes each after the header
- *   8  u64 descriptor table, avail ring, used ring GPAs: bit 63 set = as is,
+ *   8  u64 descriptor table/ring, avail ring/driver area, used ring/device
+ *          area GPAs: bit 63 set = as is,
  *          else bit 62 picks the region and the rest an offset in (or just
  *          past) it
  *  32  operations, then the RAM image (low region first)
@@ -42,9 +43,9 @@ struct fuzz_q {
 	struct virtq q;
 	struct virtq_elem elem;
 	uint16_t size, max_size;
-	bool event_idx;
+	bool event_idx, packed;
 	uint64_t desc, avail, used;
-	uint16_t popped[VIRTQ_MAX_SIZE];   /* heads popped, not yet pushed, oldest first */
+	uint32_t popped[VIRTQ_MAX_SIZE];   /* heads popped, not yet pushed, oldest first */
 	unsigned npopped;
 };
 
@@ -91,10 +92,18 @@ static bool host_range_in_ram(const void *p, size_t len)
 	       (b >= high && b <= high + HIGH_SIZE && len <= (size_t)(high + HIGH_SIZE - b));
 }
 
+/* The bytes of each ring part as the layout has them. */
+static void ring_lens(const struct fuzz_q *f, size_t n, size_t len[3])
+{
+	len[0] = 16 * n;
+	len[1] = f->packed ? 4 : 6 + 2 * n;
+	len[2] = f->packed ? 4 : 6 + 8 * n;
+}
+
 static int start(struct fuzz_q *f)
 {
 	struct virtq *q = &f->q;
-	size_t n;
+	size_t n, len[3];
 
 	q->max_size = f->max_size;
 	virtq_reset(q);
@@ -103,17 +112,19 @@ static int start(struct fuzz_q *f)
 	q->avail_gpa = f->avail;
 	q->used_gpa = f->used;
 	q->event_idx = f->event_idx;
+	q->packed = f->packed;
 	q->enabled = true;
 	f->npopped = 0;
 	if (virtq_start(q, &f->mem))
 		return -1;
 	n = q->size;
-	if (!n || (n & (n - 1)) || n > q->max_size)
+	if (!n || (!f->packed && (n & (n - 1))) || n > q->max_size)
 		fail("virtq_start accepted a bad size", n, q->max_size);
-	if (!host_range_in_ram(q->desc, 16 * n) || !host_range_in_ram(q->avail, 6 + 2 * n) ||
-	    !host_range_in_ram(q->used, 6 + 8 * n))
+	ring_lens(f, n, len);
+	if (!host_range_in_ram(q->desc, len[0]) || !host_range_in_ram(q->avail, len[1]) ||
+	    !host_range_in_ram(q->used, len[2]))
 		fail("virtq_start accepted rings outside RAM", q->desc_gpa, q->used_gpa);
-	if ((q->desc_gpa & 15) || (q->avail_gpa & 1) || (q->used_gpa & 3))
+	if ((q->desc_gpa & 15) || (q->avail_gpa & (f->packed ? 3 : 1)) || (q->used_gpa & 3))
 		fail("virtq_start accepted misaligned rings", q->desc_gpa, q->avail_gpa);
 	return 0;
 }
@@ -123,7 +134,8 @@ static void check_elem(const struct fuzz_q *f)
 	const struct virtq_elem *e = &f->elem;
 	uint64_t out = 0, in = 0;
 
-	if (e->head >= f->q.size)
+	/* Packed: the buffer ID is the guest's, the slots taken ours. */
+	if (f->packed ? !(e->head >> 16) || e->head >> 16 > f->q.size : e->head >= f->q.size)
 		fail("head beyond the queue", e->head, f->q.size);
 	if (e->n_out > VIRTQ_MAX_SIZE || e->n_in > VIRTQ_MAX_SIZE - e->n_out)
 		fail("too many segments", e->n_out, e->n_in);
@@ -144,10 +156,11 @@ static void check_elem(const struct fuzz_q *f)
 /* A guest store into one of its rings, between two device operations. */
 static void guest_write(struct fuzz_q *f, const uint8_t *arg)
 {
-	size_t n = f->q.size, off = (size_t)(arg[0] >> 2 | arg[1] << 6);
+	size_t off = (size_t)(arg[0] >> 2 | arg[1] << 6), len[3];
 	uint8_t *ring[3] = { f->q.desc, f->q.avail, f->q.used };
-	size_t len[3] = { 16 * n, 6 + 2 * n, 6 + 8 * n };
 	unsigned which = arg[0] & 3;
+
+	ring_lens(f, f->q.size, len);
 
 	if (which == 3)
 		which = 1;                         /* the avail ring twice as often */
@@ -177,12 +190,16 @@ static bool step(struct fuzz_q *f, const uint8_t *op)
 			virtq_push(&f->q, f->popped[0], get16(op + 1));
 			memmove(f->popped, f->popped + 1, --f->npopped * sizeof(f->popped[0]));
 		}
+		if (f->packed && (f->q.used_idx & (VIRTQ_PACKED_WRAP - 1)) >= f->q.size)
+			fail("packed used position beyond the ring", f->q.used_idx, f->q.size);
 		return true;
 	case OP_UNPOP: {
 		uint16_t k = (uint16_t)(op[1] % (f->npopped + 1));
 
 		virtq_unpop(&f->q, k);
 		f->npopped -= k;
+		if (f->packed && (f->q.last_avail & (VIRTQ_PACKED_WRAP - 1)) >= f->q.size)
+			fail("packed avail position beyond the ring", f->q.last_avail, f->q.size);
 		return true;
 	}
 	case OP_NOTIFY:
@@ -222,6 +239,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.size = get16(data);
 	f.max_size = (uint16_t)(get16(data + 2) % VIRTQ_MAX_SIZE + 1);
 	f.event_idx = data[4] & 1;
+	f.packed = data[4] & 2;
 	nops = data[5] % (MAX_OPS + 1);
 	f.desc = ring_gpa(get64(data + 8));
 	f.avail = ring_gpa(get64(data + 16));

@@ -79,16 +79,17 @@ run_accel() {
 	fi
 	[ "$rc" = 0 ] && pass "$a/poweroff" || fail "$a/poweroff" "$(why_failed "$name")"
 
-	# Also the virtio-mmio transport, found through ACPI: a disk and the rng.
+	# Also the virtio-mmio transport, found through ACPI: a disk on a packed
+	# ring (feature bit 34 taken) and the rng on a split one.
 	name=$a-reboot
 	truncate -s 8M "$tmp/mmio.raw"
 	session "$name" "$a" 1 256M \
-		'echo "MMIO=$(ls /sys/bus/virtio/devices | wc -l) $(cat /sys/block/vda/size) $(dd if=/dev/hwrng bs=16 count=1 2>/dev/null | wc -c)"; reboot -f' \
-		--transport mmio --disk "$tmp/mmio.raw" --rng
+		'echo "MMIO=$(ls /sys/bus/virtio/devices | wc -l) $(cat /sys/block/vda/size) $(dd if=/dev/hwrng bs=16 count=1 2>/dev/null | wc -c) $(cut -c35 /sys/block/vda/device/features)"; reboot -f' \
+		--transport mmio --disk "$tmp/mmio.raw,packed=on" --rng
 	[ "$rc" = 0 ] && grep -q VMON-INIT-OK "$tmp/$name.out" && pass "$a/reboot" ||
 		fail "$a/reboot" "$(why_failed "$name")"
-	[ "$(value "$name" MMIO)" = "2 16384 16" ] && pass "$a/virtio-mmio" ||
-		fail "$a/virtio-mmio" "devices, disk sectors, rng bytes: '$(value "$name" MMIO)', want '2 16384 16'"
+	[ "$(value "$name" MMIO)" = "2 16384 16 1" ] && pass "$a/virtio-mmio" ||
+		fail "$a/virtio-mmio" "devices, disk sectors, rng bytes, packed ring: '$(value "$name" MMIO)', want '2 16384 16 1'"
 
 	# The same kernel as an ELF vmlinux, booted through PVH.
 	name=$a-panic

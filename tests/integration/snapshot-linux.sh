@@ -8,7 +8,8 @@
 #   qcow2 overlay of the disk: both counters continue from the snapshot's
 #   value, both find the file intact, each writes its own file, which the
 #   other never sees; the overlays pass qemu-img check and the base image
-#   is unchanged.
+#   is unchanged.  The disk is on a packed virtqueue (packed=on): the
+#   clones, not told so, carry on on it from the restored wrap counters.
 # Needs build/linux/ (scripts/linux-guest.sh).
 set -u
 cd "$(dirname "$0")/../.."
@@ -40,7 +41,7 @@ qemu-img create -q -f qcow2 "$tmp/base.qcow2" 64M
 vm_start orig "$VMON" run --accel "$ACCEL" --cpus 2 --mem 256M \
 	--kernel "$L/vmlinuz" --initrd "$L/initramfs.cpio.gz" \
 	--cmdline "console=ttyS0 quiet" --qmp "unix:$tmp/orig.sock" \
-	--disk "$tmp/base.qcow2,format=qcow2"
+	--disk "$tmp/base.qcow2,format=qcow2,packed=on"
 out=$tmp/orig.out
 if ! vm_wait "$out" 'vmon# ' "$T"; then
 	fail snapshot-linux/boot "no shell prompt: $(tail -3 "$out" | tr '\n' '|') $(tail -2 "$tmp/orig.err" | tr '\n' '|')"
@@ -89,7 +90,7 @@ for c in a b; do
 	else
 		fail "snapshot-linux/clone-$c/counter-continues" "no tick: $(tail -3 "$tmp/$c.out" | tr '\n' '|') $(tail -2 "$tmp/$c.err" | tr '\n' '|')"
 	fi
-	printf '%s\n' "echo \"BEFORE_$c=\$(cat /mnt/before)\"; echo clone-$c >/mnt/mine-$c; sync; ls /mnt | tr '\\n' ' ' | sed 's/^/FILES_$c=/'; echo" >&$fd
+	printf '%s\n' "echo \"BEFORE_$c=\$(cat /mnt/before)\"; echo \"PACKED_$c=\$(cut -c35 /sys/block/vda/device/features)\"; echo clone-$c >/mnt/mine-$c; sync; ls /mnt | tr '\\n' ' ' | sed 's/^/FILES_$c=/'; echo" >&$fd
 	fd=$((fd + 1))
 done
 for c in a b; do
@@ -97,6 +98,9 @@ for c in a b; do
 	v=$(tr -d '\r' <"$tmp/$c.out" | sed -n "s/^BEFORE_$c=//p" | head -1)
 	[ "$v" = snapshot-data-42 ] && pass "snapshot-linux/clone-$c/file-intact" ||
 		fail "snapshot-linux/clone-$c/file-intact" "got '$v'"
+	v=$(tr -d '\r' <"$tmp/$c.out" | sed -n "s/^PACKED_$c=//p" | head -1)
+	[ "$v" = 1 ] && pass "snapshot-linux/clone-$c/packed-ring" ||
+		fail "snapshot-linux/clone-$c/packed-ring" "feature bit 34 of vda: '$v'"
 	files=$(tr -d '\r' <"$tmp/$c.out" | sed -n "s/^FILES_$c=//p" | head -1)
 	o=b
 	[ $c = b ] && o=a

@@ -12,6 +12,9 @@
 #     transfer each way (busybox httpd/wget in the guest, python on the host)
 #     compared by checksum.
 #   virtio-rng: /dev/hwrng reads, backed by virtio_rng.
+#   Packed virtqueues: the console, the NIC, the first and the qcow2 disk
+#     have packed=on, the rng and the read-only disk keep the split ring;
+#     the guest's feature bits say which ring each driver took.
 # Needs build/linux/ (scripts/linux-guest.sh) and root for the namespace.
 set -u
 cd "$(dirname "$0")/../.."
@@ -67,9 +70,9 @@ srv=$!
 vm_start vt ip netns exec "$ns" "$VMON" run --accel "$ACCEL" --cpus 2 --mem 512M \
 	--kernel "$L/vmlinuz" --initrd "$L/initramfs.cpio.gz" \
 	--cmdline "console=ttyS0 quiet" --serial "file:$tmp/serial.log" \
-	--virtio-console stdio --rng --net tap=vt0 \
-	--disk "$tmp/rw.raw" --disk "$tmp/ro.raw,readonly=on,serial=VMON-RO-1" \
-	--disk "$tmp/q.qcow2,format=qcow2"
+	--virtio-console stdio,packed=on --rng --net tap=vt0,packed=on \
+	--disk "$tmp/rw.raw,packed=on" --disk "$tmp/ro.raw,readonly=on,serial=VMON-RO-1" \
+	--disk "$tmp/q.qcow2,format=qcow2,packed=on"
 out=$tmp/vt.out
 if ! vm_wait "$out" 'vmon# ' "$T"; then
 	fail virtio-linux/hvc0-shell "no shell prompt on hvc0; serial: $(tail -3 "$tmp/serial.log" | tr '\n' '|') stderr: $(tail -2 "$tmp/vt.err" | tr '\n' '|')"
@@ -79,6 +82,8 @@ fi
 # the KEY=value answers.
 vm_send 'stty -echo; echo "TTY=$(tty)"'
 vm_wait "$out" 'TTY=/dev/[a-z0-9]+$' 60
+# Feature bit 34 (VIRTIO_F_RING_PACKED) of each device, as the driver accepted it.
+vm_send 'echo RINGS=$(for d in /sys/bus/virtio/devices/*; do n=$(ls $d/block 2>/dev/null); case $(cat $d/device) in 0x0001) n=net;; 0x0003) n=con;; 0x0004) n=rng;; esac; echo $n:$(cut -c35 $d/features); done | sort)'
 vm_send 'mkfs.ext4 -q /dev/vda && mkdir -p /mnt && mount /dev/vda /mnt && echo MKFS=ok'
 vm_send 'dd if=/dev/urandom of=/mnt/f bs=1M count=4 2>/dev/null; echo "W=$(sha256sum </mnt/f | cut -c1-64)"'
 vm_send 'umount /mnt && echo 3 >/proc/sys/vm/drop_caches && mount /dev/vda /mnt && echo "R=$(sha256sum </mnt/f | cut -c1-64)"'
@@ -102,6 +107,7 @@ kill -9 "$VM_PID" 2>/dev/null
 vm_finish
 
 check virtio-linux/hvc0-shell "$(vm_value "$out" TTY)" /dev/hvc0
+check virtio-linux/packed-rings-negotiated "$(vm_value "$out" RINGS)" "con:1 net:1 rng:0 vda:1 vdb:0 vdc:1"
 check virtio-linux/blk-mkfs-ext4 "$(vm_value "$out" MKFS)" ok
 w=$(vm_value "$out" W)
 [ ${#w} = 64 ] && check virtio-linux/blk-readback "$(vm_value "$out" R)" "$w" ||

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "machine/machine_virtio.h"
 #include "util/log.h"
 #include "test.h"
 
@@ -298,6 +299,44 @@ static void usage_errors(void)
 	CHECK_EQ(parse("--kernel", "k", "--c", "x", NULL), VMON_EXIT_USAGE);
 }
 
+/* packed=on per virtio device (QEMU's convention): off unless asked. */
+static void packed_option(void)
+{
+	CHECK_EQ(parse("--kernel", "k", "--disk", "a.img", "--net", "tap=t0", "--virtio-console",
+		       "none", "--rng", NULL), 0);
+	CHECK(!cfg.disk[0].packed && !cfg.nic[0].packed && !cfg.console_packed && !cfg.rng_packed);
+	CHECK_EQ(machine_virtio_packed_mask(&cfg), 0);
+
+	CHECK_EQ(parse("--kernel", "k", "--disk", "a.img,packed=on", "--disk", "b.img,packed=off",
+		       "--net", "tap=t0,packed=on,mac=52:54:00:00:00:02", "--virtio-console",
+		       "file:/tmp/x,y,packed=on", "--rng=packed=on", NULL), 0);
+	CHECK(cfg.disk[0].packed && !cfg.disk[1].packed && cfg.nic[0].packed);
+	CHECK(!strcmp(cfg.disk[0].path, "a.img") && !strcmp(cfg.nic[0].tap, "t0"));
+	CHECK(cfg.console_packed && !strcmp(cfg.virtio_console, "file:/tmp/x,y"));
+	CHECK(cfg.rng && cfg.rng_packed);
+	/* Devices in creation order: disks, NICs, console, rng. */
+	CHECK_EQ(machine_virtio_packed_mask(&cfg), 0x1d);
+	cfg.disk[0].packed = cfg.nic[0].packed = false;
+	machine_virtio_set_packed(&cfg, 0x1d);
+	CHECK(cfg.disk[0].packed && !cfg.disk[1].packed && cfg.nic[0].packed);
+
+	/* A file name with a comma is still one. */
+	CHECK_EQ(parse("--kernel", "k", "--virtio-console", "file:/tmp/a,b", NULL), 0);
+	CHECK(!strcmp(cfg.virtio_console, "file:/tmp/a,b") && !cfg.console_packed);
+
+	CHECK_EQ(parse("--kernel", "k", "--disk", "a.img,packed=yes", NULL), VMON_EXIT_USAGE);
+	CHECK(one_error_line("packed"));
+	CHECK_EQ(parse("--kernel", "k", "--net", "tap=t0,packed=1", NULL), VMON_EXIT_USAGE);
+	CHECK(one_error_line("packed=1"));
+	CHECK_EQ(parse("--kernel", "k", "--rng=packed=maybe", NULL), VMON_EXIT_USAGE);
+	CHECK(one_error_line("--rng"));
+	CHECK_EQ(parse("--kernel", "k", "--rng=fast", NULL), VMON_EXIT_USAGE);
+	CHECK(one_error_line("--rng"));
+	CHECK_EQ(parse("--kernel", "k", "--virtio-console", "stdio,packed=2", NULL),
+		 VMON_EXIT_USAGE);
+	CHECK(one_error_line("--virtio-console"));
+}
+
 static void verbosity(void)
 {
 	CHECK_EQ(parse("-v", "--kernel", "k", NULL), 0);
@@ -379,6 +418,7 @@ int main(void)
 	RUN(flat);
 	RUN(qmp_socket);
 	RUN(usage_errors);
+	RUN(packed_option);
 	RUN(verbosity);
 	RUN(help);
 	RUN(parses_are_independent);

@@ -73,6 +73,16 @@ static struct machine_config *config(bool disk, bool rng, bool mmio)
 	return &c;
 }
 
+/* The same with every device offering packed rings. */
+static struct machine_config *config_packed(bool disk, bool rng, bool mmio, bool packed)
+{
+	struct machine_config *c = config(disk, rng, mmio);
+
+	c->disk[0].packed = packed;
+	c->rng_packed = packed;
+	return c;
+}
+
 /* Device index i as the guest finds it: PCI slot i + 1 or MMIO page i. */
 static void attach(struct drv *d, struct rig *r, unsigned i, bool mmio)
 {
@@ -82,7 +92,8 @@ static void attach(struct drv *d, struct rig *r, unsigned i, bool mmio)
 		drv_attach_pci(d, r, i + 1);
 }
 
-/* ---- virtio-blk requests: slot k has descriptors 3k..3k+2 ---- */
+/* ---- virtio-blk requests: slot k has descriptors 3k..3k+2 (split), or
+ * buffer ID 3k (packed) ---- */
 
 static uint8_t *req_data(struct drv *d, unsigned k, uint32_t len)
 {
@@ -99,15 +110,17 @@ static uint16_t req_make(struct drv *d, unsigned k, uint32_t type, uint64_t sect
 	uint64_t hdr = RIG_REQS + 32ULL * k;
 	uint8_t *h = rig_ptr(d->r, hdr, 17);
 	uint16_t head = (uint16_t)(3 * k);
+	const struct drv_seg seg[3] = {
+		{ hdr, 16, 0 },
+		{ RIG_DATA + (uint64_t)k * RIG_DATA_SLOT, len, type == T_IN ? D_WRITE : 0 },
+		{ hdr + 16, 1, D_WRITE },
+	};
 
 	memset(h, 0, 16);
 	memcpy(h, &type, 4);
 	memcpy(h + 8, &sector, 8);
 	h[16] = 0xff;
-	drv_desc(d, 0, head, hdr, 16, D_NEXT, head + 1);
-	drv_desc(d, 0, head + 1, RIG_DATA + (uint64_t)k * RIG_DATA_SLOT, len,
-		 D_NEXT | (type == T_IN ? D_WRITE : 0), head + 2);
-	drv_desc(d, 0, head + 2, hdr + 16, 1, D_WRITE, 0);
+	drv_offer(d, 0, head, 3, seg);
 	return head;
 }
 
@@ -117,7 +130,6 @@ static int req_do(struct drv *d, unsigned k, uint32_t type, uint64_t sector, uin
 	uint16_t head = req_make(d, k, type, sector, len);
 	uint32_t id, n;
 
-	drv_publish(d, 0, head);
 	drv_kick(d, 0);
 	if (drv_wait(d, 0, &id, &n, 3000) || id != head)
 		return -1;
@@ -147,10 +159,11 @@ static int sector_check(struct drv *d, uint64_t sector, unsigned gen)
 	return 0;
 }
 
-/* Event index and, on PCI, MSI-X: config vector 0, queue vector 1. */
+/* Event index, a packed ring if offered, and on PCI MSI-X: config
+ * vector 0, queue vector 1. */
 static int blk_setup(struct drv *d, uint16_t qsize)
 {
-	if (drv_negotiate(d, F_VERSION_1 | F_EVENT_IDX))
+	if (drv_negotiate(d, F_VERSION_1 | F_EVENT_IDX | F_RING_PACKED))
 		return -1;
 	if (!d->mmio) {
 		drv_msix_on(d);
@@ -273,10 +286,12 @@ static struct saved sv;
  * A disk and an rng: requests wrap the disk's 8-entry ring, the rng's
  * interrupt is left pending; a request kicked while paused waits for the
  * resume, or here for the load, and completes from the restored indices.
+ * Packed: the disk's ring has 6 slots, so its chains of 3 go round in
+ * laps and the wrap counters must come back as they were saved.
  */
-static void roundtrip(bool mmio)
+static void roundtrip(bool mmio, bool packed)
 {
-	struct machine_config *c = config(true, true, mmio);
+	struct machine_config *c = config_packed(true, true, mmio, packed);
 	struct rig *r = rig_new(c);
 	struct drv b, g;
 	struct dump before, after;
@@ -287,8 +302,9 @@ static void roundtrip(bool mmio)
 	CHECK(r);
 	attach(&b, r, 0, mmio);
 	attach(&g, r, 1, mmio);
-	CHECK(blk_setup(&b, 8) == 0);
+	CHECK(blk_setup(&b, packed ? 6 : 8) == 0);
 	CHECK(drv_rng_setup(&g, false) == 0);
+	CHECK(drv_packed(&b) == packed && drv_packed(&g) == packed);
 	for (unsigned s = 0; s < 6; s++) {
 		CHECK(sector_write(&b, 100 + s, 1) == 0);
 		CHECK(sector_check(&b, 100 + s, 1) == 0);
@@ -296,14 +312,16 @@ static void roundtrip(bool mmio)
 	CHECK(drv_rng_read(&g) == 0);
 	CHECK(atomic_load(&r->level[gsi]) == 1);
 	CHECK(machine_virtio_pause(&r->m) == 0);
-	head = req_make(&b, 1, T_IN, 102, SECTOR);
 	memset(req_data(&b, 1, SECTOR), 0, SECTOR);
-	drv_publish(&b, 0, head);
+	head = req_make(&b, 1, T_IN, 102, SECTOR);
 	/* No interrupt wanted for it: event-index bookkeeping must survive. */
-	st16(drv_avail(&b, 0) + 4 + 2 * b.qsize, (uint16_t)(b.used_idx[0] + 4));
+	if (packed)
+		drv_pevent(&b, 0, drv_pnext(&b, b.used_idx[0], 3), 2);
+	else
+		st16(drv_avail(&b, 0) + 4 + 2 * b.qsize, (uint16_t)(b.used_idx[0] + 4));
 	drv_kick(&b, 0);
 	rig_sleep_us(30000);
-	CHECK(drv_used_now(&b, 0) == b.used_idx[0]);
+	CHECK(!drv_has_used(&b, 0));
 	if (mmio)
 		wr(&b, R_INT_ACK, 4, 3);
 	dump(&b, &before);
@@ -315,7 +333,9 @@ static void roundtrip(bool mmio)
 	CHECK(bus_read(r->m.pio, 0xcf8, 4) == cf8);
 	CHECK(drv_wait(&b, 0, &id, &n, 3000) == 0 && id == head && n == SECTOR + 1);
 	CHECK(req_status(&b, 1) == 0 && req_data(&b, 1, SECTOR)[5] == fill(102, 1, 5));
-	CHECK(drv_used_now(&b, 0) == 13);
+	/* 13 requests: 39 descriptors, six and a half laps of 6 (wrap counter 1 again). */
+	CHECK(packed ? b.used_idx[0] == (VIRTQ_PACKED_WRAP | 3) && !drv_has_used(&b, 0)
+		     : drv_used_now(&b, 0) == 13);
 	CHECK(atomic_load(&r->msis) == 0 && atomic_load(&r->level[bgsi]) == 0);
 	dump(&b, &after);
 	CHECK(before.n == after.n && !memcmp(before.v, after.v, sizeof(before.v)));
@@ -346,12 +366,22 @@ static void roundtrip(bool mmio)
 
 static void test_roundtrip_pci(void)
 {
-	roundtrip(false);
+	roundtrip(false, false);
 }
 
 static void test_roundtrip_mmio(void)
 {
-	roundtrip(true);
+	roundtrip(true, false);
+}
+
+static void test_roundtrip_packed_pci(void)
+{
+	roundtrip(false, true);
+}
+
+static void test_roundtrip_packed_mmio(void)
+{
+	roundtrip(true, true);
 }
 
 /* virtio-mmio devices 0 and 8 share GSI 16, wired-OR: the disk (device 0)
@@ -414,7 +444,7 @@ static void test_pause_in_flight(void)
 	CHECK(blk_setup(&b, 128) == 0);
 	for (unsigned k = 0; k < nreq; k++) {
 		memset(req_data(&b, k, chunk), 0x40 + (int)k, chunk);
-		drv_publish(&b, 0, req_make(&b, k, T_OUT, (uint64_t)k * (chunk / SECTOR), chunk));
+		req_make(&b, k, T_OUT, (uint64_t)k * (chunk / SECTOR), chunk);
 	}
 	st16(drv_avail(&b, 0) + 4 + 2 * b.qsize, (uint16_t)(nreq - 1));   /* interrupt at the last */
 	drv_kick(&b, 0);
@@ -439,7 +469,6 @@ static void test_pause_in_flight(void)
 	for (int i = 0; i < 20; i++) {
 		CHECK(machine_virtio_pause(&r->m) == 0);
 		head = req_make(&b, 1, T_IN, (uint64_t)(i % 4) * (chunk / SECTOR), SECTOR);
-		drv_publish(&b, 0, head);
 		drv_kick(&b, 0);
 		if (i == 0) {
 			rig_sleep_us(20000);
@@ -483,7 +512,7 @@ static void unstarted_broken(bool mmio)
 	CHECK(r);
 	b.r = g.r = r;
 	CHECK(drv_status(&b) == (15 | 0x40) && drv_status(&g) == 0);
-	drv_publish(&b, 0, req_make(&b, 0, T_IN, 1, SECTOR));
+	req_make(&b, 0, T_IN, 1, SECTOR);
 	drv_kick(&b, 0);
 	CHECK(drv_wait(&b, 0, &id, &n, 30) == -1);
 	CHECK(blk_setup(&b, 8) == 0);
@@ -578,6 +607,7 @@ struct bench {
 };
 
 enum kind { K_RNG, K_BLK, K_CON };
+static bool bench_packed;                /* the device offers packed rings */
 
 static struct bench *bench_new(enum kind k, bool mmio)
 {
@@ -598,6 +628,8 @@ static struct bench *bench_new(enum kind k, bool mmio)
 		return NULL;
 	b->name = b->vd->name;
 	b->vd->mem = &b->r->m.mem;
+	if (bench_packed)
+		b->vd->features |= 1ULL << VIRTIO_F_RING_PACKED;
 	if (mmio)
 		b->t = virtio_mmio_new(b->r->m.mmio, 0xfe000000ULL,
 				       (struct irq_line){ &b->r->chip, 16 }, b->vd);
@@ -684,11 +716,12 @@ static int bench_good(struct bench *b, struct saved *out)
 		drv_attach_pci(&d, b->r, 1);
 	else
 		drv_attach_mmio(&d, b->r, 0);
-	if (drv_negotiate(&d, F_VERSION_1 | F_EVENT_IDX))
+	if (drv_negotiate(&d, F_VERSION_1 | F_EVENT_IDX | F_RING_PACKED) ||
+	    drv_packed(&d) != bench_packed)
 		return -1;
 	if (b->p)
 		drv_msix_on(&d), wr(&d, CC_MSIX, 2, 0);
-	drv_queue(&d, 0, 8, 1);
+	drv_queue(&d, 0, bench_packed ? 6 : 8, 1);
 	if (b->vd->nqueues > 1)
 		drv_queue(&d, 1, 8, 2);
 	drv_driver_ok(&d);
@@ -769,6 +802,20 @@ static void test_hostile_blk_pci(void)
 	CHECK(!why);
 }
 
+/* Packed: the ring positions with their wrap counters, a size that is
+ * not a power of two (6), chains that went round the ring. */
+static void test_hostile_blk_packed_pci(void)
+{
+	const char *why;
+
+	bench_packed = true;
+	why = hostile(K_BLK, false, NULL);
+	bench_packed = false;
+	if (why)
+		printf("  %s\n", why);
+	CHECK(!why);
+}
+
 static void test_hostile_console_pci(void)
 {
 	static const char *const variable[] = { "con.input", NULL };
@@ -787,6 +834,8 @@ int main(void)
 	}
 	RUN(test_roundtrip_pci);
 	RUN(test_roundtrip_mmio);
+	RUN(test_roundtrip_packed_pci);
+	RUN(test_roundtrip_packed_mmio);
 	RUN(test_mmio_shared_line);
 	RUN(test_pause_in_flight);
 	RUN(test_unstarted_broken_pci);
@@ -795,6 +844,7 @@ int main(void)
 	RUN(test_hostile_rng_pci);
 	RUN(test_hostile_rng_mmio);
 	RUN(test_hostile_blk_pci);
+	RUN(test_hostile_blk_packed_pci);
 	RUN(test_hostile_console_pci);
 	unlink(disk_path);
 	return TEST_EXIT();

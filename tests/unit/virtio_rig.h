@@ -270,7 +270,11 @@ enum {
 
 #define F_EVENT_IDX  (1ULL << 29)
 #define F_VERSION_1  (1ULL << 32)
+#define F_RING_PACKED (1ULL << 34)
 #define D_WRITE      VIRTQ_DESC_F_WRITE
+#define D_AVAIL      (1u << 7)            /* packed rings */
+#define D_USED       (1u << 15)
+#define RIG_MAX_ID   64                   /* packed buffer IDs the driver uses */
 
 struct drv {
 	struct rig *r;
@@ -282,8 +286,17 @@ struct drv {
 	unsigned nq;
 	uint16_t qsize;
 	uint64_t features;
+	/* Split: the rings' indices.  Packed (features has F_RING_PACKED): the
+	 * next slot to fill and to look for used, wrap counter in bit 15, and
+	 * each buffer ID's chain length. */
 	uint16_t avail_idx[2], used_idx[2];
+	uint8_t ndesc[2][RIG_MAX_ID];
 };
+
+static inline bool drv_packed(const struct drv *d)
+{
+	return d->features & F_RING_PACKED;
+}
 
 static inline uint64_t rd(struct drv *d, uint64_t off, unsigned size)
 {
@@ -413,7 +426,8 @@ static inline void drv_queue(struct drv *d, unsigned q, uint16_t size, uint16_t 
 
 	memset(rig_ptr(d->r, desc, 0x3000), 0, 0x3000);
 	d->qsize = size;
-	d->avail_idx[q] = d->used_idx[q] = 0;
+	/* Packed rings' wrap counters start at 1. */
+	d->avail_idx[q] = d->used_idx[q] = drv_packed(d) ? VIRTQ_PACKED_WRAP : 0;
 	if (d->mmio) {
 		wr(d, R_Q_SEL, 4, q);
 		wr(d, R_Q_NUM, 4, size);
@@ -483,21 +497,128 @@ static inline uint16_t drv_avail_event(struct drv *d, unsigned q)
 	return ld16(drv_used(d, q) + 4 + 8 * d->qsize);
 }
 
-/* The next used entry; -1 after ms milliseconds without one.  Asks for an
- * interrupt on the following one (EVENT_IDX's used_event). */
-static inline int drv_wait(struct drv *d, unsigned q, uint32_t *id, uint32_t *len, int ms)
+/* ---- packed rings: one ring of descriptors (at drv_ring), the driver's
+ * event suppression at + 0x1000, the device's at + 0x2000 ---- */
+
+static inline uint8_t *drv_pdesc(struct drv *d, unsigned q, uint16_t pos)
+{
+	return rig_ptr(d->r, drv_ring(d, q) + 16ULL * (pos & (VIRTQ_PACKED_WRAP - 1)), 16);
+}
+
+/* pos (with its wrap counter) n slots on. */
+static inline uint16_t drv_pnext(const struct drv *d, uint16_t pos, unsigned n)
+{
+	unsigned p = (pos & (VIRTQ_PACKED_WRAP - 1)) + n;
+
+	return p >= d->qsize ? (uint16_t)((pos & VIRTQ_PACKED_WRAP) ^ VIRTQ_PACKED_WRAP) | (uint16_t)(p - d->qsize)
+			     : (uint16_t)((pos & VIRTQ_PACKED_WRAP) | p);
+}
+
+/* Used at pos: both flag bits equal to pos's wrap counter. */
+static inline bool drv_pused(struct drv *d, unsigned q, uint16_t pos)
+{
+	uint16_t f = ld16(drv_pdesc(d, q, pos) + 14), w = pos & VIRTQ_PACKED_WRAP ? 1 : 0;
+
+	return !!(f & D_USED) == w && !!(f & D_AVAIL) == w;
+}
+
+/* The driver's event suppression: an interrupt only once the used
+ * position passes pos (EVENT_IDX), or flags as given. */
+static inline void drv_pevent(struct drv *d, unsigned q, uint16_t off_wrap, uint16_t flags)
+{
+	uint8_t *ev = drv_avail(d, q);
+
+	st16(ev, off_wrap);
+	st16(ev + 2, flags);
+}
+
+/* Whether a used buffer waits for the driver. */
+static inline bool drv_has_used(struct drv *d, unsigned q)
+{
+	return drv_packed(d) ? drv_pused(d, q, d->used_idx[q]) : drv_used_now(d, q) != d->used_idx[q];
+}
+
+/* One segment of a buffer. */
+struct drv_seg {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;                  /* D_WRITE or 0 */
+};
+
+/*
+ * Makes a buffer of n segments available, without a kick.  Split:
+ * descriptors head..head+n-1 chained, head published.  Packed: the next n
+ * slots with buffer ID head, the first one's flags written last.
+ */
+static inline void drv_offer(struct drv *d, unsigned q, uint16_t head, unsigned n,
+			     const struct drv_seg *seg)
+{
+	uint16_t pos = d->avail_idx[q], first_flags = 0;
+
+	if (!drv_packed(d)) {
+		for (unsigned k = 0; k < n; k++)
+			drv_desc(d, q, (uint16_t)(head + k), seg[k].addr, seg[k].len,
+				 (uint16_t)(seg[k].flags | (k + 1 < n ? VIRTQ_DESC_F_NEXT : 0)),
+				 (uint16_t)(head + k + 1));
+		drv_publish(d, q, head);
+		return;
+	}
+	for (unsigned k = 0; k < n; k++, pos = drv_pnext(d, pos, 1)) {
+		uint8_t *p = drv_pdesc(d, q, pos);
+		uint16_t f = (uint16_t)(seg[k].flags | (k + 1 < n ? VIRTQ_DESC_F_NEXT : 0) |
+					(pos & VIRTQ_PACKED_WRAP ? D_AVAIL : D_USED));
+
+		memcpy(p, &seg[k].addr, 8);
+		memcpy(p + 8, &seg[k].len, 4);
+		memcpy(p + 12, &head, 2);
+		if (k)
+			st16(p + 14, f);
+		else
+			first_flags = f;
+	}
+	st16(drv_pdesc(d, q, d->avail_idx[q]) + 14, first_flags);
+	d->ndesc[q][head % RIG_MAX_ID] = (uint8_t)n;
+	d->avail_idx[q] = pos;
+}
+
+/* The next used buffer, if any; with EVENT_IDX asks for an interrupt on
+ * the one after (used_event, or the driver's event suppression). */
+static inline bool drv_take(struct drv *d, unsigned q, uint32_t *id, uint32_t *len)
 {
 	uint8_t *u = drv_used(d, q);
 
-	for (int t = 0; drv_used_now(d, q) == d->used_idx[q]; t++) {
-		if (t >= ms * 10)
-			return -1;
-		rig_sleep_us(100);
+	if (drv_packed(d)) {
+		uint8_t *p = drv_pdesc(d, q, d->used_idx[q]);
+		uint16_t i = 0;
+
+		if (!drv_pused(d, q, d->used_idx[q]))
+			return false;
+		memcpy(&i, p + 12, 2);
+		memcpy(len, p + 8, 4);
+		*id = i;
+		d->used_idx[q] = drv_pnext(d, d->used_idx[q], d->ndesc[q][i % RIG_MAX_ID]);
+		if (d->features & F_EVENT_IDX)
+			drv_pevent(d, q, d->used_idx[q], 2);
+		return true;
 	}
+	if (drv_used_now(d, q) == d->used_idx[q])
+		return false;
 	memcpy(id, u + 4 + 8 * (d->used_idx[q] % d->qsize), 4);
 	memcpy(len, u + 8 + 8 * (d->used_idx[q] % d->qsize), 4);
 	d->used_idx[q]++;
 	st16(drv_avail(d, q) + 4 + 2 * d->qsize, d->used_idx[q]);
+	return true;
+}
+
+/* The next used entry; -1 after ms milliseconds without one.  Asks for an
+ * interrupt on the following one (EVENT_IDX's used_event). */
+static inline int drv_wait(struct drv *d, unsigned q, uint32_t *id, uint32_t *len, int ms)
+{
+	for (int t = 0; !drv_take(d, q, id, len); t++) {
+		if (t >= ms * 10)
+			return -1;
+		rig_sleep_us(100);
+	}
 	return 0;
 }
 
@@ -506,7 +627,8 @@ static inline int drv_wait(struct drv *d, unsigned q, uint32_t *id, uint32_t *le
 
 static inline int drv_rng_setup(struct drv *d, bool msix)
 {
-	if (drv_negotiate(d, F_VERSION_1))
+	/* A packed ring when the device offers one (packed=on). */
+	if (drv_negotiate(d, F_VERSION_1 | F_RING_PACKED))
 		return -1;
 	if (msix)
 		drv_msix_on(d);
@@ -520,8 +642,7 @@ static inline int drv_rng_read(struct drv *d)
 {
 	uint32_t id, n;
 
-	drv_desc(d, 0, 0, RIG_RNG_BUF, 64, D_WRITE, 0);
-	drv_publish(d, 0, 0);
+	drv_offer(d, 0, 0, 1, &(struct drv_seg){ RIG_RNG_BUF, 64, D_WRITE });
 	drv_kick(d, 0);
 	return drv_wait(d, 0, &id, &n, 3000) || id != 0 || n != 64 ? -1 : 0;
 }
