@@ -142,10 +142,15 @@ void vdev_negotiate(struct vdev *d)
 
 void vdev_set_queue(struct vdev *d, uint64_t desc, uint64_t avail, uint64_t used)
 {
+	vdev_set_queue_n(d, VQ_SIZE, desc, avail, used);
+}
+
+void vdev_set_queue_n(struct vdev *d, uint16_t n, uint64_t desc, uint64_t avail, uint64_t used)
+{
 	wr16(d->common + CC_Q_SELECT, 0);
-	if (rd16(d->common + CC_Q_SIZE) < VQ_SIZE)
-		guest_fail(NAME, "%s: queue 0 is smaller than %u", d->name, VQ_SIZE);
-	wr16(d->common + CC_Q_SIZE, VQ_SIZE);
+	if (rd16(d->common + CC_Q_SIZE) < n)
+		guest_fail(NAME, "%s: queue 0 is smaller than %u", d->name, n);
+	wr16(d->common + CC_Q_SIZE, n);
 	wr64(d->common + CC_Q_DESC, desc);
 	wr64(d->common + CC_Q_AVAIL, avail);
 	wr64(d->common + CC_Q_USED, used);
@@ -187,7 +192,7 @@ void vq_desc(struct vdev *d, unsigned i, uint64_t addr, uint32_t len, uint16_t f
 	v->next = next;
 }
 
-static void vq_kick(const struct vdev *d)
+void vq_kick(const struct vdev *d)
 {
 	wr16(d->notify + rd16(d->common + CC_Q_NOFF) * d->notify_mult, 0);
 }

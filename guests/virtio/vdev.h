@@ -25,6 +25,7 @@
 #define F_INDIRECT_DESC    28
 #define F_EVENT_IDX        29
 #define F_VERSION_1        32
+#define F_RING_PACKED      34
 
 #define VQ_SIZE            16
 #define D_NEXT             1
@@ -70,8 +71,9 @@ void vdev_probe(struct vdev *d, const char *name, uint16_t device, unsigned nth,
 uint8_t vdev_status(const struct vdev *d);
 /* Reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK read back. */
 void vdev_negotiate(struct vdev *d);
-/* Queue 0 with VQ_SIZE entries at the given ring addresses, enabled. */
+/* Queue 0 with VQ_SIZE (or n) entries at the given ring addresses, enabled. */
 void vdev_set_queue(struct vdev *d, uint64_t desc, uint64_t avail, uint64_t used);
+void vdev_set_queue_n(struct vdev *d, uint16_t n, uint64_t desc, uint64_t avail, uint64_t used);
 void vdev_driver_ok(struct vdev *d);
 /* All of the above with the rings in d->ring: a fresh, running device. */
 void vdev_start(struct vdev *d);
@@ -83,6 +85,8 @@ void vq_desc(struct vdev *d, unsigned i, uint64_t addr, uint32_t len, uint16_t f
 /* Puts head in the next avail slot, then publishes idx (normally +1). */
 void vq_publish_idx(struct vdev *d, uint16_t head, uint16_t idx);
 void vq_publish(struct vdev *d, uint16_t head);
+/* Notifies queue 0. */
+void vq_kick(const struct vdev *d);
 /* Polls for the next used element or DEVICE_NEEDS_RESET. */
 enum vq_wait vq_wait(struct vdev *d, struct vused_elem *e);
 

@@ -5,7 +5,8 @@
  * a virtqueue (garbage.c).  Expects, as tests/integration/virtio-guest.sh
  * sets up: a writable disk whose sector 0 carries the pattern below and whose
  * serial is given on the command line as serial=ID, a second disk with
- * readonly=on, --rng, and optionally --net (net.c).  Prints one line per case
+ * readonly=on, a third, read-only too, with packed=on (packed.c), --rng,
+ * and optionally --net (net.c).  Prints one line per case
  * and "virtio: PASS".
  */
 #include "guest.h"
@@ -22,7 +23,7 @@ struct blk_bufs blk_io;
 uint64_t ram_end, spare_ram;
 uint64_t disk_sectors;
 
-static struct vring_pages rings[4];
+static struct vring_pages rings[5];
 static uint8_t rng_buf[64];
 
 static const char *const outcome_names[O_COUNT] = {
@@ -79,18 +80,22 @@ enum outcome blk_result(struct vdev *d, uint16_t head)
 {
 	struct vused_elem e;
 	enum outcome o = wait_head(d, head, &e);
+
+	return o == O_OK ? blk_outcome(e.len) : o;
+}
+
+enum outcome blk_outcome(uint32_t used_len)
+{
 	uint8_t st = *(volatile uint8_t *)&blk_io.status;
 
-	if (o != O_OK)
-		return o;
-	if (st == 0xff && e.len == 0)
+	if (st == 0xff && used_len == 0)
 		return O_DROPPED;
 	switch (st) {
 	case 0: return O_OK;
 	case 1: return O_IOERR;
 	case 2: return O_UNSUPP;
 	}
-	gprintf(NAME ": status byte %#x, used len %u\n", st, e.len);
+	gprintf(NAME ": status byte %#x, used len %u\n", st, used_len);
 	return O_BAD;
 }
 
@@ -238,8 +243,8 @@ uint32_t guest_main(uint32_t magic, uint32_t mbi_addr)
 	const struct mb_info *mbi = phys_ptr(mbi_addr);
 	const char *cmdline = mb_cmdline(magic, mbi_addr);
 	uint64_t common = 1ULL << F_VERSION_1 | 1ULL << F_INDIRECT_DESC;
-	struct vdev blk, ro, rng;
-	const struct vdev *devs[] = { &blk, &ro, &rng };
+	struct vdev blk, ro, pk, rng;
+	const struct vdev *devs[] = { &blk, &ro, &pk, &rng };
 
 	if (magic != MB_BOOT_MAGIC)
 		guest_fail(NAME, "not started by a multiboot loader");
@@ -247,11 +252,15 @@ uint32_t guest_main(uint32_t magic, uint32_t mbi_addr)
 	vdev_probe(&blk, "blk", VIRTIO_DEV_BLK, 0,
 		   common | 1ULL << F_FLUSH | 1ULL << F_BLK_SIZE, &rings[0]);
 	vdev_probe(&ro, "blk-ro", VIRTIO_DEV_BLK, 1, common | 1ULL << F_RO, &rings[1]);
+	vdev_probe(&pk, "blk-packed", VIRTIO_DEV_BLK, 2,
+		   common | 1ULL << F_RO | 1ULL << F_EVENT_IDX | 1ULL << F_RING_PACKED, &rings[4]);
 	vdev_probe(&rng, "rng", VIRTIO_DEV_RNG, 0, common | 1ULL << F_EVENT_IDX, &rings[2]);
 	blk_legit(&blk, cmdline);
 	msix_tests(&blk);
 	blk_readonly(&ro);
 	blk_garbage(&blk);
+	rnd_seed((uint32_t)parse_num(cmdline_value(cmdline, "seed"), 1));
+	packed_tests(&pk, (unsigned)parse_num(cmdline_value(cmdline, "rounds"), 300));
 	vdev_start(&rng);
 	rng_alive(&rng);
 	gprintf(NAME ": rng: 16 random bytes\n");
@@ -261,7 +270,7 @@ uint32_t guest_main(uint32_t magic, uint32_t mbi_addr)
 	rng_alive(&rng);
 	net_tests(common, &rings[3]);
 	blk_alive(&blk);
-	pci_hammer(devs, 3, (unsigned)parse_num(cmdline_value(cmdline, "pci_rounds"), 1000));
+	pci_hammer(devs, 4, (unsigned)parse_num(cmdline_value(cmdline, "pci_rounds"), 1000));
 	gprintf(NAME ": PASS\n");
 	return GUEST_PASS;
 }

@@ -36,6 +36,8 @@ void blk_prepare(struct vdev *d, uint32_t type, uint64_t sector, uint32_t len,
 		 uint16_t data_flags);
 /* Waits for the request with this head and tells how it ended. */
 enum outcome blk_result(struct vdev *d, uint16_t head);
+/* How a request that came back with this used length ended (status byte). */
+enum outcome blk_outcome(uint32_t used_len);
 enum outcome rng_result(struct vdev *d, uint16_t head);
 /* A legitimate request on a healthy device must work; fails the guest if not. */
 void blk_alive(struct vdev *d);
@@ -51,6 +53,10 @@ void rng_hammer(struct vdev *d, unsigned rounds);
 
 /* net.c: only if there is a virtio-net device. */
 void net_tests(uint64_t features, struct vring_pages *ring);
+
+/* packed.c: the same disk on a packed ring (packed=on), legitimately and
+ * with garbage; d probed with VIRTIO_F_RING_PACKED wanted. */
+void packed_tests(struct vdev *d, unsigned hammer_rounds);
 
 /* msix.c: interrupts from the disk's queue 0; leaves MSI-X off. */
 void msix_tests(struct vdev *d);

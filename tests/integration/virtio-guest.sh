@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Runs the virtio test guest (guests/virtio/, `make guests`) under each
 # accelerator in ACCELS (default "kvm emu") with a writable disk, a
-# readonly=on disk and --rng.  The guest uses both disks legitimately, then
+# readonly=on disk, a third read-only disk on a packed virtqueue
+# (packed=on) and --rng.  The guest uses both disks legitimately, then
 # feeds garbage to the virtqueues; this checks its output, that vmon exits
 # with the guest's status, and afterwards the disk files: sector 1 holds
 # what the guest wrote and not one other byte changed.  As root, vmon also
@@ -21,7 +22,7 @@ ACCELS=${ACCELS:-kvm emu}
 RUN_TIMEOUT=${RUN_TIMEOUT:-60}
 SERIAL=vmon-virtio-0001
 SECTORS=128
-MIN_CASES=55
+MIN_CASES=76
 
 tmp=$(mktemp -d)
 ns=vmon-vg-$$
@@ -67,6 +68,15 @@ PATTERNS=(
 	'^virtio: case unknown-type: unsupp$'
 	'^virtio: case ring-used-misaligned: needs-reset$'
 	'^virtio: case rng-indirect-nested: (needs-reset|dropped)$'
+	'^virtio: packed reads over 3 laps: ok$'
+	'^virtio: packed ring of 12: ok$'
+	'^virtio: case packed-chain-partly-available: needs-reset$'
+	'^virtio: case packed-id-0xffff: ok$'
+	'^virtio: case packed-indirect-read: ok$'
+	'^virtio: case packed-used-looking: ignored$'
+	'^virtio: case packed-other-lap: ignored$'
+	'^virtio: case packed-device-area-beyond-ram: needs-reset$'
+	'^virtio: packed hammer: [0-9]+ rounds: '
 	'^virtio: rng hammer: [0-9]+ rounds: '
 	'^virtio: pci hammer: [0-9]+ accesses'
 	'^virtio: PASS$'
@@ -143,6 +153,7 @@ verdict() {
 	cmp -s "$tmp/disk.img" "$tmp/disk.want" ||
 		{ echo "disk.img differs from the expected contents: $(cmp "$tmp/disk.img" "$tmp/disk.want" 2>&1)"; return; }
 	cmp -s "$tmp/ro.img" "$tmp/disk.orig" || { echo "the readonly=on disk changed"; return; }
+	cmp -s "$tmp/pk.img" "$tmp/disk.orig" || { echo "the packed readonly=on disk changed"; return; }
 	[ "$accel" = kvm ] && irqfd_verdict "$out.err"
 }
 
@@ -173,6 +184,7 @@ for accel in $ACCELS; do
 	fi
 	cp "$tmp/disk.orig" "$tmp/disk.img"
 	cp "$tmp/disk.orig" "$tmp/ro.img"
+	cp "$tmp/disk.orig" "$tmp/pk.img"
 	out=$tmp/$accel.out
 	if [ -z "$no_net" ]; then
 		"${in_ns[@]}" python3 -c "$SENDER" vg0 >/dev/null 2>&1 &
@@ -181,14 +193,15 @@ for accel in $ACCELS; do
 	# -k: a vmon stuck on a device thread may not end on SIGTERM.
 	timeout -k 5 "$RUN_TIMEOUT" "${in_ns[@]}" "$VMON" run --stats --accel "$accel" --mem 64M \
 		--kernel "$GUEST" --cmdline "serial=$SERIAL" --disk "$tmp/disk.img,serial=$SERIAL" \
-		--disk "$tmp/ro.img,readonly=on" --rng "${net_args[@]}" --serial "file:$out" \
+		--disk "$tmp/ro.img,readonly=on" --disk "$tmp/pk.img,readonly=on,packed=on" \
+		--rng "${net_args[@]}" --serial "file:$out" \
 		</dev/null >/dev/null 2>"$out.err"
 	rc=$?
 	[ -n "$sender" ] && kill "$sender" 2>/dev/null
 	sender=
 	why=$(verdict "$out" "$rc")
 	if [ -z "$why" ]; then
-		echo "$label: $(grep -c '^virtio: case ' "$out") garbage cases, $(grep -o '[0-9]* rounds' "$out")"
+		echo "$label: $(grep -c '^virtio: case ' "$out") garbage cases, $(grep -o '[0-9]* rounds' "$out" | tr '\n' ' ')"
 		grep -m 1 -o 'interrupts raised: .*' "$out.err"
 		echo "PASS $label"
 		continue
