@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Debian's own kernel on vmon, one shared list of scenarios run under each
 # accelerator in ACCELS: a scripted shell session (uname -r, nproc, MemTotal,
-# poweroff), a reboot, and a panic (the same kernel as an ELF vmlinux, booted
-# through PVH).  Boots are few and the console quiet.
+# INTx interrupts from a virtio disk and rng with pci=nomsi, poweroff), a
+# reboot, and a panic (the same kernel as an ELF vmlinux, booted through
+# PVH).  Boots are few and the console quiet.
 # Needs build/linux/ (scripts/linux-guest.sh, which make test runs).
 set -u
 cd "$(dirname "$0")/../.."
@@ -52,13 +53,43 @@ why_failed() {
 	     "stderr: $(tail -2 "$tmp/$1.err" | tr '\n' '|')"
 }
 
+# INTx (pci=nomsi): the disk's 1024 reads and the rng's 64 bytes came
+# through, on IOAPIC lines; under KVM through irqfds that KVM resamples at
+# the EOI (KVM_CAP_IRQFD_RESAMPLE), none through KVM_IRQ_LINE for them.
+intx_verdict() {
+	local a=$1 name=$2 v line n
+	v=$(value "$name" INTX)
+	case "$v" in
+	"0 64 "[1-9]*) pass "$a/intx-pci-nomsi" ;;
+	*) fail "$a/intx-pci-nomsi" "dd status, rng bytes, IO-APIC virtio lines: '$v', want '0 64 N>0'"; return ;;
+	esac
+	[ "$a" = kvm ] || return
+	line=$(grep -m 1 'stats: INTx through' "$tmp/$name.err")
+	case "$line" in
+	*"through irqfds with resampling:"*)
+		n=$(sed -E 's/.*resampling: ([0-9]+) raised.*/\1/' <<<"$line")
+		if [ "$n" -gt 0 ]; then
+			echo "$a/intx-irqfd: ${line#*stats: }"
+			pass "$a/intx-irqfd"
+		else
+			fail "$a/intx-irqfd" "$line"
+		fi ;;
+	*"through KVM_IRQ_LINE"*) skip "$a/intx-irqfd" "${line#*stats: INTx through }" ;;
+	*) fail "$a/intx-irqfd" "no INTx line from --stats: $(tail -2 "$tmp/$name.err" | tr '\n' '|')" ;;
+	esac
+}
+
 run_accel() {
 	local a=$1 name release cpus memtotal want_kib
 	release=$(cat "$L/version")
 
+	# pci=nomsi: the disk and the rng interrupt through INTx (IOAPIC pins
+	# 16-19); the direct reads are a thousand interrupts.
 	name=$a-session
+	truncate -s 8M "$tmp/intx.raw"
 	session "$name" "$a" 2 512M \
-		'echo "R=$(uname -r)"; echo "N=$(nproc)"; echo "M=$(grep MemTotal /proc/meminfo)"; poweroff -f'
+		'echo "R=$(uname -r)"; echo "N=$(nproc)"; echo "M=$(grep MemTotal /proc/meminfo)"; dd if=/dev/vda of=/dev/null bs=4k count=1024 iflag=direct 2>/dev/null; echo "INTX=$? $(dd if=/dev/hwrng bs=16 count=4 2>/dev/null | wc -c) $(grep -c "IO-APIC.*virtio" /proc/interrupts)"; poweroff -f' \
+		--cmdline "console=ttyS0 quiet pci=nomsi" --disk "$tmp/intx.raw" --rng --stats
 	if ! grep -q VMON-INIT-OK "$tmp/$name.out"; then
 		fail "$a/boot-to-init" "$(why_failed "$name")"
 		return
@@ -78,6 +109,7 @@ run_accel() {
 		fail "$a/memtotal" "MemTotal '$memtotal' kB for --mem 512M"
 	fi
 	[ "$rc" = 0 ] && pass "$a/poweroff" || fail "$a/poweroff" "$(why_failed "$name")"
+	intx_verdict "$a" "$name"
 
 	# Also the virtio-mmio transport, found through ACPI: a disk on a packed
 	# ring (feature bit 34 taken) and the rng on a split one.

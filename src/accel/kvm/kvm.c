@@ -192,6 +192,7 @@ static void kvm_vm_destroy(struct machine *m)
 		atomic_store(&vm->heartbeat_stop, 1);
 		pthread_join(vm->heartbeat, NULL);
 	}
+	kvm_irq_destroy(vm);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)

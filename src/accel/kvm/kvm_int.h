@@ -17,6 +17,21 @@
 #define KVM_MSI_GSI_BASE 24
 #define KVM_MSI_GSIS     1024
 
+/* INTx: the level-triggered IOAPIC pins 16-23 that PCI slots and
+ * virtio-mmio devices drive, often from I/O threads. */
+#define KVM_INTX_FIRST 16
+#define KVM_INTX_LINES 8
+
+struct kvm_vm;
+
+/* One such pin on an irqfd with a resample eventfd (KVM_IRQFD_FLAG_RESAMPLE). */
+struct kvm_intx {
+	struct kvm_vm *vm;
+	unsigned gsi;
+	int trigger, resample;
+	atomic_int level;          /* what the devices drive, wired-OR already */
+};
+
 struct kvm_vm {
 	int kvm_fd, vm_fd;
 	int run_size;
@@ -27,6 +42,12 @@ struct kvm_vm {
 	uint8_t msi_used[KVM_MSI_GSIS];    /* msi_route[i] is in KVM's table */
 	uint8_t msi_taken[KVM_MSI_GSIS];   /* GSI base + i belongs to an irqfd */
 	atomic_ullong n_irqfd, n_signal_msi, n_irq_line;   /* --stats */
+	/* kvm_irq.c: INTx through irqfds, when KVM can resample them (intx_io
+	 * set; else KVM_IRQ_LINE, and intx_note says why). */
+	struct kvm_intx intx[KVM_INTX_LINES];
+	struct iothread *intx_io;
+	char intx_note[128];
+	atomic_ullong n_intx_irqfd, n_intx_resampled;
 	struct kvm_cpuid2 *cpuid;   /* what KVM supports; adjusted per vCPU */
 	uint32_t msr_list[X86_MAX_MSRS];  /* MSRs saved with the vCPU state */
 	int nmsrs;
@@ -75,6 +96,8 @@ void kvm_rescue_free(struct vcpu *v);
 void kvm_rescue_print_stats(struct machine *m);
 /* The routing table and irq_chip (kvm_irq.c); after KVM_CREATE_IRQCHIP. */
 int kvm_irq_init(struct kvm_vm *vm);
+/* Stops the INTx resample thread and closes its eventfds. */
+void kvm_irq_destroy(struct kvm_vm *vm);
 void kvm_irq_print_stats(struct machine *m);
 int kvm_setup_cpuid(struct vcpu *v);
 int kvm_pick_msrs(struct kvm_vm *vm);

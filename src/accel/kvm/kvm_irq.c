@@ -5,15 +5,26 @@
  * everything raised from user space, and irqfds for MSI sources: an I/O
  * thread raises a vector with one eventfd write, which KVM turns into the
  * MSI without a trip through the VM file descriptor's ioctl path.
+ *
+ * INTx (IOAPIC pins 16-23, level-triggered, driven by PCI slots and
+ * virtio-mmio devices) goes the same way when KVM can resample irqfds
+ * (KVM_CAP_IRQFD_RESAMPLE): raising the line is one eventfd write; KVM
+ * lowers it when the guest ends the interrupt (EOI) and says so on the
+ * resample eventfd, where a thread of ours raises it again if a device
+ * still drives it (the ISR bit not yet read).  Lowering the line is only
+ * remembered: the EOI does it.  Without the capability: KVM_IRQ_LINE.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "accel/kvm/kvm_int.h"
+#include "util/iothread.h"
 #include "util/log.h"
 
 /*
@@ -78,10 +89,42 @@ static int push_routes_locked(struct kvm_vm *vm)
 	return rc;
 }
 
+static void intx_raise(struct kvm_intx *l)
+{
+	uint64_t one = 1;
+
+	atomic_fetch_add_explicit(&l->vm->n_intx_irqfd, 1, memory_order_relaxed);
+	if (write(l->trigger, &one, sizeof(one)) != sizeof(one))
+		log_warn("INTx irqfd write for GSI %u: %s", l->gsi, strerror(errno));
+}
+
+/* The guest ended the interrupt and KVM lowered the line: still driven? */
+static void intx_resampled(void *opaque, uint32_t events)
+{
+	struct kvm_intx *l = opaque;
+
+	(void)events;
+	eventfd_drain(l->resample);
+	if (atomic_load_explicit(&l->level, memory_order_acquire)) {
+		atomic_fetch_add_explicit(&l->vm->n_intx_resampled, 1, memory_order_relaxed);
+		intx_raise(l);
+	}
+}
+
 static void kvm_irq_set_level(struct irq_chip *chip, unsigned gsi, int level)
 {
 	struct kvm_vm *vm = vm_of_chip(chip);
 	struct kvm_irq_level irq = { .irq = gsi, .level = (uint32_t)level };
+
+	if (vm->intx_io && gsi - KVM_INTX_FIRST < KVM_INTX_LINES) {
+		struct kvm_intx *l = &vm->intx[gsi - KVM_INTX_FIRST];
+
+		/* Stored before the write: a resample after it sees the level. */
+		atomic_store_explicit(&l->level, level, memory_order_release);
+		if (level)
+			intx_raise(l);
+		return;
+	}
 
 	atomic_fetch_add_explicit(&vm->n_irq_line, 1, memory_order_relaxed);
 	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
@@ -218,6 +261,92 @@ static void kvm_msi_unbind(struct irq_chip *chip, struct irq_msi *src)
 	src->binding = NULL;
 }
 
+static int intx_irqfd(struct kvm_vm *vm, struct kvm_intx *l, bool assign)
+{
+	struct kvm_irqfd req = {
+		.fd = (uint32_t)l->trigger, .gsi = l->gsi, .resamplefd = (uint32_t)l->resample,
+		.flags = assign ? KVM_IRQFD_FLAG_RESAMPLE : KVM_IRQFD_FLAG_DEASSIGN,
+	};
+
+	return ioctl(vm->vm_fd, KVM_IRQFD, &req);
+}
+
+void kvm_irq_destroy(struct kvm_vm *vm)
+{
+	if (!vm->intx_io)
+		return;
+	iothread_free(vm->intx_io);
+	vm->intx_io = NULL;
+	for (unsigned i = 0; i < KVM_INTX_LINES; i++) {
+		struct kvm_intx *l = &vm->intx[i];
+
+		if (l->trigger >= 0 && l->resample >= 0)
+			intx_irqfd(vm, l, false);
+		if (l->trigger >= 0)
+			close(l->trigger);
+		if (l->resample >= 0)
+			close(l->resample);
+		l->trigger = l->resample = -1;
+	}
+}
+
+/* Why INTx cannot go through resampling irqfds here, or NULL. */
+static const char *intx_unsupported(struct kvm_vm *vm)
+{
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQFD) <= 0)
+		return "no KVM_CAP_IRQFD";
+	if (ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQFD_RESAMPLE) <= 0)
+		return "no KVM_CAP_IRQFD_RESAMPLE";
+	return NULL;
+}
+
+/* An irqfd with a resample eventfd on each INTx pin, and the thread that
+ * answers the resamples; on any failure everything stays on KVM_IRQ_LINE. */
+static void intx_init(struct kvm_vm *vm)
+{
+	const char *why = intx_unsupported(vm);
+	int err = 0;
+
+	for (unsigned i = 0; i < KVM_INTX_LINES; i++)
+		vm->intx[i] = (struct kvm_intx){ .vm = vm, .gsi = KVM_INTX_FIRST + i,
+						 .trigger = -1, .resample = -1 };
+	if (why)
+		goto fallback;
+	vm->intx_io = iothread_new("intx-resample");
+	for (unsigned i = 0; vm->intx_io && i < KVM_INTX_LINES; i++) {
+		struct kvm_intx *l = &vm->intx[i];
+
+		l->trigger = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		l->resample = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (l->trigger < 0 || l->resample < 0 || intx_irqfd(vm, l, true) < 0) {
+			err = errno;
+			/* Not assigned: nothing to deassign. */
+			if (l->trigger >= 0)
+				close(l->trigger);
+			if (l->resample >= 0)
+				close(l->resample);
+			l->trigger = l->resample = -1;
+			why = "KVM_IRQFD with a resample eventfd failed";
+			goto fallback;
+		}
+		if (iothread_add(vm->intx_io, l->resample, EPOLLIN, intx_resampled, l)) {
+			why = "no thread for the resample eventfds";
+			goto fallback;
+		}
+	}
+	if (!vm->intx_io || iothread_start(vm->intx_io)) {
+		why = "no thread for the resample eventfds";
+		goto fallback;
+	}
+	snprintf(vm->intx_note, sizeof(vm->intx_note), "irqfds with resampling");
+	return;
+fallback:
+	kvm_irq_destroy(vm);
+	snprintf(vm->intx_note, sizeof(vm->intx_note), "KVM_IRQ_LINE (%s%s%s)", why,
+		 err ? ": " : "", err ? strerror(err) : "");
+	log_debug("INTx through %s", vm->intx_note);
+}
+
 int kvm_irq_init(struct kvm_vm *vm)
 {
 	int rc;
@@ -234,6 +363,8 @@ int kvm_irq_init(struct kvm_vm *vm)
 	pthread_mutex_lock(&vm->route_lock);
 	rc = push_routes_locked(vm);
 	pthread_mutex_unlock(&vm->route_lock);
+	if (!rc)
+		intx_init(vm);
 	return rc;
 }
 
@@ -246,4 +377,8 @@ void kvm_irq_print_stats(struct machine *m)
 		 (unsigned long long)atomic_load(&vm->n_irqfd),
 		 (unsigned long long)atomic_load(&vm->n_signal_msi),
 		 (unsigned long long)atomic_load(&vm->n_irq_line));
+	log_info("stats: INTx through %s: %llu raised through irqfd, %llu raised again on "
+		 "resample", vm->intx_note,
+		 (unsigned long long)atomic_load(&vm->n_intx_irqfd),
+		 (unsigned long long)atomic_load(&vm->n_intx_resampled));
 }
