@@ -35,7 +35,7 @@ GUEST_OBJS_ticker    := ticker/ticker.o
 GUEST_OBJS_tasks     := tasks/tasks.o tasks/tasks_asm.o
 GUEST_OBJS_sysarch   := sysarch/sysarch.o sysarch/sysarch_asm.o
 GUEST_OBJS_virtio    := virtio/virtio.o virtio/vdev.o virtio/garbage.o virtio/net.o \
-	virtio/pci_garbage.o virtio/msix.o virtio/packed.o
+	virtio/pci_garbage.o virtio/msix.o virtio/packed.o virtio/intx.o
 
 GUEST_BIN := $(GUEST32:%=$(GUEST_OUT)/%.elf) $(GUEST_OUT)/longmode.elf $(GUEST_OUT)/usermode.elf \
 	$(GUEST_OUT)/emubench.elf $(GUEST_OUT)/sysarch64.elf \

@@ -257,6 +257,7 @@ uint32_t guest_main(uint32_t magic, uint32_t mbi_addr)
 	vdev_probe(&rng, "rng", VIRTIO_DEV_RNG, 0, common | 1ULL << F_EVENT_IDX, &rings[2]);
 	blk_legit(&blk, cmdline);
 	msix_tests(&blk);
+	intx_tests(&blk);
 	blk_readonly(&ro);
 	blk_garbage(&blk);
 	rnd_seed((uint32_t)parse_num(cmdline_value(cmdline, "seed"), 1));

@@ -60,6 +60,8 @@ void packed_tests(struct vdev *d, unsigned hammer_rounds);
 
 /* msix.c: interrupts from the disk's queue 0; leaves MSI-X off. */
 void msix_tests(struct vdev *d);
+/* intx.c: the same disk's INTx through the IOAPIC; leaves the pin masked. */
+void intx_tests(struct vdev *d);
 
 /* pci_garbage.c: leaves every device in any state. */
 void pci_hammer(const struct vdev *const *devs, unsigned ndevs, unsigned rounds);
