@@ -614,6 +614,7 @@ static inline bool drv_take(struct drv *d, unsigned q, uint32_t *id, uint32_t *l
  * interrupt on the following one (EVENT_IDX's used_event). */
 static inline int drv_wait(struct drv *d, unsigned q, uint32_t *id, uint32_t *len, int ms)
 {
+	*id = *len = 0;
 	for (int t = 0; !drv_take(d, q, id, len); t++) {
 		if (t >= ms * 10)
 			return -1;
