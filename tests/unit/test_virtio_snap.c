@@ -310,7 +310,7 @@ static void roundtrip(bool mmio, bool packed)
 		CHECK(sector_check(&b, 100 + s, 1) == 0);
 	}
 	CHECK(drv_rng_read(&g) == 0);
-	CHECK(atomic_load(&r->level[gsi]) == 1);
+	CHECK(rig_line_level(r, gsi, 1) == 1);
 	CHECK(machine_virtio_pause(&r->m) == 0);
 	memset(req_data(&b, 1, SECTOR), 0, SECTOR);
 	head = req_make(&b, 1, T_IN, 102, SECTOR);

@@ -224,6 +224,14 @@ static inline void rig_sleep_us(long us)
 	nanosleep(&ts, NULL);
 }
 
+/* The line's level once it is level, or what it is after a second. */
+static inline int rig_line_level(struct rig *r, unsigned gsi, int level)
+{
+	for (int t = 0; t < 10000 && atomic_load(&r->level[gsi]) != level; t++)
+		rig_sleep_us(100);
+	return atomic_load(&r->level[gsi]);
+}
+
 /* ---- PCI configuration space, as a guest reaches it ---- */
 
 static inline uint32_t cfg_read(struct rig *r, unsigned slot, unsigned reg, unsigned size)
