@@ -5,7 +5,7 @@
  * ends the interrupt without reading ISR leaves the line up, so the
  * interrupt must come again (under KVM with resampling irqfds, vmon raises
  * the line again when KVM says the EOI happened); one that reads ISR
- * lowers it, and no more come.
+ * lowers it, and no more come but a few spurious ones.
  */
 #include "acpi.h"
 #include "guest.h"
@@ -22,6 +22,7 @@
 #define RTE_MASKED      (1u << 16)
 #define WAIT_READS      400000
 #define QUIET_READS     2000
+#define SPARE           3               /* interrupts that find ISR 0 */
 
 static volatile unsigned hits, isr_bits, leave_next;
 static uint64_t isr_addr;
@@ -75,24 +76,33 @@ void intx_tests(struct vdev *d)
 	wait_hits(d, ~0u, QUIET_READS);
 	hits = isr_bits = 0;
 
+	/*
+	 * A level line may interrupt more than needed: under KVM a raise can
+	 * reach the IOAPIC after the EOI it was meant for (KVM injects
+	 * resampling irqfds from a work queue, and vmon answers resamples on a
+	 * thread of its own), and the handler then finds ISR 0.  A few spare
+	 * interrupts are allowed; a storm, or none where one is owed, is not.
+	 */
 	leave_next = 1;
 	blk_alive(d);
 	wait_hits(d, 2, WAIT_READS);
-	if (hits != 2 || !(isr_bits & 1))
+	if (hits < 2 || !(isr_bits & 1))
 		guest_fail(NAME, "intx: %u interrupts (ISR %#x); a line left up at the EOI must "
 			   "interrupt again", hits, isr_bits);
 	wait_hits(d, ~0u, QUIET_READS);
-	if (hits != 2)
+	if (hits > 2 + SPARE)
 		guest_fail(NAME, "intx: %u interrupts after ISR was read, expected 2", hits);
-	gprintf(NAME ": intx: line left up at the EOI interrupts again: ok\n");
+	gprintf(NAME ": intx: line left up at the EOI interrupts again: ok (%u interrupts)\n",
+		hits);
 
 	hits = isr_bits = 0;
 	blk_alive(d);
 	wait_hits(d, 1, WAIT_READS);
 	wait_hits(d, ~0u, QUIET_READS);
-	if (hits != 1 || !(isr_bits & 1))
+	if (!hits || hits > 1 + SPARE || !(isr_bits & 1))
 		guest_fail(NAME, "intx: %u interrupts for one completion (ISR %#x)", hits, isr_bits);
-	gprintf(NAME ": intx: one completion, one interrupt: ok\n");
+	gprintf(NAME ": intx: a completion interrupts, reading ISR ends it: ok (%u interrupts)\n",
+		hits);
 
 	__asm__ volatile("cli" ::: "memory");
 	ioapic_route(base, gsi, VEC_INTX | RTE_LEVEL | RTE_MASKED);

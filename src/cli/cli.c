@@ -302,7 +302,6 @@ int cli_parse_run(int argc, char **argv, struct machine_config *cfg, struct cli_
 
 			on = false;
 			mode = console_mode(optarg, &on);
-
 			if (!mode || parse_serial(mode))
 				return usage_error("--virtio-console wants stdio, file:PATH or none"
 						   "[,packed=on|off]", optarg);
