@@ -117,42 +117,13 @@ static struct block *block_build(struct emu_blocks *bs, struct block *b, uint64_
 	return b;
 }
 
-/* memcmp(a, b, n) == 0 for a block's few bytes, without a call: words, the last one overlapping. */
-static inline int same_bytes(const uint8_t *a, const uint8_t *b, unsigned n)
-{
-	uint64_t x, y, d = 0;
-	uint32_t u, v;
-
-	if (n >= 8) {
-		for (unsigned i = 0; i + 8 < n; i += 8) {
-			memcpy(&x, a + i, 8);
-			memcpy(&y, b + i, 8);
-			d |= x ^ y;
-		}
-		memcpy(&x, a + n - 8, 8);
-		memcpy(&y, b + n - 8, 8);
-		return !(d | (x ^ y));
-	}
-	if (n >= 4) {
-		memcpy(&u, a, 4);
-		memcpy(&v, b, 4);
-		d = u ^ v;
-		memcpy(&u, a + n - 4, 4);
-		memcpy(&v, b + n - 4, 4);
-		return !(d | (u ^ v));
-	}
-	for (unsigned i = 0; i < n; i++)
-		d |= a[i] ^ b[i];
-	return !d;
-}
-
 static struct block *block_find(struct emu_blocks *bs, uint64_t lin, int mode, const uint8_t *p,
 				unsigned avail)
 {
 	struct block *b = &bs->table[(lin ^ (lin >> 12)) % BLOCKS];
 
 	if (b->lin == lin && b->mode == mode && b->len <= avail &&
-	    same_bytes(bs->bytes + b->bytes, p, b->len))
+	    !memcmp(bs->bytes + b->bytes, p, b->len))
 		return b;
 	return block_build(bs, b, lin, mode, p, avail);
 }
