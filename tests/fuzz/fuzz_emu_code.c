@@ -413,7 +413,7 @@ static unsigned long run_blocks(struct fuzz_vm *vm, const struct emu_env *env, e
 	while (total < MAX_STEPS && *res == EMU_OK) {
 		unsigned n;
 
-		*res = emu_run_block(cpu, &n);
+		*res = emu_run_blocks(cpu, 64, &n);
 		total += n;
 		check_segments(&vm->st);
 	}

@@ -26,6 +26,7 @@
 
 /* Instructions between looks at interrupts and the clock: ~10-100 us. */
 #define EMU_BATCH 4096
+#define EMU_CHAIN 256     /* instructions between two looks at kicks */
 #define NSEC 1000000000ULL
 
 /* How a vCPU is woken: deliveries bump seq; kicked cuts a batch short. */
@@ -420,7 +421,7 @@ static enum emu_result emu_batch(struct emu_vcpu *d)
 		int was_open = emu_window_open(&d->s);
 		unsigned k;
 
-		r = emu_run_block(d->cpu, &k);
+		r = emu_run_blocks(d->cpu, EMU_CHAIN, &k);
 		n += k;
 		d->insns += k;
 		if (r != EMU_OK || atomic_load_explicit(&d->wake->kicked, memory_order_relaxed))

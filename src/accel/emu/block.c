@@ -137,41 +137,41 @@ void emu_block_stats(const struct emu_cpu *c, uint64_t *runs, uint64_t *built, u
 	*clears = bs ? bs->clears - 1 : 0;    /* the first is the set-up */
 }
 
-enum emu_result emu_run_block(struct emu_cpu *c, unsigned *count)
+/*
+ * Runs the block at RIP: -1 when there is none (the caller steps), 0 when
+ * fast forms did all of it (nothing that can change the mode, the
+ * privilege level, IF or the TLB context ran), 1 otherwise.
+ */
+static int block_run(struct emu_cpu *c, struct emu_blocks *bs, int mode, unsigned *count,
+		     enum emu_result *res)
 {
 	struct x86_cpu_state *s = c->s;
-	struct emu_blocks *bs;
 	const struct emu_block_insn *insns;
 	const struct block *b;
 	const uint8_t *p;
-	enum emu_result r = EMU_OK;
 	unsigned avail, i;
-	int mode = emu_code_mode(c);
 	uint64_t mask = mode == 64 ? ~0ULL : mode == 32 ? 0xffffffffULL : 0xffffULL;
 	uint64_t rip = s->rip & (mode == 64 ? ~0ULL : 0xffffffffULL), lin;
+	int general = 0;
 
-	*count = 1;
-	if ((s->rflags & (X86_RFLAGS_TF | X86_RFLAGS_RF)) || emu_dr7_armed(s) || c->env.general_only ||
-	    !(bs = blocks_get(c)))
-		return emu_step(c);
 	if (mode == 64) {
 		if ((uint64_t)((int64_t)(rip << 16) >> 16) != rip)
-			return emu_step(c);      /* #GP */
+			return -1;      /* #GP */
 		lin = rip;
 	} else {
 		lin = (s->seg[X86_CS].base + rip) & 0xffffffffULL;
 	}
 	if (emu_fetch_ptr(c, lin, &p, &avail) || !p)
-		return emu_step(c);          /* faults and MMIO: the general path */
+		return -1;          /* faults and MMIO: the general path */
 	b = block_find(bs, lin, mode, p, avail);
 	/* No RIP in a block wraps around: each one's next is rip plus its end. */
 	if (!b || (mode != 64 && (rip + b->len - 1 > s->seg[X86_CS].limit || rip + b->len > mask)))
-		return emu_step(c);
+		return -1;
 	insns = &bs->insns[b->first];
 	bs->runs++;
 	c->code_page = (uintptr_t)p & ~(uintptr_t)0xfff;
 	c->smc = 0;
-	c->fast_ctx = emu_tlb_ctx(c);
+	*res = EMU_OK;
 	for (i = 0;;) {
 		const struct emu_block_insn *bi;
 
@@ -180,12 +180,70 @@ enum emu_result emu_run_block(struct emu_cpu *c, unsigned *count)
 			break;
 		/* No fast form, or it could not: the general executor, exactly. */
 		bi = &insns[i++];
-		r = emu_exec_decoded(c, &bi->in, rip + bi->end);
-		if (r != EMU_OK || s->rip != rip + bi->end || c->delivered || c->smc)
+		general = 1;
+		*res = emu_exec_decoded(c, &bi->in, rip + bi->end);
+		if (*res != EMU_OK || s->rip != rip + bi->end || c->delivered || c->smc)
 			break;
 		c->fast_ctx = emu_tlb_ctx(c);
 	}
 	c->code_page = 0;
 	*count = i;
+	return general || c->smc;
+}
+
+/* Whether blocks may run now: not while the general path tracks single-steps or breakpoints. */
+static struct emu_blocks *blocks_usable(struct emu_cpu *c)
+{
+	const struct x86_cpu_state *s = c->s;
+
+	if ((s->rflags & (X86_RFLAGS_TF | X86_RFLAGS_RF)) || emu_dr7_armed(s) || c->env.general_only)
+		return NULL;
+	return blocks_get(c);
+}
+
+enum emu_result emu_run_block(struct emu_cpu *c, unsigned *count)
+{
+	struct emu_blocks *bs = blocks_usable(c);
+	enum emu_result r;
+
+	*count = 1;
+	if (!bs)
+		return emu_step(c);
+	c->fast_ctx = emu_tlb_ctx(c);
+	if (block_run(c, bs, emu_code_mode(c), count, &r) < 0) {
+		*count = 1;
+		return emu_step(c);
+	}
+	return r;
+}
+
+enum emu_result emu_run_blocks(struct emu_cpu *c, unsigned max, unsigned *count)
+{
+	struct emu_blocks *bs = blocks_usable(c);
+	int mode, shadow = c->s->events.interrupt_shadow, k;
+	enum emu_result r = EMU_OK;
+	unsigned n;
+
+	*count = 1;
+	if (!bs)
+		return emu_step(c);
+	mode = emu_code_mode(c);
+	c->fast_ctx = emu_tlb_ctx(c);
+	*count = 0;
+	/*
+	 * Only fast forms ran in a block that gives 0: the mode and the TLB
+	 * context are still those computed here, IF did not change, and the
+	 * shadow (if one was up) is over after the first block.
+	 */
+	do {
+		k = block_run(c, bs, mode, &n, &r);
+		if (k < 0)
+			break;
+		*count += n;
+	} while (!k && r == EMU_OK && !shadow && *count < max);
+	if (k < 0 && !*count) {
+		*count = 1;
+		return emu_step(c);
+	}
 	return r;
 }

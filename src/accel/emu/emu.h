@@ -119,6 +119,12 @@ enum emu_result emu_step(struct emu_cpu *c);
  * at interrupts between calls sees each window open; results as emu_step.
  */
 enum emu_result emu_run_block(struct emu_cpu *c, unsigned *n);
+/*
+ * The same, going on to the next block while the last one ran only fast
+ * forms, until about max instructions (so that interrupts are still looked
+ * at soon enough); *n is how many ran.
+ */
+enum emu_result emu_run_blocks(struct emu_cpu *c, unsigned max, unsigned *n);
 /* Blocks run, blocks decoded, and times the decoded blocks were all dropped for room. */
 void emu_block_stats(const struct emu_cpu *c, uint64_t *runs, uint64_t *built, uint64_t *clears);
 

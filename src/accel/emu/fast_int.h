@@ -137,14 +137,16 @@ FAST_INLINE int canonical(uint64_t a)
 	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
 }
 
+/* PF of each low byte: set for an even number of ones. */
+#define PF2(n) n, n ^ 4, n ^ 4, n
+#define PF4(n) PF2(n), PF2(n ^ 4), PF2(n ^ 4), PF2(n)
+#define PF6(n) PF4(n), PF4(n ^ 4), PF4(n ^ 4), PF4(n)
+static const uint8_t fast_pf[256] = { PF6(4), PF6(0), PF6(0), PF6(4) };
+
+/* SF, ZF and PF of a result: shifts and a table, no branches. */
 FAST_INLINE uint64_t szp(uint64_t r, unsigned size)
 {
-	uint64_t f = r ? 0 : FL(ZF);
-
-	f |= ((r >> (size * 8 - 1)) & 1) ? FL(SF) : 0;
-	if (!__builtin_parity((unsigned)(r & 0xff)))
-		f |= FL(PF);
-	return f;
+	return ((r >> (size * 8 - 8)) & FL(SF)) | (r ? 0 : FL(ZF)) | fast_pf[r & 0xff];
 }
 
 FAST_INLINE int cond(uint64_t f, unsigned cc)
