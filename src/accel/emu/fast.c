@@ -424,12 +424,27 @@ FAST_INLINE int cmov_form(struct emu_cpu *c, const struct x86_insn *in, int sk, 
 	X(nm##_mem##z, cmov_form(c, in, K_MEM, z))
 #define CMOV_FORMS(X) WIDE(X, CMOV_SIZE, cmov)
 
-/* ---- every form: a function (emu_step's) and a label of the block runner ---- */
+/* ---- near JMP and Jcc (64-bit code, 64-bit operand size): a block's last instruction ---- */
+
+FAST_INLINE int jcc_form(struct emu_cpu *c, const struct x86_insn *in, int conditional)
+{
+	uint64_t t = c->s->rip + in->imm;
+
+	if (conditional && !cond(c->s->rflags, in->opcode & 0xf))
+		return 0;
+	if (!canonical(t))
+		return EMU_FAST_MISS;
+	c->s->rip = t;
+	return 0;
+}
+
+/* ---- every form, a label of the block runner ---- */
 
 #define FAST_FORMS(X) \
 	ALU_FORMS(X) UNARY_FORMS(X) SHIFT_FORMS(X) IMUL_FORMS(X) MOV_FORMS(X) \
 	SETCC_FORMS(X) CMOV_FORMS(X) \
-	SIZES(X, MOVZI_SIZE, mov_z_imm) WIDE(X, LEA_SIZE, lea) X(nop, 0)
+	SIZES(X, MOVZI_SIZE, mov_z_imm) WIDE(X, LEA_SIZE, lea) X(nop, 0) \
+	X(jmp, jcc_form(c, in, 0)) X(jcc, jcc_form(c, in, 1))
 
 /* FF_CALL: a form of fast_ctrl.c, called through its pointer. */
 #define X_ID(name, body) FF_##name,
@@ -615,6 +630,11 @@ static unsigned select_form(const struct x86_insn *in)
 		return reg ? FF_setcc_reg : FF_setcc_mem;
 	case OP_CMOVCC:
 		return cmov_forms[wide][rm];
+	case OP_JMP:
+	case OP_JCC:
+		if (in->mode != 64 || in->opsize != 8)
+			return FF_NONE;
+		return in->op == OP_JMP ? FF_jmp : FF_jcc;
 	}
 	return emu_fast_select_ctrl(in) ? FF_CALL : FF_NONE;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fast forms of the stack and near control transfers in 64-bit code with
- * 64-bit operands: PUSH/POP, JMP, Jcc, CALL, RET, indirect JMP/CALL.  A
+ * 64-bit operands: PUSH/POP, CALL, RET, indirect JMP/CALL (JMP and Jcc are
+ * the runner's own, in fast.c).  A
  * branch target is checked (canonical) before anything changes; a miss
  * leaves the instruction to the general executor, as in fast.c.
  */
@@ -47,23 +48,6 @@ static int f_pop_z(struct emu_cpu *c, const struct x86_insn *in)
 	s->gpr[X86_RSP] += 8;
 	s->gpr[(in->opcode & 7) | ((in->rex & 1) << 3)] = v;
 	return 0;
-}
-
-static int f_jmp(struct emu_cpu *c, const struct x86_insn *in)
-{
-	uint64_t t = c->s->rip + in->imm;
-
-	if (!canonical(t))
-		return EMU_FAST_MISS;
-	c->s->rip = t;
-	return 0;
-}
-
-static int f_jcc(struct emu_cpu *c, const struct x86_insn *in)
-{
-	if (!cond(c->s->rflags, in->opcode & 0xf))
-		return 0;
-	return f_jmp(c, in);
 }
 
 static int f_call(struct emu_cpu *c, const struct x86_insn *in)
@@ -138,10 +122,6 @@ emu_fast_fn emu_fast_select_ctrl(const struct x86_insn *in)
 		return f_pop_z;
 	case OP_PUSH_I:
 		return f_push_imm;
-	case OP_JMP:
-		return f_jmp;
-	case OP_JCC:
-		return f_jcc;
 	case OP_CALL:
 		return f_call;
 	case OP_RET:
