@@ -203,18 +203,7 @@ static struct emu_blocks *blocks_usable(struct emu_cpu *c)
 
 enum emu_result emu_run_block(struct emu_cpu *c, unsigned *count)
 {
-	struct emu_blocks *bs = blocks_usable(c);
-	enum emu_result r;
-
-	*count = 1;
-	if (!bs)
-		return emu_step(c);
-	c->fast_ctx = emu_tlb_ctx(c);
-	if (block_run(c, bs, emu_code_mode(c), count, &r) < 0) {
-		*count = 1;
-		return emu_step(c);
-	}
-	return r;
+	return emu_run_blocks(c, 1, count);    /* every block runs at least one instruction */
 }
 
 enum emu_result emu_run_blocks(struct emu_cpu *c, unsigned max, unsigned *count)

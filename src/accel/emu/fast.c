@@ -19,7 +19,7 @@
 
 /* emu_alu's results and flags, inlined (op is a constant in each handler): ADD..CMP and TEST. */
 FAST_INLINE uint64_t alu(struct x86_cpu_state *s, unsigned op, uint64_t a, uint64_t b,
-			   unsigned size)
+			 unsigned size)
 {
 	uint64_t m = emu_mask(size), msb = 1ULL << (size * 8 - 1), cin, r, f;
 
@@ -62,10 +62,8 @@ FAST_INLINE uint64_t alu(struct x86_cpu_state *s, unsigned op, uint64_t a, uint6
 
 /* ---- ALU ops: one handler per operand form ---- */
 
-
-FAST_INLINE uint64_t src_val(const struct x86_cpu_state *s,
-							     const struct x86_insn *in, int k,
-							     unsigned size)
+FAST_INLINE uint64_t src_val(const struct x86_cpu_state *s, const struct x86_insn *in, int k,
+			     unsigned size)
 {
 	switch (k) {
 	case K_RM: return rget(s, in, in->rm, size);
@@ -113,7 +111,6 @@ FAST_INLINE int alu_form(struct emu_cpu *c, const struct x86_insn *in, int dk, i
 		rset(s, in, dst_reg(in, dk), size, r);
 	return 0;
 }
-
 
 /*
  * Each form exists for each operand size (1, 2, 4, 8 bytes), so that the
@@ -382,8 +379,7 @@ FAST_INLINE int lea(struct emu_cpu *c, const struct x86_insn *in, unsigned size)
 #define MOVZI_SIZE(X, nm, z) X(nm##z, mov_z_imm(c, in, z))
 #define LEA_SIZE(X, nm, z) X(nm##z, lea(c, in, z))
 
-FAST_INLINE int setcc_form(struct emu_cpu *c,
-							    const struct x86_insn *in, int dk)
+FAST_INLINE int setcc_form(struct emu_cpu *c, const struct x86_insn *in, int dk)
 {
 	uint64_t v = cond(c->s->rflags, in->opcode & 0xf);
 
