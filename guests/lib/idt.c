@@ -45,6 +45,15 @@ void idt_set_handler(uint8_t vector, idt_handler fn)
 		handlers[vector] = fn;
 }
 
+uint64_t *idt_entry(uint8_t vector)
+{
+	if (vector >= IDT_VECTORS) {
+		gprintf("guest: no IDT entry %u\n", vector);
+		guest_exit(GUEST_FAIL);
+	}
+	return (uint64_t *)&idt[vector];
+}
+
 void idt_dispatch(struct idt_frame *f)
 {
 	if (f->vector < IDT_VECTORS && handlers[f->vector]) {

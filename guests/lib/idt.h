@@ -24,6 +24,8 @@ void idt_init(void);
 /* Loads the already filled table: for APs. */
 void idt_load(void);
 void idt_set_handler(uint8_t vector, idt_handler fn);
+/* A vector's gate as a raw descriptor, for a guest to write a gate of its own in place. */
+uint64_t *idt_entry(uint8_t vector);
 /* Called by the stubs in isr.S. */
 void idt_dispatch(struct idt_frame *f);
 

@@ -121,15 +121,6 @@ static void gdt_init(void)
 	__asm__ volatile("ltr %w0" : : "r"(SEL_TSS_MAIN));
 }
 
-/* An IDT entry written in place (the library's table, found with SIDT). */
-static uint64_t *idt_entry(unsigned vec)
-{
-	struct { uint16_t limit; uint32_t base; } __attribute__((packed)) p;
-
-	__asm__ volatile("sidt %0" : "=m"(p));
-	return (uint64_t *)(uintptr_t)(p.base + 8 * vec);
-}
-
 static uint32_t read_eflags(void)
 {
 	uint32_t v;
