@@ -513,6 +513,9 @@ struct emu_host_fp {
 int emu_host_fp_available(void);
 void emu_host_fp_load(struct emu_host_fp *r, const struct x86_cpu_state *s);
 void emu_host_fp_run(struct emu_host_fp *r);
+/* PE of a generic SSE op after an unmasked OE/UE (sse_unbounded.c); -1 if unknown. */
+int emu_sse_unbounded_pe(uint8_t op, int pfx, uint32_t mxcsr, const uint8_t dst[16],
+			 const uint8_t src[16]);
 
 /* ---- operands (exec.c) ---- */
 struct emu_operand {

@@ -95,16 +95,32 @@ static unsigned mem_size(uint8_t op, int pfx)
 	return 0;
 }
 
+#define MXCSR_PE  0x20u
 #define MXCSR_OE  0x08u
 #define MXCSR_UE  0x10u
 #define MXCSR_UM  0x800u
 #define MXCSR_FTZ 0x8000u
 
-/* Runs the stub; commits MXCSR flags; 1 if an unmasked exception (no result). */
-static int run(struct emu_cpu *c, struct emu_host_fp *r, unsigned idx)
+static uint32_t adjusted_pe(const struct emu_cpu *c, uint8_t op, uint32_t mxcsr,
+			    const uint8_t ops[32], uint32_t raised)
+{
+	int pe = emu_sse_unbounded_pe(op, emu_sse_prefix(&c->insn), mxcsr, ops, ops + 16);
+
+	if (pe < 0)     /* DPPS/DPPD: the masked run's */
+		return raised;
+	return (raised & ~MXCSR_PE) | (pe ? MXCSR_PE : 0);
+}
+
+/*
+ * Runs the stub; commits MXCSR flags; 1 if an unmasked exception (no
+ * result).  op is the generic op (0 for the others), whose lanes
+ * sse_unbounded.c can compute again.
+ */
+static int run(struct emu_cpu *c, struct emu_host_fp *r, unsigned idx, uint8_t op)
 {
 	uint32_t mxcsr, after, raised, unmasked;
 	struct emu_host_fp again;
+	uint8_t ops[32];
 
 	memcpy(&mxcsr, c->s->xsave + EMU_FX_MXCSR, 4);
 	after = (mxcsr & ~0x3fu) | 0x1f80;
@@ -112,6 +128,7 @@ static int run(struct emu_cpu *c, struct emu_host_fp *r, unsigned idx)
 	r->stub = SSE_STUBS + 8 * idx;
 	r->mem = NULL;
 	again = *r;
+	memcpy(ops, r->img + EMU_FX_XMM, 32);
 	emu_host_fp_run(r);
 	memcpy(&after, r->img + EMU_FX_MXCSR, 4);
 	raised = after & 0x3f;
@@ -134,12 +151,14 @@ static int run(struct emu_cpu *c, struct emu_host_fp *r, unsigned idx)
 	/*
 	 * An unmasked pre-computation exception (IE, DE, ZE) traps before the
 	 * post-computation ones (OE, UE, PE) are looked for: only its group
-	 * is flagged, though the host, all masked, computed on.  (After an
+	 * is flagged, though the host, all masked, computed on.  After an
 	 * unmasked OE or UE the CPU flags PE by the exponent-adjusted result,
-	 * which the masked run does not show: PE there is the masked run's.)
+	 * which the masked run does not show.
 	 */
 	if (unmasked & 7)
 		raised &= 7;
+	else if ((unmasked & (MXCSR_OE | MXCSR_UE)) && op)
+		raised = adjusted_pe(c, op, mxcsr, ops, raised);
 	mxcsr |= raised;
 	memcpy(c->s->xsave + EMU_FX_MXCSR, &mxcsr, 4);
 	if (unmasked) {
@@ -168,7 +187,7 @@ static int generic(struct emu_cpu *c, int pfx, unsigned k)
 	memcpy(r.img + EMU_FX_XMM + 16, src, 16);
 	r.rflags = c->s->rflags;
 	r.rax = 0;
-	if (run(c, &r, op == 0xc2 ? CMP_BASE + pfx * 8 + (in->imm & 7) : k * 4 + pfx))
+	if (run(c, &r, op == 0xc2 ? CMP_BASE + pfx * 8 + (in->imm & 7) : k * 4 + pfx, op))
 		return -1;
 	if (op == 0x2e || op == 0x2f) {
 		/* ZF PF CF from the compare; the host cleared OF SF AF. */
@@ -220,7 +239,7 @@ static int mmx_convert(struct emu_cpu *c, int pd)
 	}
 	r.rflags = c->s->rflags;
 	r.rax = 0;
-	if (run(c, &r, MMX_CVT_BASE + k * 2 + pd))
+	if (run(c, &r, MMX_CVT_BASE + k * 2 + pd, 0))
 		return -1;
 	if (!k) {
 		memcpy(emu_xmm(c, in->reg), r.img + EMU_FX_XMM, 16);
@@ -257,7 +276,7 @@ static int convert(struct emu_cpu *c, int pfx)
 			return -1;
 		memcpy(r.img + EMU_FX_XMM + 16, src, 16);
 	}
-	if (run(c, &r, CVT_BASE + k * 4 + (pfx == P_F2) * 2 + w))
+	if (run(c, &r, CVT_BASE + k * 4 + (pfx == P_F2) * 2 + w, 0))
 		return -1;
 	if (k == 0)
 		memcpy(emu_xmm(c, in->reg), r.img + EMU_FX_XMM, 16);
@@ -284,7 +303,7 @@ int emu_sse_fp_3a(struct emu_cpu *c, const uint8_t src[16])
 	r.rflags = c->s->rflags;
 	r.rax = 0;
 	if (run(c, &r, op >= 0x40 ? DP_BASE + (op - 0x40) * 256u + imm
-				  : ROUND_BASE + (op - 0x08) * 16u + (imm & 15)))
+				  : ROUND_BASE + (op - 0x08) * 16u + (imm & 15), 0))
 		return -1;
 	memcpy(emu_xmm(c, in->reg), r.img + EMU_FX_XMM, 16);
 	return 0;
