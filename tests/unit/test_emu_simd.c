@@ -562,6 +562,44 @@ static void test_not_in_model(void)
 	CHECK_EQ(st.rip, HANDLER + EXC_GP);
 }
 
+/*
+ * Prefixes that make no instruction of the model are #UD, as on the host
+ * CPU (checked natively with a SIGILL handler): F3/F2 on MOVAPS/MOVAPD/
+ * MOVNTPS, 66/F3/F2 on EMMS and on the fences, 0F B8 without F3.  The
+ * SSE ones are #UD even with CR0.TS, undefined opcodes being no SSE
+ * instruction to find unavailable.
+ */
+static void test_prefix_ud(void)
+{
+	static const struct { const char *b; unsigned len; } ud[] = {
+		{ "\xf3\x0f\x28\xc1", 4 }, { "\xf2\x0f\x28\xc1", 4 },
+		{ "\xf3\x0f\x29\x03", 4 }, { "\xf2\x0f\x29\xc1", 4 },
+		{ "\xf3\x0f\x2b\x03", 4 }, { "\xf2\x0f\x2b\x03", 4 },
+		{ "\x66\x0f\x77", 3 }, { "\xf3\x0f\x77", 3 },
+		{ "\x66\x0f\xae\xe8", 4 }, { "\xf3\x0f\xae\xe8", 4 },   /* lfence */
+		{ "\x66\x0f\xae\xf0", 4 }, { "\xf2\x0f\xae\xf0", 4 },   /* mfence */
+		{ "\xf3\x0f\xae\xf8", 4 },                                 /* sfence */
+		{ "\x0f\xb8\xc1", 3 }, { "\x66\x0f\xb8\xc1", 4 },         /* popcnt w/o F3 */
+	};
+
+	for (unsigned i = 0; i < sizeof(ud) / sizeof(ud[0]); i++) {
+		fresh_fpu();
+		if (i < 8)
+			st.cr0 |= X86_CR0_TS;
+		CHECK_EQ(run_faulting(ud[i].b, ud[i].len), EMU_OK);
+		CHECK_EQ(st.rip, HANDLER + EXC_UD);
+		st.cr0 &= ~X86_CR0_TS;
+	}
+	/* The forms with their own prefix still run. */
+	fresh_fpu();
+	CHECK_EQ(run_faulting("\x0f\xae\xe8", 3), EMU_OK);
+	CHECK_EQ(st.rip, CODE + 3);
+	CHECK_EQ(run_faulting("\xf3\x0f\xb8\xc1", 4), EMU_OK);
+	CHECK_EQ(st.rip, CODE + 4);
+	CHECK_EQ(run_faulting("\x0f\x77", 2), EMU_OK);
+	CHECK_EQ(st.rip, CODE + 2);
+}
+
 /* TOP and the abridged tag word of the x87 image. */
 static unsigned fpu_top(void)
 {
@@ -744,6 +782,7 @@ int main(void)
 	RUN(test_x87_pending_exception);
 	RUN(test_device_not_available);
 	RUN(test_not_in_model);
+	RUN(test_prefix_ud);
 	RUN(test_mmx_conversion_faults);
 	RUN(test_crypto_faults);
 	RUN(test_pinsrb_register);

@@ -343,6 +343,8 @@ static int bit_scan(struct emu_cpu *c, int op, unsigned size)
 	unsigned bits = size * 8;
 	uint64_t v, r;
 
+	if (op == OP_POPCNT && c->insn.rep != 0xf3)
+		return emu_ud(c);     /* 0F B8 without F3 is JMPE, which no x86-64 has */
 	emu_opnd_decode(c, OPND_G, size, &d);
 	emu_opnd_decode(c, OPND_E, size, &s);
 	if (emu_opnd_read(c, &s))

@@ -397,7 +397,15 @@ int emu_exec_sse(struct emu_cpu *c)
 		return emu_exec_ssse3(c);
 	if (op == 0xc3)
 		return movnti(c);
+	/*
+	 * Opcodes with no form for their prefix are #UD before any state is
+	 * looked at, as on the host CPU: F3/F2 MOVAPS, MOVAPD, MOVNTPS, EMMS.
+	 */
+	if ((op == 0x28 || op == 0x29 || op == 0x2b) && pfx >= P_F3)
+		return emu_ud(c);
 	if (op == 0x77) {
+		if (pfx != P_NONE)
+			return emu_ud(c);
 		if (emu_mmx_usable(c))
 			return -1;
 		emu_emms(c);
@@ -418,8 +426,6 @@ int emu_exec_sse(struct emu_cpu *c)
 	switch (op) {
 	case 0x10: case 0x11: case 0x28: case 0x29: case 0x2b:
 	case 0x6f: case 0x7f: case 0xe7: case 0xd6:
-		if ((op == 0x28 || op == 0x29 || op == 0x2b) && pfx >= P_F3)
-			return emu_unimpl(c);
 		if ((op == 0x6f || op == 0x7f) && pfx == P_F2)
 			return emu_ud(c);
 		return moves(c, pfx);

@@ -538,8 +538,11 @@ int emu_exec_sys(struct emu_cpu *c)
 	switch (op) {
 	case OP_NOP:
 	case OP_PAUSE:
-	case OP_FENCE:
 		return 0;
+	case OP_FENCE:
+		/* 66/F3/F2 make other instructions (TPAUSE, UMWAIT, INCSSP...)
+		 * that this model lacks: #UD, as on the host CPU. */
+		return emu_sse_prefix(in) == P_NONE ? 0 : emu_ud(c);
 	case OP_CLFLUSH:     /* and CLFLUSHOPT (66), CLWB (66 0F AE /6) */
 	case OP_XSAVEOPT:
 		return cache_line_op(c);
