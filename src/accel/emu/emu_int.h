@@ -199,12 +199,18 @@ struct emu_cpu {
 	int halted;
 	int unimplemented;    /* set by the executor: undo and report */
 	int io_stopped;       /* ... because env.io_stop took the access */
-	int shadow;           /* STI / MOV SS: interrupts blocked for one insn */
+	int shadow;           /* EMU_SHADOW_*: interrupts blocked for one insn */
 	int delivered;        /* the instruction delivered an event itself */
 	int triple;           /* ... and that ended in a triple fault */
 	int keep_regs;        /* a faulting REP string op keeps its progress */
 	int task_trap;        /* a task switch loaded a TSS with T set: #DB is due */
 	unsigned db_hits;     /* data and I/O breakpoints (DR6 B0-B3) the instruction met */
+	/*
+	 * The DR6 bits (B0-B3, BS) of a #DB trap that a MOV SS or POP SS
+	 * caused: held past the next instruction (SDM vol. 3 6.8.3), then
+	 * delivered with that instruction's own.
+	 */
+	uint64_t db_held;
 	/*
 	 * What the CPUID model says of paging (mmu.c, found on the first walk
 	 * after emu_cpu_new or emu_cpu_flush_tlb): the physical-address bits
@@ -229,10 +235,15 @@ enum {
 	EXC_GP = 13, EXC_PF = 14, EXC_MF = 16, EXC_AC = 17, EXC_XM = 19,
 };
 
+#define EMU_DR6_BD (1ULL << 13)   /* general detect: a MOV DR with DR7.GD */
 #define EMU_DR6_BS (1ULL << 14)   /* single step */
 #define EMU_DR6_BT (1ULL << 15)   /* task switch to a TSS with T set */
 
 /* DR7 enables a breakpoint (L0-L3, G0-G3): emu then runs the general executor only (debug.c). */
+#define EMU_DR7_GD (1ULL << 13)
+/* KVM's encoding of the interrupt shadow (x86_events.interrupt_shadow). */
+#define EMU_SHADOW_MOV_SS 1
+#define EMU_SHADOW_STI 2
 static inline int emu_dr7_armed(const struct x86_cpu_state *s)
 {
 	return (s->dr[7] & 0xff) != 0;

@@ -311,6 +311,9 @@ int emu_deliver(struct emu_cpu *c, int vec, int kind, int has_err, uint32_t err,
 			r = deliver_real(c, vec, ret_rip);
 		if (!r) {
 			c->nesting++;
+			/* The handler may use the debug registers (SDM vol. 3 18.2.4). */
+			if (kind == EV_EXCEPTION && vec == EXC_DB)
+				c->s->dr[7] &= ~EMU_DR7_GD;
 			if (!c->task_trap)
 				return 0;
 			/* Into a task whose TSS has T set: a #DB trap (DR6.BT) before

@@ -450,6 +450,9 @@ static enum emu_result deliver_fault(struct emu_cpu *c, const struct snapshot *s
 
 	if (!emu_protected(c))
 		has_err = 0;
+	/* The one #DB an instruction raises as a fault: general detect (MOV DR). */
+	if (vec == EXC_DB)
+		c->s->dr[6] = (c->s->dr[6] & ~0xfULL) | EMU_DR6_BD;
 	if (emu_deliver(c, vec, EV_EXCEPTION, has_err, err, c->s->rip))
 		return c->unimplemented ? undone(c, sn) : EMU_TRIPLE_FAULT;
 	return EMU_OK;
@@ -465,16 +468,51 @@ static void step_begin(struct emu_cpu *c)
 }
 
 /*
+ * A #DB trap after an instruction (or after the event it delivered):
+ * bits are DR6's B0-B3 (replacing the old ones when any is set), BS, BT.
+ */
+static enum emu_result debug_trap(struct emu_cpu *c, const struct snapshot *sn, uint64_t bits)
+{
+	struct x86_cpu_state *s = c->s;
+
+	if (bits & 0xf)
+		s->dr[6] &= ~0xfULL;
+	s->dr[6] |= bits;
+	c->insn_rip = s->rip;
+	if (emu_deliver(c, EXC_DB, EV_EXCEPTION, 0, 0, s->rip))
+		return c->unimplemented ? undone(c, sn) : EMU_TRIPLE_FAULT;
+	return EMU_OK;
+}
+
+/*
+ * The instruction after a MOV SS or POP SS faulted: its handler is
+ * entered, then the held #DB is delivered before the handler's first
+ * instruction, as it is after an INT n or SYSCALL there.
+ */
+static enum emu_result fault_then_held(struct emu_cpu *c, const struct snapshot *sn)
+{
+	enum emu_result r = deliver_fault(c, sn);
+
+	if (r != EMU_OK || !c->db_held)
+		return r;
+	if ((r = debug_trap(c, sn, c->db_held)) == EMU_OK)
+		c->db_held = 0;
+	return r;
+}
+
+/*
  * The general executor: c->insn decoded (fetch_r 0) or its fetch failed
  * (fetch_r -1, the fault in c->fault).  Snapshots what an instruction may
  * change before it faults, runs it, and delivers its fault or the
- * single-step trap.
+ * single-step trap.  After a MOV SS or POP SS that trap (and a data
+ * breakpoint's) is held in c->db_held until the next instruction is done.
  */
 static enum emu_result step_general(struct emu_cpu *c, int fetch_r)
 {
 	struct x86_cpu_state *s = c->s;
 	struct snapshot sn;
-	uint64_t tf = s->rflags & X86_RFLAGS_TF;
+	uint64_t tf = s->rflags & X86_RFLAGS_TF, bits;
+	enum emu_result res;
 	int r = fetch_r;
 
 	snap(s, &sn);
@@ -495,20 +533,21 @@ static enum emu_result step_general(struct emu_cpu *c, int fetch_r)
 			s->rip = sn.rip;
 		else
 			unsnap(s, &sn);
-		return deliver_fault(c, &sn);
+		return fault_then_held(c, &sn);
 	}
 	s->events.interrupt_shadow = c->shadow;
-	if ((tf && !c->delivered) || c->task_trap || c->db_hits) {
-		/* BS: single-step trap; BT: a task switch to a TSS with T set;
-		 * B0-B3: the data and I/O breakpoints met, the others cleared. */
-		if (c->db_hits)
-			s->dr[6] = (s->dr[6] & ~0xfULL) | c->db_hits;
-		s->dr[6] |= (tf && !c->delivered ? EMU_DR6_BS : 0) | (c->task_trap ? EMU_DR6_BT : 0);
-		c->task_trap = 0;
-		c->insn_rip = s->rip;
-		if (emu_deliver(c, EXC_DB, EV_EXCEPTION, 0, 0, s->rip))
-			return c->unimplemented ? undone(c, &sn) : EMU_TRIPLE_FAULT;
+	/* BS: single-step trap; BT: a task switch to a TSS with T set;
+	 * B0-B3: the data and I/O breakpoints met. */
+	bits = c->db_hits | (tf && !c->delivered ? EMU_DR6_BS : 0) |
+	       (c->task_trap ? EMU_DR6_BT : 0) | c->db_held;
+	c->task_trap = 0;
+	if (c->shadow == EMU_SHADOW_MOV_SS) {
+		c->db_held = bits;
+		return c->halted ? EMU_HALT : EMU_OK;
 	}
+	if (bits && (res = debug_trap(c, &sn, bits)) != EMU_OK)
+		return res;     /* an undone instruction keeps what was held */
+	c->db_held = 0;
 	return c->halted ? EMU_HALT : EMU_OK;
 }
 
@@ -522,9 +561,12 @@ static enum emu_result code_breakpoint(struct emu_cpu *c, unsigned hits)
 	struct x86_cpu_state *s = c->s;
 	uint64_t dr6 = s->dr[6];
 
-	s->dr[6] = (dr6 & ~0xfULL) | hits;
-	if (!emu_deliver(c, EXC_DB, EV_EXCEPTION, 0, 0, s->rip))
+	/* A #DB held since a MOV SS goes with it: one exception, both causes. */
+	s->dr[6] = (dr6 & ~0xfULL) | hits | c->db_held;
+	if (!emu_deliver(c, EXC_DB, EV_EXCEPTION, 0, 0, s->rip)) {
+		c->db_held = 0;
 		return EMU_OK;
+	}
 	if (!c->unimplemented)
 		return EMU_TRIPLE_FAULT;
 	s->dr[6] = dr6;

@@ -244,7 +244,7 @@ int emu_exec_ctrl(struct emu_cpu *c)
 			return -1;
 		r = seg_of_opcode(in);
 		if (r == X86_SS)
-			c->shadow = 1;
+			c->shadow = EMU_SHADOW_MOV_SS;
 		return emu_load_seg(c, r, v);
 	case OP_PUSHF:
 		return push_flags(c, size);

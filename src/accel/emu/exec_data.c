@@ -256,7 +256,7 @@ static int flag_op(struct emu_cpu *c, int op)
 			break;
 		}
 		if (op == OP_STI && !(*f & FL(IF)))
-			c->shadow = 1;
+			c->shadow = EMU_SHADOW_STI;
 		*f = op == OP_CLI ? *f & ~FL(IF) : *f | FL(IF);
 		break;
 	case OP_CLAC:

@@ -161,6 +161,9 @@ static int mov_dr(struct emu_cpu *c, int load)
 		dr += 2;
 	if (need_cpl0(c))
 		return -1;
+	/* General detect: a fault before the access; exec.c's deliver_fault sets BD. */
+	if (c->s->dr[7] & EMU_DR7_GD)
+		return emu_raise(c, EXC_DB, 0, 0);
 	if (load)
 		c->s->dr[dr] = emu_reg_get(c, in->rm, size, 0);
 	else
@@ -188,7 +191,7 @@ static int mov_seg(struct emu_cpu *c, int load)
 	if (emu_opnd_read(c, &o))
 		return -1;
 	if (sreg == X86_SS)
-		c->shadow = 1;
+		c->shadow = EMU_SHADOW_MOV_SS;
 	return emu_load_seg(c, sreg, o.val);
 }
 
