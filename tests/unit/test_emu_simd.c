@@ -436,10 +436,10 @@ static void test_sse_unmasked_exception(void)
  * After an unmasked overflow or underflow, PE follows the result rounded
  * with an unbounded exponent, exact in each case here, where the masked
  * (denormalized or overflowed) result would be inexact, and lanes
- * without an unmasked exception keep the masked rule.  The expected MXCSR
- * values are this host CPU's (tests/diff's seed 5 found the first three;
- * the others from the same instructions run natively with a SIGFPE
- * handler).
+ * without an unmasked exception keep the masked rule; DPPS/DPPD flag and
+ * trap stage by stage.  The expected MXCSR values are this host CPU's
+ * (tests/diff found the first three and two DPP ones; the others from
+ * the same instructions run natively with a SIGFPE handler).
  */
 static void test_sse_unmasked_overflow_precision(void)
 {
@@ -478,6 +478,16 @@ static void test_sse_unmasked_overflow_precision(void)
 		  { 0x3f00000071800000ULL, 0 } },
 		{ "\x0f\x59\xc1", 0x1b80, 0x1b88, { 0x0080000071800000ULL, 0 },
 		  { 0x3f00000071800000ULL, 0 } },
+		/* DPPD/DPPS stage by stage: #U (exact) and #P among the products end it
+		 * there, #I in the last sum comes with the products' #O and #P */
+		{ "\x66\x0f\x3a\x41\xc1\xfe", 0xc380, 0xc393, { 0x3fe0000000000000ULL,
+		  0x7ff0000000000001ULL }, { 0xff800000, 0x41dfffffffc00000ULL } },
+		{ "\x66\x0f\x3a\x40\xc1\x85", 0x2e00, 0x2e30, { 0x0000000180000000ULL,
+		  0xaac418ff55c8b8a2ULL }, { 0x3a, 0x92c92718aa79ecd7ULL } },
+		{ "\x66\x0f\x3a\x40\xc1\x65", 0x0500, 0x052a, { 0xc125f13c0d800000ULL,
+		  0xa04a35387f800000ULL }, { 0x7f7fffff000ceb94ULL, 0x0d45a2b600000001ULL } },
+		{ "\x66\x0f\x3a\x40\xc1\xba", 0x9e40, 0x9e69, { 0x7f7fffffff800000ULL,
+		  0xff7fffff20000000ULL }, { 0xdc709bdf20000000ULL, 0xce53242c9041c766ULL } },
 	};
 
 	for (unsigned i = 0; i < sizeof(k) / sizeof(k[0]); i++) {

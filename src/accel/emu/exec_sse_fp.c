@@ -25,15 +25,14 @@ static const uint8_t generic_pfx[GENERIC_OPS] = {
 #define CMP_BASE (GENERIC_OPS * 4)
 #define CVT_BASE (CMP_BASE + 32)
 #define ROUND_BASE (CVT_BASE + 12)
-#define DP_BASE (ROUND_BASE + 64)
-#define MMX_CVT_BASE (DP_BASE + 512)
+#define MMX_CVT_BASE (ROUND_BASE + 64)
 
 #if defined(__x86_64__)
 /*
  * 8 bytes a stub.  Generic: [pfx] 0F op C1 (op xmm0, xmm1; a NOP stands in
  * for no prefix).  Compares: [pfx] 0F C2 C1 imm.  Integer conversions:
  * F3/F2 [REX.W] 0F 2A C0 (xmm0 <- rax) and 0F 2C/2D C1 (rax <- xmm1).
- * Rounds (0F3A 08-0B) and dot products (40, 41) by immediate.  MMX
+ * Rounds (0F3A 08-0B) by immediate.  MMX
  * conversions: [66] 0F 2A C1 (xmm0 <- mm1), [66] 0F 2C/2D C1 (mm0 <- xmm1).
  */
 __asm__(".pushsection .text\n"
@@ -59,13 +58,6 @@ __asm__(".pushsection .text\n"
 	".irp op, 0x08, 0x09, 0x0a, 0x0b\n"
 	".irp i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15\n"
 	".byte 0x66, 0x0f, 0x3a, \\op, 0xc1, \\i, 0xc3, 0xcc\n"
-	".endr\n"
-	".endr\n"
-	".irp op, 0x40, 0x41\n"
-	".irp h, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15\n"
-	".irp l, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15\n"
-	".byte 0x66, 0x0f, 0x3a, \\op, 0xc1, \\h * 16 + \\l, 0xc3, 0xcc\n"
-	".endr\n"
 	".endr\n"
 	".endr\n"
 	".irp op, 0x2a, 0x2c, 0x2d\n"
@@ -101,22 +93,24 @@ static unsigned mem_size(uint8_t op, int pfx)
 #define MXCSR_UM  0x800u
 #define MXCSR_FTZ 0x8000u
 
-static uint32_t adjusted_pe(const struct emu_cpu *c, uint8_t op, uint32_t mxcsr,
-			    const uint8_t ops[32], uint32_t raised)
-{
-	int pe = emu_sse_unbounded_pe(op, emu_sse_prefix(&c->insn), mxcsr, ops, ops + 16);
+/* The generic op and prefix of a stub, whose lanes sse_unbounded.c can compute again (op 0: none). */
+struct fp_op {
+	uint8_t op;
+	int pfx;
+};
 
-	if (pe < 0)     /* DPPS/DPPD: the masked run's */
+static uint32_t adjusted_pe(const struct fp_op *how, uint32_t mxcsr, const uint8_t ops[32],
+			    uint32_t raised)
+{
+	int pe = emu_sse_unbounded_pe(how->op, how->pfx, mxcsr, ops, ops + 16);
+
+	if (pe < 0)
 		return raised;
 	return (raised & ~MXCSR_PE) | (pe ? MXCSR_PE : 0);
 }
 
-/*
- * Runs the stub; commits MXCSR flags; 1 if an unmasked exception (no
- * result).  op is the generic op (0 for the others), whose lanes
- * sse_unbounded.c can compute again.
- */
-static int run(struct emu_cpu *c, struct emu_host_fp *r, unsigned idx, uint8_t op)
+/* Runs the stub; commits MXCSR flags; 1 if an unmasked exception (no result). */
+static int run(struct emu_cpu *c, struct emu_host_fp *r, unsigned idx, const struct fp_op *how)
 {
 	uint32_t mxcsr, after, raised, unmasked;
 	struct emu_host_fp again;
@@ -157,8 +151,8 @@ static int run(struct emu_cpu *c, struct emu_host_fp *r, unsigned idx, uint8_t o
 	 */
 	if (unmasked & 7)
 		raised &= 7;
-	else if ((unmasked & (MXCSR_OE | MXCSR_UE)) && op)
-		raised = adjusted_pe(c, op, mxcsr, ops, raised);
+	else if ((unmasked & (MXCSR_OE | MXCSR_UE)) && how->op)
+		raised = adjusted_pe(how, mxcsr, ops, raised);
 	mxcsr |= raised;
 	memcpy(c->s->xsave + EMU_FX_MXCSR, &mxcsr, 4);
 	if (unmasked) {
@@ -187,7 +181,8 @@ static int generic(struct emu_cpu *c, int pfx, unsigned k)
 	memcpy(r.img + EMU_FX_XMM + 16, src, 16);
 	r.rflags = c->s->rflags;
 	r.rax = 0;
-	if (run(c, &r, op == 0xc2 ? CMP_BASE + pfx * 8 + (in->imm & 7) : k * 4 + pfx, op))
+	if (run(c, &r, op == 0xc2 ? CMP_BASE + pfx * 8 + (in->imm & 7) : k * 4 + pfx,
+		&(struct fp_op){ op, pfx }))
 		return -1;
 	if (op == 0x2e || op == 0x2f) {
 		/* ZF PF CF from the compare; the host cleared OF SF AF. */
@@ -239,7 +234,7 @@ static int mmx_convert(struct emu_cpu *c, int pd)
 	}
 	r.rflags = c->s->rflags;
 	r.rax = 0;
-	if (run(c, &r, MMX_CVT_BASE + k * 2 + pd, 0))
+	if (run(c, &r, MMX_CVT_BASE + k * 2 + pd, &(struct fp_op){ 0 }))
 		return -1;
 	if (!k) {
 		memcpy(emu_xmm(c, in->reg), r.img + EMU_FX_XMM, 16);
@@ -276,7 +271,7 @@ static int convert(struct emu_cpu *c, int pfx)
 			return -1;
 		memcpy(r.img + EMU_FX_XMM + 16, src, 16);
 	}
-	if (run(c, &r, CVT_BASE + k * 4 + (pfx == P_F2) * 2 + w, 0))
+	if (run(c, &r, CVT_BASE + k * 4 + (pfx == P_F2) * 2 + w, &(struct fp_op){ 0 }))
 		return -1;
 	if (k == 0)
 		memcpy(emu_xmm(c, in->reg), r.img + EMU_FX_XMM, 16);
@@ -285,10 +280,73 @@ static int convert(struct emu_cpu *c, int pfx)
 	return 0;
 }
 
+/* One generic op (ADD 58, MUL 59) of a dot product on a and b: the result in out. */
+static int dp_stage(struct emu_cpu *c, uint8_t op, int pfx, const uint8_t a[16], const uint8_t b[16],
+		    uint8_t out[16])
+{
+	struct emu_host_fp r;
+
+	emu_host_fp_load(&r, c->s);
+	memcpy(r.img + EMU_FX_XMM, a, 16);
+	memcpy(r.img + EMU_FX_XMM + 16, b, 16);
+	r.rflags = c->s->rflags;
+	r.rax = 0;
+	if (run(c, &r, (op == 0x59 ? 4 : 3) * 4 + pfx, &(struct fp_op){ op, pfx }))
+		return -1;
+	memcpy(out, r.img + EMU_FX_XMM, 16);
+	return 0;
+}
+
 /*
- * ROUNDPS/PD/SS/SD (0F3A 08-0B) and DPPS/DPPD (40, 41): the source is
- * already read (src); one stub per immediate.
+ * DPPS/DPPD (0F3A 40, 41) in the SDM's stages: the products imm[7:4]
+ * selects (+0.0 for the others), then the pairwise sums, then (DPPS) their
+ * sum, each rounded; imm[3:0] selects the lanes that get it.  Each stage
+ * is its own host op and is judged on its own, as the CPU does: the flags
+ * accumulate, an unmasked exception ends the instruction at its stage,
+ * and the products and sums a later stage adds are operands like any
+ * (DAZ, DE).
  */
+static int dot_product(struct emu_cpu *c, const uint8_t src[16], int pd, uint8_t imm)
+{
+	unsigned es = pd ? 8 : 4, n = pd ? 2 : 4;
+	uint8_t a[16] = { 0 }, b[16] = { 0 }, t[16], sum[16], *d = emu_xmm(c, c->insn.reg);
+
+	for (unsigned i = 0; i < n; i++) {
+		if (!((imm >> (4 + i)) & 1))
+			continue;
+		memcpy(a + es * i, d + es * i, es);
+		memcpy(b + es * i, src + es * i, es);
+	}
+	if (dp_stage(c, 0x59, pd ? P_66 : P_NONE, a, b, t))
+		return -1;
+	memset(a, 0, 16);
+	memset(b, 0, 16);
+	memcpy(a, t, es);                   /* t0 + t1 (and t2 + t3) */
+	memcpy(b, t + es, es);
+	if (!pd) {
+		memcpy(a + 4, t + 8, 4);
+		memcpy(b + 4, t + 12, 4);
+	}
+	if (dp_stage(c, 0x58, pd ? P_F2 : P_NONE, a, b, sum))
+		return -1;
+	if (!pd) {
+		memset(a, 0, 16);
+		memset(b, 0, 16);
+		memcpy(a, sum, 4);
+		memcpy(b, sum + 4, 4);
+		if (dp_stage(c, 0x58, P_F3, a, b, sum))
+			return -1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if ((imm >> i) & 1)
+			memcpy(d + es * i, sum, es);
+		else
+			memset(d + es * i, 0, es);
+	}
+	return 0;
+}
+
+/* ROUNDPS/PD/SS/SD (0F3A 08-0B), one stub per immediate, and DPPS/DPPD (40, 41). */
 int emu_sse_fp_3a(struct emu_cpu *c, const uint8_t src[16])
 {
 	const struct x86_insn *in = &c->insn;
@@ -297,13 +355,14 @@ int emu_sse_fp_3a(struct emu_cpu *c, const uint8_t src[16])
 
 	if (!emu_host_fp_available())
 		return emu_unimpl(c);
+	if (op >= 0x40)
+		return dot_product(c, src, op == 0x41, imm);
 	emu_host_fp_load(&r, c->s);
 	memcpy(r.img + EMU_FX_XMM, emu_xmm(c, in->reg), 16);
 	memcpy(r.img + EMU_FX_XMM + 16, src, 16);
 	r.rflags = c->s->rflags;
 	r.rax = 0;
-	if (run(c, &r, op >= 0x40 ? DP_BASE + (op - 0x40) * 256u + imm
-				  : ROUND_BASE + (op - 0x08) * 16u + (imm & 15), 0))
+	if (run(c, &r, ROUND_BASE + (op - 0x08) * 16u + (imm & 15), &(struct fp_op){ 0 }))
 		return -1;
 	memcpy(emu_xmm(c, in->reg), r.img + EMU_FX_XMM, 16);
 	return 0;
