@@ -109,6 +109,7 @@ static struct block *block_build(struct emu_blocks *bs, struct block *b, uint64_
 	}
 	if (!n)
 		return NULL;
+	emu_fast_liveness(bi, n);
 	bs->built++;
 	*b = (struct block){ lin, bs->ninsns, bs->nbytes, (uint16_t)off, (uint8_t)n, (uint8_t)mode };
 	memcpy(bs->bytes + bs->nbytes, buf, off);

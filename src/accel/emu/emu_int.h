@@ -157,7 +157,15 @@ struct emu_block_insn {
 	emu_fast_fn ctrl;     /* emu_fast_select's */
 	uint16_t form;        /* emu_fast_select's */
 	uint16_t end;         /* its end: bytes from the block's start */
+	/*
+	 * Its arithmetic flags (emu_fast_liveness): 0 computed, 1 dead (left
+	 * alone), 2 wait (the operands kept in lazy_a and lazy_b).
+	 */
+	uint8_t nf;
+	uint8_t mat;          /* if it misses: the ALU op that many back whose flags wait */
 };
+/* Marks the instructions of a block whose flags nothing reads or can see. */
+void emu_fast_liveness(struct emu_block_insn *insns, unsigned n);
 unsigned emu_fast_run(struct emu_cpu *c, const struct emu_block_insn *insns, unsigned i,
 		      unsigned n, uint64_t base);
 
@@ -184,6 +192,8 @@ struct emu_cpu {
 	 * instruction wrote to it (the block then ends: self-modifying code). */
 	uintptr_t code_page;
 	int smc;
+	/* The operands of the block's last ALU op whose flags wait (emu_fast_liveness). */
+	uint64_t lazy_a, lazy_b;
 	/* The last code page translated for execution, for this privilege. */
 	uint64_t fetch_vpn;   /* ~0: none */
 	uint8_t *fetch_host;

@@ -593,8 +593,8 @@ enum emu_result emu_step(struct emu_cpu *c)
 	 */
 	if (!r && c->fast_form && !(s->rflags & (X86_RFLAGS_TF | X86_RFLAGS_RF)) &&
 	    !emu_dr7_armed(s) && !c->env.general_only && c->next_rip == s->rip + c->insn.len) {
-		struct emu_block_insn bi = { c->insn, c->fast_ctrl, (uint16_t)c->fast_form,
-					     c->insn.len };
+		struct emu_block_insn bi = { .in = c->insn, .ctrl = c->fast_ctrl,
+					     .form = (uint16_t)c->fast_form, .end = c->insn.len };
 
 		c->fast_ctx = emu_tlb_ctx(c);
 		if (emu_fast_run(c, &bi, 0, 1, s->rip))

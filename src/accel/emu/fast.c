@@ -19,12 +19,22 @@
 
 /* emu_alu's results and flags, inlined (op is a constant in each handler): ADD..CMP and TEST. */
 FAST_INLINE uint64_t alu(struct x86_cpu_state *s, unsigned op, uint64_t a, uint64_t b,
-			 unsigned size)
+			 unsigned size, int nf)
 {
 	uint64_t m = emu_mask(size), msb = 1ULL << (size * 8 - 1), cin, r, f;
 
 	a &= m;
 	b &= m;
+	if (nf) {
+		cin = (op == OP_ADC || op == OP_SBB) && (s->rflags & FL(CF));
+		switch (op) {
+		case OP_ADD: case OP_ADC: return (a + b + cin) & m;
+		case OP_SUB: case OP_SBB: case OP_CMP: return (a - b - cin) & m;
+		case OP_OR: return a | b;
+		case OP_XOR: return a ^ b;
+		default: return a & b;
+		}
+	}
 	switch (op) {
 	case OP_ADD:
 	case OP_ADC:
@@ -80,35 +90,45 @@ FAST_INLINE unsigned dst_reg(const struct x86_insn *in, int k)
 	return k == K_RM ? in->rm : k == K_REG ? in->reg : X86_RAX;
 }
 
+/* A form's store into guest RAM, last: the block stops after it if it wrote to its own page. */
+FAST_INLINE int st_done(struct emu_cpu *c, uint8_t *p, unsigned size, uint64_t v)
+{
+	st(c, p, size, v);
+	return c->smc ? FAST_STOP : 0;
+}
+
 /* dk: K_RM, K_REG, K_ACC or K_MEM; sk: K_RM, K_REG, K_IMM or K_MEM. */
-FAST_INLINE int alu_form(struct emu_cpu *c, const struct x86_insn *in, int dk, int sk,
-			 unsigned op, unsigned size)
+FAST_INLINE int alu_form(struct emu_cpu *c, const struct x86_insn *in, uint64_t next_rip, int dk, int sk,
+			 unsigned op, unsigned size, int nf)
 {
 	struct x86_cpu_state *s = c->s;
 	uint64_t a, b, r;
 	uint8_t *p = NULL;
 
 	if (sk == K_MEM) {
-		if (!mload(c, in, size, &b))
+		if (!mload(c, in, next_rip, size, &b))
 			return EMU_FAST_MISS;
 	} else {
 		b = src_val(s, in, sk, size);
 	}
 	if (dk == K_MEM) {
-		p = mptr(c, in, size, writes_dst(op));
+		p = mptr(c, in, next_rip, size, writes_dst(op));
 		if (!p)
 			return EMU_FAST_MISS;
 		a = ld(p, size);
 	} else {
 		a = rget(s, in, dst_reg(in, dk), size);
 	}
-	r = alu(s, op, a, b, size);
+	if (nf == 2) {
+		c->lazy_a = a;
+		c->lazy_b = b;
+	}
+	r = alu(s, op, a, b, size, nf);
 	if (!writes_dst(op))
 		return 0;
 	if (dk == K_MEM)
-		st(c, p, size, r);
-	else
-		rset(s, in, dst_reg(in, dk), size, r);
+		return st_done(c, p, size, r);
+	rset(s, in, dst_reg(in, dk), size, r);
 	return 0;
 }
 
@@ -128,13 +148,13 @@ static unsigned size_index(unsigned size)
 enum { A_RM_REG, A_MEM_REG, A_REG_RM, A_REG_MEM, A_RM_IMM, A_MEM_IMM, A_ACC_IMM, A_FORMS };
 
 #define ALU_OP_SIZE(X, nm, op, z) \
-	X(nm##_rm_reg##z, alu_form(c, in, K_RM, K_REG, op, z)) \
-	X(nm##_mem_reg##z, alu_form(c, in, K_MEM, K_REG, op, z)) \
-	X(nm##_reg_rm##z, alu_form(c, in, K_REG, K_RM, op, z)) \
-	X(nm##_reg_mem##z, alu_form(c, in, K_REG, K_MEM, op, z)) \
-	X(nm##_rm_imm##z, alu_form(c, in, K_RM, K_IMM, op, z)) \
-	X(nm##_mem_imm##z, alu_form(c, in, K_MEM, K_IMM, op, z)) \
-	X(nm##_acc_imm##z, alu_form(c, in, K_ACC, K_IMM, op, z))
+	X(nm##_rm_reg##z, alu_form(c, in, NEXT_RIP, K_RM, K_REG, op, z, bi->nf)) \
+	X(nm##_mem_reg##z, alu_form(c, in, NEXT_RIP, K_MEM, K_REG, op, z, bi->nf)) \
+	X(nm##_reg_rm##z, alu_form(c, in, NEXT_RIP, K_REG, K_RM, op, z, bi->nf)) \
+	X(nm##_reg_mem##z, alu_form(c, in, NEXT_RIP, K_REG, K_MEM, op, z, bi->nf)) \
+	X(nm##_rm_imm##z, alu_form(c, in, NEXT_RIP, K_RM, K_IMM, op, z, bi->nf)) \
+	X(nm##_mem_imm##z, alu_form(c, in, NEXT_RIP, K_MEM, K_IMM, op, z, bi->nf)) \
+	X(nm##_acc_imm##z, alu_form(c, in, NEXT_RIP, K_ACC, K_IMM, op, z, bi->nf))
 #define ALU_OP(X, nm, op) SIZES(X, ALU_OP_SIZE, nm, op)
 #define ALU_FORMS(X) \
 	ALU_OP(X, add, OP_ADD) ALU_OP(X, or, OP_OR) ALU_OP(X, adc, OP_ADC) \
@@ -142,8 +162,8 @@ enum { A_RM_REG, A_MEM_REG, A_REG_RM, A_REG_MEM, A_RM_IMM, A_MEM_IMM, A_ACC_IMM,
 	ALU_OP(X, xor, OP_XOR) ALU_OP(X, cmp, OP_CMP) ALU_OP(X, test, OP_TEST)
 
 /* INC, DEC, NOT, NEG on a register or memory (no LOCK). */
-FAST_INLINE int unary_form(struct emu_cpu *c, const struct x86_insn *in, int dk, unsigned op,
-			   unsigned size)
+FAST_INLINE int unary_form(struct emu_cpu *c, const struct x86_insn *in, uint64_t next_rip, int dk, unsigned op,
+			   unsigned size, int nf)
 {
 	struct x86_cpu_state *s = c->s;
 	unsigned r = (in->map == X86_MAP_ONE && in->opcode < 0x50) ?
@@ -152,7 +172,7 @@ FAST_INLINE int unary_form(struct emu_cpu *c, const struct x86_insn *in, int dk,
 	uint8_t *p = NULL;
 
 	if (dk == K_MEM) {
-		p = mptr(c, in, size, 1);
+		p = mptr(c, in, next_rip, size, 1);
 		if (!p)
 			return EMU_FAST_MISS;
 		a = ld(p, size);
@@ -161,37 +181,34 @@ FAST_INLINE int unary_form(struct emu_cpu *c, const struct x86_insn *in, int dk,
 	}
 	switch (op) {
 	case OP_INC:
-		v = alu(s, OP_ADD, a, 1, size);
-		s->rflags = (s->rflags & ~FL(CF)) | cf;
-		break;
 	case OP_DEC:
-		v = alu(s, OP_SUB, a, 1, size);
-		s->rflags = (s->rflags & ~FL(CF)) | cf;
+		v = alu(s, op == OP_INC ? OP_ADD : OP_SUB, a, 1, size, nf);
+		if (!nf)
+			s->rflags = (s->rflags & ~FL(CF)) | cf;
 		break;
 	case OP_NEG:
-		v = alu(s, OP_SUB, 0, a, size);
+		v = alu(s, OP_SUB, 0, a, size, nf);
 		break;
 	default:
 		v = ~a & emu_mask(size);
 		break;
 	}
 	if (dk == K_MEM)
-		st(c, p, size, v);
-	else
-		rset(s, in, r, size, v);
+		return st_done(c, p, size, v);
+	rset(s, in, r, size, v);
 	return 0;
 }
 
 #define UNARY_SIZE(X, nm, op, z) \
-	X(nm##_reg##z, unary_form(c, in, K_RM, op, z)) \
-	X(nm##_mem##z, unary_form(c, in, K_MEM, op, z))
+	X(nm##_reg##z, unary_form(c, in, NEXT_RIP, K_RM, op, z, bi->nf)) \
+	X(nm##_mem##z, unary_form(c, in, NEXT_RIP, K_MEM, op, z, bi->nf))
 #define UNARY_FORMS(X) \
 	SIZES(X, UNARY_SIZE, inc, OP_INC) SIZES(X, UNARY_SIZE, dec, OP_DEC) \
 	SIZES(X, UNARY_SIZE, not, OP_NOT) SIZES(X, UNARY_SIZE, neg, OP_NEG)
 
 /* Shifts and ROL/ROR with exec_alu.c's flags (RCL/RCR are the general executor's). */
 FAST_INLINE uint64_t shift(struct x86_cpu_state *s, unsigned op, uint64_t a, unsigned cnt,
-			   unsigned size)
+			   unsigned size, int nf)
 {
 	unsigned bits = size * 8;
 	uint64_t m = emu_mask(size), r, cf, of;
@@ -208,10 +225,17 @@ FAST_INLINE uint64_t shift(struct x86_cpu_state *s, unsigned op, uint64_t a, uns
 					   ((a >> n) | (a << (bits - n))) & m;
 		else
 			r = a;
+		if (nf)
+			return r;
 		cf = op == OP_ROL ? r & 1 : r >> (bits - 1);
 		of = op == OP_ROL ? (r >> (bits - 1)) ^ cf : ((r >> (bits - 1)) ^ (r >> (bits - 2))) & 1;
 		s->rflags = (s->rflags & ~(FL(CF) | FL(OF))) | (cf ? FL(CF) : 0) | (of ? FL(OF) : 0);
 		return r;
+	}
+	if (nf) {
+		if (op == OP_SAR)
+			return (uint64_t)((int64_t)emu_sext(a, size) >> (cnt > 63 ? 63 : cnt)) & m;
+		return cnt >= bits ? 0 : op == OP_SHR ? a >> cnt : (a << cnt) & m;
 	}
 	if (op == OP_SHR) {
 		r = cnt >= bits ? 0 : a >> cnt;
@@ -234,8 +258,8 @@ FAST_INLINE uint64_t shift(struct x86_cpu_state *s, unsigned op, uint64_t a, uns
 }
 
 /* Shifts and rotates (group 2) by an immediate, 1 or CL. */
-FAST_INLINE int shift_form(struct emu_cpu *c, const struct x86_insn *in, int dk, int sk,
-			   unsigned op, unsigned size)
+FAST_INLINE int shift_form(struct emu_cpu *c, const struct x86_insn *in, uint64_t next_rip, int dk, int sk,
+			   unsigned op, unsigned size, int nf)
 {
 	struct x86_cpu_state *s = c->s;
 	unsigned cnt = sk == K_IMM ? (unsigned)(in->imm & 0xff) : (unsigned)src_val(s, in, sk, size);
@@ -243,18 +267,17 @@ FAST_INLINE int shift_form(struct emu_cpu *c, const struct x86_insn *in, int dk,
 	uint8_t *p = NULL;
 
 	if (dk == K_MEM) {
-		p = mptr(c, in, size, 1);
+		p = mptr(c, in, next_rip, size, 1);
 		if (!p)
 			return EMU_FAST_MISS;
 		a = ld(p, size);
 	} else {
 		a = rget(s, in, in->rm, size);
 	}
-	v = shift(s, op, a, cnt, size);
+	v = shift(s, op, a, cnt, size, nf);
 	if (dk == K_MEM)
-		st(c, p, size, v);
-	else
-		rset(s, in, in->rm, size, v);
+		return st_done(c, p, size, v);
+	rset(s, in, in->rm, size, v);
 	return 0;
 }
 
@@ -263,28 +286,28 @@ FAST_INLINE int shift_form(struct emu_cpu *c, const struct x86_insn *in, int dk,
  * memory (rarer), the op is looked at when they run.
  */
 enum { S_REG_IMM, S_REG_ONE, S_REG_CL, S_MEM_IMM, S_MEM_ONE, S_MEM_CL, S_FORMS };
-#define SHIFT_IMM_SIZE(X, nm, op, z) X(nm##_reg_imm##z, shift_form(c, in, K_RM, K_IMM, op, z))
+#define SHIFT_IMM_SIZE(X, nm, op, z) X(nm##_reg_imm##z, shift_form(c, in, NEXT_RIP, K_RM, K_IMM, op, z, bi->nf))
 #define SHIFT_SIZE(X, nm, z) \
-	X(nm##_reg_one##z, shift_form(c, in, K_RM, K_ONE, in->op, z)) \
-	X(nm##_reg_cl##z, shift_form(c, in, K_RM, K_CL, in->op, z)) \
-	X(nm##_mem_imm##z, shift_form(c, in, K_MEM, K_IMM, in->op, z)) \
-	X(nm##_mem_one##z, shift_form(c, in, K_MEM, K_ONE, in->op, z)) \
-	X(nm##_mem_cl##z, shift_form(c, in, K_MEM, K_CL, in->op, z))
+	X(nm##_reg_one##z, shift_form(c, in, NEXT_RIP, K_RM, K_ONE, in->op, z, bi->nf)) \
+	X(nm##_reg_cl##z, shift_form(c, in, NEXT_RIP, K_RM, K_CL, in->op, z, bi->nf)) \
+	X(nm##_mem_imm##z, shift_form(c, in, NEXT_RIP, K_MEM, K_IMM, in->op, z, bi->nf)) \
+	X(nm##_mem_one##z, shift_form(c, in, NEXT_RIP, K_MEM, K_ONE, in->op, z, bi->nf)) \
+	X(nm##_mem_cl##z, shift_form(c, in, NEXT_RIP, K_MEM, K_CL, in->op, z, bi->nf))
 #define SHIFT_FORMS(X) \
 	SIZES(X, SHIFT_IMM_SIZE, rol, OP_ROL) SIZES(X, SHIFT_IMM_SIZE, ror, OP_ROR) \
 	SIZES(X, SHIFT_IMM_SIZE, shl, OP_SHL) SIZES(X, SHIFT_IMM_SIZE, shr, OP_SHR) \
 	SIZES(X, SHIFT_IMM_SIZE, sar, OP_SAR) SIZES(X, SHIFT_SIZE, shift)
 
 /* IMUL r, r/m (0F AF) and IMUL r, r/m, imm (69, 6B): CF and OF only. */
-FAST_INLINE int imul_form(struct emu_cpu *c, const struct x86_insn *in, int sk, unsigned op,
-			  unsigned size)
+FAST_INLINE int imul_form(struct emu_cpu *c, const struct x86_insn *in, uint64_t next_rip, int sk, unsigned op,
+			  unsigned size, int nf)
 {
 	struct x86_cpu_state *s = c->s;
 	uint64_t a, b, lo;
 	__int128 prod;
 
 	if (sk == K_MEM) {
-		if (!mload(c, in, size, &b))
+		if (!mload(c, in, next_rip, size, &b))
 			return EMU_FAST_MISS;
 	} else {
 		b = rget(s, in, in->rm, size);
@@ -292,16 +315,18 @@ FAST_INLINE int imul_form(struct emu_cpu *c, const struct x86_insn *in, int sk, 
 	a = op == OP_IMUL2 ? rget(s, in, in->reg, size) : in->imm;
 	prod = (__int128)(int64_t)emu_sext(a, size) * (int64_t)emu_sext(b, size);
 	lo = (uint64_t)(unsigned __int128)prod & emu_mask(size);
+	rset(s, in, in->reg, size, lo);
+	if (nf)
+		return 0;
 	s->rflags &= ~(FL(CF) | FL(OF));
 	if (prod != (__int128)(int64_t)emu_sext(lo, size))
 		s->rflags |= FL(CF) | FL(OF);
-	rset(s, in, in->reg, size, lo);
 	return 0;
 }
 
 #define IMUL_SIZE(X, nm, op, z) \
-	X(nm##_reg##z, imul_form(c, in, K_RM, op, z)) \
-	X(nm##_mem##z, imul_form(c, in, K_MEM, op, z))
+	X(nm##_reg##z, imul_form(c, in, NEXT_RIP, K_RM, op, z, bi->nf)) \
+	X(nm##_mem##z, imul_form(c, in, NEXT_RIP, K_MEM, op, z, bi->nf))
 #define IMUL_FORMS(X) WIDE(X, IMUL_SIZE, imul2, OP_IMUL2) WIDE(X, IMUL_SIZE, imul3, OP_IMUL3)
 
 /* ---- data movement ---- */
@@ -309,7 +334,7 @@ FAST_INLINE int imul_form(struct emu_cpu *c, const struct x86_insn *in, int sk, 
 /* The MOV family, one handler per kind, operand form and width. */
 enum { MV_MOV, MV_ZX8, MV_ZX16, MV_SX8, MV_SX16, MV_SXD };
 
-FAST_INLINE int mov_form(struct emu_cpu *c, const struct x86_insn *in, int dk, int sk, int kind,
+FAST_INLINE int mov_form(struct emu_cpu *c, const struct x86_insn *in, uint64_t next_rip, int dk, int sk, int kind,
 			 unsigned dsize)
 {
 	struct x86_cpu_state *s = c->s;
@@ -323,7 +348,7 @@ FAST_INLINE int mov_form(struct emu_cpu *c, const struct x86_insn *in, int dk, i
 	default: ssize = dsize; break;
 	}
 	if (sk == K_MEM) {
-		if (!mload(c, in, ssize, &v))
+		if (!mload(c, in, next_rip, ssize, &v))
 			return EMU_FAST_MISS;
 	} else if (sk == K_IMM) {
 		v = in->imm & emu_mask(ssize);
@@ -333,28 +358,27 @@ FAST_INLINE int mov_form(struct emu_cpu *c, const struct x86_insn *in, int dk, i
 	if (kind == MV_SX8 || kind == MV_SX16 || kind == MV_SXD)
 		v = emu_sext(v, ssize);
 	if (dk == K_MEM) {
-		uint8_t *p = mptr(c, in, dsize, 1);
+		uint8_t *p = mptr(c, in, next_rip, dsize, 1);
 
 		if (!p)
 			return EMU_FAST_MISS;
-		st(c, p, dsize, v);
-	} else {
-		rset(s, in, dk == K_RM ? in->rm : in->reg, dsize, v);
+		return st_done(c, p, dsize, v);
 	}
+	rset(s, in, dk == K_RM ? in->rm : in->reg, dsize, v);
 	return 0;
 }
 
 enum { M_RM_REG, M_MEM_REG, M_REG_RM, M_REG_MEM, M_RM_IMM, M_MEM_IMM, M_FORMS };
 #define MOV_SIZE(X, nm, k, z) \
-	X(nm##_rm_reg##z, mov_form(c, in, K_RM, K_REG, k, z)) \
-	X(nm##_mem_reg##z, mov_form(c, in, K_MEM, K_REG, k, z)) \
-	X(nm##_reg_rm##z, mov_form(c, in, K_REG, K_RM, k, z)) \
-	X(nm##_reg_mem##z, mov_form(c, in, K_REG, K_MEM, k, z)) \
-	X(nm##_rm_imm##z, mov_form(c, in, K_RM, K_IMM, k, z)) \
-	X(nm##_mem_imm##z, mov_form(c, in, K_MEM, K_IMM, k, z))
+	X(nm##_rm_reg##z, mov_form(c, in, NEXT_RIP, K_RM, K_REG, k, z)) \
+	X(nm##_mem_reg##z, mov_form(c, in, NEXT_RIP, K_MEM, K_REG, k, z)) \
+	X(nm##_reg_rm##z, mov_form(c, in, NEXT_RIP, K_REG, K_RM, k, z)) \
+	X(nm##_reg_mem##z, mov_form(c, in, NEXT_RIP, K_REG, K_MEM, k, z)) \
+	X(nm##_rm_imm##z, mov_form(c, in, NEXT_RIP, K_RM, K_IMM, k, z)) \
+	X(nm##_mem_imm##z, mov_form(c, in, NEXT_RIP, K_MEM, K_IMM, k, z))
 #define MOVX_SIZE(X, nm, k, z) \
-	X(nm##_reg##z, mov_form(c, in, K_REG, K_RM, k, z)) \
-	X(nm##_mem##z, mov_form(c, in, K_REG, K_MEM, k, z))
+	X(nm##_reg##z, mov_form(c, in, NEXT_RIP, K_REG, K_RM, k, z)) \
+	X(nm##_mem##z, mov_form(c, in, NEXT_RIP, K_REG, K_MEM, k, z))
 #define MOV_FORMS(X) \
 	SIZES(X, MOV_SIZE, mov, MV_MOV) \
 	WIDE(X, MOVX_SIZE, movzx8, MV_ZX8) WIDE(X, MOVX_SIZE, movzx16, MV_ZX16) \
@@ -368,45 +392,44 @@ FAST_INLINE int mov_z_imm(struct emu_cpu *c, const struct x86_insn *in, unsigned
 	return 0;
 }
 
-FAST_INLINE int lea(struct emu_cpu *c, const struct x86_insn *in, unsigned size)
+FAST_INLINE int lea(struct emu_cpu *c, const struct x86_insn *in, uint64_t next_rip, unsigned size)
 {
 	struct x86_cpu_state *s = c->s;
 
-	rset(s, in, in->reg, size, fast_ea(s, in));
+	rset(s, in, in->reg, size, fast_ea(s, in, next_rip));
 	return 0;
 }
 
 #define MOVZI_SIZE(X, nm, z) X(nm##z, mov_z_imm(c, in, z))
-#define LEA_SIZE(X, nm, z) X(nm##z, lea(c, in, z))
+#define LEA_SIZE(X, nm, z) X(nm##z, lea(c, in, NEXT_RIP, z))
 
-FAST_INLINE int setcc_form(struct emu_cpu *c, const struct x86_insn *in, int dk)
+FAST_INLINE int setcc_form(struct emu_cpu *c, const struct x86_insn *in, uint64_t next_rip, int dk)
 {
 	uint64_t v = cond(c->s->rflags, in->opcode & 0xf);
 
 	if (dk == K_MEM) {
-		uint8_t *p = mptr(c, in, 1, 1);
+		uint8_t *p = mptr(c, in, next_rip, 1, 1);
 
 		if (!p)
 			return EMU_FAST_MISS;
-		st(c, p, 1, v);
-	} else {
-		rset(c->s, in, in->rm, 1, v);
+		return st_done(c, p, 1, v);
 	}
+	rset(c->s, in, in->rm, 1, v);
 	return 0;
 }
 
 #define SETCC_FORMS(X) \
-	X(setcc_reg, setcc_form(c, in, K_RM)) \
-	X(setcc_mem, setcc_form(c, in, K_MEM))
+	X(setcc_reg, setcc_form(c, in, NEXT_RIP, K_RM)) \
+	X(setcc_mem, setcc_form(c, in, NEXT_RIP, K_MEM))
 
 /* CMOVcc reads its source either way; a 32-bit one writes (zero-extends) either way. */
-FAST_INLINE int cmov_form(struct emu_cpu *c, const struct x86_insn *in, int sk, unsigned size)
+FAST_INLINE int cmov_form(struct emu_cpu *c, const struct x86_insn *in, uint64_t next_rip, int sk, unsigned size)
 {
 	struct x86_cpu_state *s = c->s;
 	uint64_t v;
 
 	if (sk == K_MEM) {
-		if (!mload(c, in, size, &v))
+		if (!mload(c, in, next_rip, size, &v))
 			return EMU_FAST_MISS;
 	} else {
 		v = rget(s, in, in->rm, size);
@@ -416,31 +439,42 @@ FAST_INLINE int cmov_form(struct emu_cpu *c, const struct x86_insn *in, int sk, 
 }
 
 #define CMOV_SIZE(X, nm, z) \
-	X(nm##_reg##z, cmov_form(c, in, K_RM, z)) \
-	X(nm##_mem##z, cmov_form(c, in, K_MEM, z))
+	X(nm##_reg##z, cmov_form(c, in, NEXT_RIP, K_RM, z)) \
+	X(nm##_mem##z, cmov_form(c, in, NEXT_RIP, K_MEM, z))
 #define CMOV_FORMS(X) WIDE(X, CMOV_SIZE, cmov)
 
 /* ---- near JMP and Jcc (64-bit code, 64-bit operand size): a block's last instruction ---- */
 
-FAST_INLINE int jcc_form(struct emu_cpu *c, const struct x86_insn *in, int conditional)
+FAST_INLINE int jcc_form(struct emu_cpu *c, const struct x86_insn *in, uint64_t next_rip,
+			 int conditional)
 {
-	uint64_t t = c->s->rip + in->imm;
+	uint64_t t = next_rip + in->imm;
 
 	if (conditional && !cond(c->s->rflags, in->opcode & 0xf))
-		return 0;
-	if (!canonical(t))
+		t = next_rip;
+	else if (!canonical(t))
 		return EMU_FAST_MISS;
 	c->s->rip = t;
-	return 0;
+	return FAST_BRANCH;
 }
 
 /* ---- every form, a label of the block runner ---- */
+
+/* In a form's body: the address of the instruction after it (emu_fast_run's). */
+#define NEXT_RIP (base + bi->end)
 
 #define FAST_FORMS(X) \
 	ALU_FORMS(X) UNARY_FORMS(X) SHIFT_FORMS(X) IMUL_FORMS(X) MOV_FORMS(X) \
 	SETCC_FORMS(X) CMOV_FORMS(X) \
 	SIZES(X, MOVZI_SIZE, mov_z_imm) WIDE(X, LEA_SIZE, lea) X(nop, 0) \
-	X(jmp, jcc_form(c, in, 0)) X(jcc, jcc_form(c, in, 1))
+	X(jmp, jcc_form(c, in, NEXT_RIP, 0)) X(jcc, jcc_form(c, in, NEXT_RIP, 1))
+
+/* The flags an ALU op left waiting (nf 2), before anything can see them. */
+static __attribute__((noinline, cold)) void flags_wait_end(struct emu_cpu *c,
+							 const struct emu_block_insn *k)
+{
+	alu(c->s, k->in.op, c->lazy_a, c->lazy_b, osize(&k->in), 0);
+}
 
 /* FF_CALL: a form of fast_ctrl.c, called through its pointer. */
 #define X_ID(name, body) FF_##name,
@@ -452,9 +486,10 @@ enum { FF_NONE, FF_CALL, FAST_FORMS(X_ID) FF_COUNT };
  * with the guest state and the block in host registers, instead of
  * returning to a loop and calling through a pointer.  Only the last
  * instruction of a block can transfer control, so each one's next RIP is
- * base (the block's RIP) plus its end offset.  Returns the index of the
- * first instruction not done: n, or one the general executor must run
- * (RIP then at its start), or the one after a store into the block's page.
+ * base (the block's RIP) plus its end offset (NEXT_RIP), and RIP itself
+ * is written only when the runner stops.  Returns the index of the first
+ * instruction not done: n, or one the general executor must run (RIP
+ * then at its start), or the one after a store into the block's page.
  */
 unsigned emu_fast_run(struct emu_cpu *c, const struct emu_block_insn *insns, unsigned i,
 		      unsigned n, uint64_t base)
@@ -469,28 +504,46 @@ unsigned emu_fast_run(struct emu_cpu *c, const struct emu_block_insn *insns, uns
 
 	if (bi >= last)
 		return i;
-	s->rip = base + bi->end;
 	goto *labels[bi->form];
 
 #define X_BODY(name, body) \
 l_##name: \
-	if (body) \
-		goto miss; \
-	goto next;
+	switch (body) { \
+	case 0: goto next; \
+	case EMU_FAST_MISS: goto miss; \
+	case FAST_STOP: goto stop; \
+	default: goto branched; \
+	}
 	FAST_FORMS(X_BODY)
 l_call:
+	s->rip = NEXT_RIP;      /* the forms of fast_ctrl.c read and write RIP */
 	if (bi->ctrl(c, in))
 		goto miss;
-next:
 	if (++bi == last || c->smc)
-		goto out;
+		goto out;       /* RIP is right: one that transfers is its block's last */
+	goto dispatch;
+next:
+	if (++bi == last)
+		goto end;
+dispatch:
 	in = &bi->in;
-	s->rip = base + bi->end;
 	goto *labels[bi->form];
+end:
+	s->rip = base + bi[-1].end;
+	goto out;
+stop:
+	s->rip = NEXT_RIP;
+branched:
+	bi++;
+	goto out;
 miss:
+	if (bi->mat)
+		flags_wait_end(c, bi - bi->mat);
 l_none:
 	s->rip = base + bi->end - in->len;
 out:
+	if (c->smc && bi < last && bi->mat)
+		flags_wait_end(c, bi - bi->mat);
 	if (bi > first)
 		s->events.interrupt_shadow = 0;
 	return (unsigned)(bi - insns);
@@ -641,4 +694,110 @@ unsigned emu_fast_select(const struct x86_insn *in, emu_fast_fn *ctrl)
 
 	*ctrl = form == FF_CALL ? emu_fast_select_ctrl(in) : NULL;
 	return form;
+}
+
+/* ---- flags nothing reads ---- */
+
+/* The flags cc's condition reads. */
+static unsigned cond_flags(unsigned cc)
+{
+	static const uint16_t f[8] = {
+		FL(OF), FL(CF), FL(ZF), FL(CF) | FL(ZF), FL(SF), FL(PF), FL(SF) | FL(OF),
+		FL(ZF) | FL(SF) | FL(OF),
+	};
+
+	return f[(cc >> 1) & 7];
+}
+
+/*
+ * The arithmetic flags bi's form always writes (*w), whatever the operand
+ * values; the ones it reads (*r): all of them for the forms of fast_ctrl.c
+ * and instructions without a form, which the general executor runs; and
+ * whether it can miss (*x: a memory operand, a branch), when the general
+ * executor runs it and may fault with RFLAGS in the frame.
+ */
+static void form_flags(const struct emu_block_insn *bi, unsigned *w, unsigned *r, int *x)
+{
+	const struct x86_insn *in = &bi->in;
+	unsigned size = osize(in), cnt, sk = F_GET_SRC(in->flags);
+
+	*w = 0;
+	*r = 0;
+	*x = (in->has_modrm && in->mod != 3 && in->op != OP_LEA) || bi->form == FF_jcc ||
+	     bi->form == FF_jmp;
+	if (bi->form == FF_NONE || bi->form == FF_CALL) {
+		*r = EMU_FLAGS_ARITH;
+		return;
+	}
+	switch (in->op) {
+	case OP_ADC: case OP_SBB:
+		*r = FL(CF);
+		/* fall through */
+	case OP_ADD: case OP_OR: case OP_AND: case OP_SUB: case OP_XOR: case OP_CMP:
+	case OP_TEST: case OP_NEG:
+		*w = EMU_FLAGS_ARITH;
+		break;
+	case OP_INC: case OP_DEC:
+		*w = EMU_FLAGS_ARITH & ~FL(CF);
+		break;
+	case OP_ROL: case OP_ROR: case OP_SHL: case OP_SHR: case OP_SAL: case OP_SAR:
+		if (sk != OPND_I && sk != OPND_1)
+			break;      /* by CL: a count of 0 writes none */
+		cnt = sk == OPND_1 ? 1 : (unsigned)in->imm & (size == 8 ? 63 : 31);
+		if (cnt)
+			*w = in->op == OP_ROL || in->op == OP_ROR ? FL(CF) | FL(OF) : EMU_FLAGS_ARITH;
+		break;
+	case OP_IMUL2: case OP_IMUL3:
+		*w = FL(CF) | FL(OF);
+		break;
+	case OP_SETCC: case OP_CMOVCC: case OP_JCC:
+		*r = cond_flags(in->opcode & 0xf);
+		break;
+	}
+}
+
+/* A register ADD, OR, AND, SUB, XOR, CMP or TEST: its flags can wait (nf 2). */
+static int can_wait(const struct emu_block_insn *bi)
+{
+	unsigned op = bi->in.op;
+
+	return bi->form != FF_NONE && bi->form != FF_CALL && !(bi->in.has_modrm && bi->in.mod != 3) &&
+	       (op == OP_ADD || op == OP_OR || op == OP_AND || op == OP_SUB || op == OP_XOR ||
+		op == OP_CMP || op == OP_TEST);
+}
+
+/*
+ * A block runs from its first instruction to its last but where one
+ * misses; the block's end and whatever misses see every flag.  Flags
+ * written again before anything reads or can see them are dead: their
+ * form need not compute them (nf 1).  A register ALU op whose flags the
+ * next flag writer overwrites whole, with nothing reading them between,
+ * keeps only its operands (nf 2), and what can miss between computes
+ * them from these first (mat).
+ */
+void emu_fast_liveness(struct emu_block_insn *insns, unsigned n)
+{
+	unsigned live = EMU_FLAGS_ARITH, w[n], r[n], i, k;
+	int x[n];
+
+	for (i = 0; i < n; i++) {
+		form_flags(&insns[i], &w[i], &r[i], &x[i]);
+		insns[i].mat = 0;
+	}
+	for (i = n; i--;) {
+		insns[i].nf = w[i] && !(w[i] & live);
+		live = (live & ~w[i]) | r[i] | (x[i] ? EMU_FLAGS_ARITH : 0);
+	}
+	for (k = 0; k < n; k++) {
+		if (insns[k].nf || !can_wait(&insns[k]))
+			continue;
+		for (i = k + 1; i < n && !w[i] && !r[i]; i++)
+			;
+		if (i == n || r[i] || w[i] != EMU_FLAGS_ARITH)
+			continue;
+		insns[k].nf = 2;
+		for (; i > k; i--)
+			if (x[i])
+				insns[i].mat = (uint8_t)(i - k);
+	}
 }

@@ -89,7 +89,7 @@ static inline __attribute__((always_inline)) int ind_form(struct emu_cpu *c,
 	uint8_t *p = NULL;
 
 	if (sk == K_MEM) {
-		if (!mload(c, in, 8, &t))
+		if (!mload(c, in, s->rip, 8, &t))
 			return EMU_FAST_MISS;
 	} else {
 		t = s->gpr[in->rm];

@@ -64,6 +64,13 @@ FAST_INLINE uint64_t ld(const uint8_t *p, unsigned size)
 	}
 }
 
+/*
+ * What the runner's forms (fast.c) return besides 0 (done) and
+ * EMU_FAST_MISS: done and the block must stop, having written to its own
+ * page; done and RIP set (a branch, the block's last).
+ */
+enum { FAST_STOP = 2, FAST_BRANCH };
+
 FAST_INLINE void st(struct emu_cpu *c, uint8_t *p, unsigned size, uint64_t v)
 {
 	uint16_t w = (uint16_t)v;
@@ -92,12 +99,13 @@ FAST_INLINE void st(struct emu_cpu *c, uint8_t *p, unsigned size, uint64_t v)
  * never matches a TLB tag).
  */
 /* The offset a ModRM memory operand names, before any segment base. */
-FAST_INLINE uint64_t fast_ea(const struct x86_cpu_state *s, const struct x86_insn *in)
+FAST_INLINE uint64_t fast_ea(const struct x86_cpu_state *s, const struct x86_insn *in,
+			     uint64_t next_rip)
 {
 	uint64_t a = (uint64_t)in->disp;
 
 	if (in->rip_relative)
-		a += s->rip;
+		a += next_rip;
 	if (in->base != 0xff)
 		a += s->gpr[in->base];
 	if (in->index != 0xff)
@@ -105,10 +113,11 @@ FAST_INLINE uint64_t fast_ea(const struct x86_cpu_state *s, const struct x86_ins
 	return a & emu_mask(in->addrsize);
 }
 
-FAST_INLINE uint8_t *mptr(struct emu_cpu *c, const struct x86_insn *in, unsigned size, int write)
+FAST_INLINE uint8_t *mptr(struct emu_cpu *c, const struct x86_insn *in, uint64_t next_rip,
+			  unsigned size, int write)
 {
 	const struct x86_cpu_state *s = c->s;
-	uint64_t a = fast_ea(s, in);
+	uint64_t a = fast_ea(s, in, next_rip);
 
 	if (in->seg == X86_FS || in->seg == X86_GS)
 		a += s->seg[in->seg].base;
@@ -116,9 +125,10 @@ FAST_INLINE uint8_t *mptr(struct emu_cpu *c, const struct x86_insn *in, unsigned
 }
 
 /* Reads the memory operand into *v: 0 when the fast path cannot. */
-FAST_INLINE int mload(struct emu_cpu *c, const struct x86_insn *in, unsigned size, uint64_t *v)
+FAST_INLINE int mload(struct emu_cpu *c, const struct x86_insn *in, uint64_t next_rip,
+		      unsigned size, uint64_t *v)
 {
-	const uint8_t *q = mptr(c, in, size, 0);
+	const uint8_t *q = mptr(c, in, next_rip, size, 0);
 
 	if (!q)
 		return 0;
