@@ -491,6 +491,12 @@ enum { FF_NONE, FF_CALL, FAST_FORMS(X_ID) FF_COUNT };
  * instruction not done: n, or one the general executor must run (RIP
  * then at its start), or the one after a store into the block's page.
  */
+/*
+ * In a form's body: the instruction, the first member of the runner's bi
+ * (not a variable of its own, which the compiler would keep in a register).
+ */
+_Static_assert(offsetof(struct emu_block_insn, in) == 0, "in first");
+#define in ((const struct x86_insn *)bi)
 unsigned emu_fast_run(struct emu_cpu *c, const struct emu_block_insn *insns, unsigned i,
 		      unsigned n, uint64_t base)
 {
@@ -499,8 +505,7 @@ unsigned emu_fast_run(struct emu_cpu *c, const struct emu_block_insn *insns, uns
 		[FF_NONE] = &&l_none, [FF_CALL] = &&l_call, FAST_FORMS(X_LABEL)
 	};
 	struct x86_cpu_state *s = c->s;
-	const struct emu_block_insn *bi = insns + i, *first = bi, *last = insns + n;
-	const struct x86_insn *in = &bi->in;
+	const struct emu_block_insn *bi = insns + i, *last = insns + n;
 
 	if (bi >= last)
 		return i;
@@ -526,7 +531,6 @@ next:
 	if (++bi == last)
 		goto end;
 dispatch:
-	in = &bi->in;
 	goto *labels[bi->form];
 end:
 	s->rip = base + bi[-1].end;
@@ -544,10 +548,12 @@ l_none:
 out:
 	if (c->smc && bi < last && bi->mat)
 		flags_wait_end(c, bi - bi->mat);
-	if (bi > first)
+	if (bi > insns + i)
 		s->events.interrupt_shadow = 0;
 	return (unsigned)(bi - insns);
 }
+
+#undef in
 
 /*
  * The forms' numbers by op, size and operand form: t[size_index(size)]
