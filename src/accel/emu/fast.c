@@ -536,6 +536,8 @@ end:
 	s->rip = base + bi[-1].end;
 	goto out;
 stop:
+	if (bi->mat)
+		flags_wait_end(c, bi - bi->mat);
 	s->rip = NEXT_RIP;
 branched:
 	bi++;
@@ -546,8 +548,6 @@ miss:
 l_none:
 	s->rip = base + bi->end - in->len;
 out:
-	if (c->smc && bi < last && bi->mat)
-		flags_wait_end(c, bi - bi->mat);
 	if (bi > insns + i)
 		s->events.interrupt_shadow = 0;
 	return (unsigned)(bi - insns);
@@ -719,8 +719,9 @@ static unsigned cond_flags(unsigned cc)
  * The arithmetic flags bi's form always writes (*w), whatever the operand
  * values; the ones it reads (*r): all of them for the forms of fast_ctrl.c
  * and instructions without a form, which the general executor runs; and
- * whether it can miss (*x: a memory operand, a branch), when the general
- * executor runs it and may fault with RFLAGS in the frame.
+ * whether anything may see them around it (*x): a memory operand or a
+ * branch can miss, when the general executor runs it and may fault with
+ * RFLAGS in the frame, and a store can end the block after itself.
  */
 static void form_flags(const struct emu_block_insn *bi, unsigned *w, unsigned *r, int *x)
 {
@@ -774,12 +775,12 @@ static int can_wait(const struct emu_block_insn *bi)
 
 /*
  * A block runs from its first instruction to its last but where one
- * misses; the block's end and whatever misses see every flag.  Flags
- * written again before anything reads or can see them are dead: their
- * form need not compute them (nf 1).  A register ALU op whose flags the
- * next flag writer overwrites whole, with nothing reading them between,
- * keeps only its operands (nf 2), and what can miss between computes
- * them from these first (mat).
+ * misses or stops; the block's end and whatever misses or stops see every
+ * flag.  Flags written again before anything reads or can see them are
+ * dead: their form need not compute them (nf 1).  A register ALU op whose
+ * flags the next flag writer (a register form too) overwrites whole, with
+ * nothing reading them between, keeps only its operands (nf 2), and what
+ * can miss or stop between computes them from these first (mat).
  */
 void emu_fast_liveness(struct emu_block_insn *insns, unsigned n)
 {
@@ -791,6 +792,8 @@ void emu_fast_liveness(struct emu_block_insn *insns, unsigned n)
 		insns[i].mat = 0;
 	}
 	for (i = n; i--;) {
+		if (x[i])
+			live = EMU_FLAGS_ARITH;
 		insns[i].nf = w[i] && !(w[i] & live);
 		live = (live & ~w[i]) | r[i] | (x[i] ? EMU_FLAGS_ARITH : 0);
 	}
@@ -799,10 +802,10 @@ void emu_fast_liveness(struct emu_block_insn *insns, unsigned n)
 			continue;
 		for (i = k + 1; i < n && !w[i] && !r[i]; i++)
 			;
-		if (i == n || r[i] || w[i] != EMU_FLAGS_ARITH)
+		if (i == n || r[i] || x[i] || w[i] != EMU_FLAGS_ARITH)
 			continue;
 		insns[k].nf = 2;
-		for (; i > k; i--)
+		while (--i > k)
 			if (x[i])
 				insns[i].mat = (uint8_t)(i - k);
 	}
