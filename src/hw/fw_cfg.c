@@ -123,8 +123,10 @@ static uint32_t fw_cfg_dma_chunk(struct fw_cfg *f, const struct fw_cfg_dma_desc 
 			p = guest_mem_ptr(f->mem, d->address, len);
 			if (!p)
 				*err = 1;
-			else
+			else {
 				memset(p, 0, len);
+				guest_mem_written(f->mem, d->address, len);
+			}
 		}
 		return len;
 	}

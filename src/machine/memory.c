@@ -24,6 +24,13 @@ int guest_mem_init(struct guest_mem *mem, uint64_t size)
 	/* Guest RAM is touched sparsely: huge pages only where the kernel likes. */
 	madvise(mem->base, size, MADV_HUGEPAGE);
 	mem->size = size;
+	mem->code = mem_code_new(mem->base, size);
+	if (!mem->code) {
+		munmap(mem->base, size);
+		mem->base = NULL;
+		errno = ENOMEM;
+		return -1;
+	}
 	low = size < MEM_HOLE_START ? size : MEM_HOLE_START;
 	mem->region[0] = (struct mem_region){ 0, low, mem->base };
 	mem->nregions = 1;
@@ -39,6 +46,7 @@ void guest_mem_destroy(struct guest_mem *mem)
 {
 	if (mem->base)
 		munmap(mem->base, mem->size);
+	mem_code_free(mem->code);
 	memset(mem, 0, sizeof(*mem));
 	mem->file_fd = -1;
 }
@@ -51,6 +59,7 @@ int guest_mem_map_file(struct guest_mem *mem, int fd, uint64_t off)
 	if (p == MAP_FAILED)
 		return -1;
 	mem->file_fd = fd;
+	mem_code_flush(mem->code);
 	return 0;
 }
 
@@ -83,7 +92,18 @@ int guest_mem_write(const struct guest_mem *mem, uint64_t gpa, const void *src, 
 	if (!p)
 		return -1;
 	memcpy(p, src, len);
+	mem_code_written(mem->code, p, len);
 	return 0;
+}
+
+void guest_mem_written(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+	void *p = guest_mem_ptr(mem, gpa, len);
+
+	if (p)
+		mem_code_written(mem->code, p, len);
+	else
+		mem_code_flush(mem->code);
 }
 
 uint64_t guest_mem_low_end(const struct guest_mem *mem)

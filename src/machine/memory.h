@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "machine/mem_code.h"
+
 /*
  * Guest RAM: one anonymous mapping, split around the 32-bit PCI/MMIO hole.
  * RAM below MEM_HOLE_START sits at GPA 0; whatever does not fit there is
@@ -27,6 +29,7 @@ struct guest_mem {
 	struct mem_region region[2];
 	int nregions;
 	int file_fd;       /* RAM mapped from a snapshot file, or -1 */
+	struct mem_code *code;   /* pages with decoded code (mem_code.h); NULL without memory for it */
 };
 
 /* Maps size bytes of RAM; -1 with errno on failure. */
@@ -46,9 +49,17 @@ int guest_mem_map_file(struct guest_mem *mem, int fd, uint64_t off);
  */
 void *guest_mem_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
 
-/* Copies to/from guest RAM; -1 if any byte is outside RAM. */
+/*
+ * Copies to/from guest RAM; -1 if any byte is outside RAM.  Writes through
+ * guest_mem_ptr's pointer instead must tell mem_code (guest_mem_written,
+ * or mem_code_flush where the bytes are not known) before the guest can
+ * see them done: decoded code is not compared with RAM again.
+ */
 int guest_mem_read(const struct guest_mem *mem, uint64_t gpa, void *dst, uint64_t len);
 int guest_mem_write(const struct guest_mem *mem, uint64_t gpa, const void *src, uint64_t len);
+
+/* Host writes to [gpa, gpa+len) done through guest_mem_ptr's pointer. */
+void guest_mem_written(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
 
 /* Highest RAM address below the hole, plus one. */
 uint64_t guest_mem_low_end(const struct guest_mem *mem);

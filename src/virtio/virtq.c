@@ -147,8 +147,12 @@ void virtq_unpop(struct virtq *q, uint16_t n)
 
 void virtq_push_n(struct virtq *q, const uint32_t *heads, const uint32_t *lens, unsigned n)
 {
+	/* The device wrote the chains through their iovecs: decoded code is
+	 * checked again before the guest can see them done. */
+	mem_code_flush(q->mem->code);
 	if (q->packed) {
 		virtq_packed_push_n(q, heads, lens, n);
+		virtq_ring_written(q);
 		return;
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -159,6 +163,7 @@ void virtq_push_n(struct virtq *q, const uint32_t *heads, const uint32_t *lens, 
 	}
 	q->used_idx = (uint16_t)(q->used_idx + n);
 	virtq_store16(q->used + 2, q->used_idx);
+	virtq_ring_written(q);
 }
 
 void virtq_push(struct virtq *q, uint32_t head, uint32_t len)
@@ -195,6 +200,7 @@ bool virtq_enable_kicks(struct virtq *q)
 		virtq_store16(q->used + 4 + 8 * q->size, q->last_avail);
 	else
 		virtq_store16(q->used, 0);
+	virtq_ring_written(q);
 	/* Publish the request before looking again, or a kick may be lost. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return virtq_load16(q->avail + 2) == q->last_avail;
@@ -208,4 +214,17 @@ void virtq_disable_kicks(struct virtq *q)
 		virtq_packed_disable_kicks(q);
 	else if (!q->event_idx)
 		virtq_store16(q->used, USED_F_NO_NOTIFY);
+	virtq_ring_written(q);
+}
+
+void virtq_ring_written(const struct virtq *q)
+{
+	struct mem_code *mc = q->mem->code;
+
+	if (q->packed) {
+		mem_code_written(mc, q->desc, (uint64_t)q->size * DESC_SIZE);
+		mem_code_written(mc, q->used, 4);
+	} else {
+		mem_code_written(mc, q->used, 6 + 8 * (uint64_t)q->size);
+	}
 }

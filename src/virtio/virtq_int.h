@@ -27,6 +27,9 @@ static inline void virtq_store16(uint8_t *p, uint16_t v)
 	__atomic_store_n((uint16_t *)p, v, __ATOMIC_RELEASE);
 }
 
+/* The device wrote its part of the rings: for decoded code (mem_code.h). */
+void virtq_ring_written(const struct virtq *q);
+
 /* Starts an element: no segments yet. */
 static inline void virtq_elem_clear(struct virtq_elem *e)
 {

@@ -227,6 +227,7 @@ bool virtq_packed_enable_kicks(struct virtq *q)
 	} else {
 		virtq_store16(q->used + 2, EV_ENABLE);
 	}
+	virtq_ring_written(q);
 	/* Publish the request before looking again, or a kick may be lost. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return !available(q, q->last_avail, &flags);

@@ -220,6 +220,9 @@ static int emu_vm_init(struct machine *m)
 	vm->ncpus = m->ncpus;
 	for (int i = 0; i < vm->ncpus; i++)
 		emu_wake_init(&vm->wake[i]);
+	/* vCPU threads store to each other's code: see mem_code_mark. */
+	if (vm->ncpus > 1 && m->mem.code)
+		mem_code_set_shared(m->mem.code);
 	vm->tsc_ns0 = emu_now();
 	vm->lapics = lapic_bus_new(m->mmio, m->ncpus);
 	if (!vm->lapics)

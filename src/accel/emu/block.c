@@ -2,15 +2,17 @@
 /*
  * Decoded blocks: straight runs of instructions within one code page,
  * decoded once, each with its fast form (fast.c), and run without looking
- * at the bytes again while they still equal the bytes the block was
- * decoded from.  That one compare per block entry (not per instruction)
- * is what keeps them right whatever changed the code: emu's own stores,
- * another vCPU, a device's DMA, or the host KVM running the guest between
- * two stretches of emu (src/accel/kvm/kvm_stretch.c).  A block is keyed by
- * its linear address and code mode, so a changed mapping that shows other
- * bytes is a miss too, and the fetch permission of its page is checked on
- * every entry.  A store into the running block's page ends the block after
- * that instruction (self-modifying code); so do every control transfer and
+ * at the bytes again while their page's stamp (machine/mem_code.h) is the
+ * one they were checked at: every writer of guest RAM bumps the stamp of a
+ * page with code (emu's own stores and other vCPUs' through
+ * emu_note_write, devices and loaders through guest_mem_write or a flush),
+ * and a block whose stamp is old is compared with the bytes once, so a
+ * write near code but not to it costs a compare, not a decode.  A block is
+ * keyed by its linear address and code mode and remembers the host
+ * address it was decoded from, so another mapping at the same address is
+ * a miss too, and the fetch permission of its page is checked on every
+ * entry.  A store into the running block's page ends the block after that
+ * instruction (self-modifying code); so do every control transfer and
  * every instruction that can change the mode, the privilege level, the
  * interrupt flag or the interrupt shadow, so a block runs in one context
  * and the caller sees every interrupt window open at a block boundary.
@@ -28,6 +30,9 @@
 
 struct block {
 	uint64_t lin;          /* ~0: empty */
+	const uint8_t *host;   /* where it was decoded from in guest RAM */
+	uint64_t stamp;        /* its page's mem_code_stamp when its bytes were last seen */
+	uint64_t page;         /* that page in mem_code */
 	uint32_t first;        /* its first instruction in insns[] */
 	uint32_t bytes;        /* its bytes in bytes[] */
 	uint16_t len;          /* bytes */
@@ -58,7 +63,7 @@ static void blocks_clear(struct emu_blocks *bs)
 static struct emu_blocks *blocks_get(struct emu_cpu *c)
 {
 	if (!c->blocks) {
-		c->blocks = malloc(sizeof(*c->blocks));
+		c->blocks = calloc(1, sizeof(*c->blocks));   /* the counters start at 0 */
 		if (c->blocks)
 			blocks_clear(c->blocks);
 	}
@@ -85,16 +90,30 @@ static int block_goes_on(const struct x86_insn *in)
 	       op == OP_FWAIT || op == OP_FENCE || op == OP_XLAT || op == OP_SALC;
 }
 
-/* Decodes a block from the avail bytes at p (the rest of the page); NULL if none decodes. */
-static struct block *block_build(struct emu_blocks *bs, struct block *b, uint64_t lin, int mode,
-				 const uint8_t *p, unsigned avail)
+void emu_code_written(struct emu_cpu *c, uint64_t page)
+{
+	mem_code_bump(c->code, page);
+	if (page == c->code_page)
+		c->smc = 1;
+}
+
+/*
+ * Decodes a block from the avail bytes at p (the rest of page); NULL if
+ * none decodes.
+ */
+static struct block *block_build(struct emu_cpu *c, struct emu_blocks *bs, struct block *b,
+				 uint64_t lin, int mode, const uint8_t *p, unsigned avail,
+				 uint64_t page)
 {
 	uint8_t buf[BLOCK_BYTES];
 	unsigned have = avail < sizeof(buf) ? avail : sizeof(buf), off = 0, n = 0;
 	struct emu_block_insn *bi;
+	uint64_t stamp;
 
 	if (bs->ninsns + BLOCK_INSNS > ARENA_INSNS || bs->nbytes + BLOCK_BYTES > ARENA_BYTES)
 		blocks_clear(bs);
+	/* The stamp before the bytes: a write after it changes the stamp. */
+	stamp = mem_code_mark(c->code, page);
 	/* A copy: another vCPU may be writing the bytes as we decode. */
 	memcpy(buf, p, have);
 	bi = &bs->insns[bs->ninsns];
@@ -111,22 +130,38 @@ static struct block *block_build(struct emu_blocks *bs, struct block *b, uint64_
 		return NULL;
 	emu_fast_liveness(bi, n);
 	bs->built++;
-	*b = (struct block){ lin, bs->ninsns, bs->nbytes, (uint16_t)off, (uint8_t)n, (uint8_t)mode };
+	*b = (struct block){ lin, p, stamp, page, bs->ninsns, bs->nbytes, (uint16_t)off, (uint8_t)n,
+			     (uint8_t)mode };
 	memcpy(bs->bytes + bs->nbytes, buf, off);
 	bs->ninsns += n;
 	bs->nbytes += off;
 	return b;
 }
 
-static struct block *block_find(struct emu_blocks *bs, uint64_t lin, int mode, const uint8_t *p,
-				unsigned avail)
+/* A block decoded from p whose stamp is old: its bytes are compared once. */
+static int block_recheck(struct emu_cpu *c, struct emu_blocks *bs, struct block *b,
+			 uint64_t stamp)
+{
+	if (memcmp(bs->bytes + b->bytes, b->host, b->len))
+		return 0;
+	b->stamp = __atomic_load_n(&c->code->untracked, __ATOMIC_RELAXED) ? ~0ULL : stamp;
+	return 1;
+}
+
+static struct block *block_find(struct emu_cpu *c, struct emu_blocks *bs, uint64_t lin, int mode,
+				const uint8_t *p, unsigned avail)
 {
 	struct block *b = &bs->table[(lin ^ (lin >> 12)) % BLOCKS];
+	uint64_t page = (uint64_t)(p - c->code_base) >> 12, stamp;
 
-	if (b->lin == lin && b->mode == mode && b->len <= avail &&
-	    !memcmp(bs->bytes + b->bytes, p, b->len))
-		return b;
-	return block_build(bs, b, lin, mode, p, avail);
+	if (page >= c->code_pages)
+		return NULL;
+	if (b->lin == lin && b->host == p && b->mode == mode) {
+		stamp = mem_code_stamp(c->code, page);
+		if (stamp == b->stamp || block_recheck(c, bs, b, stamp))
+			return b;
+	}
+	return block_build(c, bs, b, lin, mode, p, avail, page);
 }
 
 void emu_block_stats(const struct emu_cpu *c, uint64_t *runs, uint64_t *built, uint64_t *clears)
@@ -164,13 +199,13 @@ static int block_run(struct emu_cpu *c, struct emu_blocks *bs, int mode, unsigne
 	}
 	if (emu_fetch_ptr(c, lin, &p, &avail) || !p)
 		return -1;          /* faults and MMIO: the general path */
-	b = block_find(bs, lin, mode, p, avail);
+	b = block_find(c, bs, lin, mode, p, avail);
 	/* No RIP in a block wraps around: each one's next is rip plus its end. */
 	if (!b || (mode != 64 && (rip + b->len - 1 > s->seg[X86_CS].limit || rip + b->len > mask)))
 		return -1;
 	insns = &bs->insns[b->first];
 	bs->runs++;
-	c->code_page = (uintptr_t)p & ~(uintptr_t)0xfff;
+	c->code_page = b->page;
 	c->smc = 0;
 	*res = EMU_OK;
 	for (i = 0;;) {
@@ -187,7 +222,7 @@ static int block_run(struct emu_cpu *c, struct emu_blocks *bs, int mode, unsigne
 			break;
 		c->fast_ctx = emu_tlb_ctx(c);
 	}
-	c->code_page = 0;
+	c->code_page = ~0ULL;
 	*count = i;
 	return general || c->smc;
 }
@@ -197,7 +232,8 @@ static struct emu_blocks *blocks_usable(struct emu_cpu *c)
 {
 	const struct x86_cpu_state *s = c->s;
 
-	if ((s->rflags & (X86_RFLAGS_TF | X86_RFLAGS_RF)) || emu_dr7_armed(s) || c->env.general_only)
+	if ((s->rflags & (X86_RFLAGS_TF | X86_RFLAGS_RF)) || emu_dr7_armed(s) ||
+	    c->env.general_only || !c->code)
 		return NULL;
 	return blocks_get(c);
 }

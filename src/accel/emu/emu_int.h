@@ -188,9 +188,17 @@ struct emu_cpu {
 	unsigned fast_form;   /* the fetched instruction's fast form (emu_fast_select) */
 	emu_fast_fn fast_ctrl;
 	uint64_t fast_ctx;    /* emu_tlb_ctx() for the instructions running now */
-	/* The host page of the block running now (0: none), and whether an
+	/*
+	 * Guest RAM's pages with decoded code (env.mem->code, mem_code.h; NULL:
+	 * no blocks), copied here for emu_note_write: its mapping, its size in
+	 * pages (0 without it) and its has[] map.
+	 */
+	struct mem_code *code;
+	const uint8_t *code_base, *code_has;
+	uint64_t code_pages;
+	/* The RAM page of the block running now (~0: none), and whether an
 	 * instruction wrote to it (the block then ends: self-modifying code). */
-	uintptr_t code_page;
+	uint64_t code_page;
 	int smc;
 	/* The operands of the block's last ALU op whose flags wait (emu_fast_liveness). */
 	uint64_t lazy_a, lazy_b;
@@ -359,11 +367,20 @@ static inline __attribute__((always_inline)) uint8_t *emu_fast_ptr(struct emu_cp
 	return t->host + (lin & 0xfff);
 }
 
-/* A write to guest RAM at host address p: ends the running block if it is on its page. */
+/* A write to a RAM page with decoded code (block.c): its generation goes up. */
+void emu_code_written(struct emu_cpu *c, uint64_t page);
+
+/*
+ * A write to guest RAM at host address p, after its bytes: decoded code
+ * from that page is checked again before it runs, and the running block
+ * ends if it is on that page.
+ */
 static inline __attribute__((always_inline)) void emu_note_write(struct emu_cpu *c, const void *p)
 {
-	if (((uintptr_t)p & ~(uintptr_t)0xfff) == c->code_page)
-		c->smc = 1;
+	uint64_t page = (uint64_t)((uintptr_t)p - (uintptr_t)c->code_base) >> 12;
+
+	if (page < c->code_pages && c->code_has[page])
+		emu_code_written(c, page);
 }
 void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin);
 /* Segment offset -> linear, with limit, type and canonical checks. */

@@ -26,6 +26,13 @@ struct emu_cpu *emu_cpu_new(struct x86_cpu_state *s, const struct emu_env *env)
 	}
 	for (unsigned i = 0; i < EMU_DCACHE_SIZE; i++)
 		c->dcache[i].lin = ~0ULL;
+	c->code = env->mem ? env->mem->code : NULL;
+	if (c->code) {
+		c->code_base = c->code->base;
+		c->code_has = c->code->has;
+		c->code_pages = c->code->pages;
+	}
+	c->code_page = ~0ULL;
 	emu_mmu_reset(c);     /* also empties the fetch page */
 	return c;
 }

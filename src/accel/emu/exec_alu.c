@@ -323,6 +323,7 @@ static int bit_op(struct emu_cpu *c, int op, unsigned size)
 				 size == 4 ? __atomic_fetch_xor((uint32_t *)p, (uint32_t)mask, __ATOMIC_SEQ_CST) :
 				 __atomic_fetch_xor((uint16_t *)p, (uint16_t)mask, __ATOMIC_SEQ_CST); break;
 			}
+			emu_note_write(c, p);     /* after the bytes, as emu_rmw */
 			set_flags(c, FL(CF), ((v >> bit) & 1) ? FL(CF) : 0);
 			return 0;
 		}
@@ -433,6 +434,7 @@ int emu_rmw(struct emu_cpu *c, struct emu_operand *d, int lock, rmw_fn fn, const
 	do {
 		nv = fn(c, old, ctx);
 	} while (!cas(p, &old, nv, d->size));
+	emu_note_write(c, p);     /* again, after the bytes: for other vCPUs' decoded code */
 	if (oldp)
 		*oldp = old;
 	return 0;

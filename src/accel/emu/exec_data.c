@@ -171,6 +171,7 @@ static int cmpxchg_wide(struct emu_cpu *c)
 		ok = cas16(p, cmp, nv);
 		cur[0] = cmp[0];
 		cur[1] = cmp[1];
+		emu_note_write(c, p);     /* after the bytes, as emu_rmw */
 	} else if (p && half == 4 && !((uintptr_t)p & 7)) {
 		uint64_t e = cmp[0] | cmp[1] << 32;
 
@@ -178,6 +179,7 @@ static int cmpxchg_wide(struct emu_cpu *c)
 						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 		cur[0] = e & 0xffffffffULL;
 		cur[1] = e >> 32;
+		emu_note_write(c, p);     /* after the bytes, as emu_rmw */
 	} else {
 		if (emu_read(c, seg, off, cur, half) || emu_read(c, seg, off + half, &cur[1], half))
 			return -1;
