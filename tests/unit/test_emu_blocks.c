@@ -131,6 +131,28 @@ static void test_write_beside_code(void)
 }
 
 /*
+ * Self-modifying code: a store into the running block's own next
+ * instruction ends the block after it, and the new bytes run.
+ */
+static void test_store_into_own_block(void)
+{
+	unsigned n, total = 0;
+
+	setup();
+	/* mov byte [CODE + 8], 7; mov eax, 1; jmp $ */
+	put(CODE, "\xc6\x05\x08\x00\x01\x00\x07\xb8\x01\x00\x00\x00\xeb\xfe", 14);
+	for (int k = 0; k < 2; k++) {
+		/* The second time round the block at CODE is the one decoded first. */
+		put(CODE + 8, "\x01", 1);
+		st.rip = CODE;
+		for (total = 0; st.rip != CODE + 12 && total < 10; total += n)
+			CHECK_EQ(emu_run_blocks(cpu, 100, &n), EMU_OK);
+		CHECK_EQ(total, 3);
+		CHECK_EQ(st.gpr[X86_RAX], 7);
+	}
+}
+
+/*
  * The checks above are what would catch a writer that does not report:
  * such a write is not seen (the block runs on with the bytes it was
  * decoded from), which is why every path must.
@@ -153,6 +175,7 @@ int main(void)
 	RUN(test_virtq_completion);
 	RUN(test_other_vcpu);
 	RUN(test_write_beside_code);
+	RUN(test_store_into_own_block);
 	RUN(test_unreported_write_is_missed);
 	rig_free();
 	return TEST_EXIT();

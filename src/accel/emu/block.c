@@ -28,11 +28,17 @@
 #define ARENA_BYTES (ARENA_INSNS * 8)
 #define BLOCK_BYTES (BLOCK_INSNS * 15)
 
+/*
+ * One block, 32 bytes: a table entry is one cache line's half.  It is
+ * found by the host address of its first byte and its code mode, not by
+ * its linear address: decoding depends on nothing else (branch targets
+ * and RIP-relative operands are taken from RIP as it runs), so a block
+ * serves every linear address that maps to its bytes.
+ */
 struct block {
-	uint64_t lin;          /* ~0: empty */
-	const uint8_t *host;   /* where it was decoded from in guest RAM */
+	const uint8_t *host;   /* where it was decoded from in guest RAM; NULL: empty */
 	uint64_t stamp;        /* its page's mem_code_stamp when its bytes were last seen */
-	uint64_t page;         /* that page in mem_code */
+	uint32_t page;         /* that page in mem_code */
 	uint32_t first;        /* its first instruction in insns[] */
 	uint32_t bytes;        /* its bytes in bytes[] */
 	uint16_t len;          /* bytes */
@@ -40,7 +46,7 @@ struct block {
 };
 
 struct emu_blocks {
-	struct block table[BLOCKS];
+	struct block table[BLOCKS] __attribute__((aligned(64)));
 	uint32_t ninsns, nbytes;     /* arena space used */
 	uint64_t runs, built, clears;   /* for --stats */
 	struct emu_block_insn insns[ARENA_INSNS];
@@ -55,7 +61,7 @@ void emu_blocks_free(struct emu_blocks *b)
 static void blocks_clear(struct emu_blocks *bs)
 {
 	for (unsigned i = 0; i < BLOCKS; i++)
-		bs->table[i].lin = ~0ULL;
+		bs->table[i].host = NULL;
 	bs->ninsns = bs->nbytes = 0;
 	bs->clears++;
 }
@@ -102,8 +108,7 @@ void emu_code_written(struct emu_cpu *c, uint64_t page)
  * none decodes.
  */
 static struct block *block_build(struct emu_cpu *c, struct emu_blocks *bs, struct block *b,
-				 uint64_t lin, int mode, const uint8_t *p, unsigned avail,
-				 uint64_t page)
+				 int mode, const uint8_t *p, unsigned avail, uint32_t page)
 {
 	uint8_t buf[BLOCK_BYTES];
 	unsigned have = avail < sizeof(buf) ? avail : sizeof(buf), off = 0, n = 0;
@@ -130,7 +135,7 @@ static struct block *block_build(struct emu_cpu *c, struct emu_blocks *bs, struc
 		return NULL;
 	emu_fast_liveness(bi, n);
 	bs->built++;
-	*b = (struct block){ lin, p, stamp, page, bs->ninsns, bs->nbytes, (uint16_t)off, (uint8_t)n,
+	*b = (struct block){ p, stamp, page, bs->ninsns, bs->nbytes, (uint16_t)off, (uint8_t)n,
 			     (uint8_t)mode };
 	memcpy(bs->bytes + bs->nbytes, buf, off);
 	bs->ninsns += n;
@@ -154,14 +159,14 @@ static struct block *block_find(struct emu_cpu *c, struct emu_blocks *bs, uint64
 	struct block *b = &bs->table[(lin ^ (lin >> 12)) % BLOCKS];
 	uint64_t page = (uint64_t)(p - c->code_base) >> 12, stamp;
 
-	if (page >= c->code_pages)
-		return NULL;
-	if (b->lin == lin && b->host == p && b->mode == mode) {
-		stamp = mem_code_stamp(c->code, page);
+	if (b->host == p && b->mode == mode) {
+		stamp = mem_code_stamp(c->code, b->page);
 		if (stamp == b->stamp || block_recheck(c, bs, b, stamp))
 			return b;
 	}
-	return block_build(c, bs, b, lin, mode, p, avail, page);
+	if (page >= c->code_pages)
+		return NULL;
+	return block_build(c, bs, b, mode, p, avail, (uint32_t)page);
 }
 
 void emu_block_stats(const struct emu_cpu *c, uint64_t *runs, uint64_t *built, uint64_t *clears)
@@ -173,35 +178,56 @@ void emu_block_stats(const struct emu_cpu *c, uint64_t *runs, uint64_t *built, u
 	*clears = bs ? bs->clears - 1 : 0;    /* the first is the set-up */
 }
 
+/* What stays the same for all the blocks of one chain (emu_run_blocks). */
+struct chain {
+	int mode;
+	int paged, user;       /* CR0.PG, CPL 3: for the last code page (emu_fetch_ptr) */
+	uint64_t rip_mask;
+};
+
+/* The host address of the code at lin, as emu_fetch_ptr, with the chain's privilege. */
+static int chain_fetch(struct emu_cpu *c, const struct chain *ch, uint64_t lin, const uint8_t **p,
+		       unsigned *avail)
+{
+	if (ch->paged && lin >> 12 == c->fetch_vpn && ch->user == c->fetch_user) {
+		*avail = 0x1000 - (lin & 0xfff);
+		*p = c->fetch_host + (lin & 0xfff);
+		return 0;
+	}
+	return emu_fetch_page(c, lin, p, avail);
+}
+
 /*
  * Runs the block at RIP: -1 when there is none (the caller steps), 0 when
  * fast forms did all of it (nothing that can change the mode, the
  * privilege level, IF or the TLB context ran), 1 otherwise.
  */
-static int block_run(struct emu_cpu *c, struct emu_blocks *bs, int mode, unsigned *count,
-		     enum emu_result *res)
+static int block_run(struct emu_cpu *c, struct emu_blocks *bs, const struct chain *ch,
+		     unsigned *count, enum emu_result *res)
 {
 	struct x86_cpu_state *s = c->s;
 	const struct emu_block_insn *insns;
 	const struct block *b;
 	const uint8_t *p;
 	unsigned avail, i;
-	uint64_t mask = mode == 64 ? ~0ULL : mode == 32 ? 0xffffffffULL : 0xffffULL;
-	uint64_t rip = s->rip & (mode == 64 ? ~0ULL : 0xffffffffULL), lin;
+	uint64_t rip = s->rip & ch->rip_mask, lin;
 	int general = 0;
 
-	if (mode == 64) {
+	if (ch->mode == 64) {
 		if ((uint64_t)((int64_t)(rip << 16) >> 16) != rip)
 			return -1;      /* #GP */
 		lin = rip;
 	} else {
 		lin = (s->seg[X86_CS].base + rip) & 0xffffffffULL;
 	}
-	if (emu_fetch_ptr(c, lin, &p, &avail) || !p)
+	if (chain_fetch(c, ch, lin, &p, &avail) || !p)
 		return -1;          /* faults and MMIO: the general path */
-	b = block_find(c, bs, lin, mode, p, avail);
+	b = block_find(c, bs, lin, ch->mode, p, avail);
+	if (!b)
+		return -1;
 	/* No RIP in a block wraps around: each one's next is rip plus its end. */
-	if (!b || (mode != 64 && (rip + b->len - 1 > s->seg[X86_CS].limit || rip + b->len > mask)))
+	if (ch->mode != 64 && (rip + b->len - 1 > s->seg[X86_CS].limit ||
+			       rip + b->len > (ch->mode == 32 ? 0xffffffffULL : 0xffffULL)))
 		return -1;
 	insns = &bs->insns[b->first];
 	bs->runs++;
@@ -246,14 +272,18 @@ enum emu_result emu_run_block(struct emu_cpu *c, unsigned *count)
 enum emu_result emu_run_blocks(struct emu_cpu *c, unsigned max, unsigned *count)
 {
 	struct emu_blocks *bs = blocks_usable(c);
-	int mode, shadow = c->s->events.interrupt_shadow, k;
+	int shadow = c->s->events.interrupt_shadow, k;
+	struct chain ch;
 	enum emu_result r = EMU_OK;
 	unsigned n;
 
 	*count = 1;
 	if (!bs)
 		return emu_step(c);
-	mode = emu_code_mode(c);
+	ch.mode = emu_code_mode(c);
+	ch.rip_mask = ch.mode == 64 ? ~0ULL : 0xffffffffULL;
+	ch.paged = !!(c->s->cr0 & X86_CR0_PG);
+	ch.user = emu_cpl(c) == 3;
 	c->fast_ctx = emu_tlb_ctx(c);
 	*count = 0;
 	/*
@@ -262,7 +292,7 @@ enum emu_result emu_run_blocks(struct emu_cpu *c, unsigned max, unsigned *count)
 	 * shadow (if one was up) is over after the first block.
 	 */
 	do {
-		k = block_run(c, bs, mode, &n, &r);
+		k = block_run(c, bs, &ch, &n, &r);
 		if (k < 0)
 			break;
 		*count += n;
