@@ -38,15 +38,24 @@
 struct block {
 	const uint8_t *host;   /* where it was decoded from in guest RAM; NULL: empty */
 	uint64_t stamp;        /* its page's mem_code_stamp when its bytes were last seen */
-	uint32_t page;         /* that page in mem_code */
 	uint32_t first;        /* its first instruction in insns[] */
 	uint32_t bytes;        /* its bytes in bytes[] */
 	uint16_t len;          /* bytes */
+	/*
+	 * The table entry of the block that ran after it last time: fetched
+	 * into the cache while this one runs (a boot's blocks do not fit in
+	 * the cache, and the load of the next entry was most of block entry).
+	 */
+	uint16_t next;
 	uint8_t n, mode;
 };
 
+_Static_assert(sizeof(struct block) == 32, "two blocks a cache line");
+_Static_assert(BLOCKS <= 65536, "block.next is 16 bits");
+
 struct emu_blocks {
 	struct block table[BLOCKS] __attribute__((aligned(64)));
+	struct block *last;          /* the last block run, NULL after a clear */
 	uint32_t ninsns, nbytes;     /* arena space used */
 	uint64_t runs, built, clears;   /* for --stats */
 	struct emu_block_insn insns[ARENA_INSNS];
@@ -62,6 +71,7 @@ static void blocks_clear(struct emu_blocks *bs)
 {
 	for (unsigned i = 0; i < BLOCKS; i++)
 		bs->table[i].host = NULL;
+	bs->last = NULL;
 	bs->ninsns = bs->nbytes = 0;
 	bs->clears++;
 }
@@ -135,7 +145,7 @@ static struct block *block_build(struct emu_cpu *c, struct emu_blocks *bs, struc
 		return NULL;
 	emu_fast_liveness(bi, n);
 	bs->built++;
-	*b = (struct block){ p, stamp, page, bs->ninsns, bs->nbytes, (uint16_t)off, (uint8_t)n,
+	*b = (struct block){ p, stamp, bs->ninsns, bs->nbytes, (uint16_t)off, 0, (uint8_t)n,
 			     (uint8_t)mode };
 	memcpy(bs->bytes + bs->nbytes, buf, off);
 	bs->ninsns += n;
@@ -153,14 +163,16 @@ static int block_recheck(struct emu_cpu *c, struct emu_blocks *bs, struct block 
 	return 1;
 }
 
+/* The block for the code at p (lin's host address), decoded if need be; *page is p's page. */
 static struct block *block_find(struct emu_cpu *c, struct emu_blocks *bs, uint64_t lin, int mode,
-				const uint8_t *p, unsigned avail)
+				const uint8_t *p, unsigned avail, uint64_t *page_out)
 {
 	struct block *b = &bs->table[(lin ^ (lin >> 12)) % BLOCKS];
 	uint64_t page = (uint64_t)(p - c->code_base) >> 12, stamp;
 
+	*page_out = page;
 	if (b->host == p && b->mode == mode) {
-		stamp = mem_code_stamp(c->code, b->page);
+		stamp = mem_code_stamp(c->code, page);
 		if (stamp == b->stamp || block_recheck(c, bs, b, stamp))
 			return b;
 	}
@@ -207,10 +219,10 @@ static int block_run(struct emu_cpu *c, struct emu_blocks *bs, const struct chai
 {
 	struct x86_cpu_state *s = c->s;
 	const struct emu_block_insn *insns;
-	const struct block *b;
+	struct block *b;
 	const uint8_t *p;
 	unsigned avail, i;
-	uint64_t rip = s->rip & ch->rip_mask, lin;
+	uint64_t rip = s->rip & ch->rip_mask, lin, page;
 	int general = 0;
 
 	if (ch->mode == 64) {
@@ -222,16 +234,20 @@ static int block_run(struct emu_cpu *c, struct emu_blocks *bs, const struct chai
 	}
 	if (chain_fetch(c, ch, lin, &p, &avail) || !p)
 		return -1;          /* faults and MMIO: the general path */
-	b = block_find(c, bs, lin, ch->mode, p, avail);
+	b = block_find(c, bs, lin, ch->mode, p, avail, &page);
 	if (!b)
 		return -1;
+	__builtin_prefetch(&bs->table[b->next]);
+	if (bs->last)
+		bs->last->next = (uint16_t)(b - bs->table);
+	bs->last = b;
 	/* No RIP in a block wraps around: each one's next is rip plus its end. */
 	if (ch->mode != 64 && (rip + b->len - 1 > s->seg[X86_CS].limit ||
 			       rip + b->len > (ch->mode == 32 ? 0xffffffffULL : 0xffffULL)))
 		return -1;
 	insns = &bs->insns[b->first];
 	bs->runs++;
-	c->code_page = b->page;
+	c->code_page = page;
 	c->smc = 0;
 	*res = EMU_OK;
 	for (i = 0;;) {

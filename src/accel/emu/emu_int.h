@@ -379,7 +379,9 @@ static inline __attribute__((always_inline)) void emu_note_write(struct emu_cpu 
 {
 	uint64_t page = (uint64_t)((uintptr_t)p - (uintptr_t)c->code_base) >> 12;
 
-	if (page < c->code_pages && c->code_has[page])
+	/* After the bytes (p may alias has[], so the compiler keeps the order;
+	 * the CPU's store buffer is mem_code_mark's to drain). */
+	if (page < c->code_pages && __atomic_load_n(&c->code_has[page], __ATOMIC_RELAXED))
 		emu_code_written(c, page);
 }
 void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin);
