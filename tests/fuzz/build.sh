@@ -19,7 +19,7 @@ emu_src=$(ls src/accel/emu/*.c | grep -v '/accel_emu\.c$\|/fast\.c$')
 	-Wall -Wextra -Werror \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-o "$out/fuzz_emu_code" tests/fuzz/fuzz_emu_code.c $emu_src "$out/fast.o" \
-	src/machine/bus.c src/machine/memory.c src/util/log.c src/arch/x86/cpu_state.c \
+	src/machine/bus.c src/machine/memory.c src/machine/mem_code.c src/util/log.c src/arch/x86/cpu_state.c \
 	-pthread
 # The block layer's qcow2 and raw drivers, on image files.
 "$CLANG" -std=gnu11 -D_GNU_SOURCE -Isrc -O1 -g -fno-omit-frame-pointer \
@@ -33,4 +33,4 @@ emu_src=$(ls src/accel/emu/*.c | grep -v '/accel_emu\.c$\|/fast\.c$')
 	-Wall -Wextra -Werror \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-o "$out/fuzz_virtq" tests/fuzz/fuzz_virtq.c src/virtio/virtq.c src/virtio/virtq_packed.c \
-	src/machine/memory.c
+	src/machine/memory.c src/machine/mem_code.c
