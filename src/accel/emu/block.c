@@ -135,7 +135,7 @@ static struct block *block_build(struct emu_cpu *c, struct emu_blocks *bs, struc
 	while (n < BLOCK_INSNS && off < have) {
 		if (emu_decode(buf + off, have - off, mode, &bi[n].in))
 			break;      /* #UD, #GP, or across the page: emu_step's */
-		bi[n].form = (uint16_t)emu_fast_select(&bi[n].in, &bi[n].ctrl);
+		bi[n].form = (uint16_t)emu_fast_select(&bi[n].in);
 		off += bi[n].in.len;
 		bi[n].end = (uint16_t)off;
 		if (!block_goes_on(&bi[n++].in))

@@ -139,22 +139,16 @@ struct emu_tlb_entry {
 
 struct emu_cpu;
 /*
- * A fast form of one decoded instruction (fast.c, fast_ctrl.c): 0 when it
- * did the whole instruction, EMU_FAST_MISS when it did nothing and the
- * general executor must run it.  It never faults.
+ * A fast form (fast.c) did nothing: the general executor must run the
+ * instruction.  A fast form never faults.
  */
 #define EMU_FAST_MISS 1
-typedef int (*emu_fast_fn)(struct emu_cpu *c, const struct x86_insn *in);
-/*
- * The fast form of an instruction, a number for emu_fast_run: 0 when it
- * has none; *ctrl is the function of a fast_ctrl.c form, else NULL.
- */
-unsigned emu_fast_select(const struct x86_insn *in, emu_fast_fn *ctrl);
+/* The fast form of an instruction, a number for emu_fast_run: 0 when it has none. */
+unsigned emu_fast_select(const struct x86_insn *in);
 
 /* One instruction of a decoded block (block.c). */
 struct emu_block_insn {
 	struct x86_insn in;
-	emu_fast_fn ctrl;     /* emu_fast_select's */
 	uint16_t form;        /* emu_fast_select's */
 	uint16_t end;         /* its end: bytes from the block's start */
 	/*
@@ -174,7 +168,6 @@ struct emu_dcache_entry {
 	uint8_t bytes[16];
 	struct x86_insn insn;
 	unsigned form;
-	emu_fast_fn ctrl;
 };
 
 struct emu_blocks;    /* block.c */
@@ -186,7 +179,6 @@ struct emu_cpu {
 	struct emu_dcache_entry *dcache;
 	struct emu_blocks *blocks;   /* decoded blocks, made on first use */
 	unsigned fast_form;   /* the fetched instruction's fast form (emu_fast_select) */
-	emu_fast_fn fast_ctrl;
 	uint64_t fast_ctx;    /* emu_tlb_ctx() for the instructions running now */
 	/*
 	 * Guest RAM's pages with decoded code (env.mem->code, mem_code.h; NULL:

@@ -284,11 +284,10 @@ static int fetch_cached(struct emu_cpu *c, uint64_t rip)
 		memset(e->bytes, 0, sizeof(e->bytes));
 		memcpy(e->bytes, buf, e->insn.len);
 		e->lin = rip;
-		e->form = emu_fast_select(&e->insn, &e->ctrl);
+		e->form = emu_fast_select(&e->insn);
 	}
 	c->insn = e->insn;
 	c->fast_form = e->form;
-	c->fast_ctrl = e->ctrl;
 	c->next_rip = rip + c->insn.len;
 	return 1;
 }
@@ -334,7 +333,7 @@ static int fetch_decode(struct emu_cpu *c)
 	c->next_rip = (rip + c->insn.len) & (mode == 64 ? ~0ULL : mode == 32 ? 0xffffffffULL : 0xffffULL);
 	if (r == EMU_DECODE_INVALID)
 		return emu_ud(c);
-	c->fast_form = emu_fast_select(&c->insn, &c->fast_ctrl);
+	c->fast_form = emu_fast_select(&c->insn);
 	return 0;
 }
 
@@ -600,8 +599,8 @@ enum emu_result emu_step(struct emu_cpu *c)
 	 */
 	if (!r && c->fast_form && !(s->rflags & (X86_RFLAGS_TF | X86_RFLAGS_RF)) &&
 	    !emu_dr7_armed(s) && !c->env.general_only && c->next_rip == s->rip + c->insn.len) {
-		struct emu_block_insn bi = { .in = c->insn, .ctrl = c->fast_ctrl,
-					     .form = (uint16_t)c->fast_form, .end = c->insn.len };
+		struct emu_block_insn bi = { .in = c->insn, .form = (uint16_t)c->fast_form,
+					     .end = c->insn.len };
 
 		c->fast_ctx = emu_tlb_ctx(c);
 		if (emu_fast_run(c, &bi, 0, 1, s->rip))

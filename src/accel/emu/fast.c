@@ -2,7 +2,7 @@
 /*
  * Fast forms of the instructions that make up most of what a kernel runs
  * (docs/emu-speed.md has the counts): register and memory ALU ops, MOV
- * forms, LEA, SETcc/CMOVcc, shifts, IMUL, and (fast_ctrl.c) PUSH/POP and
+ * forms, LEA, SETcc/CMOVcc, shifts, IMUL, and (fast_ctrl.h) PUSH/POP and
  * near branches.  The decoder's caller picks one handler per decoded
  * instruction (emu_fast_select) and keeps it with the decoded form, so the
  * operand kinds are not looked at again when it runs.
@@ -15,6 +15,7 @@
  * state untouched, for the general executor to do exactly.  So a handler
  * never raises an exception and needs no snapshot of the registers.
  */
+#include "accel/emu/fast_ctrl.h"
 #include "accel/emu/fast_int.h"
 
 /* emu_alu's results and flags, inlined (op is a constant in each handler): ADD..CMP and TEST. */
@@ -88,13 +89,6 @@ FAST_INLINE uint64_t src_val(const struct x86_cpu_state *s, const struct x86_ins
 FAST_INLINE unsigned dst_reg(const struct x86_insn *in, int k)
 {
 	return k == K_RM ? in->rm : k == K_REG ? in->reg : X86_RAX;
-}
-
-/* A form's store into guest RAM, last: the block stops after it if it wrote to its own page. */
-FAST_INLINE int st_done(struct emu_cpu *c, uint8_t *p, unsigned size, uint64_t v)
-{
-	st(c, p, size, v);
-	return c->smc ? FAST_STOP : 0;
 }
 
 /* dk: K_RM, K_REG, K_ACC or K_MEM; sk: K_RM, K_REG, K_IMM or K_MEM. */
@@ -467,7 +461,8 @@ FAST_INLINE int jcc_form(struct emu_cpu *c, const struct x86_insn *in, uint64_t 
 	ALU_FORMS(X) UNARY_FORMS(X) SHIFT_FORMS(X) IMUL_FORMS(X) MOV_FORMS(X) \
 	SETCC_FORMS(X) CMOV_FORMS(X) \
 	SIZES(X, MOVZI_SIZE, mov_z_imm) WIDE(X, LEA_SIZE, lea) X(nop, 0) \
-	X(jmp, jcc_form(c, in, NEXT_RIP, 0)) X(jcc, jcc_form(c, in, NEXT_RIP, 1))
+	X(jmp, jcc_form(c, in, NEXT_RIP, 0)) X(jcc, jcc_form(c, in, NEXT_RIP, 1)) CTRL_FORMS(X)
+/* The stack and branch forms, last in FAST_FORMS: FF_jmp and on. */
 
 /* The flags an ALU op left waiting (nf 2), before anything can see them. */
 static __attribute__((noinline, cold)) void flags_wait_end(struct emu_cpu *c,
@@ -476,9 +471,8 @@ static __attribute__((noinline, cold)) void flags_wait_end(struct emu_cpu *c,
 	alu(c->s, k->in.op, c->lazy_a, c->lazy_b, osize(&k->in), 0);
 }
 
-/* FF_CALL: a form of fast_ctrl.c, called through its pointer. */
 #define X_ID(name, body) FF_##name,
-enum { FF_NONE, FF_CALL, FAST_FORMS(X_ID) FF_COUNT };
+enum { FF_NONE, FAST_FORMS(X_ID) FF_COUNT };
 
 /*
  * Runs a block's instructions from insns[i] on while they have fast forms
@@ -502,7 +496,7 @@ unsigned emu_fast_run(struct emu_cpu *c, const struct emu_block_insn *insns, uns
 {
 #define X_LABEL(name, body) [FF_##name] = &&l_##name,
 	static const void *const labels[FF_COUNT] = {
-		[FF_NONE] = &&l_none, [FF_CALL] = &&l_call, FAST_FORMS(X_LABEL)
+		[FF_NONE] = &&l_none, FAST_FORMS(X_LABEL)
 	};
 	struct x86_cpu_state *s = c->s;
 	const struct emu_block_insn *bi = insns + i, *last = insns + n;
@@ -520,17 +514,9 @@ l_##name: \
 	default: goto branched; \
 	}
 	FAST_FORMS(X_BODY)
-l_call:
-	s->rip = NEXT_RIP;      /* the forms of fast_ctrl.c read and write RIP */
-	if (bi->ctrl(c, in))
-		goto miss;
-	if (++bi == last || c->smc)
-		goto out;       /* RIP is right: one that transfers is its block's last */
-	goto dispatch;
 next:
 	if (++bi == last)
 		goto end;
-dispatch:
 	goto *labels[bi->form];
 end:
 	s->rip = base + bi[-1].end;
@@ -639,6 +625,22 @@ static unsigned mov_select(unsigned dk, unsigned sk, int reg, unsigned size)
 	return FF_NONE;
 }
 
+/* The forms of fast_ctrl.h: 64-bit code, 64-bit operands. */
+static unsigned ctrl_select(const struct x86_insn *in, int reg)
+{
+	if (in->mode != 64 || in->opsize != 8)
+		return FF_NONE;
+	switch (in->op) {
+	case OP_PUSH_Z: return FF_push_z;
+	case OP_POP_Z: return FF_pop_z;
+	case OP_PUSH_I: return FF_push_imm;
+	case OP_CALL: return FF_call;
+	case OP_RET: return FF_ret;
+	case OP_JMP_IND: case OP_CALL_IND: return reg ? FF_ind_reg : FF_ind_mem;
+	}
+	return FF_NONE;
+}
+
 static unsigned select_form(const struct x86_insn *in)
 {
 	unsigned dk = F_GET_DST(in->flags), sk = F_GET_SRC(in->flags), size = osize(in);
@@ -691,15 +693,12 @@ static unsigned select_form(const struct x86_insn *in)
 			return FF_NONE;
 		return in->op == OP_JMP ? FF_jmp : FF_jcc;
 	}
-	return emu_fast_select_ctrl(in) ? FF_CALL : FF_NONE;
+	return ctrl_select(in, reg);
 }
 
-unsigned emu_fast_select(const struct x86_insn *in, emu_fast_fn *ctrl)
+unsigned emu_fast_select(const struct x86_insn *in)
 {
-	unsigned form = select_form(in);
-
-	*ctrl = form == FF_CALL ? emu_fast_select_ctrl(in) : NULL;
-	return form;
+	return select_form(in);
 }
 
 /* ---- flags nothing reads ---- */
@@ -717,11 +716,11 @@ static unsigned cond_flags(unsigned cc)
 
 /*
  * The arithmetic flags bi's form always writes (*w), whatever the operand
- * values; the ones it reads (*r): all of them for the forms of fast_ctrl.c
- * and instructions without a form, which the general executor runs; and
- * whether anything may see them around it (*x): a memory operand or a
- * branch can miss, when the general executor runs it and may fault with
- * RFLAGS in the frame, and a store can end the block after itself.
+ * values; the ones it reads (*r): all of them for an instruction without
+ * a form, which the general executor runs; and whether anything may see
+ * them around it (*x): a memory operand, the stack or a branch can miss,
+ * when the general executor runs it and may fault with RFLAGS in the
+ * frame, and a store can end the block after itself.
  */
 static void form_flags(const struct emu_block_insn *bi, unsigned *w, unsigned *r, int *x)
 {
@@ -730,9 +729,8 @@ static void form_flags(const struct emu_block_insn *bi, unsigned *w, unsigned *r
 
 	*w = 0;
 	*r = 0;
-	*x = (in->has_modrm && in->mod != 3 && in->op != OP_LEA) || bi->form == FF_jcc ||
-	     bi->form == FF_jmp;
-	if (bi->form == FF_NONE || bi->form == FF_CALL) {
+	*x = (in->has_modrm && in->mod != 3 && in->op != OP_LEA) || bi->form >= FF_jmp;
+	if (bi->form == FF_NONE) {
 		*r = EMU_FLAGS_ARITH;
 		return;
 	}
@@ -768,7 +766,7 @@ static int can_wait(const struct emu_block_insn *bi)
 {
 	unsigned op = bi->in.op;
 
-	return bi->form != FF_NONE && bi->form != FF_CALL && !(bi->in.has_modrm && bi->in.mod != 3) &&
+	return bi->form != FF_NONE && !(bi->in.has_modrm && bi->in.mod != 3) &&
 	       (op == OP_ADD || op == OP_OR || op == OP_AND || op == OP_SUB || op == OP_XOR ||
 		op == OP_CMP || op == OP_TEST);
 }

@@ -3,7 +3,7 @@
 #define VMON_ACCEL_EMU_FAST_INT_H
 
 /*
- * What the fast forms (fast.c, fast_ctrl.c) share: register and memory
+ * What the fast forms (fast.c, fast_ctrl.h) share: register and memory
  * operands, flags, conditions.  See fast.c for the rules a fast form keeps.
  */
 #include <string.h>
@@ -91,6 +91,13 @@ FAST_INLINE void st(struct emu_cpu *c, uint8_t *p, unsigned size, uint64_t v)
 		break;
 	}
 	emu_note_write(c, p);
+}
+
+/* A form's store into guest RAM, last: the block stops after it if it wrote to its own page. */
+FAST_INLINE int st_done(struct emu_cpu *c, uint8_t *p, unsigned size, uint64_t v)
+{
+	st(c, p, size, v);
+	return c->smc ? FAST_STOP : 0;
 }
 
 /*
@@ -188,11 +195,5 @@ FAST_INLINE int writes_dst(unsigned op)
 
 /* Operand places a handler is specialised for. */
 enum { K_RM, K_REG, K_ACC, K_IMM, K_MEM, K_ONE, K_CL };
-
-#define FORM(name, body) \
-	static int name(struct emu_cpu *c, const struct x86_insn *in) { return body; }
-
-/* The stack and near-branch forms (fast_ctrl.c), or NULL. */
-emu_fast_fn emu_fast_select_ctrl(const struct x86_insn *in);
 
 #endif
