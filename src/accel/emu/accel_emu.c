@@ -535,6 +535,7 @@ static void emu_print_stats(struct machine *m)
 	for (int i = 0; i < m->ncpus; i++) {
 		struct emu_vcpu *d = emu_vcpu_of(&m->vcpus[i]);
 		uint64_t runs, built, clears;
+		struct emu_tlb_stats tlb;
 
 		if (!d)
 			continue;
@@ -545,6 +546,11 @@ static void emu_print_stats(struct machine *m)
 		log_info("stats: vCPU %d: %llu blocks run, %llu decoded, all dropped %llu times", i,
 			 (unsigned long long)runs, (unsigned long long)built,
 			 (unsigned long long)clears);
+		emu_tlb_stats(d->cpu, &tlb);
+		log_info("stats: vCPU %d: TLB: %llu page walks, %llu full flushes, "
+			 "%llu new CR3s that kept global pages", i,
+			 (unsigned long long)tlb.walks, (unsigned long long)tlb.flushes,
+			 (unsigned long long)tlb.cr3_flushes);
 	}
 }
 

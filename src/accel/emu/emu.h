@@ -128,6 +128,14 @@ enum emu_result emu_run_blocks(struct emu_cpu *c, unsigned max, unsigned *n);
 /* Blocks run, blocks decoded, and times the decoded blocks were all dropped for room. */
 void emu_block_stats(const struct emu_cpu *c, uint64_t *runs, uint64_t *built, uint64_t *clears);
 
+/* What the software TLB did (--stats). */
+struct emu_tlb_stats {
+	uint64_t walks;        /* page walks: TLB refills, and misses that faulted */
+	uint64_t flushes;      /* flushes of every entry */
+	uint64_t cr3_flushes;  /* new CR3s under CR4.PGE: global pages kept */
+};
+void emu_tlb_stats(const struct emu_cpu *c, struct emu_tlb_stats *out);
+
 /*
  * The KVM rescue: executes at least one instruction, then keeps going while
  * an exception or interrupt that emu delivered is still being handled (its

@@ -126,8 +126,10 @@ struct emu_tlb_entry {
 	uint64_t tag_r, tag_w; /* vpn | context, or ~0 */
 	uint64_t ppn;         /* physical >> 12 */
 	uint8_t user, write, nx, dirty;
+	uint8_t global;       /* G in the leaf entry, under CR4.PGE: a new CR3 keeps it */
 	uint8_t *host;        /* the page in guest RAM, NULL for MMIO */
 };
+#define EMU_TLB_WORDS (EMU_TLB_SIZE / 64)
 
 /*
  * Decoded instructions by linear address (64-bit code only).  An entry is
@@ -176,6 +178,11 @@ struct emu_cpu {
 	struct x86_cpu_state *s;
 	struct emu_env env;
 	struct emu_tlb_entry tlb[EMU_TLB_SIZE];
+	/*
+	 * Slots that may hold an entry, and those that may hold a non-global
+	 * one: a flush empties only these (a bit may stay set for an empty slot).
+	 */
+	uint64_t tlb_used[EMU_TLB_WORDS], tlb_local[EMU_TLB_WORDS];
 	struct emu_dcache_entry *dcache;
 	struct emu_blocks *blocks;   /* decoded blocks, made on first use */
 	unsigned fast_form;   /* the fetched instruction's fast form (emu_fast_select) */
@@ -236,6 +243,7 @@ struct emu_cpu {
 	uint64_t insn_rip;    /* start of the current instruction */
 	uint64_t tsc_ns0;     /* host time at which s->tsc was valid */
 	uint64_t msr_scratch;  /* write sink once msrs[] is full */
+	struct emu_tlb_stats tlb_stats;
 };
 
 /* Exceptions */
@@ -322,7 +330,10 @@ enum {
 /* The alignment an ACC_DATA access must have for #AC, when not its size's (emu_write_al). */
 #define ACC_ALIGN(n) ((n) << 8)
 
+/* Drops every entry, global ones too. */
 void emu_tlb_flush(struct emu_cpu *c);
+/* A new CR3 (MOV to CR3, a task switch): under CR4.PGE global entries stay. */
+void emu_tlb_flush_cr3(struct emu_cpu *c);
 /* The state changed behind emu's back: TLB, PDPTE registers and the paging model go. */
 void emu_mmu_reset(struct emu_cpu *c);
 /*

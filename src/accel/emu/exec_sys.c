@@ -52,6 +52,15 @@ static int do_iret(struct emu_cpu *c)
 
 /* ---- control and debug registers ---- */
 
+/*
+ * What the TLB's entries and fast tags depend on: a change drops them all,
+ * global pages too (SDM vol. 3 4.10.4.1; CR0.AM for the fast tags, which
+ * are never made while alignment checking is on).
+ */
+#define CR0_TLB (X86_CR0_PG | X86_CR0_WP | X86_CR0_AM)
+#define CR4_TLB (X86_CR4_PSE | X86_CR4_PAE | X86_CR4_PGE | X86_CR4_LA57 | X86_CR4_PCIDE | \
+		 X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_PKE)
+
 #define CR4_KNOWN (X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE | \
 		   X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | X86_CR4_OSFXSR | \
 		   X86_CR4_OSXMMEXCPT | X86_CR4_UMIP | X86_CR4_FSGSBASE | X86_CR4_PCIDE | \
@@ -82,8 +91,9 @@ static int write_cr0(struct emu_cpu *c, uint64_t v)
 	if (((v ^ s->cr0) & (X86_CR0_PG | X86_CR0_CD | X86_CR0_NW)) &&
 	    emu_pdpte_load(c, v, s->cr3, s->cr4))
 		return -1;
+	if ((v ^ s->cr0) & CR0_TLB)
+		emu_tlb_flush(c);
 	s->cr0 = v;
-	emu_tlb_flush(c);
 	return 0;
 }
 
@@ -98,8 +108,9 @@ static int write_cr4(struct emu_cpu *c, uint64_t v)
 	if (((v ^ s->cr4) & (X86_CR4_PAE | X86_CR4_PGE | X86_CR4_PSE | X86_CR4_SMEP)) &&
 	    emu_pdpte_load(c, s->cr0, s->cr3, v))
 		return -1;
+	if ((v ^ s->cr4) & CR4_TLB)
+		emu_tlb_flush(c);
 	s->cr4 = v;
-	emu_tlb_flush(c);
 	return 0;
 }
 
@@ -134,8 +145,9 @@ static int mov_cr(struct emu_cpu *c, int load)
 			v &= ~(1ULL << 63);
 		if (emu_pdpte_load(c, s->cr0, v, s->cr4))
 			return -1;
+		/* Even with bit 63 (no flush) under PCIDE: entries carry no PCID. */
 		s->cr3 = v;
-		emu_tlb_flush(c);
+		emu_tlb_flush_cr3(c);
 		return 0;
 	case 4:
 		return write_cr4(c, v);

@@ -14,6 +14,7 @@
 #define PTE_A   (1ULL << 5)
 #define PTE_D   (1ULL << 6)
 #define PTE_PS  (1ULL << 7)
+#define PTE_G   (1ULL << 8)
 #define PTE_NX  (1ULL << 63)
 #define PTE_ADDR 0x000ffffffffff000ULL
 
@@ -23,20 +24,74 @@
 #define PF_RSVD (1u << 3)
 #define PF_I    (1u << 4)
 
-void emu_tlb_flush(struct emu_cpu *c)
+/*
+ * Empties the slots whose bits are set in map and clears map: a flush costs
+ * what was filled since the last one, not the whole TLB.
+ */
+static void tlb_drop(struct emu_cpu *c, uint64_t *map)
 {
-	for (int i = 0; i < EMU_TLB_SIZE; i++)
-		c->tlb[i].vpn = c->tlb[i].tag_r = c->tlb[i].tag_w = ~0ULL;
+	for (unsigned w = 0; w < EMU_TLB_WORDS; w++) {
+		uint64_t bits = map[w];
+
+		map[w] = 0;
+		while (bits) {
+			struct emu_tlb_entry *e = &c->tlb[w * 64 + (unsigned)__builtin_ctzll(bits)];
+
+			e->vpn = e->tag_r = e->tag_w = ~0ULL;
+			bits &= bits - 1;
+		}
+	}
 	c->fetch_vpn = ~0ULL;
 }
 
+/* Slot i now holds an entry, global or not. */
+static void tlb_mark(struct emu_cpu *c, unsigned i, int global)
+{
+	uint64_t bit = 1ULL << (i % 64);
+
+	c->tlb_used[i / 64] |= bit;
+	if (global)
+		c->tlb_local[i / 64] &= ~bit;
+	else
+		c->tlb_local[i / 64] |= bit;
+}
+
+void emu_tlb_flush(struct emu_cpu *c)
+{
+	c->tlb_stats.flushes++;
+	tlb_drop(c, c->tlb_used);
+	memset(c->tlb_local, 0, sizeof(c->tlb_local));
+}
+
+/* SDM vol. 3 4.10.4.1: a new CR3 leaves the global translations alone. */
+void emu_tlb_flush_cr3(struct emu_cpu *c)
+{
+	if (!(c->s->cr4 & X86_CR4_PGE)) {
+		emu_tlb_flush(c);
+		return;
+	}
+	c->tlb_stats.cr3_flushes++;
+	tlb_drop(c, c->tlb_local);
+}
+
+void emu_tlb_stats(const struct emu_cpu *c, struct emu_tlb_stats *out)
+{
+	*out = c->tlb_stats;
+}
+
+/* Every slot, whatever the maps say: the TLB may be new (calloc'd zeros). */
 void emu_mmu_reset(struct emu_cpu *c)
 {
-	emu_tlb_flush(c);
+	for (int i = 0; i < EMU_TLB_SIZE; i++)
+		c->tlb[i].vpn = c->tlb[i].tag_r = c->tlb[i].tag_w = ~0ULL;
+	memset(c->tlb_used, 0, sizeof(c->tlb_used));
+	memset(c->tlb_local, 0, sizeof(c->tlb_local));
+	c->fetch_vpn = ~0ULL;
 	c->pdpte_loaded = 0;
 	c->paging_known = 0;
 }
 
+/* INVLPG: global or not, the page goes. */
 void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin)
 {
 	struct emu_tlb_entry *e = &c->tlb[(lin >> 12) % EMU_TLB_SIZE];
@@ -181,6 +236,7 @@ struct walk {
 	uint64_t leaf_pa;     /* where the leaf entry lives, for the D bit */
 	unsigned leaf_esize;
 	int user, write, nx, dirty;
+	int global;           /* G in the leaf entry, under CR4.PGE */
 	int rsvd;             /* the walk stopped at an entry with a reserved bit set */
 };
 
@@ -381,6 +437,7 @@ static int walk(struct emu_cpu *c, uint64_t lin, struct walk *w)
 				base = e & addr_mask;
 			w->pa = base | (lin & off_mask & ~0xfffULL);
 			w->dirty = !!(e & PTE_D);
+			w->global = (e & PTE_G) && (s->cr4 & X86_CR4_PGE);
 			w->leaf_pa = epa;
 			w->leaf_esize = esize;
 			return 0;
@@ -417,64 +474,94 @@ static uint32_t pf_access_bits(struct emu_cpu *c, int acc)
 	       ((acc & ACC_EXEC) && fetch_faults ? PF_I : 0);
 }
 
-static uint32_t check_perm(struct emu_cpu *c, const struct emu_tlb_entry *t, int acc)
+/* Whether entry t allows the access: U/S, NX, SMEP, SMAP, R/W with CR0.WP. */
+static int perm_ok(struct emu_cpu *c, const struct emu_tlb_entry *t, int acc)
 {
-	int cpl = (acc & ACC_SUPER) ? 0 : emu_cpl(c);
-	int user = cpl == 3, write = acc & ACC_WRITE, exec = acc & ACC_EXEC;
-	uint32_t err = PF_P | pf_access_bits(c, acc);
+	int cpl = emu_cpl(c);
+	int user = !(acc & ACC_SUPER) && cpl == 3, write = acc & ACC_WRITE, exec = acc & ACC_EXEC;
 
 	if (user && !t->user)
-		return err;
+		return 0;
 	if (exec && t->nx)
-		return err;
+		return 0;
 	if (!user && t->user) {
 		if (exec && (c->s->cr4 & X86_CR4_SMEP))
-			return err;
-		if (!exec && smap_blocks(c, acc, emu_cpl(c)))
-			return err;
+			return 0;
+		if (!exec && smap_blocks(c, acc, cpl))
+			return 0;
 	}
-	if (write && !t->write && (user || (c->s->cr0 & X86_CR0_WP)))
-		return err;
+	return !write || t->write || (!user && !(c->s->cr0 & X86_CR0_WP));
+}
+
+/*
+ * The walk's result into slot i, permissions not yet checked.  D is cached
+ * as the entry had it, as a CPU's TLB does: a write to a page already
+ * dirty needs no second walk.
+ */
+static struct emu_tlb_entry *tlb_fill(struct emu_cpu *c, unsigned i, uint64_t lin,
+				      const struct walk *w)
+{
+	struct emu_tlb_entry *t = &c->tlb[i];
+
+	*t = (struct emu_tlb_entry){
+		.vpn = lin >> 12, .tag_r = ~0ULL, .tag_w = ~0ULL, .ppn = w->pa >> 12,
+		.user = (uint8_t)w->user, .write = (uint8_t)w->write, .nx = (uint8_t)w->nx,
+		.dirty = (uint8_t)w->dirty, .global = (uint8_t)w->global,
+		.host = guest_mem_ptr(c->env.mem, w->pa & ~0xfffULL, 0x1000),
+	};
+	tlb_mark(c, i, w->global);
+	return t;
+}
+
+/* A miss (or a first write to a clean page): walk, fill, check, set D. */
+static int tlb_refill(struct emu_cpu *c, unsigned i, uint64_t lin, int acc)
+{
+	struct emu_tlb_entry *t;
+	struct walk w;
+
+	c->tlb_stats.walks++;
+	if (walk(c, lin, &w)) {
+		c->tlb[i].vpn = c->tlb[i].tag_r = c->tlb[i].tag_w = ~0ULL;
+		return pf(c, lin, pf_access_bits(c, acc) | (w.rsvd ? PF_P | PF_RSVD : 0));
+	}
+	t = tlb_fill(c, i, lin, &w);
+	if (!perm_ok(c, t, acc)) {
+		t->vpn = ~0ULL;
+		return pf(c, lin, PF_P | pf_access_bits(c, acc));
+	}
+	if ((acc & ACC_WRITE) && !w.dirty) {
+		set_bits(c, w.leaf_pa, w.leaf_esize, PTE_D);
+		t->dirty = 1;
+	}
 	return 0;
 }
 
-int emu_translate(struct emu_cpu *c, uint64_t lin, int acc, uint64_t *phys)
+/* emu_translate, and the TLB entry it went through (NULL without paging). */
+static int translate(struct emu_cpu *c, uint64_t lin, int acc, uint64_t *phys,
+		     const struct emu_tlb_entry **te)
 {
-	struct emu_tlb_entry *t = &c->tlb[(lin >> 12) % EMU_TLB_SIZE];
-	struct walk w;
-	uint32_t err;
+	unsigned i = (lin >> 12) % EMU_TLB_SIZE;
+	struct emu_tlb_entry *t = &c->tlb[i];
 
+	*te = NULL;
 	if (!(c->s->cr0 & X86_CR0_PG)) {
 		*phys = lin;
 		return 0;
 	}
-	if (t->vpn != lin >> 12 || ((acc & ACC_WRITE) && !t->dirty)) {
-		if (walk(c, lin, &w)) {
-			err = pf_access_bits(c, acc) | (w.rsvd ? PF_P | PF_RSVD : 0);
-			t->vpn = t->tag_r = t->tag_w = ~0ULL;
-			return pf(c, lin, err);
-		}
-		*t = (struct emu_tlb_entry){ lin >> 12, ~0ULL, ~0ULL, w.pa >> 12, w.user, w.write,
-					     w.nx, 0,
-					     guest_mem_ptr(c->env.mem, w.pa & ~0xfffULL, 0x1000) };
-		err = check_perm(c, t, acc);
-		if (err) {
-			t->vpn = ~0ULL;
-			return pf(c, lin, err);
-		}
-		if (acc & ACC_WRITE) {
-			if (!w.dirty)
-				set_bits(c, w.leaf_pa, w.leaf_esize, PTE_D);
-			t->dirty = 1;
-		}
-	} else if ((err = check_perm(c, t, acc))) {
-		return pf(c, lin, err);
+	/*
+	 * A hit that the entry refuses walks again: a #PF drops the entries of
+	 * its address (SDM vol. 3 4.10.4.1), and guests count on that when they
+	 * make a page writable without a flush.
+	 */
+	if (t->vpn != lin >> 12 || ((acc & ACC_WRITE) && !t->dirty) || !perm_ok(c, t, acc)) {
+		if (tlb_refill(c, i, lin, acc))
+			return -1;
 	}
 	/*
 	 * Passed in this context: the next such access is a fast-tag hit.  Not
 	 * while alignment checking is on: the fast forms do not check, so no
 	 * tag of that context (CPL 3 with AC) may exist while CR0.AM is set
-	 * (its writes flush the TLB).
+	 * (its changes flush the TLB).
 	 */
 	if (t->host && !(acc & (ACC_SUPER | ACC_EXEC)) && !emu_ac_on(c)) {
 		uint64_t tag = (lin >> 12) | emu_tlb_ctx(c);
@@ -483,8 +570,16 @@ int emu_translate(struct emu_cpu *c, uint64_t lin, int acc, uint64_t *phys)
 		if (acc & ACC_WRITE)
 			t->tag_w = tag;
 	}
+	*te = t;
 	*phys = (t->ppn << 12) | (lin & 0xfff);
 	return 0;
+}
+
+int emu_translate(struct emu_cpu *c, uint64_t lin, int acc, uint64_t *phys)
+{
+	const struct emu_tlb_entry *t;
+
+	return translate(c, lin, acc, phys, &t);
 }
 
 /* ---- accesses ---- */
@@ -534,14 +629,13 @@ static uint64_t lin_mask(struct emu_cpu *c)
 	return emu_long_mode(c) ? ~0ULL : 0xffffffffULL;
 }
 
-/* The host address of RAM at lin after a successful translation, or NULL. */
-static uint8_t *host_of(struct emu_cpu *c, uint64_t lin, uint64_t pa, unsigned size)
+/* The host address of RAM at lin after translate() gave t and pa, or NULL. */
+static uint8_t *host_of(struct emu_cpu *c, const struct emu_tlb_entry *t, uint64_t lin,
+			uint64_t pa, unsigned size)
 {
-	const struct emu_tlb_entry *t = &c->tlb[(lin >> 12) % EMU_TLB_SIZE];
-
-	if (!(c->s->cr0 & X86_CR0_PG))
+	if (!t)
 		return guest_mem_ptr(c->env.mem, pa, size);
-	return t->vpn == lin >> 12 && t->host ? t->host + (lin & 0xfff) : NULL;
+	return t->host ? t->host + (lin & 0xfff) : NULL;
 }
 
 /*
@@ -554,14 +648,15 @@ static int access_lin(struct emu_cpu *c, uint64_t lin, void *buf, unsigned size,
 	uint8_t *p = buf;
 
 	if ((lin & 0xfff) + size <= 0x1000) {
+		const struct emu_tlb_entry *t;
 		uint64_t pa;
 		uint8_t *h;
 
-		if (emu_translate(c, lin, acc, &pa))
+		if (translate(c, lin, acc, &pa, &t))
 			return -1;
 		if ((acc & ACC_DATA) && data_checks(c, lin, size, acc))
 			return -1;
-		h = host_of(c, lin, pa, size);
+		h = host_of(c, t, lin, pa, size);
 		if (h && (acc & ACC_WRITE)) {
 			memcpy(h, buf, size);
 			emu_note_write(c, h);
@@ -608,14 +703,15 @@ static int access_lin(struct emu_cpu *c, uint64_t lin, void *buf, unsigned size,
  */
 int emu_fetch_page(struct emu_cpu *c, uint64_t lin, const uint8_t **p, unsigned *avail)
 {
+	const struct emu_tlb_entry *t;
 	int user = emu_cpl(c) == 3;
 	uint64_t pa;
 
 	*avail = 0x1000 - (lin & 0xfff);
-	if (emu_translate(c, lin, ACC_EXEC, &pa))
+	if (translate(c, lin, ACC_EXEC, &pa, &t))
 		return -1;
-	*p = host_of(c, lin, pa, *avail);
-	if (*p && (c->s->cr0 & X86_CR0_PG)) {
+	*p = host_of(c, t, lin, pa, *avail);
+	if (*p && t) {
 		c->fetch_vpn = lin >> 12;
 		c->fetch_host = (uint8_t *)*p - (lin & 0xfff);
 		c->fetch_user = user;

@@ -251,7 +251,7 @@ static void load_new_task(struct emu_cpu *c, uint16_t sel, struct new_task *t, u
 	s->cr0 |= X86_CR0_TS;
 	if (is32 && (s->cr0 & X86_CR0_PG)) {
 		s->cr3 = t->r.cr3;
-		emu_tlb_flush(c);
+		emu_tlb_flush_cr3(c);
 	}
 	/* From a 16-bit TSS the upper halves of the registers and EFLAGS stay
 	 * (as QEMU does; the SDM leaves them undefined), but VM and RF. */
