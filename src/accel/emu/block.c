@@ -55,7 +55,7 @@ _Static_assert(BLOCKS <= 65536, "block.next is 16 bits");
 
 struct emu_blocks {
 	struct block table[BLOCKS] __attribute__((aligned(64)));
-	struct block *last;          /* the last block run, NULL after a clear */
+	struct block *last;          /* the last block run (after a clear, any entry: a hint only) */
 	uint32_t ninsns, nbytes;     /* arena space used */
 	uint64_t runs, built, clears;   /* for --stats */
 	struct emu_block_insn insns[ARENA_INSNS];
@@ -71,7 +71,7 @@ static void blocks_clear(struct emu_blocks *bs)
 {
 	for (unsigned i = 0; i < BLOCKS; i++)
 		bs->table[i].host = NULL;
-	bs->last = NULL;
+	bs->last = &bs->table[0];
 	bs->ninsns = bs->nbytes = 0;
 	bs->clears++;
 }
@@ -114,13 +114,14 @@ void emu_code_written(struct emu_cpu *c, uint64_t page)
 }
 
 /*
- * Decodes a block from the avail bytes at p (the rest of page); NULL if
- * none decodes.
+ * Decodes a block from the bytes at p up to the end of its page (guest
+ * RAM's mapping is page-aligned); NULL if none decodes.
  */
 static struct block *block_build(struct emu_cpu *c, struct emu_blocks *bs, struct block *b,
-				 int mode, const uint8_t *p, unsigned avail, uint32_t page)
+				 int mode, const uint8_t *p, uint32_t page)
 {
 	uint8_t buf[BLOCK_BYTES];
+	unsigned avail = 0x1000 - (unsigned)((uintptr_t)p & 0xfff);
 	unsigned have = avail < sizeof(buf) ? avail : sizeof(buf), off = 0, n = 0;
 	struct emu_block_insn *bi;
 	uint64_t stamp;
@@ -165,7 +166,7 @@ static int block_recheck(struct emu_cpu *c, struct emu_blocks *bs, struct block 
 
 /* The block for the code at p (lin's host address), decoded if need be; *page is p's page. */
 static struct block *block_find(struct emu_cpu *c, struct emu_blocks *bs, uint64_t lin, int mode,
-				const uint8_t *p, unsigned avail, uint64_t *page_out)
+				const uint8_t *p, uint64_t *page_out)
 {
 	struct block *b = &bs->table[(lin ^ (lin >> 12)) % BLOCKS];
 	uint64_t page = (uint64_t)(p - c->code_base) >> 12, stamp;
@@ -178,7 +179,7 @@ static struct block *block_find(struct emu_cpu *c, struct emu_blocks *bs, uint64
 	}
 	if (page >= c->code_pages)
 		return NULL;
-	return block_build(c, bs, b, mode, p, avail, (uint32_t)page);
+	return block_build(c, bs, b, mode, p, (uint32_t)page);
 }
 
 void emu_block_stats(const struct emu_cpu *c, uint64_t *runs, uint64_t *built, uint64_t *clears)
@@ -197,16 +198,18 @@ struct chain {
 	uint64_t rip_mask;
 };
 
-/* The host address of the code at lin, as emu_fetch_ptr, with the chain's privilege. */
-static int chain_fetch(struct emu_cpu *c, const struct chain *ch, uint64_t lin, const uint8_t **p,
-		       unsigned *avail)
+/*
+ * The host address of the code at lin, as emu_fetch_ptr, with the chain's
+ * privilege; NULL for a fault or MMIO (the general path's).
+ */
+static const uint8_t *chain_fetch(struct emu_cpu *c, const struct chain *ch, uint64_t lin)
 {
-	if (ch->paged && lin >> 12 == c->fetch_vpn && ch->user == c->fetch_user) {
-		*avail = 0x1000 - (lin & 0xfff);
-		*p = c->fetch_host + (lin & 0xfff);
-		return 0;
-	}
-	return emu_fetch_page(c, lin, p, avail);
+	const uint8_t *p;
+	unsigned avail;
+
+	if (ch->paged && lin >> 12 == c->fetch_vpn && ch->user == c->fetch_user)
+		return c->fetch_host + (lin & 0xfff);
+	return emu_fetch_page(c, lin, &p, &avail) ? NULL : p;
 }
 
 /*
@@ -221,7 +224,7 @@ static int block_run(struct emu_cpu *c, struct emu_blocks *bs, const struct chai
 	const struct emu_block_insn *insns;
 	struct block *b;
 	const uint8_t *p;
-	unsigned avail, i;
+	unsigned i;
 	uint64_t rip = s->rip & ch->rip_mask, lin, page;
 	int general = 0;
 
@@ -232,14 +235,14 @@ static int block_run(struct emu_cpu *c, struct emu_blocks *bs, const struct chai
 	} else {
 		lin = (s->seg[X86_CS].base + rip) & 0xffffffffULL;
 	}
-	if (chain_fetch(c, ch, lin, &p, &avail) || !p)
+	p = chain_fetch(c, ch, lin);
+	if (!p)
 		return -1;          /* faults and MMIO: the general path */
-	b = block_find(c, bs, lin, ch->mode, p, avail, &page);
+	b = block_find(c, bs, lin, ch->mode, p, &page);
 	if (!b)
 		return -1;
 	__builtin_prefetch(&bs->table[b->next]);
-	if (bs->last)
-		bs->last->next = (uint16_t)(b - bs->table);
+	bs->last->next = (uint16_t)(b - bs->table);
 	bs->last = b;
 	/* No RIP in a block wraps around: each one's next is rip plus its end. */
 	if (ch->mode != 64 && (rip + b->len - 1 > s->seg[X86_CS].limit ||
