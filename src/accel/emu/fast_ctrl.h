@@ -27,15 +27,24 @@ FAST_INLINE int push_form(struct emu_cpu *c, const struct x86_insn *in, int imm)
 	return st_done(c, p, 8, v);
 }
 
+/* The quadword at the top of the stack, into *v: 0 when the fast path cannot. */
+FAST_INLINE int stack_top(struct emu_cpu *c, uint64_t *v)
+{
+	uint8_t *p;
+
+	if (!stack_ptr_ok(c, c->s->gpr[X86_RSP], 0, &p))
+		return 0;
+	*v = ld(p, 8);
+	return 1;
+}
+
 FAST_INLINE int pop_form(struct emu_cpu *c, const struct x86_insn *in)
 {
 	struct x86_cpu_state *s = c->s;
-	uint8_t *p;
 	uint64_t v;
 
-	if (!stack_ptr_ok(c, s->gpr[X86_RSP], 0, &p))
+	if (!stack_top(c, &v))
 		return EMU_FAST_MISS;
-	v = ld(p, 8);
 	s->gpr[X86_RSP] += 8;
 	s->gpr[(in->opcode & 7) | ((in->rex & 1) << 3)] = v;
 	return 0;
@@ -58,13 +67,9 @@ FAST_INLINE int call_form(struct emu_cpu *c, const struct x86_insn *in, uint64_t
 FAST_INLINE int ret_form(struct emu_cpu *c, const struct x86_insn *in)
 {
 	struct x86_cpu_state *s = c->s;
-	uint8_t *p;
 	uint64_t t;
 
-	if (!stack_ptr_ok(c, s->gpr[X86_RSP], 0, &p))
-		return EMU_FAST_MISS;
-	t = ld(p, 8);
-	if (!canonical(t))
+	if (!stack_top(c, &t) || !canonical(t))
 		return EMU_FAST_MISS;
 	s->gpr[X86_RSP] += 8 + (in->imm & 0xffff);
 	s->rip = t;
