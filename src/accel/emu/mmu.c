@@ -513,8 +513,11 @@ static struct emu_tlb_entry *tlb_fill(struct emu_cpu *c, unsigned i, uint64_t li
 	return t;
 }
 
-/* A miss (or a first write to a clean page): walk, fill, check, set D. */
-static int tlb_refill(struct emu_cpu *c, unsigned i, uint64_t lin, int acc)
+/*
+ * A miss (or a first write to a clean page): walk, fill, check, set D.  Out
+ * of line: the walk's frame would cost every hit.
+ */
+static __attribute__((noinline)) int tlb_refill(struct emu_cpu *c, unsigned i, uint64_t lin, int acc)
 {
 	struct emu_tlb_entry *t;
 	struct walk w;
@@ -546,6 +549,13 @@ static int translate(struct emu_cpu *c, uint64_t lin, int acc, uint64_t *phys,
 	*te = NULL;
 	if (!(c->s->cr0 & X86_CR0_PG)) {
 		*phys = lin;
+		return 0;
+	}
+	/* Such an access passed here in this context before (emu_fast_ptr's test). */
+	if (!(acc & (ACC_SUPER | ACC_EXEC)) &&
+	    ((acc & ACC_WRITE) ? t->tag_w : t->tag_r) == ((lin >> 12) | emu_tlb_ctx(c))) {
+		*te = t;
+		*phys = (t->ppn << 12) | (lin & 0xfff);
 		return 0;
 	}
 	/*
