@@ -170,6 +170,21 @@ static void test_refused_access_walks_again(void)
 	CHECK_EQ(cpu->fault, EXC_PF);
 }
 
+/* A read whose fast tag matches still meets an armed data breakpoint. */
+static void test_tag_hit_meets_data_breakpoint(void)
+{
+	uint64_t v;
+
+	setup64();
+	CHECK_EQ(emu_read_lin(cpu, DATA, &v, 8, ACC_READ | ACC_DATA), 0);
+	CHECK_EQ(emu_read_lin(cpu, DATA, &v, 8, ACC_READ | ACC_DATA), 0);
+	CHECK_EQ(cpu->db_hits, 0);
+	st.dr[0] = DATA;
+	st.dr[7] = 1 | (3ULL << 16) | (3ULL << 18);    /* L0, read/write, 4 bytes */
+	CHECK_EQ(emu_read_lin(cpu, DATA, &v, 8, ACC_READ | ACC_DATA), 0);
+	CHECK_EQ(cpu->db_hits, 1);
+}
+
 /*
  * 768 pages in slots 256-1023: a new CR3 drops exactly the non-global
  * ones, a full flush the rest.
@@ -211,6 +226,7 @@ int main(void)
 	RUN(test_unrelated_cr_writes_keep_entries);
 	RUN(test_dirty_bit_cached);
 	RUN(test_refused_access_walks_again);
+	RUN(test_tag_hit_meets_data_breakpoint);
 	RUN(test_flushes_cover_every_slot);
 	emu_cpu_free(cpu);
 	guest_mem_destroy(&mem);

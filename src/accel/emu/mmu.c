@@ -649,6 +649,49 @@ static uint8_t *host_of(struct emu_cpu *c, const struct emu_tlb_entry *t, uint64
 }
 
 /*
+ * The host address of lin when its fast tag matches, as translate's first
+ * test: then the access needs no check at all, for a tag is never made
+ * while alignment checking is on (nor left when CR0.AM changes), unless a
+ * data breakpoint is armed.  Else NULL.
+ */
+static uint8_t *tag_host(struct emu_cpu *c, uint64_t lin, int acc)
+{
+	const struct emu_tlb_entry *t = &c->tlb[(lin >> 12) % EMU_TLB_SIZE];
+
+	if ((acc & (ACC_SUPER | ACC_EXEC)) || emu_dr7_armed(c->s))
+		return NULL;
+	if (((acc & ACC_WRITE) ? t->tag_w : t->tag_r) != ((lin >> 12) | emu_tlb_ctx(c)))
+		return NULL;
+	return t->host + (lin & 0xfff);
+}
+
+/* An access within one page: through the host pointer when it is RAM. */
+static int access_page(struct emu_cpu *c, uint64_t lin, void *buf, unsigned size, int acc)
+{
+	const struct emu_tlb_entry *t;
+	uint64_t pa = 0;
+	uint8_t *h = tag_host(c, lin, acc);
+
+	if (!h) {
+		if (translate(c, lin, acc, &pa, &t))
+			return -1;
+		if ((acc & ACC_DATA) && data_checks(c, lin, size, acc))
+			return -1;
+		h = host_of(c, t, lin, pa, size);
+	}
+	if (!h)
+		return (acc & ACC_WRITE) ? emu_phys_write(c, pa, buf, size)
+					 : emu_phys_read(c, pa, buf, size);
+	if (acc & ACC_WRITE) {
+		memcpy(h, buf, size);
+		emu_note_write(c, h);
+	} else {
+		memcpy(buf, h, size);
+	}
+	return 0;
+}
+
+/*
  * Both pages of a page-crossing access are translated before any byte
  * moves, so a fault on the second page leaves memory untouched.  Within one
  * page of RAM the TLB's host pointer makes the access one memcpy.
@@ -657,27 +700,8 @@ static int access_lin(struct emu_cpu *c, uint64_t lin, void *buf, unsigned size,
 {
 	uint8_t *p = buf;
 
-	if ((lin & 0xfff) + size <= 0x1000) {
-		const struct emu_tlb_entry *t;
-		uint64_t pa;
-		uint8_t *h;
-
-		if (translate(c, lin, acc, &pa, &t))
-			return -1;
-		if ((acc & ACC_DATA) && data_checks(c, lin, size, acc))
-			return -1;
-		h = host_of(c, t, lin, pa, size);
-		if (h && (acc & ACC_WRITE)) {
-			memcpy(h, buf, size);
-			emu_note_write(c, h);
-		} else if (h)
-			memcpy(buf, h, size);
-		else if (acc & ACC_WRITE)
-			return emu_phys_write(c, pa, buf, size);
-		else
-			return emu_phys_read(c, pa, buf, size);
-		return 0;
-	}
+	if ((lin & 0xfff) + size <= 0x1000)
+		return access_page(c, lin, buf, size, acc);
 
 	while (size) {
 		uint64_t pa[2], l = lin;
