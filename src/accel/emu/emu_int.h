@@ -334,6 +334,8 @@ enum {
 void emu_tlb_flush(struct emu_cpu *c);
 /* A new CR3 (MOV to CR3, a task switch): under CR4.PGE global entries stay. */
 void emu_tlb_flush_cr3(struct emu_cpu *c);
+/* Slot i now holds an entry, global or not (tlb.c's bitmaps). */
+void emu_tlb_mark(struct emu_cpu *c, unsigned i, int global);
 /* The state changed behind emu's back: TLB, PDPTE registers and the paging model go. */
 void emu_mmu_reset(struct emu_cpu *c);
 /*

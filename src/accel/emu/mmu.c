@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Segmentation, paging and the software TLB.  Every guest memory access of
- * the software CPU goes through here: RAM through guest_mem_ptr(), anything
- * else to the MMIO bus.
+ * Segmentation, paging and the software TLB's lookups and fills (tlb.c
+ * flushes it).  Every guest memory access of the software CPU goes through
+ * here: RAM through guest_mem_ptr(), anything else to the MMIO bus.
  */
 #include <string.h>
 
@@ -23,83 +23,6 @@
 #define PF_U    (1u << 2)
 #define PF_RSVD (1u << 3)
 #define PF_I    (1u << 4)
-
-/*
- * Empties the slots whose bits are set in map and clears map: a flush costs
- * what was filled since the last one, not the whole TLB.
- */
-static void tlb_drop(struct emu_cpu *c, uint64_t *map)
-{
-	for (unsigned w = 0; w < EMU_TLB_WORDS; w++) {
-		uint64_t bits = map[w];
-
-		map[w] = 0;
-		while (bits) {
-			struct emu_tlb_entry *e = &c->tlb[w * 64 + (unsigned)__builtin_ctzll(bits)];
-
-			e->vpn = e->tag_r = e->tag_w = ~0ULL;
-			bits &= bits - 1;
-		}
-	}
-	c->fetch_vpn = ~0ULL;
-}
-
-/* Slot i now holds an entry, global or not. */
-static void tlb_mark(struct emu_cpu *c, unsigned i, int global)
-{
-	uint64_t bit = 1ULL << (i % 64);
-
-	c->tlb_used[i / 64] |= bit;
-	if (global)
-		c->tlb_local[i / 64] &= ~bit;
-	else
-		c->tlb_local[i / 64] |= bit;
-}
-
-void emu_tlb_flush(struct emu_cpu *c)
-{
-	c->tlb_stats.flushes++;
-	tlb_drop(c, c->tlb_used);
-	memset(c->tlb_local, 0, sizeof(c->tlb_local));
-}
-
-/* SDM vol. 3 4.10.4.1: a new CR3 leaves the global translations alone. */
-void emu_tlb_flush_cr3(struct emu_cpu *c)
-{
-	if (!(c->s->cr4 & X86_CR4_PGE)) {
-		emu_tlb_flush(c);
-		return;
-	}
-	c->tlb_stats.cr3_flushes++;
-	tlb_drop(c, c->tlb_local);
-}
-
-void emu_tlb_stats(const struct emu_cpu *c, struct emu_tlb_stats *out)
-{
-	*out = c->tlb_stats;
-}
-
-/* Every slot, whatever the maps say: the TLB may be new (calloc'd zeros). */
-void emu_mmu_reset(struct emu_cpu *c)
-{
-	for (int i = 0; i < EMU_TLB_SIZE; i++)
-		c->tlb[i].vpn = c->tlb[i].tag_r = c->tlb[i].tag_w = ~0ULL;
-	memset(c->tlb_used, 0, sizeof(c->tlb_used));
-	memset(c->tlb_local, 0, sizeof(c->tlb_local));
-	c->fetch_vpn = ~0ULL;
-	c->pdpte_loaded = 0;
-	c->paging_known = 0;
-}
-
-/* INVLPG: global or not, the page goes. */
-void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin)
-{
-	struct emu_tlb_entry *e = &c->tlb[(lin >> 12) % EMU_TLB_SIZE];
-
-	c->fetch_vpn = ~0ULL;
-	if (e->vpn == lin >> 12)
-		e->vpn = e->tag_r = e->tag_w = ~0ULL;
-}
 
 int emu_phys_read(struct emu_cpu *c, uint64_t pa, void *buf, unsigned size)
 {
@@ -509,7 +432,7 @@ static struct emu_tlb_entry *tlb_fill(struct emu_cpu *c, unsigned i, uint64_t li
 		.dirty = (uint8_t)w->dirty, .global = (uint8_t)w->global,
 		.host = guest_mem_ptr(c->env.mem, w->pa & ~0xfffULL, 0x1000),
 	};
-	tlb_mark(c, i, w->global);
+	emu_tlb_mark(c, i, w->global);
 	return t;
 }
 
