@@ -3,7 +3,8 @@
  * The block runner's own rules (block.c, fast.c): a store into the running
  * block's page ends the block, so the next instruction runs from the new
  * bytes; flags an instruction leaves waiting (docs/emu-speed.md) are
- * computed before a fault or a stop can show them.
+ * computed before a fault or a stop can show them; a block the runner
+ * goes on to is checked as one looked up afresh.
  */
 #include "emu_rig64.h"
 #include "test.h"
@@ -68,11 +69,34 @@ static void test_waiting_flags_at_a_stop(void)
 	CHECK_EQ(st.rflags & EMU_FLAGS_ARITH, X86_RFLAGS_PF);
 }
 
+/*
+ * The runner goes on from a block to the next one on its page itself; a
+ * write to the next one's bytes since it was decoded must still be seen.
+ */
+static void test_chained_block_rewritten(void)
+{
+	unsigned n;
+
+	setup64();
+	/* mov eax, 1; jmp +0x20 | at +0x25: mov ebx, 2; hlt */
+	put(CODE, "\xb8\x01\x00\x00\x00" "\xeb\x1e", 7);
+	put(CODE + 0x25, "\xbb\x02\x00\x00\x00" "\xf4", 6);
+	CHECK_EQ(emu_run_blocks(cpu, 100, &n), EMU_HALT);
+	CHECK_EQ(n, 4);
+	CHECK_EQ(st.gpr[X86_RBX], 2);
+	put(CODE + 0x26, "\x03", 1);                   /* mov ebx, 3 */
+	st.rip = CODE;
+	CHECK_EQ(emu_run_blocks(cpu, 100, &n), EMU_HALT);
+	CHECK_EQ(st.gpr[X86_RBX], 3);
+	CHECK_EQ(st.rip, CODE + 0x2b);
+}
+
 int main(void)
 {
 	RUN(test_store_into_own_block);
 	RUN(test_waiting_flags_at_a_fault);
 	RUN(test_waiting_flags_at_a_stop);
+	RUN(test_chained_block_rewritten);
 	emu_cpu_free(cpu);
 	guest_mem_destroy(&mem);
 	return TEST_EXIT();

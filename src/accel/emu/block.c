@@ -20,47 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "accel/emu/emu_int.h"
-
-#define BLOCK_INSNS 32         /* at most, per block */
-#define BLOCKS 16384           /* direct-mapped by linear address */
-#define ARENA_INSNS 131072     /* decoded instructions kept, all blocks */
-#define ARENA_BYTES (ARENA_INSNS * 8)
-#define BLOCK_BYTES (BLOCK_INSNS * 15)
-
-/*
- * One block, 32 bytes: a table entry is one cache line's half.  It is
- * found by the host address of its first byte and its code mode, not by
- * its linear address: decoding depends on nothing else (branch targets
- * and RIP-relative operands are taken from RIP as it runs), so a block
- * serves every linear address that maps to its bytes.
- */
-struct block {
-	const uint8_t *host;   /* where it was decoded from in guest RAM; NULL: empty */
-	uint64_t stamp;        /* its page's mem_code_stamp when its bytes were last seen */
-	uint32_t first;        /* its first instruction in insns[] */
-	uint32_t bytes;        /* its bytes in bytes[] */
-	uint16_t len;          /* bytes */
-	/*
-	 * The table entry of the block that ran after it last time: fetched
-	 * into the cache while this one runs (a boot's blocks do not fit in
-	 * the cache, and the load of the next entry was most of block entry).
-	 */
-	uint16_t next;
-	uint8_t n, mode;
-};
-
-_Static_assert(sizeof(struct block) == 32, "two blocks a cache line");
-_Static_assert(BLOCKS <= 65536, "block.next is 16 bits");
-
-struct emu_blocks {
-	struct block table[BLOCKS] __attribute__((aligned(64)));
-	struct block *last;          /* the last block run (after a clear, any entry: a hint only) */
-	uint32_t ninsns, nbytes;     /* arena space used */
-	uint64_t runs, built, clears;   /* for --stats */
-	struct emu_block_insn insns[ARENA_INSNS];
-	uint8_t bytes[ARENA_BYTES];
-};
+#include "accel/emu/block_int.h"
 
 void emu_blocks_free(struct emu_blocks *b)
 {
@@ -192,11 +152,6 @@ void emu_block_stats(const struct emu_cpu *c, uint64_t *runs, uint64_t *built, u
 }
 
 /* What stays the same for all the blocks of one chain (emu_run_blocks). */
-struct chain {
-	int mode;
-	int paged, user;       /* CR0.PG, CPL 3: for the last code page (emu_fetch_ptr) */
-	uint64_t rip_mask;
-};
 
 /*
  * The host address of the code at lin, as emu_fetch_ptr, with the chain's
@@ -213,15 +168,18 @@ static const uint8_t *chain_fetch(struct emu_cpu *c, const struct chain *ch, uin
 }
 
 /*
- * Runs the block at RIP: -1 when there is none (the caller steps), 0 when
- * fast forms did all of it (nothing that can change the mode, the
- * privilege level, IF or the TLB context ran), 1 otherwise.
+ * Runs the block at RIP, and the ones after it that the runner finds
+ * (emu_block_next) while only fast forms run and budget allows: -1 when
+ * there is none (the caller steps), 0 when fast forms did all of it
+ * (nothing that can change the mode, the privilege level, IF or the TLB
+ * context ran), 1 otherwise.
  */
 static int block_run(struct emu_cpu *c, struct emu_blocks *bs, const struct chain *ch,
-		     unsigned *count, enum emu_result *res)
+		     unsigned budget, unsigned *count, enum emu_result *res)
 {
 	struct x86_cpu_state *s = c->s;
-	const struct emu_block_insn *insns;
+	struct chain_ctx x = { bs, ch };
+	struct emu_run run = { .budget = budget, .chain = &x };
 	struct block *b;
 	const uint8_t *p;
 	unsigned i;
@@ -248,27 +206,32 @@ static int block_run(struct emu_cpu *c, struct emu_blocks *bs, const struct chai
 	if (ch->mode != 64 && (rip + b->len - 1 > s->seg[X86_CS].limit ||
 			       rip + b->len > (ch->mode == 32 ? 0xffffffffULL : 0xffffULL)))
 		return -1;
-	insns = &bs->insns[b->first];
+	run.insns = &bs->insns[b->first];
+	run.n = b->n;
+	run.base = rip;
 	bs->runs++;
 	c->code_page = page;
 	c->smc = 0;
 	*res = EMU_OK;
 	for (i = 0;;) {
 		const struct emu_block_insn *bi;
+		uint64_t next;
 
-		i = emu_fast_run(c, insns, i, b->n, rip);
-		if (i == b->n || c->smc)
+		i = emu_fast_run(c, &run, i);
+		if (i == run.n || c->smc)
 			break;
 		/* No fast form, or it could not: the general executor, exactly. */
-		bi = &insns[i++];
+		bi = &run.insns[i++];
+		next = run.base + bi->end;
 		general = 1;
-		*res = emu_exec_decoded(c, &bi->in, rip + bi->end);
-		if (*res != EMU_OK || s->rip != rip + bi->end || c->delivered || c->smc)
+		run.budget = 0;         /* no block after it in this call */
+		*res = emu_exec_decoded(c, &bi->in, next);
+		if (*res != EMU_OK || s->rip != next || c->delivered || c->smc)
 			break;
 		c->fast_ctx = emu_tlb_ctx(c);
 	}
 	c->code_page = ~0ULL;
-	*count = i;
+	*count = run.done + i;
 	return general || c->smc;
 }
 
@@ -311,7 +274,7 @@ enum emu_result emu_run_blocks(struct emu_cpu *c, unsigned max, unsigned *count)
 	 * shadow (if one was up) is over after the first block.
 	 */
 	do {
-		k = block_run(c, bs, &ch, &n, &r);
+		k = block_run(c, bs, &ch, shadow ? 0 : max - *count, &n, &r);
 		if (k < 0)
 			break;
 		*count += n;

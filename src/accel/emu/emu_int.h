@@ -162,8 +162,19 @@ struct emu_block_insn {
 };
 /* Marks the instructions of a block whose flags nothing reads or can see. */
 void emu_fast_liveness(struct emu_block_insn *insns, unsigned n);
-unsigned emu_fast_run(struct emu_cpu *c, const struct emu_block_insn *insns, unsigned i,
-		      unsigned n, uint64_t base);
+/*
+ * What emu_fast_run runs: a block's instructions, its RIP (base), and, for
+ * a chain of blocks (block.c), how many instructions the blocks before it
+ * ran whole (done) and may run at most (budget: 0, no chain).
+ */
+struct emu_run {
+	const struct emu_block_insn *insns;
+	unsigned n;
+	uint64_t base;
+	unsigned done, budget;
+	void *chain;          /* block.c's */
+};
+unsigned emu_fast_run(struct emu_cpu *c, struct emu_run *run, unsigned i);
 
 struct emu_dcache_entry {
 	uint64_t lin;         /* ~0 when empty */

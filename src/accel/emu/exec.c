@@ -601,9 +601,10 @@ enum emu_result emu_step(struct emu_cpu *c)
 	    !emu_dr7_armed(s) && !c->env.general_only && c->next_rip == s->rip + c->insn.len) {
 		struct emu_block_insn bi = { .in = c->insn, .form = (uint16_t)c->fast_form,
 					     .end = c->insn.len };
+		struct emu_run run = { .insns = &bi, .n = 1, .base = s->rip };
 
 		c->fast_ctx = emu_tlb_ctx(c);
-		if (emu_fast_run(c, &bi, 0, 1, s->rip))
+		if (emu_fast_run(c, &run, 0))
 			return EMU_OK;
 	}
 	return step_general(c, r);

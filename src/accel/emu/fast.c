@@ -15,6 +15,7 @@
  * state untouched, for the general executor to do exactly.  So a handler
  * never raises an exception and needs no snapshot of the registers.
  */
+#include "accel/emu/block_int.h"
 #include "accel/emu/fast_ctrl.h"
 #include "accel/emu/fast_int.h"
 
@@ -475,31 +476,34 @@ static __attribute__((noinline, cold)) void flags_wait_end(struct emu_cpu *c,
 enum { FF_NONE, FAST_FORMS(X_ID) FF_COUNT };
 
 /*
+ * In a form's body: the instruction, the first member of the runner's bi
+ * (not a variable of its own, which the compiler would keep in a register).
+ */
+_Static_assert(offsetof(struct emu_block_insn, in) == 0, "in first");
+#define in ((const struct x86_insn *)bi)
+
+/*
  * Runs a block's instructions from insns[i] on while they have fast forms
  * and these do them, threaded: each form jumps to the next one's label,
  * with the guest state and the block in host registers, instead of
  * returning to a loop and calling through a pointer.  Only the last
  * instruction of a block can transfer control, so each one's next RIP is
  * base (the block's RIP) plus its end offset (NEXT_RIP), and RIP itself
- * is written only when the runner stops.  Returns the index of the first
- * instruction not done: n, or one the general executor must run (RIP
- * then at its start), or the one after a store into the block's page.
+ * is written only when the runner stops.  A block that ran whole goes on
+ * to the next one when emu_block_next finds it, while the chain's budget
+ * lasts.  Returns the index, in run's block then, of the first
+ * instruction not done: n, or one the general executor must run (RIP then
+ * at its start), or the one after a store into the block's page.
  */
-/*
- * In a form's body: the instruction, the first member of the runner's bi
- * (not a variable of its own, which the compiler would keep in a register).
- */
-_Static_assert(offsetof(struct emu_block_insn, in) == 0, "in first");
-#define in ((const struct x86_insn *)bi)
-unsigned emu_fast_run(struct emu_cpu *c, const struct emu_block_insn *insns, unsigned i,
-		      unsigned n, uint64_t base)
+unsigned emu_fast_run(struct emu_cpu *c, struct emu_run *run, unsigned i)
 {
 #define X_LABEL(name, body) [FF_##name] = &&l_##name,
 	static const void *const labels[FF_COUNT] = {
 		[FF_NONE] = &&l_none, FAST_FORMS(X_LABEL)
 	};
 	struct x86_cpu_state *s = c->s;
-	const struct emu_block_insn *bi = insns + i, *last = insns + n;
+	const struct emu_block_insn *insns = run->insns, *bi = insns + i, *last = insns + run->n;
+	uint64_t base = run->base;
 
 	if (bi >= last)
 		return i;
@@ -520,14 +524,23 @@ next:
 	goto *labels[bi->form];
 end:
 	s->rip = base + bi[-1].end;
-	goto out;
+	goto chain;
 stop:
 	if (bi->mat)
 		flags_wait_end(c, bi - bi->mat);
 	s->rip = NEXT_RIP;
-branched:
 	bi++;
 	goto out;
+branched:
+	bi++;
+chain:
+	if (c->smc || run->done + run->n >= run->budget || !emu_block_next(c, run))
+		goto out;
+	insns = bi = run->insns;
+	last = insns + run->n;
+	base = run->base;
+	i = 0;
+	goto *labels[bi->form];
 miss:
 	if (bi->mat)
 		flags_wait_end(c, bi - bi->mat);
