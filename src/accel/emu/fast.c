@@ -509,19 +509,23 @@ unsigned emu_fast_run(struct emu_cpu *c, struct emu_run *run, unsigned i)
 		return i;
 	goto *labels[bi->form];
 
+/*
+ * Each form jumps to the next itself: an indirect jump of its own, which
+ * the CPU predicts from what follows that form (a boot 5-10% faster than
+ * with one jump shared by every form).
+ */
 #define X_BODY(name, body) \
 l_##name: \
 	switch (body) { \
-	case 0: goto next; \
+	case 0: \
+		if (++bi == last) \
+			goto end; \
+		goto *labels[bi->form]; \
 	case EMU_FAST_MISS: goto miss; \
 	case FAST_STOP: goto stop; \
 	default: goto branched; \
 	}
 	FAST_FORMS(X_BODY)
-next:
-	if (++bi == last)
-		goto end;
-	goto *labels[bi->form];
 end:
 	s->rip = base + bi[-1].end;
 	goto chain;
