@@ -166,21 +166,20 @@ FAST_INLINE uint64_t szp(uint64_t r, unsigned size)
 	return ((r >> (size * 8 - 8)) & FL(SF)) | (r ? 0 : FL(ZF)) | fast_pf[r & 0xff];
 }
 
+/*
+ * Condition cc on RFLAGS f, without branches: bit k of cc's word is the
+ * condition's value when CF, PF, ZF, SF and OF are the bits of k.
+ */
 FAST_INLINE int cond(uint64_t f, unsigned cc)
 {
-	int r;
+	static const uint32_t by_flags[16] = {
+		0xffff0000, 0x0000ffff, 0xaaaaaaaa, 0x55555555, 0xf0f0f0f0, 0x0f0f0f0f,
+		0xfafafafa, 0x05050505, 0xff00ff00, 0x00ff00ff, 0xcccccccc, 0x33333333,
+		0x00ffff00, 0xff0000ff, 0xf0fffff0, 0x0f00000f,
+	};
+	unsigned k = (unsigned)((f & 1) | ((f >> 1) & 2) | ((f >> 4) & 12) | ((f >> 7) & 16));
 
-	switch ((cc >> 1) & 7) {
-	case 0: r = !!(f & FL(OF)); break;
-	case 1: r = !!(f & FL(CF)); break;
-	case 2: r = !!(f & FL(ZF)); break;
-	case 3: r = !!(f & (FL(CF) | FL(ZF))); break;
-	case 4: r = !!(f & FL(SF)); break;
-	case 5: r = !!(f & FL(PF)); break;
-	case 6: r = !(f & FL(SF)) != !(f & FL(OF)); break;
-	default: r = (f & FL(ZF)) || !(f & FL(SF)) != !(f & FL(OF)); break;
-	}
-	return (cc & 1) ? !r : r;
+	return (by_flags[cc & 15] >> k) & 1;
 }
 
 FAST_INLINE unsigned osize(const struct x86_insn *in)
