@@ -10,8 +10,8 @@
 #include "machine/mem_code.h"
 
 #define BLOCK_INSNS 32         /* at most, per block */
-#define BLOCKS 16384           /* direct-mapped by linear address */
-#define ARENA_INSNS 131072     /* decoded instructions kept, all blocks */
+#define BLOCKS 65536           /* direct-mapped by linear address */
+#define ARENA_INSNS 262144     /* decoded instructions kept, all blocks */
 #define ARENA_BYTES (ARENA_INSNS * 8)
 #define BLOCK_BYTES (BLOCK_INSNS * 15)
 
