@@ -403,6 +403,9 @@ static inline __attribute__((always_inline)) void emu_note_write(struct emu_cpu 
 void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin);
 /* Segment offset -> linear, with limit, type and canonical checks. */
 int emu_linear(struct emu_cpu *c, int seg, uint64_t off, unsigned size, int acc, uint64_t *lin);
+/* The same checks without raising anything: 0 when they pass, else -1. */
+int emu_linear_try(struct emu_cpu *c, int seg, uint64_t off, unsigned size, int acc,
+		   uint64_t *lin);
 /* Linear -> physical through the page tables (#PF on failure). */
 int emu_translate(struct emu_cpu *c, uint64_t lin, int acc, uint64_t *phys);
 int emu_read_lin(struct emu_cpu *c, uint64_t lin, void *buf, unsigned size, int acc);

@@ -122,6 +122,139 @@ static int iterate(struct emu_cpu *c, unsigned size, int *stop)
 	return 0;
 }
 
+/*
+ * REP MOVS and REP STOS a run of elements at a time.  A run stays within
+ * one page on each side and within the offsets' address size, passes the
+ * segment checks the elements would, and touches only RAM whose TLB fast
+ * tag says an access of its kind already passed in this privilege context
+ * (tag_host in mmu.c): then no element of it could fault, meet #AC or
+ * reach MMIO, and the element path is needed only at a page's edge, which
+ * is where a fault in the middle shows itself, with the registers exact.
+ */
+struct run_side {
+	int seg, reg, write;
+	uint64_t off, lin;
+	uint8_t *lo;         /* host address of the run's lowest byte */
+};
+
+/* How many elements of size bytes from off (and lin) stay in the page and do not wrap the offset. */
+static uint64_t run_room(uint64_t off, uint64_t lin, uint64_t mask, unsigned size, int down)
+{
+	uint64_t pg = lin & 0xfff, page, wrap;
+
+	if (pg + size > 0x1000 || mask - off < size - 1)
+		return 0;
+	if (down) {
+		page = pg / size + 1;
+		wrap = off / size + 1;
+	} else {
+		page = (0x1000 - pg) / size;
+		wrap = (mask - off - (size - 1)) / size + 1;
+	}
+	return page < wrap ? page : wrap;
+}
+
+/* The run's first element on this side: *n shrinks to what fits.  0, or -1 for the element path. */
+static int run_first(struct emu_cpu *c, struct run_side *sd, unsigned size, int down, uint64_t *n)
+{
+	uint64_t mask = emu_mask(c->insn.addrsize), room;
+
+	sd->off = c->s->gpr[sd->reg] & mask;
+	if (emu_linear_try(c, sd->seg, sd->off, size, sd->write ? ACC_WRITE : ACC_READ, &sd->lin))
+		return -1;
+	room = run_room(sd->off, sd->lin, mask, size, down);
+	if (!room)
+		return -1;
+	if (*n > room)
+		*n = room;
+	return 0;
+}
+
+/* The whole run of n elements on this side: its segment checks and its host bytes. */
+static int run_span(struct emu_cpu *c, struct run_side *sd, unsigned size, int down, uint64_t n)
+{
+	uint64_t lo = down ? sd->off - (n - 1) * size : sd->off, lin;
+	const struct emu_tlb_entry *t;
+
+	if (emu_linear_try(c, sd->seg, lo, (unsigned)(n * size),
+			   sd->write ? ACC_WRITE : ACC_READ, &lin))
+		return -1;
+	t = &c->tlb[(lin >> 12) % EMU_TLB_SIZE];
+	if ((sd->write ? t->tag_w : t->tag_r) != ((lin >> 12) | emu_tlb_ctx(c)))
+		return -1;
+	sd->lo = t->host + (lin & 0xfff);
+	return 0;
+}
+
+/*
+ * Elements copied one after another in the direction of DF: where the
+ * destination lies ahead of the source by d < len bytes, each element
+ * reads what an earlier one wrote, so the bytes go in chunks of at most d
+ * (whole elements), each read after the last was written.  -1 when d is
+ * less than an element (the element path does that).
+ */
+static int run_copy(uint8_t *dst, const uint8_t *src, uint64_t len, unsigned size, int down)
+{
+	uintptr_t sa = (uintptr_t)src, da = (uintptr_t)dst;
+	uint64_t d = down ? sa - da : da - sa, chunk;
+
+	if (d == 0 || d >= len) {
+		memmove(dst, src, len);
+		return 0;
+	}
+	chunk = d / size * size;
+	if (!chunk)
+		return -1;
+	for (uint64_t done = 0; done < len; done += chunk) {
+		uint64_t k = len - done < chunk ? len - done : chunk;
+		uint64_t at = down ? len - done - k : done;
+
+		memcpy(dst + at, src + at, k);
+	}
+	return 0;
+}
+
+/* The value repeated: one element, then ever larger copies of what is there. */
+static void run_fill(uint8_t *dst, uint64_t v, uint64_t len, unsigned size)
+{
+	memcpy(dst, &v, size);
+	for (uint64_t k = size; k < len; k *= 2)
+		memcpy(dst + k, dst, len - k < k ? len - k : k);
+}
+
+/* Elements done as one run (at most max), or 0: the element path takes the next one. */
+static uint64_t string_run(struct emu_cpu *c, unsigned size, uint64_t max)
+{
+	const struct x86_insn *in = &c->insn;
+	struct x86_cpu_state *s = c->s;
+	unsigned as = in->addrsize;
+	int down = !!(s->rflags & FL(DF)), movs = in->op == OP_MOVS;
+	struct run_side dst = { .seg = X86_ES, .reg = X86_RDI, .write = 1 };
+	struct run_side src = { .seg = in->seg >= 0 ? in->seg : X86_DS, .reg = X86_RSI };
+	uint64_t n = s->gpr[X86_RCX] & emu_mask(as), step;
+
+	if ((!movs && in->op != OP_STOS) || emu_dr7_armed(s) || (s->rflags & FL(TF)) ||
+	    !(s->cr0 & X86_CR0_PG))
+		return 0;
+	if (n > max)
+		n = max;
+	if (run_first(c, &dst, size, down, &n) || (movs && run_first(c, &src, size, down, &n)))
+		return 0;
+	if (run_span(c, &dst, size, down, n) || (movs && run_span(c, &src, size, down, n)))
+		return 0;
+	if (movs && run_copy(dst.lo, src.lo, n * size, size, down))
+		return 0;
+	if (!movs)
+		run_fill(dst.lo, emu_reg_get(c, X86_RAX, size, 0), n * size, size);
+	emu_note_write(c, dst.lo);
+	step = down ? -(n * size) : n * size;
+	emu_reg_set(c, X86_RDI, as, 0, s->gpr[X86_RDI] + step);
+	if (movs)
+		emu_reg_set(c, X86_RSI, as, 0, s->gpr[X86_RSI] + step);
+	emu_reg_set(c, X86_RCX, as, 0, s->gpr[X86_RCX] - n);
+	return n;
+}
+
 static int string_op(struct emu_cpu *c)
 {
 	const struct x86_insn *in = &c->insn;
@@ -139,9 +272,16 @@ static int string_op(struct emu_cpu *c)
 	}
 	if (!in->rep)
 		return iterate(c, size, &stop);
-	for (int n = 0; n < REP_BUDGET; n++) {
+	for (uint64_t n = 0; n < REP_BUDGET; n++) {
+		uint64_t run;
+
 		if (!(s->gpr[X86_RCX] & emu_mask(as)))
 			return 0;
+		run = string_run(c, size, REP_BUDGET - n);
+		if (run) {
+			n += run - 1;
+			continue;
+		}
 		if (iterate(c, size, &stop)) {
 			c->keep_regs = 1;
 			return -1;

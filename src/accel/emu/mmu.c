@@ -95,7 +95,8 @@ static int canonical(uint64_t a)
 	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
 }
 
-int emu_linear(struct emu_cpu *c, int seg, uint64_t off, unsigned size, int acc, uint64_t *lin)
+int emu_linear_try(struct emu_cpu *c, int seg, uint64_t off, unsigned size, int acc,
+		   uint64_t *lin)
 {
 	const struct x86_segment *s = &c->s->seg[seg];
 	uint64_t last, limit_max;
@@ -104,7 +105,7 @@ int emu_linear(struct emu_cpu *c, int seg, uint64_t off, unsigned size, int acc,
 		uint64_t a = off + ((seg == X86_FS || seg == X86_GS) ? s->base : 0);
 
 		if (!canonical(a) || !canonical(a + size - 1))
-			return seg_fault(c, seg);
+			return -1;
 		*lin = a;
 		return 0;
 	}
@@ -112,24 +113,31 @@ int emu_linear(struct emu_cpu *c, int seg, uint64_t off, unsigned size, int acc,
 		int code = s->type & 8;
 
 		if (s->unusable || !s->present)
-			return seg_fault(c, seg);
+			return -1;
 		if ((acc & ACC_WRITE) && (code || !(s->type & 2)))
-			return seg_fault(c, seg);
+			return -1;
 		if (acc == ACC_READ && code && !(s->type & 2))
-			return seg_fault(c, seg);
+			return -1;
 		last = off + size - 1;
 		if (!code && (s->type & 4)) {
 			/* Expand-down: valid offsets lie above the limit. */
 			limit_max = s->db ? 0xffffffffULL : 0xffffULL;
 			if (off <= s->limit || last > limit_max)
-				return seg_fault(c, seg);
+				return -1;
 		} else if (last > s->limit || last < off) {
-			return seg_fault(c, seg);
+			return -1;
 		}
 	} else if (off + size - 1 > s->limit) {
-		return seg_fault(c, seg);
+		return -1;
 	}
 	*lin = (s->base + off) & 0xffffffffULL;
+	return 0;
+}
+
+int emu_linear(struct emu_cpu *c, int seg, uint64_t off, unsigned size, int acc, uint64_t *lin)
+{
+	if (emu_linear_try(c, seg, off, size, acc, lin))
+		return seg_fault(c, seg);
 	return 0;
 }
 
