@@ -209,6 +209,77 @@ static void test_stos_into_decoded_code(void)
 	CHECK_EQ(built, 2);
 }
 
+/* 32-bit code (compatibility mode), as segment limits apply there. */
+static void compat_mode(void)
+{
+	x86_seg_flat(&st.seg[X86_CS], 0x08, 1, 32);
+	for (int i = X86_ES; i <= X86_GS; i++)
+		if (i != X86_CS)
+			x86_seg_flat(&st.seg[i], 0x10, 0, 32);
+}
+
+/* ES's limit ends in the middle of the second page: #GP(0) at the first element past it. */
+static void test_limit_fault_midway(void)
+{
+	uint64_t count = 0x2000;
+
+	setup64();
+	fill_pattern(SRC, 0x2000);
+	idt_gate(13, HANDLER, 0, 0);
+	for (uint64_t a = 0; a < 0x2000; a += 0x1000) {
+		touch(SRC + a);
+		touch(DST + a);
+	}
+	compat_mode();
+	st.seg[X86_ES].limit = DST + 0x17ff;
+	put(CODE, "\xf3\xa4", 2);
+	st.gpr[X86_RSI] = SRC;
+	st.gpr[X86_RDI] = DST;
+	st.gpr[X86_RCX] = count;
+	run_insn(2);
+	CHECK_EQ(st.rip, HANDLER);
+	CHECK_EQ(st.gpr[X86_RCX], count - 0x1800);
+	CHECK_EQ(st.gpr[X86_RSI], SRC + 0x1800);
+	CHECK_EQ(st.gpr[X86_RDI], DST + 0x1800);
+	CHECK_EQ(r64(STACK - 48), 0);               /* #GP's error code */
+	CHECK_EQ(r64(STACK - 40), CODE);
+	CHECK(memcmp(guest_mem_ptr(&mem, DST, 0x1800), guest_mem_ptr(&mem, SRC, 0x1800), 0x1800) == 0);
+	CHECK_EQ(*(uint8_t *)guest_mem_ptr(&mem, DST + 0x1800, 1), 0);
+}
+
+/*
+ * 16-bit addresses wrap DI within ES (its base not page-aligned, so the
+ * wrap is inside a page), and keep the registers' upper bits.
+ */
+static void test_addr16_wraps(void)
+{
+	static uint8_t want[1 << 20];
+	const uint8_t *from;
+
+	setup64();
+	fill_pattern(SRC, 0x1000);
+	from = guest_mem_ptr(&mem, SRC + 0x100, 0x20);
+	touch(SRC);
+	touch(DST);
+	touch(DST + 0x10000);
+	compat_mode();
+	st.seg[X86_ES].base = DST + 0x800;
+	st.seg[X86_DS].base = SRC;
+	put(CODE, "\x67\xf3\xa4", 3);
+	memcpy(want, mem.base, sizeof(want));
+	for (unsigned i = 0; i < 0x20; i++)
+		want[DST + 0x800 + ((0xfff8 + i) & 0xffff)] = from[i];
+	st.gpr[X86_RSI] = 0x12340100;
+	st.gpr[X86_RDI] = 0xabcd0000fff8ULL;
+	st.gpr[X86_RCX] = 0x55550020;
+	run_insn(3);
+	CHECK_EQ(st.rip, CODE + 3);
+	CHECK_EQ(st.gpr[X86_RCX], 0x55550000);
+	CHECK_EQ(st.gpr[X86_RSI], 0x12340120);
+	CHECK_EQ(st.gpr[X86_RDI], 0xabcd00000018ULL);
+	CHECK(memcmp(want + DATA, mem.base + DATA, sizeof(want) - DATA) == 0);
+}
+
 int main(void)
 {
 	RUN(test_movsb_crosses_pages);
@@ -220,6 +291,8 @@ int main(void)
 	RUN(test_movsq_overlap_behind);
 	RUN(test_movsb_addr32);
 	RUN(test_fault_on_second_page);
+	RUN(test_limit_fault_midway);
+	RUN(test_addr16_wraps);
 	RUN(test_stos_down_crosses_pages);
 	RUN(test_stos_into_decoded_code);
 	return TEST_EXIT();
