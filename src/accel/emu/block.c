@@ -128,7 +128,7 @@ static int block_recheck(struct emu_cpu *c, struct emu_blocks *bs, struct block 
 static struct block *block_find(struct emu_cpu *c, struct emu_blocks *bs, uint64_t lin, int mode,
 				const uint8_t *p, uint64_t *page_out)
 {
-	struct block *b = &bs->table[(lin ^ (lin >> 12)) % BLOCKS];
+	struct block *b = block_slot(bs, lin);
 	uint64_t page = (uint64_t)(p - c->code_base) >> 12, stamp;
 
 	*page_out = page;
@@ -162,7 +162,7 @@ static const uint8_t *chain_fetch(struct emu_cpu *c, const struct chain *ch, uin
 	const uint8_t *p;
 	unsigned avail;
 
-	if (ch->paged && lin >> 12 == c->fetch_vpn && ch->user == c->fetch_user)
+	if (chain_last_page(c, ch, lin))
 		return c->fetch_host + (lin & 0xfff);
 	return emu_fetch_page(c, lin, &p, &avail) ? NULL : p;
 }
@@ -199,18 +199,11 @@ static int block_run(struct emu_cpu *c, struct emu_blocks *bs, const struct chai
 	b = block_find(c, bs, lin, ch->mode, p, &page);
 	if (!b)
 		return -1;
-	__builtin_prefetch(&bs->table[b->next]);
-	bs->last->next = (uint16_t)(b - bs->table);
-	bs->last = b;
 	/* No RIP in a block wraps around: each one's next is rip plus its end. */
 	if (ch->mode != 64 && (rip + b->len - 1 > s->seg[X86_CS].limit ||
 			       rip + b->len > (ch->mode == 32 ? 0xffffffffULL : 0xffffULL)))
 		return -1;
-	run.insns = &bs->insns[b->first];
-	run.n = b->n;
-	run.base = rip;
-	bs->runs++;
-	c->code_page = page;
+	block_start(c, bs, b, rip, page, &run);
 	c->smc = 0;
 	*res = EMU_OK;
 	for (i = 0;;) {

@@ -62,6 +62,37 @@ struct chain_ctx {
 	const struct chain *ch;
 };
 
+/* The table entry for code at lin (direct-mapped). */
+static inline struct block *block_slot(struct emu_blocks *bs, uint64_t lin)
+{
+	return &bs->table[(lin ^ (lin >> 12)) % BLOCKS];
+}
+
+/* Whether lin is on the last code page that passed, at fetch_host (emu_fetch_ptr's test). */
+static inline int chain_last_page(const struct emu_cpu *c, const struct chain *ch, uint64_t lin)
+{
+	return lin >> 12 == c->fetch_vpn && ch->user == c->fetch_user && ch->paged;
+}
+
+/*
+ * Points run at block b, found at RIP rip on code page page: the next
+ * entry is fetched into the cache, and b becomes the last block run.
+ */
+static inline __attribute__((always_inline)) void block_start(struct emu_cpu *c,
+							      struct emu_blocks *bs,
+							      struct block *b, uint64_t rip,
+							      uint64_t page, struct emu_run *run)
+{
+	__builtin_prefetch(&bs->table[b->next]);
+	bs->last->next = (uint16_t)(b - bs->table);
+	bs->last = b;
+	run->insns = &bs->insns[b->first];
+	run->n = b->n;
+	run->base = rip;
+	bs->runs++;
+	c->code_page = page;
+}
+
 /*
  * The block at RIP after one that ran whole, found on the last code page
  * in 64-bit code, or NULL: the caller's full lookup (block.c) does the
@@ -76,23 +107,15 @@ static inline __attribute__((always_inline)) int emu_block_next(struct emu_cpu *
 	const uint8_t *p;
 	struct block *b;
 
-	if (x->ch->mode != 64 || rip >> 12 != c->fetch_vpn || x->ch->user != c->fetch_user ||
-	    !x->ch->paged)
+	if (x->ch->mode != 64 || !chain_last_page(c, x->ch, rip))
 		return 0;       /* also a non-canonical RIP: never a fetch_vpn */
 	p = c->fetch_host + (rip & 0xfff);
-	b = &bs->table[(rip ^ (rip >> 12)) % BLOCKS];
+	b = block_slot(bs, rip);
 	page = (uint64_t)(p - c->code_base) >> 12;
 	if (b->host != p || b->mode != 64 || mem_code_stamp(c->code, page) != b->stamp)
 		return 0;
-	__builtin_prefetch(&bs->table[b->next]);
-	bs->last->next = (uint16_t)(b - bs->table);
-	bs->last = b;
 	run->done += run->n;
-	run->insns = &bs->insns[b->first];
-	run->n = b->n;
-	run->base = rip;
-	bs->runs++;
-	c->code_page = page;
+	block_start(c, bs, b, rip, page, run);
 	return 1;
 }
 
