@@ -139,7 +139,10 @@ static unsigned size_index(unsigned size)
 	return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
 }
 
-/* Seven operand forms for each of the nine ops and four sizes. */
+/*
+ * Seven operand forms for each of the nine ops and four sizes; MOV has the
+ * first six (rm_select).
+ */
 enum { A_RM_REG, A_MEM_REG, A_REG_RM, A_REG_MEM, A_RM_IMM, A_MEM_IMM, A_ACC_IMM, A_FORMS };
 
 #define ALU_OP_SIZE(X, nm, op, z) \
@@ -363,7 +366,6 @@ FAST_INLINE int mov_form(struct emu_cpu *c, const struct x86_insn *in, uint64_t 
 	return 0;
 }
 
-enum { M_RM_REG, M_MEM_REG, M_REG_RM, M_REG_MEM, M_RM_IMM, M_MEM_IMM, M_FORMS };
 #define MOV_SIZE(X, nm, k, z) \
 	X(nm##_rm_reg##z, mov_form(c, in, NEXT_RIP, K_RM, K_REG, k, z)) \
 	X(nm##_mem_reg##z, mov_form(c, in, NEXT_RIP, K_MEM, K_REG, k, z)) \
@@ -591,7 +593,7 @@ static const uint16_t shift_forms[5][4][S_FORMS] = {    /* ROL, ROR, SHL, SHR, S
 static const uint16_t imul_forms[2][3][2] = {    /* IMUL2, IMUL3 */
 	BY_WIDE(REG_MEM_IDS, imul2), BY_WIDE(REG_MEM_IDS, imul3),
 };
-static const uint16_t mov_forms[4][M_FORMS] = BY_SIZE(MOV_IDS, mov);
+static const uint16_t mov_forms[4][A_ACC_IMM] = BY_SIZE(MOV_IDS, mov);
 static const uint16_t movx_forms[5][3][2] = {    /* ZX8, ZX16, SX8, SX16, SXD */
 	BY_WIDE(REG_MEM_IDS, movzx8), BY_WIDE(REG_MEM_IDS, movzx16), BY_WIDE(REG_MEM_IDS, movsx8),
 	BY_WIDE(REG_MEM_IDS, movsx16), BY_WIDE(REG_MEM_IDS, movsxd),
@@ -602,20 +604,26 @@ static const uint16_t cmov_forms[3][2] = BY_WIDE(REG_MEM_IDS, cmov);
 
 /* ---- choosing a handler ---- */
 
-static unsigned alu_select(const struct x86_insn *in, unsigned dk, unsigned sk, int reg,
-			   unsigned size)
+/* The E,G / G,E / E,imm forms of a row of alu_forms or mov_forms. */
+static unsigned rm_select(const uint16_t *row, unsigned dk, unsigned sk, int reg)
 {
-	const uint16_t *row = alu_forms[in->op == OP_TEST ? 8 : in->op - OP_ADD][size_index(size)];
-
 	if (dk == OPND_E && sk == OPND_G)
 		return row[reg ? A_RM_REG : A_MEM_REG];
 	if (dk == OPND_G && sk == OPND_E)
 		return row[reg ? A_REG_RM : A_REG_MEM];
 	if (dk == OPND_E && sk == OPND_I)
 		return row[reg ? A_RM_IMM : A_MEM_IMM];
+	return FF_NONE;
+}
+
+static unsigned alu_select(const struct x86_insn *in, unsigned dk, unsigned sk, int reg,
+			   unsigned size)
+{
+	const uint16_t *row = alu_forms[in->op == OP_TEST ? 8 : in->op - OP_ADD][size_index(size)];
+
 	if (dk == OPND_A && sk == OPND_I)
 		return row[A_ACC_IMM];
-	return FF_NONE;
+	return rm_select(row, dk, sk, reg);
 }
 
 static unsigned shift_select(const struct x86_insn *in, unsigned sk, int reg, unsigned size)
@@ -629,18 +637,6 @@ static unsigned shift_select(const struct x86_insn *in, unsigned sk, int reg, un
 	return shift_forms[r][size_index(size)][reg ? f : f + S_MEM_IMM];
 }
 
-static unsigned mov_select(unsigned dk, unsigned sk, int reg, unsigned size)
-{
-	const uint16_t *row = mov_forms[size_index(size)];
-
-	if (dk == OPND_E && sk == OPND_G)
-		return row[reg ? M_RM_REG : M_MEM_REG];
-	if (dk == OPND_G && sk == OPND_E)
-		return row[reg ? M_REG_RM : M_REG_MEM];
-	if (dk == OPND_E && sk == OPND_I)
-		return row[reg ? M_RM_IMM : M_MEM_IMM];
-	return FF_NONE;
-}
 
 /* The forms of fast_ctrl.h: 64-bit code, 64-bit operands. */
 static unsigned ctrl_select(const struct x86_insn *in, int reg)
@@ -685,7 +681,7 @@ static unsigned select_form(const struct x86_insn *in)
 	case OP_IMUL3:
 		return imul_forms[in->op == OP_IMUL3][wide][rm];
 	case OP_MOV:
-		return mov_select(dk, sk, reg, size);
+		return rm_select(mov_forms[size_index(size)], dk, sk, reg);
 	case OP_MOVZX:
 		return movx_forms[(in->opcode & 1) ? 1 : 0][wide][rm];
 	case OP_MOVSX:
