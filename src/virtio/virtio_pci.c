@@ -53,6 +53,12 @@ struct virtio_pci {
 	uint16_t msix_config, qsel;
 	uint64_t notify_base;          /* where the ioeventfds sit; 0 = none */
 	uint8_t cfg_cap;               /* the PCI_CFG capability's offset */
+	/*
+	 * Pairs the ISR bits with the INTx level: a completion's raise landing
+	 * between an ISR read's clear and its lowering of the line would
+	 * otherwise be lowered with it, and its interrupt lost.
+	 */
+	pthread_mutex_t isr_lock;
 };
 
 static struct virtq *cur_queue(struct virtio_pci *p)
@@ -154,8 +160,10 @@ static uint64_t bar_read(void *opaque, uint64_t off, unsigned size)
 	}
 	if (off == ISR_OFF) {
 		/* Reading ISR acknowledges the interrupt. */
+		pthread_mutex_lock(&p->isr_lock);
 		v = __atomic_exchange_n(&vd->isr, 0, __ATOMIC_ACQ_REL);
 		pci_set_intx(&p->pci, false);
+		pthread_mutex_unlock(&p->isr_lock);
 		return v;
 	}
 	if (off >= DEVICE_OFF && off < DEVICE_OFF + AREA_LEN && size <= 4) {
@@ -198,8 +206,10 @@ static void pci_notify(struct virtio_dev *vd, int q)
 			pci_msix_notify(&p->msix, vec);
 		return;
 	}
+	pthread_mutex_lock(&p->isr_lock);
 	__atomic_or_fetch(&vd->isr, q < 0 ? 2u : 1u, __ATOMIC_ACQ_REL);
 	pci_set_intx(&p->pci, true);
+	pthread_mutex_unlock(&p->isr_lock);
 }
 
 static const struct virtio_transport_ops pci_tops = { .notify = pci_notify };
@@ -306,6 +316,7 @@ struct virtio_pci *virtio_pci_new(struct pci_host *host, struct bus *mmio,
 	p->vd = vd;
 	p->mmio = mmio;
 	p->msix_config = VIRTIO_NO_VECTOR;
+	pthread_mutex_init(&p->isr_lock, NULL);
 	vd->transport = p;
 	vd->tops = &pci_tops;
 	pci_dev_init(d, vd->name, VIRTIO_PCI_VENDOR, (uint16_t)(VIRTIO_PCI_DEVICE + vd->id),
@@ -323,7 +334,7 @@ struct virtio_pci *virtio_pci_new(struct pci_host *host, struct bus *mmio,
 	add_cap(p, CAP_PCI_CFG, 0, 0, 20);
 	pci_msix_init(&p->msix, d, irq, vd->nqueues + 1, MSIX_BAR);
 	if (pci_register(host, d)) {
-		free(p);
+		virtio_pci_free(p);
 		return NULL;
 	}
 	return p;
@@ -334,6 +345,7 @@ void virtio_pci_free(struct virtio_pci *p)
 	if (!p)
 		return;
 	pci_msix_destroy(&p->msix);
+	pthread_mutex_destroy(&p->isr_lock);
 	free(p);
 }
 
