@@ -4,59 +4,22 @@
  * guest drives them (virtio_rig.h): requests through a queue, a pause with
  * requests in flight, a save, guest RAM copied into a fresh machine of the
  * same configuration, a load, and the queue carrying on from the restored
- * indices; machines that differ are refused; hostile streams are refused
- * with an error and leave a device that still works (the ASan build checks
- * the "still works").
+ * indices; machines that differ are refused.  Hostile streams are
+ * test_virtio_snap_hostile.c's.
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 
-#include "chardev/chardev.h"
 #include "snap_harness.h"
 #include "test.h"
 #include "util/log.h"
-#include "virtio/blk.h"
-#include "virtio/console.h"
-#include "virtio/rng.h"
 #include "virtio/virtio_mmio.h"
 #include "virtio/virtio_pci.h"
 #include "virtio_rig.h"
-
-#define SECTOR       512u
-#define DISK_SECTORS 16384u               /* 8 MiB */
-#define T_IN         0u
-#define T_OUT        1u
-#define D_NEXT       1
+#include "virtio_snap_rig.h"
 
 static char disk_path[64] = "/tmp/vmon-test-vsnap-XXXXXX";
-
-static uint8_t fill(uint64_t sector, unsigned gen, unsigned i)
-{
-	return (uint8_t)(sector * 7 + gen * 13 + i / 64);
-}
-
-/* Sector s of the raw disk at fd holds fill(s, 0, ...). */
-static int disk_fill(int fd, unsigned sectors)
-{
-	uint8_t buf[SECTOR];
-	int rc = 0;
-
-	for (unsigned s = 0; s < sectors && !rc; s++) {
-		for (unsigned i = 0; i < SECTOR; i++)
-			buf[i] = fill(s, 0, i);
-		rc = pwrite(fd, buf, SECTOR, (off_t)s * SECTOR) == SECTOR ? 0 : -1;
-	}
-	close(fd);
-	return rc;
-}
-
-static int make_disk(char *path, unsigned sectors)
-{
-	int fd = mkstemp(path);
-
-	return fd < 0 ? -1 : disk_fill(fd, sectors);
-}
 
 static struct machine_config *config(bool disk, bool rng, bool mmio)
 {
@@ -92,50 +55,6 @@ static void attach(struct drv *d, struct rig *r, unsigned i, bool mmio)
 		drv_attach_pci(d, r, i + 1);
 }
 
-/* ---- virtio-blk requests: slot k has descriptors 3k..3k+2 (split), or
- * buffer ID 3k (packed) ---- */
-
-static uint8_t *req_data(struct drv *d, unsigned k, uint32_t len)
-{
-	return rig_ptr(d->r, RIG_DATA + (uint64_t)k * RIG_DATA_SLOT, len);
-}
-
-static uint8_t req_status(struct drv *d, unsigned k)
-{
-	return *(volatile uint8_t *)rig_ptr(d->r, RIG_REQS + 32ULL * k + 16, 1);
-}
-
-static uint16_t req_make(struct drv *d, unsigned k, uint32_t type, uint64_t sector, uint32_t len)
-{
-	uint64_t hdr = RIG_REQS + 32ULL * k;
-	uint8_t *h = rig_ptr(d->r, hdr, 17);
-	uint16_t head = (uint16_t)(3 * k);
-	const struct drv_seg seg[3] = {
-		{ hdr, 16, 0 },
-		{ RIG_DATA + (uint64_t)k * RIG_DATA_SLOT, len, type == T_IN ? D_WRITE : 0 },
-		{ hdr + 16, 1, D_WRITE },
-	};
-
-	memset(h, 0, 16);
-	memcpy(h, &type, 4);
-	memcpy(h + 8, &sector, 8);
-	h[16] = 0xff;
-	drv_offer(d, 0, head, 3, seg);
-	return head;
-}
-
-/* One request, waited for: its status byte, or -1. */
-static int req_do(struct drv *d, unsigned k, uint32_t type, uint64_t sector, uint32_t len)
-{
-	uint16_t head = req_make(d, k, type, sector, len);
-	uint32_t id, n;
-
-	drv_kick(d, 0);
-	if (drv_wait(d, 0, &id, &n, 3000) || id != head)
-		return -1;
-	return req_status(d, k);
-}
-
 static int sector_write(struct drv *d, uint64_t sector, unsigned gen)
 {
 	uint8_t *p = req_data(d, 0, SECTOR);
@@ -143,20 +62,6 @@ static int sector_write(struct drv *d, uint64_t sector, unsigned gen)
 	for (unsigned i = 0; i < SECTOR; i++)
 		p[i] = fill(sector, gen, i);
 	return req_do(d, 0, T_OUT, sector, SECTOR);
-}
-
-/* 0 if the sector reads back as fill(sector, gen). */
-static int sector_check(struct drv *d, uint64_t sector, unsigned gen)
-{
-	uint8_t *p = req_data(d, 1, SECTOR);
-
-	memset(p, 0, SECTOR);
-	if (req_do(d, 1, T_IN, sector, SECTOR) != 0)
-		return -1;
-	for (unsigned i = 0; i < SECTOR; i++)
-		if (p[i] != fill(sector, gen, i))
-			return -1;
-	return 0;
 }
 
 /* Event index, a packed ring if offered, and on PCI MSI-X: config
@@ -172,81 +77,6 @@ static int blk_setup(struct drv *d, uint16_t qsize)
 	drv_queue(d, 0, qsize, 1);
 	drv_driver_ok(d);
 	return drv_status(d) == 15 ? 0 : -1;
-}
-
-/* ---- every register a guest can read without side effects ---- */
-
-struct dump {
-	uint32_t v[512];
-	int n;
-};
-
-static void put(struct dump *x, uint64_t v)
-{
-	if (x->n < 512)
-		x->v[x->n++] = (uint32_t)v;
-}
-
-static void dump_mmio(struct drv *d, struct dump *x)
-{
-	for (uint64_t off = 0; off < R_CONFIG + 0x40; off += 4)
-		if (off != R_INT_STATUS)        /* completions may still raise it */
-			put(x, rd(d, off, 4));
-	for (unsigned q = 0; q < 2; q++) {
-		wr(d, R_Q_SEL, 4, q);
-		put(x, rd(d, R_Q_NUM_MAX, 4));
-		put(x, rd(d, R_Q_READY, 4));
-	}
-	wr(d, R_Q_SEL, 4, 0);               /* where the driver left it */
-}
-
-static void dump_pci(struct drv *d, struct dump *x)
-{
-	static const struct { uint32_t off; unsigned size; } cc[] = {
-		{ CC_DFSELECT, 4 }, { CC_GFSELECT, 4 }, { CC_MSIX, 2 }, { CC_NUMQ, 2 },
-		{ CC_STATUS, 1 }, { CC_CFGGEN, 1 }, { CC_Q_SELECT, 2 },
-	};
-	static const uint32_t qregs[] = {
-		CC_Q_SIZE, CC_Q_MSIX, CC_Q_ENABLE, CC_Q_NOFF, CC_Q_DESCLO, CC_Q_DESCHI,
-		CC_Q_AVAILLO, CC_Q_AVAILHI, CC_Q_USEDLO, CC_Q_USEDHI,
-	};
-
-	uint32_t dfsel = (uint32_t)rd(d, CC_DFSELECT, 4), gfsel = (uint32_t)rd(d, CC_GFSELECT, 4);
-	uint16_t qsel = (uint16_t)rd(d, CC_Q_SELECT, 2);
-
-	for (size_t i = 0; i < sizeof(cc) / sizeof(cc[0]); i++)
-		put(x, rd(d, cc[i].off, cc[i].size));
-	for (unsigned sel = 0; sel < 2; sel++) {
-		wr(d, CC_DFSELECT, 4, sel);
-		put(x, rd(d, CC_DF, 4));
-		wr(d, CC_GFSELECT, 4, sel);
-		put(x, rd(d, CC_GF, 4));
-	}
-	for (unsigned q = 0; q < 2; q++) {
-		wr(d, CC_Q_SELECT, 2, q);
-		for (size_t i = 0; i < sizeof(qregs) / sizeof(qregs[0]); i++)
-			put(x, rd(d, qregs[i], qregs[i] == CC_Q_DESCLO || qregs[i] >= CC_Q_DESCHI ? 4 : 2));
-	}
-	wr(d, CC_DFSELECT, 4, dfsel);
-	wr(d, CC_GFSELECT, 4, gfsel);
-	wr(d, CC_Q_SELECT, 2, qsel);
-	for (uint32_t off = 0; off < 0x40; off += 4)
-		put(x, rd(d, PCI_DEVCFG + off, 4));
-	for (unsigned reg = 0; reg < 0x100; reg += 4)
-		put(x, cfg_read(d->r, d->slot, reg, 4));
-	for (uint64_t off = 0; d->msix_bar && off < 0x30; off += 4)
-		put(x, bus_read(d->r->m.mmio, d->msix_bar + off, 4));
-	if (d->msix_bar)
-		put(x, bus_read(d->r->m.mmio, d->msix_bar + 0x800, 8));
-}
-
-static void dump(struct drv *d, struct dump *x)
-{
-	memset(x, 0, sizeof(*x));
-	if (d->mmio)
-		dump_mmio(d, x);
-	else
-		dump_pci(d, x);
 }
 
 static int pause_save(struct rig *r, struct saved *sv)
@@ -593,239 +423,6 @@ static void test_other_machine(void)
 	unlink(small);
 }
 
-/* ---- hostile streams, one device built directly on a rig ---- */
-
-struct bench {
-	struct rig *r;
-	struct pci_host *host;
-	struct virtio_dev *vd;
-	struct virtio_pci *p;
-	struct virtio_mmio *t;
-	struct chardev *chr;
-	void (*free_dev)(struct virtio_dev *vd);
-	const char *name;
-};
-
-enum kind { K_RNG, K_BLK, K_CON };
-static bool bench_packed;                /* the device offers packed rings */
-
-static struct bench *bench_new(enum kind k, bool mmio)
-{
-	struct bench *b = calloc(1, sizeof(*b));
-	struct virtio_blk_opts o = { .format = "raw" };
-
-	if (!b || !(b->r = rig_bare()))
-		return NULL;
-	b->host = pci_host_new(b->r->m.pio, b->r->m.mmio, &b->r->chip);
-	snprintf(o.path, sizeof(o.path), "%s", disk_path);
-	if (k == K_RNG)
-		b->vd = virtio_rng_new(), b->free_dev = virtio_rng_free;
-	else if (k == K_BLK)
-		b->vd = virtio_blk_new(&o), b->free_dev = virtio_blk_free;
-	else if ((b->chr = chardev_open("none", NULL, NULL)))
-		b->vd = virtio_console_new(b->chr), b->free_dev = virtio_console_free;
-	if (!b->host || !b->vd)
-		return NULL;
-	b->name = b->vd->name;
-	b->vd->mem = &b->r->m.mem;
-	if (bench_packed)
-		b->vd->features |= 1ULL << VIRTIO_F_RING_PACKED;
-	if (mmio)
-		b->t = virtio_mmio_new(b->r->m.mmio, 0xfe000000ULL,
-				       (struct irq_line){ &b->r->chip, 16 }, b->vd);
-	else
-		b->p = virtio_pci_new(b->host, b->r->m.mmio, &b->r->chip, b->vd);
-	return b->p || b->t ? b : NULL;
-}
-
-static void bench_free(void *p)
-{
-	struct bench *b = p;
-
-	virtio_dev_pause(b->vd);
-	virtio_pci_free(b->p);
-	virtio_mmio_free(b->t);
-	b->free_dev(b->vd);
-	pci_host_free(b->host);
-	chardev_close(b->chr);
-	rig_free(b->r);
-	free(b);
-}
-
-static int bench_load(void *p, struct snap_in *in)
-{
-	struct bench *b = p;
-	struct snap_sec *s = snap_section(in, b->name, 0, 1, NULL);
-
-	if (!s)
-		return -1;
-	return b->p ? virtio_pci_load(b->p, s) : virtio_mmio_load(b->t, s);
-}
-
-static void bench_save(struct bench *b, struct saved *out)
-{
-	struct snap_out *o = snap_out_new();
-
-	snap_begin(o, b->name, 0, 1);
-	if (b->p)
-		virtio_pci_save(b->p, o);
-	else
-		virtio_mmio_save(b->t, o);
-	saved_take(out, o);
-}
-
-/* Every register, then a reset and a fresh start, and a kick on each queue. */
-static void bench_poke(void *p)
-{
-	struct bench *b = p;
-	struct drv d;
-	struct dump x;
-
-	if (b->p)
-		drv_attach_pci(&d, b->r, 1);
-	else
-		drv_attach_mmio(&d, b->r, 0);
-	dump(&d, &x);
-	rd(&d, d.mmio ? R_INT_STATUS : PCI_ISR, 1);
-	for (unsigned q = 0; q < 3; q++)
-		drv_kick(&d, q);
-	if (drv_negotiate(&d, F_VERSION_1 | F_EVENT_IDX))
-		return;
-	drv_queue(&d, 0, 8, 0);
-	drv_queue(&d, 1, 8, 0);
-	drv_driver_ok(&d);
-	for (unsigned q = 0; q < 2; q++)
-		drv_kick(&d, q);
-}
-
-static enum kind bench_kind;
-static bool bench_mmio;
-
-static void *bench_create(void)
-{
-	return bench_new(bench_kind, bench_mmio);
-}
-
-/* A device in use: queues set up, requests done, selectors moved. */
-static int bench_good(struct bench *b, struct saved *out)
-{
-	struct drv d;
-	uint32_t id, n;
-
-	if (b->p)
-		drv_attach_pci(&d, b->r, 1);
-	else
-		drv_attach_mmio(&d, b->r, 0);
-	if (drv_negotiate(&d, F_VERSION_1 | F_EVENT_IDX | F_RING_PACKED) ||
-	    drv_packed(&d) != bench_packed)
-		return -1;
-	if (b->p)
-		drv_msix_on(&d), wr(&d, CC_MSIX, 2, 0);
-	drv_queue(&d, 0, bench_packed ? 6 : 8, 1);
-	if (b->vd->nqueues > 1)
-		drv_queue(&d, 1, 8, 2);
-	drv_driver_ok(&d);
-	if (bench_kind == K_RNG)
-		for (int i = 0; i < 3; i++)
-			if (drv_rng_read(&d))
-				return -1;
-	if (bench_kind == K_BLK && (sector_check(&d, 3, 0) || sector_check(&d, 4, 0)))
-		return -1;
-	if (bench_kind == K_CON) {
-		memcpy(rig_ptr(b->r, RIG_RNG_BUF, 5), "hello", 5);
-		drv_desc(&d, 1, 0, RIG_RNG_BUF, 5, 0, 0);
-		drv_publish(&d, 1, 0);
-		drv_kick(&d, 1);
-		if (drv_wait(&d, 1, &id, &n, 3000))
-			return -1;
-		drv_desc(&d, 0, 0, RIG_RNG_BUF + 64, 64, D_WRITE, 0);
-		drv_publish(&d, 0, 0);        /* a receive buffer, for input */
-		drv_kick(&d, 0);
-	}
-	if (!d.mmio)
-		wr(&d, CC_Q_SELECT, 2, 1);
-	if (virtio_dev_pause(b->vd))
-		return -1;
-	bench_save(b, out);
-	return 0;
-}
-
-static const char *hostile(enum kind k, bool mmio, const char *const *variable)
-{
-	static struct saved good;
-	struct harness_target t = { bench_create, bench_load, bench_poke, bench_free, variable };
-	struct bench *b;
-	const char *why;
-
-	enum log_level level = log_get_level();
-
-	/* Garbage makes the devices complain at every turn. */
-	log_set_level(LOG_ERROR);
-	bench_kind = k;
-	bench_mmio = mmio;
-	b = bench_new(k, mmio);
-	if (!b || bench_good(b, &good)) {
-		if (b)
-			bench_free(b);
-		return "cannot build the good stream";
-	}
-	why = harness_hostile(&t, &good, b->name, 0);
-	bench_free(b);
-	log_set_level(level);
-	return why;
-}
-
-static void test_hostile_rng_pci(void)
-{
-	const char *why = hostile(K_RNG, false, NULL);
-
-	if (why)
-		printf("  %s\n", why);
-	CHECK(!why);
-}
-
-static void test_hostile_rng_mmio(void)
-{
-	const char *why = hostile(K_RNG, true, NULL);
-
-	if (why)
-		printf("  %s\n", why);
-	CHECK(!why);
-}
-
-static void test_hostile_blk_pci(void)
-{
-	const char *why = hostile(K_BLK, false, NULL);
-
-	if (why)
-		printf("  %s\n", why);
-	CHECK(!why);
-}
-
-/* Packed: the ring positions with their wrap counters, a size that is
- * not a power of two (6), chains that went round the ring. */
-static void test_hostile_blk_packed_pci(void)
-{
-	const char *why;
-
-	bench_packed = true;
-	why = hostile(K_BLK, false, NULL);
-	bench_packed = false;
-	if (why)
-		printf("  %s\n", why);
-	CHECK(!why);
-}
-
-static void test_hostile_console_pci(void)
-{
-	static const char *const variable[] = { "con.input", NULL };
-	const char *why = hostile(K_CON, false, variable);
-
-	if (why)
-		printf("  %s\n", why);
-	CHECK(!why);
-}
-
 int main(void)
 {
 	if (make_disk(disk_path, DISK_SECTORS)) {
@@ -841,11 +438,6 @@ int main(void)
 	RUN(test_unstarted_broken_pci);
 	RUN(test_unstarted_broken_mmio);
 	RUN(test_other_machine);
-	RUN(test_hostile_rng_pci);
-	RUN(test_hostile_rng_mmio);
-	RUN(test_hostile_blk_pci);
-	RUN(test_hostile_blk_packed_pci);
-	RUN(test_hostile_console_pci);
 	unlink(disk_path);
 	return TEST_EXIT();
 }
