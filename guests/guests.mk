@@ -25,7 +25,7 @@ GUEST_LIB64 := $(GUEST_LIB_SRC:%.c=$(GUEST_OUT)/lib64/%.o)
 # Multiboot ELF32 guests in protected mode: name -> objects besides the library.
 GUEST32 := protmode smp uart-echo fwcfg acpi portbench timer virtio ticker tasks sysarch
 GUEST_OBJS_protmode  := protmode/protmode.o
-GUEST_OBJS_smp       := smp/smp.o smp/trampoline.o
+GUEST_OBJS_smp       := smp/smp.o smp/nmi.o smp/trampoline.o
 GUEST_OBJS_uart-echo := uart-echo/uart_echo.o
 GUEST_OBJS_fwcfg     := fwcfg/fwcfg.o
 GUEST_OBJS_acpi      := acpi/acpi.o

@@ -3,15 +3,17 @@
  * Multiprocessor start-up the way an OS does it: the CPU count from fw_cfg
  * and from the ACPI MADT (they must agree), then INIT-SIPI-SIPI to all APs.
  * Each AP prints its CPU number and APIC ID under a spinlock; the BSP waits
- * for all of them and reports.
+ * for all of them and reports.  With "nmi" on the command line and two CPUs
+ * or more, the first AP up then sends the BSP NMIs (nmi.c).
  */
 #include "acpi.h"
 #include "fw_cfg.h"
 #include "guest.h"
 #include "idt.h"
 #include "lapic.h"
+#include "multiboot.h"
+#include "smp.h"
 
-#define NAME "smp"
 #define SMP_TRAMP_BASE 0x8000u
 #define MAX_CPUS 64
 #define INIT_DELAY   10000000ull         /* cycles: ~10 ms on a 1 GHz TSC */
@@ -26,6 +28,8 @@ static volatile uint32_t print_lock;
 static volatile uint32_t online;        /* APs that reported */
 static volatile uint32_t ap_errors;
 static volatile uint8_t seen[MAX_CPUS];
+static uint32_t bsp_apic;
+static int nmi_test;                    /* "nmi" on the command line */
 
 static void lock(void)
 {
@@ -78,6 +82,8 @@ void ap_main(uint32_t slot)
 	}
 	unlock();
 	__atomic_fetch_add(&online, 1, __ATOMIC_SEQ_CST);
+	if (nmi_test && slot == 0)
+		nmi_shadow_sender(bsp_apic);
 }
 
 static int count_cpus(void)
@@ -122,9 +128,9 @@ uint32_t guest_main(uint32_t magic, uint32_t mbi_addr)
 {
 	int n = count_cpus(), bsp;
 
-	(void)magic;
-	(void)mbi_addr;
-	bsp = cpu_index(lapic_id());
+	nmi_test = cmdline_has(mb_cmdline(magic, mbi_addr), "nmi");
+	bsp_apic = lapic_id();
+	bsp = cpu_index(bsp_apic);
 	if (bsp < 0)
 		guest_fail(NAME, "BSP apic id %u not in the MADT", lapic_id());
 	seen[bsp] = 1;
@@ -135,5 +141,8 @@ uint32_t guest_main(uint32_t magic, uint32_t mbi_addr)
 	if (online != (uint32_t)(n - 1) || ap_errors)
 		guest_fail(NAME, "%u of %d APs came up, %u errors", online, n - 1, ap_errors);
 	gprintf(NAME ": %d cpus online\n", n);
+	unlock();
+	if (nmi_test && n > 1)
+		nmi_shadow_test();
 	return GUEST_PASS;
 }

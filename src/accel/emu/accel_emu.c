@@ -380,20 +380,25 @@ static int emu_mp_events(struct emu_vcpu *d)
 	return s->mp_state == X86_MP_UNINITIALIZED || s->mp_state == X86_MP_INIT_RECEIVED;
 }
 
-/* NMI, then LAPIC, then the 8259 through LINT0.  -1 on a triple fault. */
+/*
+ * NMI, then LAPIC, then the 8259 through LINT0; an interrupt shadow holds
+ * them all, NMIs too (as Intel's MOV SS blocking and KVM do).  -1 on a
+ * triple fault.
+ */
 static int emu_interrupts(struct emu_vcpu *d)
 {
 	struct x86_cpu_state *s = &d->s;
 	int vec;
 
+	if (s->events.interrupt_shadow)
+		return 0;
 	if (!s->events.nmi_masked && lapic_take_nmi(d->lapic)) {
 		if (emu_interrupt(d->cpu, 2))
 			return -1;
 		s->events.nmi_masked = 1;
-		s->events.interrupt_shadow = 0;
 		return 0;
 	}
-	if (!(s->rflags & X86_RFLAGS_IF) || s->events.interrupt_shadow)
+	if (!(s->rflags & X86_RFLAGS_IF))
 		return 0;
 	vec = lapic_ack_interrupt(d->lapic);
 	if (vec < 0 && d->pic && lapic_accepts_pic(d->lapic) && pic_has_interrupt(d->pic))
@@ -401,10 +406,7 @@ static int emu_interrupts(struct emu_vcpu *d)
 	if (vec < 0)
 		return 0;
 	d->irqs++;
-	if (emu_interrupt(d->cpu, (uint8_t)vec))
-		return -1;
-	s->events.interrupt_shadow = 0;
-	return 0;
+	return emu_interrupt(d->cpu, (uint8_t)vec);
 }
 
 static int emu_window_open(const struct x86_cpu_state *s)
@@ -420,6 +422,11 @@ static enum emu_result emu_batch(struct emu_vcpu *d)
 {
 	enum emu_result r = EMU_OK;
 
+	/* What the shadow held is due after this one instruction. */
+	if (d->s.events.interrupt_shadow) {
+		d->insns++;
+		return emu_step(d->cpu);
+	}
 	for (unsigned n = 0; n < EMU_BATCH;) {
 		int was_open = emu_window_open(&d->s);
 		unsigned k;
