@@ -184,14 +184,17 @@ static int apic_timer_due(struct vcpu *v, const char *regs)
 static int stretch_irq_pending(struct vcpu *v)
 {
 	int fd = kvm_vcpu_of(v)->fd;
+	const struct x86_cpu_state *s = &kvm_vcpu_of(v)->rescue->state;
 	struct kvm_vcpu_events ev;
 	struct kvm_lapic_state lapic;
 
 	if (ioctl(fd, KVM_GET_VCPU_EVENTS, &ev) < 0 || ioctl(fd, KVM_GET_LAPIC, &lapic) < 0)
 		return 2;
-	if (ev.nmi.pending && !ev.nmi.masked)
+	/* Blocking as the stretch has it: KVM's is stale once emu ran the IRET
+	 * that ends an NMI handler. */
+	if (ev.nmi.pending && !s->events.nmi_masked)
 		return 2;
-	if (!(kvm_vcpu_of(v)->rescue->state.apic_base & (1u << 11)))
+	if (!(s->apic_base & (1u << 11)))
 		return 1;     /* LAPIC off: the PIC speaks directly */
 	return apic_irr_deliverable(lapic.regs) || apic_timer_due(v, lapic.regs);
 }
