@@ -133,6 +133,10 @@ static void common_write_locked(struct virtio_pci *p, uint32_t off, uint32_t v)
 	case CC_STATUS:
 		virtio_set_status_locked(vd, (uint8_t)v);
 		if (!v) {
+			/* The reset cleared ISR: a line left up would find it 0 forever. */
+			pthread_mutex_lock(&p->isr_lock);
+			pci_set_intx(&p->pci, false);
+			pthread_mutex_unlock(&p->isr_lock);
 			p->msix_config = VIRTIO_NO_VECTOR;
 			p->dfselect = p->gfselect = 0;
 			p->qsel = 0;
