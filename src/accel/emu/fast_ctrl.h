@@ -4,10 +4,11 @@
 
 /*
  * Fast forms of the stack and near control transfers in 64-bit code with
- * 64-bit operands, for the runner in fast.c: PUSH/POP, CALL, RET, indirect
- * JMP/CALL.  A branch target is checked (canonical) before anything
- * changes; a miss leaves the instruction to the general executor, as in
- * fast.c.  A transfer is its block's last instruction and sets RIP.
+ * 64-bit operands, for the runner in fast.c (fast_forms.h's CTRL_FORMS):
+ * PUSH/POP, CALL, RET, indirect JMP/CALL.  A branch target is checked
+ * (canonical) before anything changes; a miss leaves the instruction to
+ * the general executor, as in fast.c.  A transfer is its block's last
+ * instruction and sets RIP.
  */
 #include "accel/emu/fast_int.h"
 
@@ -100,10 +101,5 @@ FAST_INLINE int ind_form(struct emu_cpu *c, const struct x86_insn *in, uint64_t 
 	s->rip = t;
 	return FAST_BRANCH;
 }
-
-#define CTRL_FORMS(X) \
-	X(push_z, push_form(c, in, 0)) X(push_imm, push_form(c, in, 1)) X(pop_z, pop_form(c, in)) \
-	X(call, call_form(c, in, NEXT_RIP)) X(ret, ret_form(c, in)) \
-	X(ind_reg, ind_form(c, in, NEXT_RIP, K_RM)) X(ind_mem, ind_form(c, in, NEXT_RIP, K_MEM))
 
 #endif

@@ -3,8 +3,9 @@
 #define VMON_ACCEL_EMU_FAST_INT_H
 
 /*
- * What the fast forms (fast.c, fast_ctrl.h) share: register and memory
- * operands, flags, conditions.  See fast.c for the rules a fast form keeps.
+ * What the fast forms (fast.c, fast_ctrl.h) share, and with their
+ * selection (fast_select.c): register and memory operands, flags,
+ * conditions.  See fast.c for the rules a fast form keeps.
  */
 #include <string.h>
 
