@@ -79,6 +79,7 @@ static struct blk *open_one(const char *path, const struct blk_open_opts *opts,
 	b->readonly = opts->readonly;
 	b->cache = opts->cache;
 	b->no_backing = opts->no_backing;
+	b->creating = opts->creating;
 	if (!b->filename)
 		goto fail_nomem;
 	if (opts->format && !(drv = find_driver(opts->format))) {

@@ -28,6 +28,8 @@ struct blk_open_opts {
 	bool readonly;
 	enum blk_cache cache;
 	bool no_backing;        /* open the image alone, not its backing chain */
+	bool creating;          /* a driver's create opening its new image: alone, it
+	                           still writes the files it made (a qcow2 data file) */
 };
 
 struct blk;

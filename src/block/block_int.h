@@ -90,6 +90,7 @@ struct blk {
 	bool readonly;
 	enum blk_cache cache;
 	bool no_backing;      /* opened alone: no backing chain, no other file written */
+	bool creating;        /* ... unless its creator opened it (blk_open_opts.creating) */
 	struct blk *backing;
 	char *backing_name;   /* as the image records it */
 	char *backing_fmt;    /* as the image records it, or NULL */

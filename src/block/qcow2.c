@@ -1,24 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The qcow2 driver: opening (versions 2 and 3) with every field checked,
- * creating, lazy refcounts, and the block.h entry points (each under the
- * image's mutex).  The header and resizing are in qcow2_header.c, mapping
- * in qcow2_cluster.c, refcounts in qcow2_refcount.c, snapshots in
- * qcow2_snapshot.c, persistent bitmaps in qcow2_bitmap.c, the check in
- * qcow2_check.c.
+ * lazy refcounts, and the block.h entry points (each under the image's
+ * mutex).  Creating is in qcow2_create.c, the header and resizing in
+ * qcow2_header.c, mapping in qcow2_cluster.c, refcounts in
+ * qcow2_refcount.c, snapshots in qcow2_snapshot.c, persistent bitmaps in
+ * qcow2_bitmap.c, the check in qcow2_check.c.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "block/qcow2_int.h"
-
-/* Set while qcow2_create opens the new image alone: its data file is ours. */
-static __thread bool qcow2_creating;
 
 static int qcow2_probe(const uint8_t *buf, size_t len)
 {
@@ -310,8 +305,9 @@ static int qcow2_open(struct blk *b, char *err, size_t errlen)
 		char *dp = strdup(q->df_name);
 		char e2[512];
 		/* Opened alone (no_backing: vmon-img check, the fuzzer), the image
-		 * never writes to another file: its data file is read-only then. */
-		q->df_ro = !q->rw || (q->no_backing && !qcow2_creating);
+		 * never writes to another file: its data file is read-only then,
+		 * except to qcow2_create, which made it. */
+		q->df_ro = !q->rw || (q->no_backing && !b->creating);
 		if (!dp || (ret = file_open(&q->df, dp, !q->df_ro, b->cache == BLK_CACHE_NONE, e2, sizeof(e2))) < 0) {
 			errf(err, errlen, "%s: cannot open the data file: %s", b->filename, dp ? e2 : "out of memory");
 			free(dp);
@@ -606,180 +602,6 @@ static int qcow2_info(struct blk *b, struct blk_info *info)
 	info->data_file = q->has_df ? q->df_name : NULL;
 	info->data_file_raw = q->df_raw;
 	return 0;
-}
-
-/* ---- creating ---- */
-
-static int qcow2_create(const char *path, const struct blk_create_opts *o, char *err, size_t errlen)
-{
-	struct qcow2 q;
-	uint64_t cs = o->cluster_size ? o->cluster_size : 65536;
-	unsigned rbits = o->refcount_bits ? o->refcount_bits : 16;
-	int version = o->version ? o->version : 3;
-	int ret;
-
-	memset(&q, 0, sizeof(q));
-	if (cs < 512 || cs > (2u << 20) || (cs & (cs - 1))) {
-		errf(err, errlen, "Cluster size must be a power of two between 512 and 2048k");
-		return -EINVAL;
-	}
-	if (rbits > 64 || (rbits & (rbits - 1)) || !rbits) {
-		errf(err, errlen, "Refcount width must be a power of two and may not exceed 64 bits");
-		return -EINVAL;
-	}
-	if (version != 2 && version != 3) {
-		errf(err, errlen, "Invalid compatibility level");
-		return -EINVAL;
-	}
-	if (version == 2 && rbits != 16) {
-		errf(err, errlen, "Different refcount widths than 16 bits require compatibility level 1.1 or above (use compat=1.1 or greater)");
-		return -EINVAL;
-	}
-	if (version == 2 && (o->lazy_refcounts || o->extended_l2 || o->zstd)) {
-		errf(err, errlen, "%s requires compat=1.1 or greater",
-		     o->lazy_refcounts ? "Lazy refcounts" : o->extended_l2 ? "Extended L2 entries" : "Compression type zstd");
-		return -EINVAL;
-	}
-	if (o->extended_l2 && cs < 16384) {
-		errf(err, errlen, "Extended L2 entries are only supported with cluster sizes of at least 16384 bytes");
-		return -EINVAL;
-	}
-	if (o->backing && strlen(o->backing) > QCOW2_MAX_BACKING_NAME) {
-		errf(err, errlen, "Backing file name too long");
-		return -EINVAL;
-	}
-	q.version = (uint32_t)version;
-	q.cluster_bits = (unsigned)__builtin_ctzll(cs);
-	q.cs = cs;
-	q.refcount_order = (unsigned)__builtin_ctz(rbits);
-	q.refcount_bits = rbits;
-	q.rb_bits = q.cluster_bits + 3 - q.refcount_order;
-	q.header_length = version >= 3 ? 112 : 72;
-	q.compression_type = o->zstd ? 1 : 0;
-	q.incompat = (o->zstd ? QCOW2_INCOMPAT_COMPRESS : 0) | (o->extended_l2 ? QCOW2_INCOMPAT_EXTL2 : 0);
-	q.compat = o->lazy_refcounts ? QCOW2_COMPAT_LAZY : 0;
-	if (o->data_file) {
-		if (version < 3) {
-			errf(err, errlen, "External data files require compat=1.1 or greater");
-			return -EINVAL;
-		}
-		if (o->backing && o->data_file_raw) {
-			errf(err, errlen, "data_file_raw cannot be used with a backing file");
-			return -EINVAL;
-		}
-		q.incompat |= QCOW2_INCOMPAT_DATAFILE;
-		q.autoclear |= o->data_file_raw ? QCOW2_AUTOCLEAR_DATA_RAW : 0;
-		size_t nl = strlen(o->data_file), pl = (nl + 7) & ~(size_t)7;
-		q.kept_exts = calloc(1, 8 + pl);
-		if (!q.kept_exts)
-			return -ENOMEM;
-		put_be32(q.kept_exts, QCOW2_EXT_DATAFILE);
-		put_be32(q.kept_exts + 4, (uint32_t)nl);
-		memcpy(q.kept_exts + 8, o->data_file, nl);
-		q.kept_exts_len = 8 + pl;
-		char *dp = strdup(o->data_file);
-		int dfd = dp ? open(dp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
-		if (dfd < 0 || ftruncate(dfd, (off_t)o->size) < 0) {
-			errf(err, errlen, "%s: cannot create the data file: %s", dp ? dp : o->data_file, strerror(errno));
-			if (dfd >= 0)
-				close(dfd);
-			free(dp);
-			free(q.kept_exts);
-			return -EIO;
-		}
-		close(dfd);
-		free(dp);
-	}
-	q.rt_off = cs;
-	q.rt_clusters = 1;
-	q.l1_off = 0;
-	q.l1_size = 0;
-
-	uint8_t *buf = calloc(3, cs);
-	if (!buf) {
-		free(q.kept_exts);
-		return -ENOMEM;
-	}
-	int hret = qcow2_build_header(&q, 0, o->backing, o->backing ? o->backing_fmt : NULL, buf, cs);
-	free(q.kept_exts);
-	q.kept_exts = NULL;
-	if (hret < 0) {
-		errf(err, errlen, "The backing file name does not fit in the header cluster (cluster size %llu)",
-		     (unsigned long long)cs);
-		free(buf);
-		return -ENOSPC;
-	}
-	put_be64(buf + cs, 2 * cs);   /* refcount table: one block */
-	struct qcow2 tmp = q;
-	rb_set(&tmp, buf + 2 * cs, 0, 1);
-	rb_set(&tmp, buf + 2 * cs, 1, 1);
-	rb_set(&tmp, buf + 2 * cs, 2, 1);
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		ret = -errno;
-		errf(err, errlen, "%s: %s", path, strerror(errno));
-		free(buf);
-		return ret;
-	}
-	struct blk_file f = { .fd = fd, .align = 1 };
-	ret = file_pwrite(&f, buf, 3 * cs, 0);
-	close(fd);
-	free(buf);
-	if (ret < 0) {
-		errf(err, errlen, "%s: %s", path, strerror(-ret));
-		return ret;
-	}
-	/* Then the size, through the driver. */
-	struct blk_open_opts oo = { .format = "qcow2", .no_backing = true };
-	char e2[512];
-	qcow2_creating = true;
-	struct blk *b = blk_open(path, &oo, e2, sizeof(e2));
-	qcow2_creating = false;
-	if (!b) {
-		errf(err, errlen, "%s", e2);
-		return -EIO;
-	}
-	ret = blk_truncate(b, o->size, false, e2, sizeof(e2));
-	if (ret < 0)
-		errf(err, errlen, "%s: %s", path, e2);
-	if (ret >= 0 && o->prealloc != BLK_PREALLOC_OFF && o->size) {
-		struct qcow2 *qq = QS(b);
-		pthread_mutex_lock(&qq->lock);
-		/* Every guest cluster allocated up front, in L2-table-sized runs. */
-		uint64_t per = qq->cs << qq->l2_bits;
-		for (uint64_t v = 0; v < o->size && ret >= 0; v += per) {
-			uint64_t n = (o->size - v < per ? o->size - v : per);
-			uint64_t ncl = (n + qq->cs - 1) >> qq->cluster_bits;
-			uint8_t *l2;
-			if ((ret = qcow2_get_l2_alloc(qq, v, &l2)) < 0)
-				break;
-			int64_t h = qcow2_alloc_clusters(qq, ncl);
-			if (h < 0) {
-				ret = (int)h;
-				qcache_put(&qq->l2c, l2, false);
-				break;
-			}
-			if (o->prealloc == BLK_PREALLOC_FALLOC)
-				ret = posix_fallocate(b->file.fd, (off_t)h, (off_t)(ncl << qq->cluster_bits)) ? -EIO : 0;
-			else if (o->prealloc == BLK_PREALLOC_FULL)
-				ret = file_zero(&b->file, (uint64_t)h, ncl << qq->cluster_bits, false);
-			else
-				ret = file_truncate(&b->file, (uint64_t)h + (ncl << qq->cluster_bits)) ;
-			for (uint64_t j = 0; j < ncl && ret >= 0; j++)
-				put_be64(l2 + j * qq->l2_entry_size, ((uint64_t)h + (j << qq->cluster_bits)) | QCOW_OFLAG_COPIED);
-			if (qq->ext_l2)
-				for (uint64_t j = 0; j < ncl; j++)
-					put_be64(l2 + j * 16 + 8, 0xffffffffu);
-			qcache_put(&qq->l2c, l2, true);
-		}
-		if (ret >= 0)
-			ret = qcow2_flush_caches(qq, true);
-		pthread_mutex_unlock(&qq->lock);
-		if (ret < 0)
-			errf(err, errlen, "%s: preallocation failed: %s", path, strerror(-ret));
-	}
-	blk_close(b);
-	return ret;
 }
 
 const struct blk_driver blk_qcow2_driver = {

@@ -262,7 +262,7 @@ int qcow2_get_l2_alloc(struct qcow2 *q, uint64_t voff, uint8_t **l2);
 int qcow2_grow_l1(struct qcow2 *q, uint64_t n);
 uint64_t qcow2_l1_entries_for(const struct qcow2 *q, uint64_t size);
 
-/* qcow2.c */
+/* qcow2_header.c */
 int qcow2_write_header_field(struct qcow2 *q, unsigned off, const void *data, size_t len);
 int qcow2_mark_dirty(struct qcow2 *q);
 int qcow2_mark_clean(struct qcow2 *q);
@@ -280,10 +280,14 @@ int qcow2_prepare_write(struct qcow2 *q);
 /* The driver's resize (block.h truncate). */
 int qcow2_truncate(struct blk *b, uint64_t size, bool shrink, char *err, size_t errlen);
 
+/* qcow2_bitmap.c */
 /* Before the first change: the enabled bitmaps, loaded to be kept up to date. */
 int qcow2_bitmaps_prepare(struct qcow2 *q);
 /* Sets the bits of [off, off+len) in every enabled bitmap, on disk. */
 int qcow2_bitmaps_mark(struct qcow2 *q, uint64_t off, uint64_t len);
+
+/* qcow2_create.c: the driver's create (blk_create). */
+int qcow2_create(const char *path, const struct blk_create_opts *o, char *err, size_t errlen);
 
 /* qcow2_snapshot.c */
 int qcow2_read_snapshots(struct qcow2 *q, char *err, size_t errlen);
