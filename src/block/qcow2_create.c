@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: Apache-2.0
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Creating a qcow2 image (vmon-img create, blk_create): the options checked
  * as qemu-img checks them, the external data file made, the first three

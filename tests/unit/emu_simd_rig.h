@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: Apache-2.0
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef VMON_TESTS_EMU_SIMD_RIG_H
 #define VMON_TESTS_EMU_SIMD_RIG_H
 

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: Apache-2.0
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Decoded blocks see every write to their code (block.c, machine/mem_code.h):
  * a block decoded once is run again only while no writer changed its

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: Apache-2.0
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The checks emu makes on the way, in 32-bit protected mode (emu_task_rig.h)
  * unless a test says otherwise: BOUND's #BR, ARPL, RDPMC's #GP and the

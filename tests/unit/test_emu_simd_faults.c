@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: Apache-2.0
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The faults of the x87, MMX and SSE instructions in the software CPU: #XM
  * for an unmasked SSE exception (and MXCSR after one), #MF for a pending

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: Apache-2.0
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Hostile snapshot streams for the virtio devices: one device (rng, blk,
  * console) built directly on a rig, on PCI or virtio-mmio, is put to use

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: Apache-2.0
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef VMON_TESTS_VIRTIO_SNAP_RIG_H
 #define VMON_TESTS_VIRTIO_SNAP_RIG_H
 

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: Apache-2.0
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The debug registers' breakpoints (SDM 17.2, 17.3): DR0-DR3 with the
  * enable bits, R/W and LEN fields of DR7.  Instruction breakpoints are

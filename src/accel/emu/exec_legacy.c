@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: Apache-2.0
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * BOUND and ARPL, two instructions of 16- and 32-bit code only: in 64-bit
  * mode 62 is the EVEX escape (#UD without AVX-512) and 63 is MOVSXD, both
