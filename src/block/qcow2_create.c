@@ -129,10 +129,15 @@ static int create_write_clusters(struct qcow2 *q, const char *path, const struct
 	return ret;
 }
 
-/* Every guest cluster allocated up front, in L2-table-sized runs. */
+/*
+ * Every guest cluster allocated up front, in L2-table-sized runs.  In an
+ * external data file a cluster's place is its guest offset, and the file
+ * already has the disk's size: nothing there is refcounted or grown.
+ */
 static int create_preallocate(struct blk *b, const struct blk_create_opts *o)
 {
 	struct qcow2 *q = QS(b);
+	struct blk_file *f = dataf(q);
 	uint64_t per = q->cs << q->l2_bits;
 	int ret = 0;
 
@@ -140,21 +145,22 @@ static int create_preallocate(struct blk *b, const struct blk_create_opts *o)
 	for (uint64_t v = 0; v < o->size && ret >= 0; v += per) {
 		uint64_t n = (o->size - v < per ? o->size - v : per);
 		uint64_t ncl = (n + q->cs - 1) >> q->cluster_bits;
+		uint64_t len = q->has_df ? n : ncl << q->cluster_bits;
 		uint8_t *l2;
 		if ((ret = qcow2_get_l2_alloc(q, v, &l2)) < 0)
 			break;
-		int64_t h = qcow2_alloc_clusters(q, ncl);
+		int64_t h = q->has_df ? (int64_t)v : qcow2_alloc_clusters(q, ncl);
 		if (h < 0) {
 			ret = (int)h;
 			qcache_put(&q->l2c, l2, false);
 			break;
 		}
 		if (o->prealloc == BLK_PREALLOC_FALLOC)
-			ret = posix_fallocate(b->file.fd, (off_t)h, (off_t)(ncl << q->cluster_bits)) ? -EIO : 0;
+			ret = posix_fallocate(f->fd, (off_t)h, (off_t)len) ? -EIO : 0;
 		else if (o->prealloc == BLK_PREALLOC_FULL)
-			ret = file_zero(&b->file, (uint64_t)h, ncl << q->cluster_bits, false);
-		else
-			ret = file_truncate(&b->file, (uint64_t)h + (ncl << q->cluster_bits));
+			ret = file_zero(f, (uint64_t)h, len, false);
+		else if (!q->has_df)
+			ret = file_truncate(f, (uint64_t)h + len);
 		for (uint64_t j = 0; j < ncl && ret >= 0; j++)
 			put_be64(l2 + j * q->l2_entry_size, ((uint64_t)h + (j << q->cluster_bits)) | QCOW_OFLAG_COPIED);
 		if (q->ext_l2)

@@ -21,8 +21,12 @@ t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
 failed=0
 ulimit -c 0
-pass() { echo "PASS $1"; }
+passes=0
+pass() { echo "PASS $1"; passes=$((passes + 1)); }
 fail() { echo "FAIL $1: $2"; failed=1; }
+# Many checks are chains that print PASS at their end; one that stopped
+# early printed nothing, so the passes are counted against this.
+WANT_PASSES=105
 
 # A raw source: random data, a run of a repeated byte, holes.
 mk_src() {
@@ -167,6 +171,16 @@ for raw in off on; do
 		qemu_ok "write/data_file_raw=$raw" vdf-$raw.qcow2 src.raw &&
 		{ [ $raw = off ] || cmp -s src.raw vdf-$raw.raw; } && pass "write/data_file_raw=$raw"
 done
+# Preallocated in a data file: each cluster at its guest offset, none refcounted.
+for pa in metadata falloc full; do
+	n="write/data_file,preallocation=$pa"
+	if ! { "$IMG" create -q -f qcow2 -o data_file=vdp-$pa.raw,preallocation=$pa vdp-$pa.qcow2 8M &&
+	       "$IMG" convert -n -O qcow2 src.raw vdp-$pa.qcow2; } 2>err; then
+		fail "$n" "$(head -1 err)"
+	elif qemu_ok "$n" vdp-$pa.qcow2 src.raw; then
+		cmp -s src.raw vdp-$pa.raw && pass "$n" || fail "$n" "the data file is not the disk"
+	fi
+done
 cd - >/dev/null
 # Over a backing file: convert -B writes only the differences.
 cp "$t/src.raw" "$t/mod.raw"
@@ -259,4 +273,6 @@ one_line unknown-format 1 "$IMG" create -f vdi "$t/bad.vdi" 1M
 one_line no-such-snapshot 1 "$IMG" snapshot -d nosuch "$t/vs.qcow2"
 one_line compare-missing 2 "$IMG" compare "$t/src.raw" "$t/nonexistent.raw"
 one_line map-compressed 1 "$IMG" map "$t/vc.qcow2"
+[ $passes = $WANT_PASSES ] ||
+	fail img/complete "$passes checks passed, $WANT_PASSES expected: one ended without a verdict"
 exit $failed
