@@ -124,6 +124,9 @@ run_vmon() {
 run_qemu() {
 	local accel=${1#qemu-} in=$2 out=$3 q=() flat=0 kernel=
 	shift 3
+	# TCG's default CPU (qemu64) lacks what vmon's CPUID model has, SMEP
+	# among them, and QEMU 7.2 spins on a MOV to CR4 that sets it.
+	[ "$accel" = tcg ] && q+=(-cpu max)
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--flat) flat=1 ;;
