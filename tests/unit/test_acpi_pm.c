@@ -30,7 +30,7 @@ static void probe_send_msi(struct irq_chip *chip, uint64_t addr, uint32_t data)
 	(void)data;
 }
 
-static struct sci_probe sci = { .chip = { probe_set_level, probe_send_msi } };
+static struct sci_probe sci = { .chip = { .set_level = probe_set_level, .send_msi = probe_send_msi } };
 static struct machine m;
 static struct bus *pio;
 static struct acpi_pm *pm;
