@@ -151,8 +151,6 @@ void emu_block_stats(const struct emu_cpu *c, uint64_t *runs, uint64_t *built, u
 	*clears = bs ? bs->clears - 1 : 0;    /* the first is the set-up */
 }
 
-/* What stays the same for all the blocks of one chain (emu_run_blocks). */
-
 /*
  * The host address of the code at lin, as emu_fetch_ptr, with the chain's
  * privilege; NULL for a fault or MMIO (the general path's).

@@ -94,9 +94,9 @@ static inline __attribute__((always_inline)) void block_start(struct emu_cpu *c,
 }
 
 /*
- * The block at RIP after one that ran whole, found on the last code page
- * in 64-bit code, or NULL: the caller's full lookup (block.c) does the
- * rest, the decode included.  It moves run on to it.
+ * The block at RIP after one that ran whole, when it is found on the last
+ * code page in 64-bit code: 1, and run is moved on to it.  Else 0, and the
+ * caller's full lookup (block.c) does the rest, the decode included.
  */
 static inline __attribute__((always_inline)) int emu_block_next(struct emu_cpu *c,
 								 struct emu_run *run)

@@ -369,16 +369,34 @@ static inline uint64_t emu_tlb_ctx(const struct emu_cpu *c)
 }
 
 /*
+ * lin's TLB entry when an access of its kind (a write, or a read) already
+ * passed there in privilege context ctx: its fast tag, which only RAM gets.
+ * Else NULL.
+ */
+static inline __attribute__((always_inline)) struct emu_tlb_entry *
+emu_tlb_tagged(struct emu_cpu *c, uint64_t lin, int write, uint64_t ctx)
+{
+	struct emu_tlb_entry *t = &c->tlb[(lin >> 12) % EMU_TLB_SIZE];
+
+	return (write ? t->tag_w : t->tag_r) == ((lin >> 12) | ctx) ? t : NULL;
+}
+
+/* A slot with no address and no tags. */
+static inline void emu_tlb_empty(struct emu_tlb_entry *e)
+{
+	e->vpn = e->tag_r = e->tag_w = ~0ULL;
+}
+
+/*
  * The host address of size bytes at lin for a read or a write, when the
  * TLB says this is RAM in one page that the access may touch in context
  * c->fast_ctx; else NULL (the caller takes the full path).  No lock, no call.
  */
 static inline __attribute__((always_inline)) uint8_t *emu_fast_ptr(struct emu_cpu *c, uint64_t lin, unsigned size, int write)
 {
-	const struct emu_tlb_entry *t = &c->tlb[(lin >> 12) % EMU_TLB_SIZE];
-	uint64_t tag = (lin >> 12) | c->fast_ctx;
+	const struct emu_tlb_entry *t;
 
-	if ((lin & 0xfff) + size > 0x1000 || (write ? t->tag_w : t->tag_r) != tag)
+	if ((lin & 0xfff) + size > 0x1000 || !(t = emu_tlb_tagged(c, lin, write, c->fast_ctx)))
 		return NULL;
 	return t->host + (lin & 0xfff);
 }

@@ -179,8 +179,8 @@ static int run_span(struct emu_cpu *c, struct run_side *sd, unsigned size, int d
 	if (emu_linear_try(c, sd->seg, lo, (unsigned)(n * size),
 			   sd->write ? ACC_WRITE : ACC_READ, &lin))
 		return -1;
-	t = &c->tlb[(lin >> 12) % EMU_TLB_SIZE];
-	if ((sd->write ? t->tag_w : t->tag_r) != ((lin >> 12) | emu_tlb_ctx(c)))
+	t = emu_tlb_tagged(c, lin, sd->write, emu_tlb_ctx(c));
+	if (!t)
 		return -1;
 	sd->lo = t->host + (lin & 0xfff);
 	return 0;

@@ -455,7 +455,7 @@ static __attribute__((noinline)) int tlb_refill(struct emu_cpu *c, unsigned i, u
 
 	c->tlb_stats.walks++;
 	if (walk(c, lin, &w)) {
-		c->tlb[i].vpn = c->tlb[i].tag_r = c->tlb[i].tag_w = ~0ULL;
+		emu_tlb_empty(&c->tlb[i]);
 		return pf(c, lin, pf_access_bits(c, acc) | (w.rsvd ? PF_P | PF_RSVD : 0));
 	}
 	t = tlb_fill(c, i, lin, &w);
@@ -484,7 +484,7 @@ static int translate(struct emu_cpu *c, uint64_t lin, int acc, uint64_t *phys,
 	}
 	/* Such an access passed here in this context before (emu_fast_ptr's test). */
 	if (!(acc & (ACC_SUPER | ACC_EXEC)) &&
-	    ((acc & ACC_WRITE) ? t->tag_w : t->tag_r) == ((lin >> 12) | emu_tlb_ctx(c))) {
+	    emu_tlb_tagged(c, lin, acc & ACC_WRITE, emu_tlb_ctx(c))) {
 		*te = t;
 		*phys = (t->ppn << 12) | (lin & 0xfff);
 		return 0;
@@ -587,13 +587,12 @@ static uint8_t *host_of(struct emu_cpu *c, const struct emu_tlb_entry *t, uint64
  */
 static uint8_t *tag_host(struct emu_cpu *c, uint64_t lin, int acc)
 {
-	const struct emu_tlb_entry *t = &c->tlb[(lin >> 12) % EMU_TLB_SIZE];
+	const struct emu_tlb_entry *t;
 
 	if ((acc & (ACC_SUPER | ACC_EXEC)) || emu_dr7_armed(c->s))
 		return NULL;
-	if (((acc & ACC_WRITE) ? t->tag_w : t->tag_r) != ((lin >> 12) | emu_tlb_ctx(c)))
-		return NULL;
-	return t->host + (lin & 0xfff);
+	t = emu_tlb_tagged(c, lin, acc & ACC_WRITE, emu_tlb_ctx(c));
+	return t ? t->host + (lin & 0xfff) : NULL;
 }
 
 /* An access within one page: through the host pointer when it is RAM. */

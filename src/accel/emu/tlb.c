@@ -17,9 +17,7 @@ static void tlb_drop(struct emu_cpu *c, uint64_t *map)
 
 		map[w] = 0;
 		while (bits) {
-			struct emu_tlb_entry *e = &c->tlb[w * 64 + (unsigned)__builtin_ctzll(bits)];
-
-			e->vpn = e->tag_r = e->tag_w = ~0ULL;
+			emu_tlb_empty(&c->tlb[w * 64 + (unsigned)__builtin_ctzll(bits)]);
 			bits &= bits - 1;
 		}
 	}
@@ -64,7 +62,7 @@ void emu_tlb_stats(const struct emu_cpu *c, struct emu_tlb_stats *out)
 void emu_mmu_reset(struct emu_cpu *c)
 {
 	for (int i = 0; i < EMU_TLB_SIZE; i++)
-		c->tlb[i].vpn = c->tlb[i].tag_r = c->tlb[i].tag_w = ~0ULL;
+		emu_tlb_empty(&c->tlb[i]);
 	memset(c->tlb_used, 0, sizeof(c->tlb_used));
 	memset(c->tlb_local, 0, sizeof(c->tlb_local));
 	c->fetch_vpn = ~0ULL;
@@ -79,5 +77,5 @@ void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin)
 
 	c->fetch_vpn = ~0ULL;
 	if (e->vpn == lin >> 12)
-		e->vpn = e->tag_r = e->tag_w = ~0ULL;
+		emu_tlb_empty(e);
 }
